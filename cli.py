@@ -1,0 +1,79 @@
+"""tui-desk: a terminal support desk for small teams. The `tui-desk` command.
+
+    tui-desk [--config PATH] [--db PATH] COMMAND
+
+With no command it opens the agent console. Exit codes: 0 ok; 1 something failed
+(e.g. a channel; the others still ran); 2 bad config or input; 75 another sync holds
+the lock; 130 interrupted. No traceback reaches a user (TUI_DESK_DEBUG=1 shows it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from tui_desk.commands import conversations, setup, sync as sync_cmd
+from tui_desk.commands.common import Options, err, options
+from tui_desk.errors import EXIT_FAILED, DeskError
+
+app = typer.Typer(
+    name="tui-desk",
+    help="A terminal support desk: email and chat in one keyboard-driven queue.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: str = typer.Option(None, "--config", "-c", help="Config file (else $TUI_DESK_CONFIG, else the user config dir)."),
+    db: str = typer.Option(None, "--db", help="Database file (else [storage] database, else the user data dir)."),
+) -> None:
+    """Open the agent console when no command is given."""
+    ctx.obj = Options(config_path=config, db_path=db)
+    if ctx.invoked_subcommand is None:
+        from tui_desk.commands.inbox import open_tui
+        open_tui(options(ctx))
+
+
+app.command("init")(setup.init)
+app.command("demo")(setup.demo)
+app.command("sync")(sync_cmd.sync)
+app.command("search")(conversations.search)
+app.add_typer(conversations.app, name="conversations")
+app.add_typer(setup.config_app, name="config")
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turn errors into one line and an exit code."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except DeskError as exc:
+        err.print(f"tui-desk: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("tui-desk: interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+        import click
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if os.environ.get("TUI_DESK_DEBUG"):
+            raise
+        err.print(f"tui-desk: internal error: {type(exc).__name__}: {exc} (TUI_DESK_DEBUG=1 shows details)",
+                  markup=False)
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

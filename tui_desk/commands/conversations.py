@@ -1,0 +1,106 @@
+"""`conversations list|show` and `search`: the queue from the command line."""
+
+from __future__ import annotations
+
+import typer
+
+from ..errors import NotFound
+from ..store import ListFilter
+from ..textsafe import clean, one_line
+from .common import cell, options, out, print_json, table
+
+app = typer.Typer(help="List and show conversations.", no_args_is_help=False, invoke_without_command=True)
+
+
+@app.callback()
+def default(ctx: typer.Context) -> None:
+    """With no subcommand: list."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_conversations, ctx=ctx)
+
+
+@app.command("list")
+def list_conversations(
+    ctx: typer.Context,
+    status: list[str] = typer.Option(None, "--status", help="new, open, pending, snoozed, solved, closed (repeatable)."),
+    assignee: str = typer.Option(None, "--assignee", help="An agent, 'me' or 'none'."),
+    channel: str = typer.Option(None, "--channel"),
+    limit: int = typer.Option(50, "--limit", min=1, max=10000),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON (stable shape)."),
+) -> None:
+    """Conversations, latest activity first."""
+    opts = options(ctx)
+    if assignee == "me":
+        assignee = opts.config().agent.name
+    with opts.store() as store:
+        rows = store.conversations(ListFilter(tuple(status) if status else None, assignee, channel), limit=limit)
+    if json_out:
+        print_json([_summary(r) for r in rows])
+        return
+    grid = table("id", "channel", "customer", "subject", "status", "assignee", "last activity")
+    for r in rows:
+        grid.add_row(cell(r["id"]), cell(r["channel"]), cell(r["customer_name"] or r["customer_address"]),
+                     cell((r["subject"] or "")[:60]), cell(r["status"]), cell(r["assignee"] or "-"),
+                     cell(r["last_message_at"][:16].replace("T", " ")))
+    out.print(grid)
+
+
+def _summary(r: dict) -> dict:
+    return {
+        "id": r["id"], "channel": r["channel"], "subject": r["subject"], "status": r["status"],
+        "priority": r["priority"], "assignee": r["assignee"], "tags": r["tags"],
+        "customer": {"id": r["customer_id"], "name": r["customer_name"], "address": r["customer_address"]},
+        "created_at": r["created_at"], "last_message_at": r["last_message_at"],
+        "last_inbound_at": r["last_inbound_at"], "first_response_at": r["first_response_at"],
+        "messages": r["message_count"], "version": r["version"],
+    }
+
+
+@app.command("show")
+def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar="ID"),
+         json_out: bool = typer.Option(False, "--json")) -> None:
+    """One conversation: customer, messages in order, events."""
+    with options(ctx).store() as store:
+        conversation = store.conversation(conversation_id)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
+        messages = store.messages(conversation_id)
+        for m in messages:
+            m["attachments"] = store.attachments(m["id"]) if m["attachments"] else []
+        events = store.events(conversation_id)
+    if json_out:
+        print_json({"conversation": _summary(conversation), "customer": customer,
+                    "messages": messages, "events": events})
+        return
+    name = customer["name"] if customer else ""
+    address = customer["identities"][0]["address"] if customer and customer["identities"] else ""
+    print(f"#{conversation['id']}  {one_line(conversation['subject'])}")
+    print(f"{conversation['channel']} · {conversation['status']} · {conversation['assignee'] or 'unassigned'}"
+          f" · {one_line(name)} <{one_line(address)}>")
+    for m in messages:
+        flags = [f"automatic: {m['automatic']}"] if m["automatic"] else []
+        flags += [f"problem: {p}" for p in m["problems"]]
+        print(f"\n--- {m['direction']} · {one_line(m['author'] or m['author_address'])} · {m['received_at'][:16]}"
+              + (f" · {'; '.join(one_line(f) for f in flags)}" if flags else ""))
+        print(clean(m["text"]))
+        for a in m["attachments"]:
+            print(f"[attachment] {one_line(a['filename']) or '(no name)'} ({a['content_type']}, {a['size']} bytes)")
+
+
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="Words to find (all must occur)."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Full-text search over subjects and messages, best match first."""
+    with options(ctx).store() as store:
+        hits = store.search(query, limit=limit)
+    if json_out:
+        print_json(hits)
+        return
+    grid = table("conv", "status", "subject", "snippet")
+    for h in hits:
+        grid.add_row(cell(h["conversation_id"]), cell(h["status"]), cell((h["subject"] or "")[:40]), cell(h["snippet"]))
+    out.print(grid)

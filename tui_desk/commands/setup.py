@@ -1,0 +1,76 @@
+"""`init`, `demo` and `config path|check`: getting a desk going."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .. import demo as demo_mod, paths
+from ..config import find_config_path, load
+from ..errors import UsageError
+from ..store import Store
+from .common import err, options, out, print_json
+
+config_app = typer.Typer(help="Where the config is, and whether it is valid.", no_args_is_help=True)
+
+
+def init(ctx: typer.Context, force: bool = typer.Option(False, "--force", help="Overwrite an existing config.")) -> None:
+    """Write a starter config and create the database."""
+    opts = options(ctx)
+    target = Path(opts.config_path).expanduser() if opts.config_path else paths.config_dir() / "config.toml"
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; use --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    example = paths.shipped_root() / "config.example.toml"
+    target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    opts.config_path = str(target)
+    with opts.store():
+        pass
+    err.print(f"wrote {target}; database at {opts.database()}")
+
+
+def demo(
+    ctx: typer.Context,
+    db: Path = typer.Option(None, "--db", help="Where to build the demo database."),
+    no_tui: bool = typer.Option(False, "--no-tui", help="Build it and print its path; do not open the TUI."),
+) -> None:
+    """Build the demo queue from data/demo into a fresh database and open it."""
+    opts = options(ctx)
+    db = db or (Path(opts.db_path) if opts.db_path else None)
+    config_path, result = demo_mod.build(db)
+    opts.config_path, opts.db_path, opts._config = str(config_path), None, None
+    database = opts.database()
+    print(database)
+    if not result.ok:
+        for outcome in result.channels.values():
+            if outcome.error:
+                err.print(outcome.error, markup=False)
+    if not no_tui:
+        from .inbox import open_tui
+        open_tui(opts)
+
+
+@config_app.command("path")
+def config_path(ctx: typer.Context) -> None:
+    """Print the config file in use (and whether it exists) and the database path."""
+    opts = options(ctx)
+    path = find_config_path(opts.config_path)
+    print(f"config:   {path}{'' if path.exists() else '  (missing: built-in defaults apply)'}")
+    print(f"database: {opts.database()}")
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Validate the config; exit 2 naming the file and key if something is wrong."""
+    opts = options(ctx)
+    config = load(opts.config_path, required=True)
+    summary = {
+        "config": str(config.path),
+        "database": str(config.database_path(opts.db_path)),
+        "channels": [{"name": c.name, "kind": c.kind} for c in config.channels],
+    }
+    if json_out:
+        print_json({"ok": True, **summary})
+    else:
+        out.print(f"{config.path}: ok ({len(config.channels)} channels)", markup=False)

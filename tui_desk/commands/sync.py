@@ -1,0 +1,43 @@
+"""`tui-desk sync`: pull every channel (from cron every minute, or by hand)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .. import sync as sync_service
+from ..errors import EXIT_FAILED
+from .common import err, options, print_json
+
+
+def sync(
+    ctx: typer.Context,
+    channel: str = typer.Option(None, "--channel", help="Sync only this channel."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed."),
+) -> None:
+    """Pull new messages from every channel. Exit 0 ok, 1 a channel failed, 2 config error,
+    75 another sync is running."""
+    opts = options(ctx)
+    config = opts.config()
+    progress = _progress if (sys.stderr.isatty() and not quiet and not json_out) else None
+    with opts.store() as store:
+        result = sync_service.run(config, store, only=channel, progress=progress)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    for outcome in result.channels.values():
+        if outcome.error:
+            err.print(outcome.error, markup=False)
+    if json_out:
+        print_json(result.as_json())
+    elif not quiet and sys.stdout.isatty():
+        for name, r in result.channels.items():
+            print(f"{name}: {r.new} new, {r.duplicates} duplicates, {r.fetched} fetched")
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _progress(channel: str, fetched: int) -> None:
+    sys.stderr.write(f"\r\033[K{channel}: {fetched} messages")
+    sys.stderr.flush()

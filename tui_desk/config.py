@@ -1,0 +1,321 @@
+"""The desk's configuration: typed objects read from one TOML file.
+
+Every section is a dataclass whose attribute docstrings document the key. `load()`
+checks the file strictly: an unknown key, a wrong type or a missing required key
+raises `ConfigError` naming the file, the key and what is expected. Secrets are kept
+as `Secret` references and resolved only when a channel connects, so they never sit
+in the config object's repr, the database or any output.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Union
+
+from .configload import build, check_secret
+from .errors import ConfigError
+from .hours import BusinessHours, parse_business_hours, parse_holidays
+from .secrets import Secret
+from . import paths
+
+__all__ = ["Config", "load", "find_config_path", "Secret"]
+
+
+@dataclass
+class DeskSection:
+    """[desk]: who the desk is and when it is open."""
+
+    name: str = "Support"
+    """Shown in the TUI title and in reports."""
+    company: str = "Our company"
+    """Used in templates as desk.company."""
+    support_address: str = "support@example.com"
+    """The address replies are sent from."""
+    timezone: str = "UTC"
+    """IANA zone of the desk (business hours, reports), e.g. "Europe/Berlin"."""
+    business_hours: list[str] = field(default_factory=lambda: ["mon-fri 09:00-17:00"])
+    """Opening hours in the desk's zone, e.g. ["mon-fri 09:00-17:00", "sat 10:00-13:00"]."""
+    holidays: list[str] = field(default_factory=list)
+    """Closed days as ISO dates, e.g. ["2026-12-25"]."""
+
+    def hours(self) -> BusinessHours:
+        """The business hours as a queryable object."""
+        return BusinessHours(
+            self.timezone,
+            parse_business_hours(self.business_hours),
+            parse_holidays(self.holidays),
+        )
+
+
+@dataclass
+class AgentSection:
+    """[agent]: the person at this terminal."""
+
+    name: str = field(default_factory=lambda: os.environ.get("USER") or "agent")
+    """Your name as colleagues and customers see it; defaults to $USER."""
+    email: str = ""
+    """Your own address (optional; used for on-call pages and reports)."""
+
+
+@dataclass
+class StorageSection:
+    """[storage]: where the queue lives."""
+
+    database: str = ""
+    """Path of the SQLite database; empty means the platform data dir. `--db` wins."""
+
+
+@dataclass
+class MaildirChannel:
+    """A local Maildir folder (mail fetched by another tool, or the demo)."""
+
+    name: str
+    """Unique name of the channel, used in `--channel` and in the inbox sidebar."""
+    kind: Literal["maildir"]
+    path: str
+    """The Maildir folder (the one holding cur/, new/, tmp/)."""
+
+
+@dataclass
+class JsonlChannel:
+    """A chat export: one JSON object per line (conversation, sender_id, sender_name, text, time)."""
+
+    name: str
+    kind: Literal["jsonl"]
+    path: str
+    """The .jsonl file; lines appended later are picked up by the next sync."""
+
+
+@dataclass
+class ImapChannel:
+    """A shared support mailbox over IMAP, with replies over SMTP."""
+
+    name: str
+    kind: Literal["imap"]
+    host: str
+    """IMAP server host name."""
+    username: str
+    port: int = 993
+    tls: Literal["ssl", "starttls", "none"] = "ssl"
+    """"none" is accepted only for loopback hosts."""
+    password: str | None = None
+    """The password itself (prefer password_env or password_cmd)."""
+    password_env: str | None = None
+    """Name of an environment variable holding the password."""
+    password_cmd: str | None = None
+    """A command printing the password, e.g. "pass show support/imap"."""
+    folders: list[str] = field(default_factory=lambda: ["INBOX"])
+    mark_seen: bool = False
+    """Fetch with BODY.PEEK (false) so sync never changes what people see in their mail client."""
+    batch_size: int = 200
+    smtp_host: str = ""
+    """SMTP server for replies; empty means the IMAP host."""
+    smtp_port: int = 465
+    smtp_tls: Literal["ssl", "starttls", "none"] = "ssl"
+    smtp_username: str = ""
+    """Empty means the IMAP username; the SMTP password is the IMAP one unless smtp_password* is set."""
+    smtp_password: str | None = None
+    smtp_password_env: str | None = None
+    smtp_password_cmd: str | None = None
+    sent_folder: str = "Sent"
+    """Where sent replies are appended over IMAP; empty disables it."""
+
+    def secret(self) -> Secret:
+        """The IMAP password reference."""
+        return Secret(self.password, self.password_env, self.password_cmd, f"channel {self.name}")
+
+
+@dataclass
+class MatrixChannel:
+    """Matrix rooms (a website chat widget or a bridge) through the client-server API."""
+
+    name: str
+    kind: Literal["matrix"]
+    homeserver: str
+    """Base URL, e.g. "https://matrix.example.org"."""
+    user_id: str
+    access_token: str | None = None
+    access_token_env: str | None = None
+    access_token_cmd: str | None = None
+    password: str | None = None
+    password_env: str | None = None
+    password_cmd: str | None = None
+    rooms: list[str] = field(default_factory=list)
+    """Room ids to follow; empty means every joined room."""
+    auto_join_invites: bool = True
+    history_on_first_sync: int = 50
+    """Events per room taken on the first sync."""
+
+    def secret(self) -> Secret:
+        """The access token reference (or the password when no token is configured)."""
+        token = Secret(self.access_token, self.access_token_env, self.access_token_cmd, f"channel {self.name}")
+        if token.configured:
+            return token
+        return Secret(self.password, self.password_env, self.password_cmd, f"channel {self.name}")
+
+
+Channel = Union[MaildirChannel, JsonlChannel, ImapChannel, MatrixChannel]
+CHANNEL_KINDS: dict[str, type] = {
+    "maildir": MaildirChannel,
+    "jsonl": JsonlChannel,
+    "imap": ImapChannel,
+    "matrix": MatrixChannel,
+}
+
+
+@dataclass
+class TemplatesSection:
+    """[templates]: reply templates."""
+
+    dir: str = ""
+    """Folder of template files (Markdown with +++ TOML front matter); empty means the built-in set."""
+    undo_seconds: int = 10
+    """How long a one-keystroke reply waits before it is delivered (u cancels)."""
+
+
+@dataclass
+class OncallSection:
+    """[oncall]: the emergency-phone rotation (rotations themselves live in the database)."""
+
+    comp_days_per_shift: float = 1.0
+    """Compensation days earned per full shift."""
+    weekend_weight: float = 1.5
+    """Weight of weekend hours when computing compensation and fairness."""
+    holiday_weight: float = 2.0
+    """Weight of holiday hours."""
+    roster: str = ""
+    """Optional TOML file with people and their contacts (see data/demo/oncall.toml)."""
+
+
+@dataclass
+class RulesSection:
+    """[rules]: automatic behaviour."""
+
+    after_hours_ack: str = ""
+    """Template id sent once to a customer writing outside business hours; empty disables."""
+    page_on_urgent: bool = False
+    """Page the on-call person when an urgent message arrives after hours."""
+    urgent_keywords: list[str] = field(default_factory=lambda: ["urgent", "down", "outage"])
+    automate_min_close_rate: float = 0.8
+    """A template is "ready to automate" at this close rate..."""
+    automate_min_uses: int = 20
+    """...over at least this many uses."""
+
+
+@dataclass
+class SurveySection:
+    """[survey]: the short satisfaction survey after a conversation is solved."""
+
+    enabled: bool = False
+    delay_hours: int = 24
+    question: str = "How did we do? Reply with a number from 1 (bad) to 5 (great)."
+
+
+@dataclass
+class Config:
+    """The whole configuration. `path` is the file it came from (None: built-in defaults)."""
+
+    desk: DeskSection = field(default_factory=DeskSection)
+    agent: AgentSection = field(default_factory=AgentSection)
+    storage: StorageSection = field(default_factory=StorageSection)
+    channels: list[Channel] = field(default_factory=list)
+    templates: TemplatesSection = field(default_factory=TemplatesSection)
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key rebinding: action id → keys, e.g. reply = "r,R"."""
+    oncall: OncallSection = field(default_factory=OncallSection)
+    rules: RulesSection = field(default_factory=RulesSection)
+    survey: SurveySection = field(default_factory=SurveySection)
+    path: Path | None = field(default=None, metadata={"toml": False})
+    """The file this came from (not a key of the file)."""
+
+    def channel(self, name: str) -> Channel:
+        """The channel called `name`; ConfigError if there is none."""
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in self.channels) or "none configured"
+        raise ConfigError(self.path or "config", "channels", f"no channel named {name!r} (known: {known})")
+
+    def database_path(self, override: str | os.PathLike | None = None) -> Path:
+        """`--db`, else [storage] database (relative to the config file), else the data dir."""
+        if override:
+            return Path(override).expanduser()
+        if self.storage.database:
+            db = Path(self.storage.database).expanduser()
+            if not db.is_absolute() and self.path is not None:
+                db = self.path.parent / db
+            return db
+        return paths.data_dir() / "desk.db"
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """`--config`, then $TUI_DESK_CONFIG, then the platform config dir. Before
+    `tui-desk init` has written one there, the demo desk's config (if built) is used,
+    so `tui-desk demo` followed by any command works on the demo."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("TUI_DESK_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    default = paths.config_dir() / "config.toml"
+    if not default.exists() and paths.demo_config().exists():
+        return paths.demo_config()
+    return default
+
+
+def load(path: str | os.PathLike | None = None, *, required: bool = False) -> Config:
+    """Read and validate the config. A missing file gives the defaults unless `required`
+    (an explicitly named file must exist)."""
+    file = find_config_path(path)
+    explicit = bool(path) or bool(os.environ.get("TUI_DESK_CONFIG"))
+    if not file.exists():
+        if required or explicit:
+            raise ConfigError(file, None, "file not found (create one with `tui-desk init`)")
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(file, None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, None, f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(file, None, f"cannot read: {exc.strerror}") from None
+    return from_dict(data, file)
+
+
+def from_dict(data: dict, file: Path | str = "config") -> Config:
+    """Build a validated Config from parsed TOML (used by `load` and tests)."""
+    config: Config = build(Config, data, file, "", channel_kinds=CHANNEL_KINDS)
+    config.path = Path(file) if not isinstance(file, Path) else file
+    _check(config, file)
+    return config
+
+
+def _check(config: Config, file: Path | str) -> None:
+    """Checks that span keys: unique channel names, one secret form, valid zones and hours."""
+    seen: set[str] = set()
+    for i, channel in enumerate(config.channels):
+        if channel.name in seen:
+            raise ConfigError(file, f"channels[{i}].name", f"duplicate channel name {channel.name!r}")
+        seen.add(channel.name)
+        prefix = f"channels[{i}]"
+        if isinstance(channel, ImapChannel):
+            check_secret(file, prefix, channel, "password")
+            check_secret(file, prefix, channel, "smtp_password")
+            for key in ("tls", "smtp_tls"):
+                host = channel.host if key == "tls" else (channel.smtp_host or channel.host)
+                if getattr(channel, key) == "none" and not paths.is_loopback(host):
+                    raise ConfigError(
+                        file, f"{prefix}.{key}",
+                        f'"none" sends the password in clear; allowed only for loopback hosts, not {host!r}',
+                    )
+        elif isinstance(channel, MatrixChannel):
+            check_secret(file, prefix, channel, "access_token")
+            check_secret(file, prefix, channel, "password")
+    try:
+        config.desk.hours()
+    except ValueError as exc:
+        raise ConfigError(file, "desk", str(exc)) from None

@@ -1,0 +1,146 @@
+"""The demo desk: data/demo imported through the real sync path into a fresh database.
+
+The shipped files carry fixed dates; they are copied with every date shifted by the
+same amount, so the newest message is a few minutes old and the demo always looks
+recent. The copy, a config pointing at it, and the database live in one folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from . import config as config_mod, paths
+from .store import Store
+from .sync import SyncResult, run
+
+_DATE = re.compile(rb"^Date:[ \t]*(.*?)\r?$", re.MULTILINE | re.IGNORECASE)
+NEWEST_AGE = dt.timedelta(minutes=12)
+
+
+def demo_dir() -> Path:
+    return paths.data_dir() / "demo"
+
+
+def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tuple[Path, SyncResult]:
+    """Build the demo into a fresh database; returns (config path, sync result)."""
+    source = paths.shipped_data() / "demo"
+    folder = db_path.parent if db_path else demo_dir()
+    db_path = db_path or folder / "desk.db"
+    work = folder / f"{db_path.stem}-source"
+    _remove_database(db_path)
+    shutil.rmtree(work, ignore_errors=True)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    shift = now - NEWEST_AGE - _newest(source)
+    _copy_maildir(source / "mail", work / "mail", shift)
+    _copy_chat(source / "chat.jsonl", work / "chat.jsonl", shift)
+    config_path = work / "config.toml"
+    config_path.write_text(_config_text(db_path, paths.shipped_data() / "templates"), encoding="utf-8")
+    config = config_mod.load(config_path)
+    with Store.open(db_path) as store:
+        store.ensure_agent(config.agent.name, config.agent.email)
+        result = run(config, store)
+    return config_path, result
+
+
+def _remove_database(db_path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".sync.lock"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(paths.attachments_dir(db_path), ignore_errors=True)
+
+
+def _newest(source: Path) -> dt.datetime:
+    dates = []
+    for sub in ("cur", "new"):
+        for file in (source / "mail" / sub).iterdir():
+            found = _message_date(file.read_bytes())
+            if found:
+                dates.append(found)
+    for line in (source / "chat.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            dates.append(dt.datetime.fromisoformat(json.loads(line)["time"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return max(dates)
+
+
+def _message_date(raw: bytes) -> dt.datetime | None:
+    head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    match = _DATE.search(head)
+    if not match:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(match.group(1).decode("ascii", "replace"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _copy_maildir(source: Path, target: Path, shift: dt.timedelta) -> None:
+    for sub in ("cur", "new", "tmp"):
+        (target / sub).mkdir(parents=True, exist_ok=True)
+    for sub in ("cur", "new"):
+        for file in sorted((source / sub).iterdir()):
+            if file.name.startswith("."):
+                continue
+            raw = file.read_bytes()
+            when = _message_date(raw)
+            if when is not None:
+                moved = when + shift
+                head_end = raw.find(b"\n\n")
+                head, rest = (raw[:head_end], raw[head_end:]) if head_end >= 0 else (raw, b"")
+                head = _DATE.sub(b"Date: " + email.utils.format_datetime(moved).encode(), head, count=1)
+                raw = head + rest
+            out = target / sub / file.name
+            out.write_bytes(raw)
+            if when is not None:  # delivery time = the shifted date
+                stamp = (when + shift).timestamp()
+                os.utime(out, (stamp, stamp))
+
+
+def _copy_chat(source: Path, target: Path, shift: dt.timedelta) -> None:
+    lines = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        try:
+            item = json.loads(line)
+            item["time"] = (dt.datetime.fromisoformat(item["time"]) + shift).isoformat(timespec="seconds")
+            line = json.dumps(item, ensure_ascii=False)
+        except (ValueError, KeyError, TypeError):
+            pass  # a broken line stays as it is: the demo shows how it is flagged
+        lines.append(line)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _config_text(db_path: Path, templates: Path) -> str:
+    return f'''# The demo desk, written by `tui-desk demo`. Rebuilt on every run.
+[desk]
+name = "Northwind support (demo)"
+company = "Northwind Outfitters"
+support_address = "support@northwind.example"
+timezone = "Europe/Berlin"
+business_hours = ["mon-fri 09:00-18:00", "sat 10:00-14:00"]
+
+[agent]
+name = "demo"
+email = "demo@northwind.example"
+
+[storage]
+database = {json.dumps(str(db_path))}
+
+[templates]
+dir = {json.dumps(str(templates))}
+
+[[channels]]
+name = "mail"
+kind = "maildir"
+path = "mail"
+
+[[channels]]
+name = "chat"
+kind = "jsonl"
+path = "chat.jsonl"
+'''

@@ -1,0 +1,51 @@
+"""What parsing produces: one normalized message, whatever channel it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Attachment:
+    """A file that came with a message; stored content-addressed by sha256."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class ParsedMessage:
+    """A message ready for threading and storage. Built by parse; never raises there."""
+
+    external_id: str
+    """Unique per channel: the Message-ID, a chat event id, or sha256 of the raw bytes."""
+    kind: str
+    """Identity kind of the sender: "email", "chat", "matrix"."""
+    sender_address: str
+    """Email address or chat handle; lower-cased for email."""
+    sender_name: str
+    received_at: dt.datetime
+    """When the channel got it (delivery time); conversation clocks run on this."""
+    created_at: dt.datetime
+    """When the sender says it was written (Date header, chat timestamp)."""
+    text: str = ""
+    """The new text, quoted history and signature split off."""
+    quoted: str = ""
+    """What was split off `text` (quoted history, signature)."""
+    html: str | None = None
+    subject: str = ""
+    direction: str = "in"
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    thread_key: str | None = None
+    """Chat: the room or conversation key that groups messages."""
+    headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
+    automatic: str | None = None
+    """Why this is machine-sent (auto-reply, bounce, bulk); None for a person."""
+    problems: list[str] = field(default_factory=list)
+    """What could not be parsed cleanly; the raw bytes are kept either way."""
+    raw: bytes = b""

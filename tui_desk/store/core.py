@@ -1,0 +1,58 @@
+"""The Store class: a database connection plus the read and write methods."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..paths import attachments_dir
+from .actions import ActionMixin
+from .db import Database, now
+from .ingest import IngestMixin
+from .queries import QueryMixin
+from .schema import migrations
+
+
+class Store(IngestMixin, QueryMixin, ActionMixin):
+    """One connection to the desk database. Not shared between threads: open one per thread."""
+
+    def __init__(self, database: Database) -> None:
+        self.d = database
+        self.path = database.path
+        self.files = attachments_dir(database.path)
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":
+        """Open the database at `path`, creating it and applying pending migrations."""
+        store = cls(Database(path))
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; returns their names. Safe when several processes
+        open a new database at once: the check-and-apply runs under BEGIN IMMEDIATE."""
+        if not migrations.pending(self.d.db):
+            return []
+        with self.d.tx():
+            pending = [m.name for m in migrations.pending(self.d.db)]
+            migrations.apply(self.d.db)
+        return pending
+
+    def ensure_agent(self, name: str, email: str = "") -> None:
+        with self.d.tx():
+            self.d.conn.execute(
+                "INSERT INTO agents (name, email, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, email, now()),
+            )
+
+    def data_version(self) -> int:
+        return self.d.data_version()
+
+    def close(self) -> None:
+        self.d.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,108 @@
+"""Opening the SQLite database: pragmas, the write transaction, the FTS segmenter.
+
+Several processes share one database (a TUI per agent, cron's sync, CLI calls), so:
+WAL, a generous busy timeout, and every read-then-write transaction begins with
+BEGIN IMMEDIATE (a deferred one fails at once with "database is locked" when another
+process committed in between, whatever the timeout says).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import DeskError
+
+BUSY_TIMEOUT_S = 30.0
+
+# Chinese, Japanese kana and Thai are written without spaces between words; FTS5's
+# unicode61 tokenizer would make a whole sentence one token. Indexing each such
+# character as its own token, and querying words as phrases, finds words inside text.
+_UNSPACED = re.compile(r"([\u0E00-\u0E7F\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uFF66-\uFF9F])")
+
+
+def segment(text: str | None) -> str:
+    """Text as the full-text index sees it (registered in SQL as desk_segment)."""
+    if not text:
+        return ""
+    return _UNSPACED.sub(r" \1 ", text)
+
+
+def now() -> str:
+    """The current instant in the store's timestamp format."""
+    return stamp(dt.datetime.now(dt.timezone.utc))
+
+
+def stamp(instant: dt.datetime) -> str:
+    """UTC, fixed width, sortable as text, readable by SQLite's date functions."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.timezone.utc)
+    return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def parse_stamp(text: str) -> dt.datetime:
+    """The inverse of `stamp`."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class Database:
+    """One connection (per thread) to the desk database."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: no implicit transactions; we BEGIN explicitly
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise DeskError(f"cannot open database {path}: {exc}") from None
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        conn.create_function("desk_segment", 1, segment, deterministic=True)
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE), or a savepoint when one is open."""
+        conn = self.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: tuple | dict = ()):
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (the TUI polls this)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,203 @@
+"""Storing what sync pulled: customers, conversations, messages, attachments.
+
+Called inside the batch transaction of `sync`; never commits on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ..parse.model import ParsedMessage
+from .db import Database, now, stamp
+
+# statuses a customer's new message moves back to open
+_REOPENS = ("pending", "snoozed", "solved")
+
+
+class IngestMixin:
+    """Write side of sync. Needs `self.d` (Database) and `self.files` (attachment dir)."""
+
+    d: Database
+    files: Path
+
+    # -- duplicates -------------------------------------------------------------------
+
+    def known(self, channel: str, msg: ParsedMessage) -> bool:
+        """True if this message is already stored: same external id on the channel, or the
+        same Message-ID (a re-delivered copy, a rescan after UIDVALIDITY changed)."""
+        if self.d.one("SELECT 1 FROM messages WHERE channel = ? AND external_id = ?", (channel, msg.external_id)):
+            return True
+        return bool(msg.message_id) and bool(
+            self.d.one("SELECT 1 FROM messages WHERE message_id = ? AND channel = ?", (msg.message_id, channel))
+        )
+
+    # -- threading lookups (used by tui_desk.threads) ----------------------------------
+
+    def conversation_by_message_ids(self, ids: list[str]) -> int | None:
+        """The conversation holding the newest of these Message-IDs (ours or theirs)."""
+        for message_id in ids:
+            row = self.d.one(
+                "SELECT conversation_id FROM messages WHERE message_id = ? ORDER BY id DESC LIMIT 1", (message_id,)
+            )
+            if row:
+                return self._live(row[0])
+        return None
+
+    def conversation_exists(self, conversation_id: int) -> int | None:
+        row = self.d.one("SELECT id FROM conversations WHERE id = ?", (conversation_id,))
+        return self._live(row[0]) if row else None
+
+    def conversation_by_subject(self, customer_id: int, subject_key: str, since: str) -> int | None:
+        """The customer's latest conversation with this normalised subject, active since `since`."""
+        row = self.d.one(
+            "SELECT id FROM conversations WHERE customer_id = ? AND subject_key = ? AND last_message_at >= ?"
+            " AND merged_into IS NULL AND status != 'closed' ORDER BY last_message_at DESC LIMIT 1",
+            (customer_id, subject_key, since),
+        )
+        return row[0] if row else None
+
+    def conversation_by_thread_key(self, channel: str, thread_key: str) -> int | None:
+        """The room's conversation that is still going (not solved or closed)."""
+        row = self.d.one(
+            "SELECT id, status FROM conversations WHERE channel = ? AND thread_key = ? AND merged_into IS NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (channel, thread_key),
+        )
+        if row and row["status"] not in ("solved", "closed"):
+            return row["id"]
+        return None
+
+    def _live(self, conversation_id: int) -> int:
+        """Follow merges to the conversation that holds the history now."""
+        for _ in range(100):  # merge chains are short; the bound guards against a cycle
+            row = self.d.one("SELECT merged_into FROM conversations WHERE id = ?", (conversation_id,))
+            if not row or row[0] is None:
+                return conversation_id
+            conversation_id = row[0]
+        return conversation_id
+
+    # -- customers ------------------------------------------------------------------
+
+    def customer_for(self, kind: str, address: str, name: str) -> int:
+        """The customer owning this identity, created on first sight."""
+        row = self.d.one(
+            "SELECT identities.customer_id, customers.name FROM identities JOIN customers"
+            " ON customers.id = identities.customer_id WHERE kind = ? AND address = ?",
+            (kind, address),
+        )
+        if row:
+            if name and not row["name"]:
+                self.d.conn.execute("UPDATE customers SET name = ? WHERE id = ?", (name, row[0]))
+            return row[0]
+        customer_id = self.d.conn.execute(
+            "INSERT INTO customers (name, created_at) VALUES (?, ?)", (name, now())
+        ).lastrowid
+        self.d.conn.execute(
+            "INSERT INTO identities (customer_id, kind, address, display_name) VALUES (?, ?, ?, ?)",
+            (customer_id, kind, address, name),
+        )
+        return customer_id
+
+    # -- messages ---------------------------------------------------------------------
+
+    def add_inbound(self, channel: str, msg: ParsedMessage, customer_id: int | None,
+                    conversation_id: int | None, subject_key: str) -> tuple[int, int]:
+        """Store one pulled message into `conversation_id`, or a new conversation when None.
+        Returns (conversation_id, message_id)."""
+        at = stamp(msg.received_at)
+        if conversation_id is None:
+            conversation_id = self._new_conversation(channel, msg, customer_id, subject_key, at)
+        message_id = self.d.conn.execute(
+            "INSERT INTO messages (conversation_id, channel, direction, customer_id, author, author_address,"
+            " subject, text, quoted, html, headers, external_id, message_id, in_reply_to, created_at,"
+            " received_at, problems, automatic) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (conversation_id, channel, msg.direction, customer_id if msg.direction == "in" else None,
+             msg.sender_name, msg.sender_address, msg.subject, msg.text, msg.quoted, msg.html,
+             json.dumps(msg.headers, ensure_ascii=False), msg.external_id, msg.message_id, msg.in_reply_to,
+             stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic),
+        ).lastrowid
+        self.d.conn.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
+        for attachment in msg.attachments:
+            self._add_attachment(message_id, attachment)
+        self._touch(conversation_id, msg, at)
+        return conversation_id, message_id
+
+    def _new_conversation(self, channel: str, msg: ParsedMessage, customer_id: int | None,
+                          subject_key: str, at: str) -> int:
+        subject = msg.subject or _first_line(msg.text)
+        conversation_id = self.d.conn.execute(
+            "INSERT INTO conversations (channel, customer_id, subject, subject_key, thread_key, status,"
+            " created_at, last_message_at) VALUES (?, ?, ?, ?, ?, 'new', ?, ?)",
+            (channel, customer_id, subject, subject_key, msg.thread_key, at, at),
+        ).lastrowid
+        self.d.conn.execute(
+            "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'created', 'sync', ?, ?)",
+            (conversation_id, now(), json.dumps({"channel": channel})),
+        )
+        return conversation_id
+
+    def _touch(self, conversation_id: int, msg: ParsedMessage, at: str) -> None:
+        """Bump activity times and the version; a person's message reopens a waiting conversation."""
+        person = msg.direction == "in" and msg.automatic is None
+        row = self.d.one("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
+        self.d.conn.execute(
+            "UPDATE conversations SET last_message_at = max(last_message_at, :at),"
+            " last_inbound_at = CASE WHEN :person THEN max(coalesce(last_inbound_at, ''), :at)"
+            "   ELSE last_inbound_at END,"
+            " first_response_at = CASE WHEN :reply AND first_response_at IS NULL THEN :at ELSE first_response_at END,"
+            " message_count = message_count + 1, version = version + 1 WHERE id = :id",
+            {"at": at, "person": person, "reply": msg.direction == "out", "id": conversation_id},
+        )
+        if person and row["status"] in _REOPENS:
+            self.d.conn.execute(
+                "UPDATE conversations SET status = 'open', snoozed_until = NULL, solved_at = NULL WHERE id = ?",
+                (conversation_id,),
+            )
+            self.d.conn.execute(
+                "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'status', 'customer', ?, ?)",
+                (conversation_id, now(), json.dumps({"from": row["status"], "to": "open", "why": "customer wrote"})),
+            )
+
+    def _add_attachment(self, message_id: int, attachment) -> None:
+        digest = hashlib.sha256(attachment.data).hexdigest()
+        target = self.files / digest[:2] / digest
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(attachment.data)
+            os.replace(partial, target)  # whole file or none, even if we die mid-write
+        self.d.conn.execute(
+            "INSERT INTO attachments (message_id, filename, content_type, size, sha256) VALUES (?, ?, ?, ?, ?)",
+            (message_id, attachment.filename, attachment.content_type, len(attachment.data), digest),
+        )
+
+    # -- sync state -------------------------------------------------------------------
+
+    def sync_state(self, channel: str) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.d.all("SELECT key, value FROM sync_state WHERE channel = ?", (channel,))}
+
+    def save_sync_state(self, channel: str, state: dict[str, str]) -> None:
+        self.d.conn.executemany(
+            "INSERT INTO sync_state (channel, key, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value",
+            [(channel, k, v) for k, v in state.items()],
+        )
+
+    def source_keys(self, channel: str) -> set[str]:
+        """Keys of the items a local channel has already stored."""
+        return {r[0] for r in self.d.conn.execute("SELECT key FROM source_items WHERE channel = ?", (channel,))}
+
+    def add_source_keys(self, channel: str, keys: list[str]) -> None:
+        self.d.conn.executemany(
+            "INSERT OR IGNORE INTO source_items (channel, key) VALUES (?, ?)", [(channel, k) for k in keys]
+        )
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:120]
+    return ""

@@ -1,0 +1,35 @@
+"""Untrusted text made safe to show: no terminal escapes, no bidi tricks.
+
+Customer text is stored as received; it is cleaned only when shown. Rich and Textual
+must also be given `Text` objects (never markup strings) built from cleaned text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+# C0 controls except tab and newline, DEL, C1 controls (0x9b is a one-byte CSI),
+# bidi embeddings/overrides/isolates, and the line/paragraph separators
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def clean(text: str | None) -> str:
+    """Multi-line text without escape sequences or control characters."""
+    if not text:
+        return ""
+    text = _ESCAPE_SEQUENCE.sub("", text.replace("\r\n", "\n"))
+    return _UNSAFE.sub("", text)
+
+
+def one_line(text: str | None) -> str:
+    """Clean text on a single line (subjects, names in lists)."""
+    return " ".join(clean(text).split())
+
+
+def safe_json(data: object) -> str:
+    """JSON for a terminal or a pipe: readable Unicode, but every control and bidi
+    character escaped (json only escapes C0 by itself)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
