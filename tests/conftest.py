@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own data and config dirs, and a migrated store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tui_desk.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Keep every test away from the real user's config and data."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.delenv("TUI_DESK_CONFIG", raising=False)
+    monkeypatch.setenv("USER", "tester")
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "desk.db"
+
+
+@pytest.fixture
+def store(db_path):
+    with Store.open(db_path) as opened:
+        yield opened
+
+
+def under_ci() -> bool:
+    """Integration tests fail instead of skipping when CI=true."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip locally (saying why) or fail under CI when a required server is missing."""
+    if condition:
+        return
+    if under_ci():
+        pytest.fail(f"CI=true and {why}")
+    pytest.skip(why)
