@@ -101,7 +101,7 @@ class ImapChannel:
     port: int = 993
     tls: Literal["ssl", "starttls", "none"] = "ssl"
     """"none" is accepted only for loopback hosts."""
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     """The password itself (prefer password_env or password_cmd)."""
     password_env: str | None = None
     """Name of an environment variable holding the password."""
@@ -117,7 +117,7 @@ class ImapChannel:
     smtp_tls: Literal["ssl", "starttls", "none"] = "ssl"
     smtp_username: str = ""
     """Empty means the IMAP username; the SMTP password is the IMAP one unless smtp_password* is set."""
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_password_env: str | None = None
     smtp_password_cmd: str | None = None
     sent_folder: str = "Sent"
@@ -137,10 +137,10 @@ class MatrixChannel:
     homeserver: str
     """Base URL, e.g. "https://matrix.example.org"."""
     user_id: str
-    access_token: str | None = None
+    access_token: str | None = field(default=None, repr=False)
     access_token_env: str | None = None
     access_token_cmd: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     password_env: str | None = None
     password_cmd: str | None = None
     rooms: list[str] = field(default_factory=list)

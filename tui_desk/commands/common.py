@@ -15,7 +15,7 @@ from ..store import Store
 from ..textsafe import one_line, safe_json
 
 out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

@@ -1,0 +1,205 @@
+"""Config: every kind of mistake gives one clear error naming file, key and what is expected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tui_desk import config
+from tui_desk.errors import ConfigError
+
+from .conftest import ROOT
+
+
+def load_text(tmp_path, text: str) -> config.Config:
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return config.load(path)
+
+
+def error_of(tmp_path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, text)
+    message = str(caught.value)
+    assert str(tmp_path / "config.toml") in message, "the error names the file"
+    return message
+
+
+def test_example_config_is_valid_and_documents_every_section():
+    loaded = config.load(ROOT / "config.example.toml")
+    assert [c.kind for c in loaded.channels] == ["maildir", "jsonl"]
+    text = (ROOT / "config.example.toml").read_text()
+    for section in ("[desk]", "[agent]", "[storage]", "[[channels]]", "[templates]", "[keys]",
+                    "[oncall]", "[rules]", "[survey]"):
+        assert section in text
+
+
+def test_unknown_key_names_the_key_and_the_known_ones(tmp_path):
+    message = error_of(tmp_path, """
+        [desk]
+        timezon = "UTC"
+    """)
+    assert "desk.timezon: unknown key" in message and "timezone" in message
+
+
+def test_wrong_type_says_what_is_expected(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "mail"
+        kind = "imap"
+        host = "127.0.0.1"
+        username = "u"
+        port = "993"
+    """)
+    assert "channels[0].port: expected an integer, got '993' (a string)" in message
+
+
+def test_missing_required_key(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "mail"
+        kind = "maildir"
+    """)
+    assert "channels[0].path: required key is missing" in message
+
+
+def test_unknown_channel_kind_lists_the_kinds(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "x"
+        kind = "fax"
+    """)
+    assert "channels[0].kind" in message and "maildir" in message and "'fax'" in message
+
+
+def test_invalid_toml(tmp_path):
+    assert "not valid TOML" in error_of(tmp_path, "[desk\nname = 1")
+
+
+def test_literal_choices(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "m"
+        kind = "imap"
+        host = "127.0.0.1"
+        username = "u"
+        tls = "tls13"
+    """)
+    assert "channels[0].tls: expected one of 'ssl' | 'starttls' | 'none'" in message
+
+
+def test_plain_text_login_refused_for_remote_hosts(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "m"
+        kind = "imap"
+        host = "mail.example.com"
+        username = "u"
+        tls = "none"
+    """)
+    assert "channels[0].tls" in message and "loopback" in message
+
+
+def test_two_forms_of_one_secret(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "m"
+        kind = "imap"
+        host = "127.0.0.1"
+        username = "u"
+        password = "a"
+        password_env = "B"
+    """)
+    assert "password_env" in message and "only one" in message
+
+
+def test_duplicate_channel_names(tmp_path):
+    message = error_of(tmp_path, """
+        [[channels]]
+        name = "m"
+        kind = "maildir"
+        path = "a"
+        [[channels]]
+        name = "m"
+        kind = "jsonl"
+        path = "b"
+    """)
+    assert "channels[1].name: duplicate channel name 'm'" in message
+
+
+@pytest.mark.parametrize("hours, expected", [
+    ('business_hours = ["weekdays 9-5"]', "business_hours"),
+    ('business_hours = ["mon 18:00-09:00"]', "closes before it opens"),
+    ('timezone = "Mars/Olympus"', "unknown timezone"),
+    ('holidays = ["25.12.2026"]', "holidays"),
+])
+def test_desk_hours_and_zone_mistakes(tmp_path, hours, expected):
+    assert expected in error_of(tmp_path, f"[desk]\n{hours}\n")
+
+
+def test_missing_explicit_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        config.load(tmp_path / "nope.toml")
+
+
+def test_no_file_anywhere_gives_defaults():
+    loaded = config.load(None)
+    assert loaded.channels == [] and loaded.agent.name == "tester"
+
+
+def test_discovery_order(tmp_path, monkeypatch):
+    xdg = tmp_path / "xdg-config" / "tui-desk" / "config.toml"
+    xdg.parent.mkdir(parents=True)
+    xdg.write_text('[desk]\nname = "from xdg"\n')
+    env = tmp_path / "env.toml"
+    env.write_text('[desk]\nname = "from env"\n')
+    flag = tmp_path / "flag.toml"
+    flag.write_text('[desk]\nname = "from flag"\n')
+    assert config.load(None).desk.name == "from xdg"
+    monkeypatch.setenv("TUI_DESK_CONFIG", str(env))
+    assert config.load(None).desk.name == "from env"
+    assert config.load(flag).desk.name == "from flag"
+
+
+def test_database_location_order(tmp_path):
+    loaded = load_text(tmp_path, '[storage]\ndatabase = "queue.db"\n')
+    assert loaded.database_path() == tmp_path / "queue.db", "relative to the config file"
+    assert loaded.database_path(tmp_path / "other.db") == tmp_path / "other.db", "--db wins"
+    assert config.Config().database_path().name == "desk.db"
+
+
+def test_secrets_are_not_in_the_repr(tmp_path):
+    loaded = load_text(tmp_path, """
+        [[channels]]
+        name = "m"
+        kind = "imap"
+        host = "127.0.0.1"
+        username = "u"
+        password = "hunter2-very-secret"
+    """)
+    assert "hunter2-very-secret" not in repr(loaded)
+    assert loaded.channels[0].secret().reveal() == "hunter2-very-secret"
+
+
+def test_secret_from_env_and_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESK_PW", "from-env")
+    assert config.Secret(env="DESK_PW").reveal() == "from-env"
+    assert config.Secret(cmd="printf 'from-cmd\\nsecond'").reveal() == "from-cmd"
+    with pytest.raises(ConfigError) as caught:
+        config.Secret(cmd="sh -c 'echo leaked-secret >&2; exit 3'", owner="channel m").reveal()
+    assert "exited with 3" in str(caught.value) and "leaked-secret" not in str(caught.value)
+    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE"):
+        config.Secret(env="NOT_SET_ANYWHERE").reveal()
+
+
+def test_cli_reports_config_errors_in_one_line_with_exit_2(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[agent]\nnmae = "x"\n')
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--config", str(path), "config", "check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"tui-desk: config error in {path}: agent.nmae: unknown key (known keys here: email, name)"

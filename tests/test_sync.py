@@ -1,0 +1,213 @@
+"""Sync through the real pull → parse → thread → store path, with local channels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tui_desk import config as config_mod, sync
+from tui_desk.errors import LockedError
+from tui_desk.store import Store
+
+from .conftest import ROOT
+from .helpers.mail import deliver, make_email, make_maildir
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """A config with a Maildir and a JSONL channel, and a store."""
+    maildir = make_maildir(tmp_path / "mail")
+    chat = tmp_path / "chat.jsonl"
+    chat.write_text("")
+    conf = config_mod.from_dict({"channels": [
+        {"name": "mail", "kind": "maildir", "path": str(maildir)},
+        {"name": "chat", "kind": "jsonl", "path": str(chat)},
+    ]}, tmp_path / "config.toml")
+    with Store.open(tmp_path / "desk.db") as store:
+        yield conf, store, maildir, chat
+
+
+def counts(store: Store) -> tuple[int, int]:
+    return (store.d.scalar("SELECT count(*) FROM conversations"), store.d.scalar("SELECT count(*) FROM messages"))
+
+
+def chat_line(**fields) -> str:
+    base = {"conversation": "room-1", "sender_id": "@ana:chat.example", "sender_name": "Ana",
+            "text": "hi", "time": "2026-03-02T10:00:00+00:00"}
+    return json.dumps({**base, **fields}, ensure_ascii=False) + "\n"
+
+
+def test_syncing_the_same_maildir_twice_adds_nothing(desk):
+    conf, store, maildir, _ = desk
+    for i in range(12):
+        deliver(maildir, make_email(subject=f"Question {i}", sender=f"c{i}@x.example"))
+    first = sync.run(conf, store)
+    assert first.channels["mail"].as_json() == {"fetched": 12, "new": 12, "duplicates": 0, "errors": 0}
+    second = sync.run(conf, store)
+    assert second.channels["mail"].as_json() == {"fetched": 0, "new": 0, "duplicates": 0, "errors": 0}
+    # a mail client moving files to cur/ and flagging them changes nothing either
+    for path in (maildir / "new").iterdir():
+        os.rename(path, maildir / "cur" / (path.name + ":2,S"))
+    assert sync.run(conf, store).channels["mail"].fetched == 0
+    assert counts(store) == (12, 12)
+
+
+def test_a_copy_of_a_message_is_a_duplicate(desk):
+    conf, store, maildir, _ = desk
+    raw = make_email(message_id="<same@x>")
+    deliver(maildir, raw, "a.host")
+    deliver(maildir, raw, "b.host")
+    result = sync.run(conf, store)
+    assert (result.channels["mail"].new, result.channels["mail"].duplicates) == (1, 1)
+
+
+def test_a_crash_mid_sync_loses_nothing_and_duplicates_nothing(desk, monkeypatch):
+    conf, store, maildir, _ = desk
+    from tui_desk.channels import maildir as maildir_channel
+    monkeypatch.setattr(maildir_channel, "BATCH", 5)
+    for i in range(23):
+        deliver(maildir, make_email(subject=f"Q{i}", sender=f"c{i}@x.example"))
+    real = store.add_inbound
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 13:  # in the middle of the third batch
+            raise KeyboardInterrupt("power cut")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_inbound", dying)
+    with pytest.raises(KeyboardInterrupt):
+        sync.run(conf, store)
+    assert counts(store) == (10, 10), "two whole batches committed, the third rolled back"
+    monkeypatch.setattr(store, "add_inbound", real)
+    result = sync.run(conf, store)
+    assert result.channels["mail"].new == 13 and result.channels["mail"].duplicates == 0
+    assert counts(store) == (23, 23)
+
+
+def test_broken_mime_is_stored_raw_and_flagged(desk):
+    conf, store, maildir, _ = desk
+    broken = (b"From: Broken <broken@x.example>\r\nSubject: =?x-unknown?Q?bad?=\r\n"
+              b"Content-Type: multipart/mixed; boundary=\"zzz\"\r\n\r\n--zzz\r\n"
+              b"Content-Type: text/plain; charset=x-unknown-8bit-foo\r\n\r\ncaf\xe9 ol\xe9\r\n")
+    deliver(maildir, broken)
+    assert sync.run(conf, store).channels["mail"].new == 1
+    message = store.messages(1)[0]
+    assert message["problems"], "flagged"
+    assert "caf" in message["text"]
+    assert store.raw(message["id"]) == broken, "raw bytes kept exactly"
+
+
+def test_garbage_is_stored_not_dropped(desk):
+    conf, store, maildir, _ = desk
+    deliver(maildir, b"\x00\xff\xfe not an email at all \x1b[2J")
+    deliver(maildir, b"")
+    assert sync.run(conf, store).channels["mail"].new == 2
+    assert counts(store)[1] == 2
+
+
+def test_threading_by_reference_subject_and_ticket_tag(desk):
+    conf, store, maildir, _ = desk
+    deliver(maildir, make_email(subject="Broken zipper", message_id="<a1@x>"))
+    deliver(maildir, make_email(subject="Re: Broken zipper", message_id="<a2@x>", in_reply_to="<a1@x>",
+                                sender="Someone Else <other@x.example>"))
+    deliver(maildir, make_email(subject="RE: AW: broken   ZIPPER", message_id="<a3@x>"))
+    deliver(maildir, make_email(subject="Invoice please", message_id="<b1@x>"))
+    deliver(maildir, make_email(subject="Re: something [#1]", message_id="<c1@x>", sender="third@x.example"))
+    sync.run(conf, store)
+    rows = {r["subject"]: r["message_count"] for r in store.conversations()}
+    assert rows == {"Broken zipper": 4, "Invoice please": 1}
+
+
+def test_jsonl_lines_appended_later_are_picked_up(desk):
+    conf, store, _, chat = desk
+    chat.write_text(chat_line(id="c1", text="hello") + chat_line(id="c2", text="anyone?"))
+    assert sync.run(conf, store, only="chat").channels["chat"].new == 2
+    with chat.open("a") as handle:
+        handle.write(chat_line(id="c3", text="ok 谢谢"))
+        handle.write('{"id": "partial", "conver')  # still being written
+    result = sync.run(conf, store, only="chat")
+    assert (result.channels["chat"].new, result.channels["chat"].fetched) == (1, 1)
+    assert [m["text"] for m in store.messages(1)] == ["hello", "anyone?", "ok 谢谢"]
+
+
+def test_jsonl_rewritten_file_is_read_again_without_duplicates(desk):
+    conf, store, _, chat = desk
+    chat.write_text(chat_line(id="c1") + chat_line(id="c2", text="x"))
+    sync.run(conf, store, only="chat")
+    chat.unlink()  # rotated: the new file starts with an older line
+    chat.write_text(chat_line(id="c2", text="x") + chat_line(id="c3", text="new"))
+    result = sync.run(conf, store, only="chat").channels["chat"]
+    assert (result.new, result.duplicates) == (1, 1)
+    with chat.open("a") as handle:  # and the next append continues from there
+        handle.write(chat_line(id="c4", text="newer"))
+    result = sync.run(conf, store, only="chat").channels["chat"]
+    assert (result.new, result.duplicates, result.fetched) == (1, 0, 1)
+
+
+def test_jsonl_bad_line_is_stored_and_flagged(desk):
+    conf, store, _, chat = desk
+    chat.write_text("this is not json\n" + chat_line(id="ok"))
+    assert sync.run(conf, store, only="chat").channels["chat"].new == 2
+    flagged = [m for c in store.conversations() for m in store.messages(c["id"]) if m["problems"]]
+    assert len(flagged) == 1 and flagged[0]["text"] == "this is not json"
+
+
+def test_chat_room_starts_a_new_conversation_after_solved(desk):
+    conf, store, _, chat = desk
+    chat.write_text(chat_line(id="c1"))
+    sync.run(conf, store, only="chat")
+    store.set_status(1, "solved", "ana")
+    with chat.open("a") as handle:
+        handle.write(chat_line(id="c2", text="one more thing", time="2026-03-03T10:00:00+00:00"))
+    sync.run(conf, store, only="chat")
+    assert [c["message_count"] for c in store.conversations()] == [1, 1]
+
+
+def test_a_failing_channel_does_not_stop_the_others(desk, tmp_path):
+    conf, store, maildir, _ = desk
+    conf.channels.append(config_mod.MaildirChannel(name="gone", kind="maildir", path=str(tmp_path / "nowhere")))
+    deliver(maildir, make_email())
+    result = sync.run(conf, store)
+    assert not result.ok
+    assert result.channels["mail"].new == 1
+    assert result.channels["gone"].errors == 1 and "gone" in result.channels["gone"].error
+
+
+def test_one_sync_at_a_time(desk):
+    conf, store, _, _ = desk
+    with sync.sync_lock(store.path):
+        with pytest.raises(LockedError):
+            sync.run(conf, store)
+
+
+def run_cli(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_cli_sync_json_shape_and_exit_codes(tmp_path):
+    maildir = make_maildir(tmp_path / "mail")
+    deliver(maildir, make_email())
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{maildir}"\n'
+                    f'[[channels]]\nname = "gone"\nkind = "maildir"\npath = "{tmp_path / "nowhere"}"\n')
+    done = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--json")
+    assert done.returncode == 1, "one channel failed"
+    data = json.loads(done.stdout)
+    assert set(data) == {"channels", "outbox", "seconds"}
+    assert data["channels"]["mail"] == {"fetched": 1, "new": 1, "duplicates": 0, "errors": 0}
+    assert data["channels"]["gone"]["errors"] == 1
+    assert data["outbox"] == {"sent": 0, "failed": 0}
+    assert "channel gone:" in done.stderr and "Traceback" not in done.stderr
+    quiet = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail", "--quiet")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    # another sync holding the lock: exit 75 for cron to retry next minute
+    with Store.open(tmp_path / "d.db") as store, sync.sync_lock(store.path):
+        locked = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail")
+    assert locked.returncode == 75 and "another sync" in locked.stderr
