@@ -15,17 +15,30 @@ import charset_normalizer
 from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
-_REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs", "zh", "ja", "ko"]
-_reply_parser: EmailReplyParser | None = None
+# The reply parser's cost grows with each language it tries, so it gets English plus
+# the language whose quote header we spotted ("schrieb" → de, "写道" → zh, ...).
+_MARKER_LANGUAGE = {
+    "von": "de", "am": "de", "schrieb": "de", "ursprüngliche": "de",
+    "de": "fr", "le": "fr", "a écrit": "fr", "message d'origine": "fr",
+    "el": "es", "escribió": "es", "scrisse": "it", "van": "nl", "skrev": "sv", "från": "sv",
+    "od": "pl", "napisał": "pl", "发件人": "zh", "写道": "zh", "差出人": "ja", "書きました": "ja",
+    "보낸 사람": "ko", "님이 작성": "ko",
+}
+_parsers: dict[tuple[str, ...], EmailReplyParser] = {}
 
-# cheap pre-check: lines where quoted history or a signature may begin
-_QUOTE_MARK = re.compile(
+# cheap pre-check: lines where quoted history or a signature may begin...
+_LINE_START_MARK = re.compile(
     r"^(>|-- ?$|_{5,}|-{3,} ?(Original|Forwarded|Ursprüngliche|Message d'origine)|"
-    r"(From|Von|De|Van|Från|Od|发件人|差出人|보낸 사람)\s*:|On .*|Am .*|Le .*|El .*)"
-    r"|(wrote|schrieb|a écrit|escribió|scrisse|skrev|napisał|写道|書きました|님이 작성)\s*:?\s*$",
+    r"(From|Von|De|Van|Från|Od|发件人|差出人|보낸 사람)\s*[:：]|On .*|Am .*|Le .*|El .*)",
     re.MULTILINE,
 )
+# ...and words that end a quote header line ("… wrote:"); found with str.find, which
+# is far cheaper than a regex alternation tried at every position of a long mail
+_LINE_END_WORDS = ("wrote", "schrieb", "a écrit", "escribió", "scrisse", "skrev", "napisał",
+                   "写道", "書きました", "님이 작성")
+_LINE_END_REST = re.compile(r"[ \t]*[:：]?[ \t]*\r?$", re.MULTILINE)
 _WINDOW_LINES = 40
+_CONTEXT_LINES = 8
 
 
 def decode(data: bytes, label: str | None) -> tuple[str, str | None]:
@@ -62,28 +75,66 @@ def html_to_text(html: str) -> str:
 
 
 def split_reply(text: str) -> tuple[str, str]:
-    """(new text, quoted history and signature). The whole text stays recoverable."""
-    match = _QUOTE_MARK.search(text)
-    if match is None:
+    """(new text, quoted history and signature). The whole text stays recoverable.
+
+    The reply parser is costly on long mail, so it only sees a window of lines around
+    the first place where quoting may begin; everything before the window is new text."""
+    found = _first_marker(text)
+    if found is None:
         return text.strip(), ""
-    head_end = text.rfind("\n", 0, match.start())
-    lines_after = text[match.start():].split("\n", _WINDOW_LINES)
-    window = text[:match.start()] + "\n".join(lines_after[:_WINDOW_LINES])
+    marker_at, marker = found
+    line_start = text.rfind("\n", 0, marker_at) + 1
+    window_start = line_start
+    for _ in range(_CONTEXT_LINES):  # a few lines before: greetings, "On … wrote:" wrapped
+        if window_start == 0:
+            break
+        window_start = text.rfind("\n", 0, window_start - 1) + 1
+    window_end = len(text)
+    position = line_start
+    for _ in range(_WINDOW_LINES):
+        position = text.find("\n", position + 1)
+        if position < 0:
+            break
+        window_end = position
+    window = text[window_start:window_end]
     try:
-        latest = _parser().read(window).latest_reply or ""
+        latest = (_parser(_languages(marker)).read(window).latest_reply or "").strip()
     except Exception:  # the reply parser is heuristics; a failure only means "no split"
         return text.strip(), ""
-    latest = latest.strip()
-    if not latest:
-        latest = text[: max(head_end, 0)].strip()
-        if not latest:
-            return text.strip(), ""
-    cut = text.find(latest[-50:]) + len(latest[-50:]) if latest[-50:] in text else len(latest)
-    return latest, text[cut:].strip()
+    tail = latest[-60:]
+    found = window.find(tail) if tail else -1
+    if found < 0:
+        return text.strip(), ""
+    cut = window_start + found + len(tail)
+    new_text = text[:cut].strip()
+    if not new_text:
+        return text.strip(), ""
+    return new_text, text[cut:].strip()
 
 
-def _parser() -> EmailReplyParser:
-    global _reply_parser
-    if _reply_parser is None:
-        _reply_parser = EmailReplyParser(languages=_REPLY_LANGUAGES)
-    return _reply_parser
+def _first_marker(text: str) -> tuple[int, str] | None:
+    """(position, marker text) of the earliest place quoting may begin, or None."""
+    match = _LINE_START_MARK.search(text)
+    best = (match.start(), match.group(0)) if match else None
+    for word in _LINE_END_WORDS:
+        at = text.find(word)
+        while at >= 0 and (best is None or at < best[0]):
+            if _LINE_END_REST.match(text, at + len(word)):
+                best = (at, word)
+                break
+            at = text.find(word, at + 1)
+    return best
+
+
+def _languages(marker: str) -> tuple[str, ...]:
+    lowered = marker.strip().lower()
+    for word, language in _MARKER_LANGUAGE.items():
+        if lowered.startswith(word) or lowered.rstrip(": ：").endswith(word):
+            return ("en", language)
+    return ("en",)
+
+
+def _parser(languages: tuple[str, ...]) -> EmailReplyParser:
+    if languages not in _parsers:
+        _parsers[languages] = EmailReplyParser(languages=list(languages))
+    return _parsers[languages]

@@ -29,9 +29,13 @@ _UNSPACED = re.compile(r"([\u0E00-\u0E7F\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\
 
 def segment(text: str | None) -> str:
     """Text as the full-text index sees it (registered in SQL as desk_segment)."""
-    if not text:
-        return ""
-    return _UNSPACED.sub(r" \1 ", text)
+    if not text or not _UNSPACED.search(text):
+        return text or ""
+    return _UNSPACED.sub(_spaced, text)
+
+
+def _spaced(match: re.Match) -> str:
+    return f" {match.group()} "
 
 
 def now() -> str:
@@ -66,6 +70,7 @@ class Database:
             raise DeskError(f"cannot open database {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MB: sync batches and FTS merges stay in memory
         conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         conn.create_function("desk_segment", 1, segment, deterministic=True)
         conn.row_factory = sqlite3.Row

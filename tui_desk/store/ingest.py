@@ -30,7 +30,7 @@ class IngestMixin:
         same Message-ID (a re-delivered copy, a rescan after UIDVALIDITY changed)."""
         if self.d.one("SELECT 1 FROM messages WHERE channel = ? AND external_id = ?", (channel, msg.external_id)):
             return True
-        return bool(msg.message_id) and bool(
+        return bool(msg.message_id) and msg.message_id != msg.external_id and bool(
             self.d.one("SELECT 1 FROM messages WHERE message_id = ? AND channel = ?", (msg.message_id, channel))
         )
 
@@ -108,7 +108,8 @@ class IngestMixin:
         """Store one pulled message into `conversation_id`, or a new conversation when None.
         Returns (conversation_id, message_id)."""
         at = stamp(msg.received_at)
-        if conversation_id is None:
+        created = conversation_id is None
+        if created:
             conversation_id = self._new_conversation(channel, msg, customer_id, subject_key, at)
         message_id = self.d.conn.execute(
             "INSERT INTO messages (conversation_id, channel, direction, customer_id, author, author_address,"
@@ -122,16 +123,21 @@ class IngestMixin:
         self.d.conn.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
         for attachment in msg.attachments:
             self._add_attachment(message_id, attachment)
-        self._touch(conversation_id, msg, at)
+        if not created:
+            self._touch(conversation_id, msg, at)
         return conversation_id, message_id
 
     def _new_conversation(self, channel: str, msg: ParsedMessage, customer_id: int | None,
                           subject_key: str, at: str) -> int:
+        """A conversation starting with `msg` (its counters already include it)."""
         subject = msg.subject or _first_line(msg.text)
+        person = msg.direction == "in" and msg.automatic is None
         conversation_id = self.d.conn.execute(
             "INSERT INTO conversations (channel, customer_id, subject, subject_key, thread_key, status,"
-            " created_at, last_message_at) VALUES (?, ?, ?, ?, ?, 'new', ?, ?)",
-            (channel, customer_id, subject, subject_key, msg.thread_key, at, at),
+            " created_at, last_message_at, last_inbound_at, first_response_at, message_count)"
+            " VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, 1)",
+            (channel, customer_id, subject, subject_key, msg.thread_key, at, at,
+             at if person else None, at if msg.direction == "out" else None),
         ).lastrowid
         self.d.conn.execute(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'created', 'sync', ?, ?)",

@@ -1,0 +1,70 @@
+"""Foundation figures: ingest through the sync path, database size, list and search latency.
+
+A 100,000-message Maildir (bench/corpus.py, cached in bench/out) is synced into a fresh
+database with the real `tui_desk.sync.run`; then the first page of `conversations list`
+and `search` are timed (median of 20) on the result.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from bench import corpus
+from bench.figure import Figure
+from tui_desk import config as config_mod, sync
+from tui_desk.store import ListFilter, Store
+
+OUT = Path(__file__).resolve().parent / "out"
+SIZES = {"small": 5_000, "full": 100_000}
+QUERIES = ["refund", "tracking parcel", "zipper", "password login", "invoice", "退款", "届いて",
+           "warranty broken", "discount code", "courier late"]
+
+
+def run(size: str) -> list[Figure]:
+    count = SIZES[size]
+    maildir = corpus.build(OUT / f"maildir-{count}", count)
+    db_path = OUT / f"ingest-{count}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    conf = config_mod.from_dict({"channels": [{"name": "mail", "kind": "maildir", "path": str(maildir)}]},
+                                OUT / "bench.toml")
+    with Store.open(db_path) as store:
+        started = time.perf_counter()
+        result = sync.run(conf, store)
+        seconds = time.perf_counter() - started
+        new = result.channels["mail"].new
+        store.d.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        rate = new / seconds
+        started = time.perf_counter()
+        again = sync.run(conf, store)
+        nochange = time.perf_counter() - started
+        list_ms = _median_ms(lambda: store.conversations(ListFilter(("new", "open")), limit=50))
+        all_ms = _median_ms(lambda: store.conversations(ListFilter(), limit=50))
+        search_times = []
+        for i in range(20):
+            t = time.perf_counter()
+            store.search(QUERIES[i % len(QUERIES)], limit=20)
+            search_times.append((time.perf_counter() - t) * 1000)
+    size_mb = db_path.stat().st_size / 1e6
+    return [
+        Figure("store", f"ingest {count:,} messages from a Maildir", f"{rate:,.0f} msg/s ({seconds:.1f} s)",
+               "≥ 5,000 msg/s", rate >= 5000),
+        Figure("store", "messages stored", f"{new:,} ({again.channels['mail'].new} on re-sync)", f"{count:,}", new == count),
+        Figure("store", "no-change sync", f"{nochange * 1000:.0f} ms"),
+        Figure("store", "database size", f"{size_mb:,.0f} MB"),
+        Figure("store", "conversations list, first page (open)", f"{list_ms:.1f} ms", "≤ 50 ms", list_ms <= 50),
+        Figure("store", "conversations list, first page (all)", f"{all_ms:.1f} ms", "≤ 50 ms", all_ms <= 50),
+        Figure("store", "search (median of 20)", f"{statistics.median(search_times):.1f} ms", "≤ 50 ms",
+               statistics.median(search_times) <= 50),
+    ]
+
+
+def _median_ms(call) -> float:
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
