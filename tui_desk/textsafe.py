@@ -12,7 +12,11 @@ import re
 # C0 controls except tab and newline, DEL, C1 controls (0x9b is a one-byte CSI),
 # bidi embeddings/overrides/isolates, and the line/paragraph separators
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+# whole escape sequences go, so their parameters don't linger as text: CSI (ESC [ or
+# the one-byte 0x9b), OSC (ESC ] or 0x9d, up to BEL or ST) and two-byte ESC sequences
+_ESCAPE_SEQUENCE = re.compile(
+    r"(\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(\x1b\]|\x9d)[^\x07\x1b\x9c]*(\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]"
+)
 
 
 def clean(text: str | None) -> str:

@@ -51,6 +51,11 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     header = lambda name: header_text(msg, name, problems)  # noqa: E731
 
     name, address = _sender(header("from"))
+    # web forms and some shops send "via Form <forms@…>" with the customer in Reply-To:
+    # the customer is whoever a reply goes to
+    reply_name, reply_address = _sender(header("reply-to")) if msg.get("reply-to") else ("", "")
+    if reply_address and reply_address != address:
+        name, address = reply_name or name, reply_address
     if not address:
         problems.append("no sender address")
     message_id = _first_id(msg.get("message-id"))
