@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from tui_desk.parse import parse_chat_line, parse_email
+from tui_desk.parse.chat import parse_chat_line
+from tui_desk.parse.mail import parse_email
 from tui_desk.textsafe import clean, one_line, safe_json
 
 from .helpers.mail import make_email

@@ -20,7 +20,9 @@ from . import threads
 from .channels import Batch, Item, open_channel
 from .config import Config
 from .errors import ChannelError, DeskError, LockedError
-from .parse import ParsedMessage, parse_chat_line, parse_email
+from .parse.chat import parse_chat_line
+from .parse.mail import parse_email
+from .parse.model import ParsedMessage
 from .store import Store
 
 # Parsing is the costly step; large batches are parsed in worker processes while

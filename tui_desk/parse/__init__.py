@@ -1,7 +1,5 @@
-"""Parsing: raw channel items → `ParsedMessage`. Never raises on bad input."""
+"""Parsing: raw channel items → `ParsedMessage` (parse.mail, parse.chat). Never raises on bad input.
 
-from .chat import parse_chat_line
-from .mail import parse_email
-from .model import Attachment, ParsedMessage
-
-__all__ = ["Attachment", "ParsedMessage", "parse_chat_line", "parse_email"]
+Import the submodules directly: the mail parser pulls in HTML and reply-parsing
+libraries that commands which never parse should not pay for at start-up.
+"""

@@ -11,9 +11,6 @@ from __future__ import annotations
 import codecs
 import re
 
-import charset_normalizer
-from inscriptis import get_text
-from mailparser_reply import EmailReplyParser
 
 # The reply parser's cost grows with each language it tries, so it gets English plus
 # the language whose quote header we spotted ("schrieb" → de, "写道" → zh, ...).
@@ -24,7 +21,7 @@ _MARKER_LANGUAGE = {
     "od": "pl", "napisał": "pl", "发件人": "zh", "写道": "zh", "差出人": "ja", "書きました": "ja",
     "보낸 사람": "ko", "님이 작성": "ko",
 }
-_parsers: dict[tuple[str, ...], EmailReplyParser] = {}
+_parsers: dict = {}
 
 # cheap pre-check: lines where quoted history or a signature may begin...
 _LINE_START_MARK = re.compile(
@@ -60,6 +57,8 @@ def decode(data: bytes, label: str | None) -> tuple[str, str | None]:
 
 
 def _guess(data: bytes) -> str:
+    import charset_normalizer  # imported on first need: most mail is labelled right
+
     best = charset_normalizer.from_bytes(data).best()
     if best is not None:
         return str(best)
@@ -68,6 +67,8 @@ def _guess(data: bytes) -> str:
 
 def html_to_text(html: str) -> str:
     """Readable text from HTML (never raises: falls back to the markup stripped of tags)."""
+    from inscriptis import get_text
+
     try:
         return get_text(html).strip()
     except Exception:  # inscriptis on malformed markup: keep something readable
@@ -134,7 +135,9 @@ def _languages(marker: str) -> tuple[str, ...]:
     return ("en",)
 
 
-def _parser(languages: tuple[str, ...]) -> EmailReplyParser:
+def _parser(languages: tuple[str, ...]):
+    from mailparser_reply import EmailReplyParser
+
     if languages not in _parsers:
         _parsers[languages] = EmailReplyParser(languages=list(languages))
     return _parsers[languages]
