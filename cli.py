@@ -10,6 +10,7 @@ the lock; 130 interrupted. No traceback reaches a user (TUI_DESK_DEBUG=1 shows i
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 
 import typer
@@ -58,6 +59,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except sqlite3.OperationalError as exc:  # e.g. locked for longer than the busy timeout
+        err.print(f"tui-desk: database problem: {exc} (is another process holding it? try again)", markup=False)
+        sys.exit(EXIT_FAILED)
     except KeyboardInterrupt:
         err.print("tui-desk: interrupted", markup=False)
         sys.exit(130)
