@@ -99,7 +99,7 @@ class OutboxMixin:
     def _messages_since(self, conversation_id: int, version: int) -> list[dict]:
         rows = self.d.all(
             "SELECT id, direction, author, author_address, subject, text, created_at, received_at, automatic"
-            " FROM messages WHERE conversation_id = ? AND conversation_version >= ? ORDER BY received_at, id",
+            " FROM messages WHERE conversation_id = ? AND conversation_version > ? ORDER BY received_at, id",
             (conversation_id, version),
         )
         return [dict(r) for r in rows]
