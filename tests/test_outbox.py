@@ -105,11 +105,17 @@ def test_undo_before_delivery_sends_nothing_and_restores(desk, store):
     assert deliver_due(config, store, later()).sent == 0
     assert sent_files(mail) == []
     after = store.conversation(ids["mail"])
-    assert (after["status"], after["first_response_at"], after["message_count"]) == \
-        (before["status"], None, before["message_count"])
+    assert (after["status"], after["first_response_at"]) == (before["status"], None)
+    assert store.outbox_item(queued.outbox_id)["state"] == "cancelled"
+    last = store.messages(ids["mail"])[-1]
+    assert (last["direction"], last["text"], last["template_id"]) == ("note", "[reply cancelled, not sent]\nOops", None)
     events = store.events(ids["mail"])
     assert not [e for e in events if e["kind"] == "template_used"]
-    assert [e["data"]["text"] for e in events if e["kind"] == "reply_cancelled"] == ["Oops"]
+    assert [e["data"]["outbox_id"] for e in events if e["kind"] == "reply_cancelled"] == [queued.outbox_id]
+    with pytest.raises(UsageError, match="already cancelled"):
+        cancel(store, queued.outbox_id, "ana")
+    again = queue_reply(store, ids["mail"], "Second try", agent="ana")
+    assert again.outbox_id != queued.outbox_id  # an undo key can never hit a later reply
 
 
 def test_undo_after_delivery_is_refused(desk, store):

@@ -7,8 +7,8 @@ from `tui-desk sync` or from `tui-desk outbox flush`; several may run at once, s
 each row is claimed in its own transaction before it is sent.
 
 States: queued → sending → sent, or back to queued with a later `next_try_at` after a
-failed try, and failed after the last try. Cancelling a queued or failed reply removes
-it (an event keeps its text).
+failed try, and failed after the last try; cancelled when taken back before it went out
+(its message then stays as a note marked "not sent").
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from .schema import STATUSES
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 REFERENCES_KEPT = 20  # a long thread's References header stays bounded
+CANCELLED_MARK = "[reply cancelled, not sent]\n"
 
 
 class ConversationChanged(DeskError):
@@ -107,28 +108,31 @@ class OutboxMixin:
     # -- cancelling -------------------------------------------------------------------
 
     def cancel_reply(self, outbox_id: int, agent: str) -> dict:
-        """Take back a queued (or failed) reply: the message and outbox rows go, the status
-        it set and the template use are undone, and a 'reply_cancelled' event remains."""
+        """Take back a queued (or failed) reply: the outbox row becomes 'cancelled', the
+        message turns into a note marked as not sent (ids are never reused, and the
+        conversation keeps what was almost said), the status it set and the template
+        use are undone, and a 'reply_cancelled' event is written."""
         with self.d.tx() as conn:
             row = self.d.one("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
             if row is None:
-                raise NotFound(f"no outbox item {outbox_id} (cancelled replies are removed)")
+                raise NotFound(f"no outbox item {outbox_id}")
             if row["state"] == "sent":
                 raise UsageError(f"reply {outbox_id} was already sent at {row['sent_at'][:19]}Z; it cannot be taken back")
             if row["state"] == "sending":
                 raise UsageError(f"reply {outbox_id} is being sent right now; it cannot be taken back")
-            message = self.d.one("SELECT text, template_id FROM messages WHERE id = ?", (row["message_id"],))
+            if row["state"] == "cancelled":
+                raise UsageError(f"reply {outbox_id} was already cancelled")
+            template = self.d.scalar("SELECT template_id FROM messages WHERE id = ?", (row["message_id"],))
             conversation_id = row["conversation_id"]
-            conn.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
-            conn.execute("DELETE FROM messages WHERE id = ?", (row["message_id"],))
+            conn.execute("UPDATE outbox SET state = 'cancelled' WHERE id = ?", (outbox_id,))
+            conn.execute("UPDATE messages SET direction = 'note', template_id = NULL, text = ? || text WHERE id = ?",
+                         (CANCELLED_MARK, row["message_id"]))
             conn.execute("DELETE FROM events WHERE conversation_id = ? AND kind = 'template_used'"
                          " AND json_extract(data, '$.message_id') = ?", (conversation_id, row["message_id"]))
             conn.execute(
-                "UPDATE conversations SET message_count = message_count - 1, version = version + 1,"
-                " first_response_at = (SELECT min(received_at) FROM messages"
-                "   WHERE conversation_id = :id AND direction = 'out'),"
-                " last_message_at = coalesce((SELECT max(received_at) FROM messages WHERE conversation_id = :id),"
-                "   created_at) WHERE id = :id", {"id": conversation_id})
+                "UPDATE conversations SET version = version + 1, first_response_at = (SELECT min(received_at)"
+                " FROM messages WHERE conversation_id = :id AND direction = 'out') WHERE id = :id",
+                {"id": conversation_id})
             undo = json.loads(row["undo"] or "{}").get("status")
             current = self.d.scalar("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
             if undo and current == undo[1]:  # nobody changed it since: put it back
@@ -136,8 +140,7 @@ class OutboxMixin:
                              " THEN solved_at ELSE NULL END WHERE id = ?", (undo[0], undo[0], conversation_id))
                 self.add_event(conversation_id, "status", agent, {"from": undo[1], "to": undo[0], "why": "reply cancelled"})
             self.add_event(conversation_id, "reply_cancelled", agent,
-                           {"outbox_id": outbox_id, "message_id": row["message_id"],
-                            "template": message["template_id"], "text": message["text"]})
+                           {"outbox_id": outbox_id, "message_id": row["message_id"], "template": template})
         return dict(row)
 
     # -- delivery ---------------------------------------------------------------------

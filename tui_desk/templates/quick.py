@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .. import outbox
 from ..config import Config
-from ..errors import DeskError, NotFound
+from ..errors import NotFound, UsageError
 from ..store import Store
 from ..textsafe import one_line
 from .library import Template, TemplateLibrary
@@ -26,7 +26,7 @@ from .picker import Picker, context_scores
 from .render import Rendered, render, variables_for
 
 
-class NeedsComposer(DeskError):
+class NeedsComposer(UsageError):
     """The template cannot go out as it is (slots to fill, or a problem): open the
     composer with `draft` instead of sending."""
 
