@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from tui_desk.commands import conversations, setup, sync as sync_cmd
+from tui_desk.commands import conversations, outbox as outbox_cmd, setup, sync as sync_cmd, templates as templates_cmd
 from tui_desk.commands.common import Options, err, options
 from tui_desk.errors import EXIT_FAILED, DeskError
 
@@ -47,6 +47,9 @@ app.command("sync")(sync_cmd.sync)
 app.command("search")(conversations.search)
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(setup.config_app, name="config")
+app.command("reply")(outbox_cmd.reply)
+app.add_typer(outbox_cmd.app, name="outbox")
+app.add_typer(templates_cmd.app, name="templates")
 
 
 def main() -> None:

@@ -77,6 +77,8 @@ class MaildirChannel:
     kind: Literal["maildir"]
     path: str
     """The Maildir folder (the one holding cur/, new/, tmp/)."""
+    sent_path: str = ""
+    """Maildir that replies are written to; empty means "<path>/.Sent" (Maildir++ style)."""
 
 
 @dataclass

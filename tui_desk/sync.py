@@ -1,4 +1,5 @@
-"""Sync: pull every channel → parse → thread → store, one transaction per batch.
+"""Sync: pull every channel → parse → thread → store, one transaction per batch;
+then deliver the outbox's due replies.
 
 A channel's position (its sync state, or the source keys of a local channel) is saved
 in the same transaction as the messages of the batch, so a crash at any moment loses
@@ -16,7 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import threads
+from . import outbox, threads
 from .channels import Batch, Item, open_channel
 from .config import Config
 from .errors import ChannelError, DeskError, LockedError
@@ -47,6 +48,8 @@ class SyncResult:
     channels: dict[str, ChannelResult] = field(default_factory=dict)
     sent: int = 0
     failed: int = 0
+    outbox_errors: list[str] = field(default_factory=list)
+    """Why replies failed in this run (printed on stderr, not part of --json)."""
     seconds: float = 0.0
 
     @property
@@ -109,6 +112,10 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except DeskError as exc:  # e.g. a password command that fails
                 outcome.errors += 1
                 outcome.error = f"channel {channel_config.name}: {exc}"
+        # after pulling: a reply is not sent into a conversation the customer just wrote to
+        # without that message being stored first
+        delivery = outbox.deliver_due(config, store)
+        result.sent, result.failed, result.outbox_errors = delivery.sent, delivery.failed, delivery.errors
     result.seconds = time.monotonic() - started
     return result
 

@@ -54,3 +54,14 @@ def find_conversation(store, channel: str, msg: ParsedMessage, customer_id: int 
     if customer_id is not None and key:
         return store.conversation_by_subject(customer_id, key, stamp(msg.received_at - SUBJECT_WINDOW))
     return None
+
+
+def reply_subject(subject: str, conversation_id: int) -> str:
+    """"Re: <subject> [#id]" on one line: earlier prefixes and tags dropped, case kept."""
+    text = _TICKET.sub(" ", " ".join((subject or "").split()))
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PREFIX.sub("", text)
+    text = " ".join(text.split())
+    return f"Re: {text} {ticket_tag(conversation_id)}" if text else f"Re: {ticket_tag(conversation_id)}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import Channel as ChannelConfig
 from ..errors import ChannelError
-from .base import Batch, Channel, Item
+from .base import Batch, Channel, Item, Outbound
 
 
 def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
@@ -23,4 +23,4 @@ def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 
-__all__ = ["Batch", "Channel", "Item", "open_channel"]
+__all__ = ["Batch", "Channel", "Item", "Outbound", "open_channel"]

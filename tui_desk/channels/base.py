@@ -1,4 +1,4 @@
-"""The channel interface: every channel kind pulls items and (later) sends replies.
+"""The channel interface: every channel kind pulls items and sends replies.
 
 `pull()` yields batches; sync stores each batch in one transaction together with the
 batch's `state` and `source_keys`, so a channel's position only advances once what it
@@ -37,13 +37,51 @@ class Batch:
 
 
 class Channel(Protocol):
-    """What sync needs of a channel."""
+    """What sync and the outbox need of a channel."""
 
     name: str
+    message_ids: bool
+    """True for email kinds: the outbox generates a Message-ID before the first try."""
 
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         """New items since `state`; `seen` holds source keys already stored."""
         ...
 
+    def send(self, outbound: "Outbound") -> str:
+        """Deliver one reply; returns the channel's id for it (stored as the message's
+        external id, so the next pull recognises it). Must be idempotent: called again
+        with `maybe_sent` for the same reply after a crash, it finds the first copy
+        (by `txn_id` or `mail_id`) instead of sending a second one."""
+        ...
+
     def close(self) -> None:
         ...
+
+
+@dataclass
+class Outbound:
+    """One reply to deliver, as the outbox hands it to a channel's `send`."""
+
+    outbox_id: int
+    txn_id: str
+    """Unique per reply; chat channels use it as the transaction id (idempotent send)."""
+    conversation_id: int
+    thread_key: str | None
+    """Chat: the room or conversation the reply goes to."""
+    agent: str
+    text: str
+    subject: str
+    """The conversation's subject (email builds "Re: … [#id]" from it)."""
+    to_address: str
+    to_name: str
+    created_at: dt.datetime
+    mail_id: str | None = None
+    """Email: our Message-ID, stored on the message row before sending."""
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    from_address: str = ""
+    from_name: str = ""
+    maybe_sent: bool = False
+    """A previous try may have delivered it (a crash between send and mark): look for
+    the first copy before sending again."""
+

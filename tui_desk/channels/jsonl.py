@@ -4,24 +4,31 @@ The channel remembers the byte offset it has stored up to and a fingerprint of t
 file's beginning; a file that was replaced by different content or truncated is read
 again from the start, and lines already stored are recognised by their id, so
 nothing is duplicated.
+
+A reply is appended as a line with "direction": "out" and the reply's transaction id
+as its "id"; the outgoing message row carries the same id, so the next pull knows it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import JsonlChannel as JsonlConfig
 from ..errors import ChannelError
-from .base import Batch, Item
+from .base import Batch, Item, Outbound
 
 BATCH = 1000
 HEAD = 4096  # bytes of the file's beginning that identify it
 
 
 class JsonlChannel:
+    message_ids = False
+
     def __init__(self, config: JsonlConfig, base: Path | None = None) -> None:
         self.name = config.name
         path = Path(config.path).expanduser()
@@ -57,6 +64,45 @@ class JsonlChannel:
         head = _fingerprint(handle, offset)
         handle.seek(position)
         return {"offset": str(offset), "head": head}
+
+    def send(self, outbound: Outbound) -> str:
+        """Append the reply as one line (a single write); returns its id."""
+        if not outbound.thread_key:
+            raise ChannelError(self.name, f"reply {outbound.outbox_id}: the conversation has no chat key to reply to")
+        line = json.dumps({
+            "id": outbound.txn_id, "conversation": outbound.thread_key, "sender_id": outbound.agent,
+            "sender_name": outbound.agent, "text": outbound.text,
+            "time": outbound.created_at.isoformat(timespec="seconds"), "direction": "out",
+        }, ensure_ascii=False).encode() + b"\n"
+        try:
+            if outbound.maybe_sent and self._has_line(outbound.txn_id):
+                return outbound.txn_id
+            with open(self.path, "ab+") as handle:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell():
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":  # someone left a partial line: keep ours apart
+                        line = b"\n" + line
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise ChannelError(self.name, f"cannot append to {self.path}: {exc.strerror}") from None
+        return outbound.txn_id
+
+    def _has_line(self, txn_id: str) -> bool:
+        needle = json.dumps(txn_id).encode()
+        if not self.path.exists():
+            return False
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                if needle in raw:
+                    try:
+                        if json.loads(raw).get("id") == txn_id:
+                            return True
+                    except (ValueError, AttributeError):
+                        continue
+        return False
 
     def close(self) -> None:
         pass

@@ -3,27 +3,37 @@
 Each file is known by its Maildir unique name (the part before ":2,"), which stays the
 same when a mail client moves it from new/ to cur/ or changes its flags; names already
 stored are remembered per channel, so a second sync reads nothing it has seen.
+
+Replies are written as files into a sibling Maildir (`sent_path`, by default
+"<path>/.Sent"), named after the reply's transaction id so a retry finds its copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import MaildirChannel as MaildirConfig
 from ..errors import ChannelError
-from .base import Batch, Item
+from .base import Batch, Item, Outbound
+from .mailout import build_reply
 
 BATCH = 500
 
 
 class MaildirChannel:
+    message_ids = True
+
     def __init__(self, config: MaildirConfig, base: Path | None = None) -> None:
         self.name = config.name
         path = Path(config.path).expanduser()
         self.path = path if path.is_absolute() or base is None else base / path
+        sent = Path(config.sent_path).expanduser() if config.sent_path else self.path / ".Sent"
+        self.sent = sent if sent.is_absolute() or base is None else base / sent
 
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
@@ -66,6 +76,29 @@ class MaildirChannel:
             return None
         except OSError as exc:
             raise ChannelError(self.name, f"cannot read {self.path / sub / name}: {exc.strerror}") from None
+
+    def send(self, outbound: Outbound) -> str:
+        """Write the reply into the sent Maildir (tmp/ then rename into cur/, so a reader
+        never sees half a file); returns its Message-ID."""
+        raw = build_reply(outbound, self.name)
+        if outbound.maybe_sent and self._sent_copy(outbound.txn_id):
+            return outbound.mail_id
+        try:
+            for sub in ("cur", "new", "tmp"):
+                (self.sent / sub).mkdir(parents=True, exist_ok=True)
+            unique = f"{int(time.time())}.{outbound.txn_id}.{socket.gethostname().replace('/', '_')}"
+            partial = self.sent / "tmp" / unique
+            with open(partial, "xb") as handle:
+                handle.write(raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, self.sent / "cur" / f"{unique}:2,S")
+        except OSError as exc:
+            raise ChannelError(self.name, f"cannot write to {self.sent}: {exc.strerror}") from None
+        return outbound.mail_id
+
+    def _sent_copy(self, txn_id: str) -> bool:
+        return any(any((self.sent / sub).glob(f"*.{txn_id}.*")) for sub in ("cur", "new"))
 
     def close(self) -> None:
         pass

@@ -17,7 +17,7 @@ def sync(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed."),
 ) -> None:
-    """Pull new messages from every channel. Exit 0 ok, 1 a channel failed, 2 config error,
+    """Pull new messages from every channel, then deliver due replies. Exit 0 ok, 1 a channel failed, 2 config error,
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
@@ -29,11 +29,15 @@ def sync(
     for outcome in result.channels.values():
         if outcome.error:
             err.print(outcome.error, markup=False)
+    for error in result.outbox_errors:
+        err.print(f"outbox: {error}", markup=False)
     if json_out:
         print_json(result.as_json())
     elif not quiet and sys.stdout.isatty():
         for name, r in result.channels.items():
             print(f"{name}: {r.new} new, {r.duplicates} duplicates, {r.fetched} fetched")
+        if result.sent or result.failed:
+            print(f"outbox: {result.sent} sent, {result.failed} failed")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 

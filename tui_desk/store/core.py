@@ -8,11 +8,13 @@ from ..paths import attachments_dir
 from .actions import ActionMixin
 from .db import Database, now
 from .ingest import IngestMixin
+from .outbox import OutboxMixin
 from .queries import QueryMixin
 from .schema import migrations
+from .templates import TemplateQueryMixin
 
 
-class Store(IngestMixin, QueryMixin, ActionMixin):
+class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

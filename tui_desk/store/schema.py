@@ -188,3 +188,25 @@ def m001_initial(db: Database) -> None:
             VALUES (new.id, desk_segment(new.subject), desk_segment(new.text));
         END""",
     ])
+
+
+@migrations()
+def m020_templates_outbox(db: Database) -> None:
+    _run(db, [
+        # The first conversation version that includes a message: a reply written against
+        # an older version is told which messages it has not seen (outbox.ConversationChanged).
+        # A conversation is created at version 1 with its first message; every later
+        # message bumps the version right after its insert.
+        "ALTER TABLE messages ADD COLUMN conversation_version INTEGER",
+        """CREATE TRIGGER messages_conversation_version AFTER INSERT ON messages
+            WHEN new.conversation_version IS NULL BEGIN
+            UPDATE messages SET conversation_version =
+                (SELECT version FROM conversations WHERE id = new.conversation_id)
+                + EXISTS (SELECT 1 FROM messages WHERE conversation_id = new.conversation_id AND id != new.id)
+            WHERE id = new.id;
+        END""",
+        # What queueing a reply changed (status, first response), so cancelling it can undo that.
+        "ALTER TABLE outbox ADD COLUMN undo TEXT NOT NULL DEFAULT '{}'",
+        # template stats and the picker's "answered similar messages before"
+        "CREATE INDEX messages_template ON messages(template_id, received_at) WHERE template_id IS NOT NULL",
+    ])

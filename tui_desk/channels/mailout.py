@@ -1,0 +1,59 @@
+"""Building an outgoing reply email (RFC 5322 bytes) from an `Outbound`.
+
+Shared by every email kind (the local Maildir, SMTP). Every header value is made one
+line without control characters first: subjects and names come from customers, and
+a decoded "Re: hi\\r\\nBcc: …" must never become a header of ours.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from ..errors import ChannelError
+from ..textsafe import one_line
+from ..threads import reply_subject
+from .base import Outbound
+
+_MSGID = re.compile(r"^<[^<>\s]+>$")
+
+
+def new_message_id(from_address: str) -> str:
+    """A fresh Message-ID in our own domain (from the desk's support address)."""
+    domain = from_address.rpartition("@")[2] if "@" in from_address else "tui-desk.invalid"
+    return email.utils.make_msgid(domain=one_line(domain) or "tui-desk.invalid")
+
+
+def build_reply(outbound: Outbound, channel: str) -> bytes:
+    """The reply as bytes ready for a Maildir or SMTP; ChannelError when it cannot be
+    addressed (no valid recipient, no Message-ID)."""
+    if not outbound.mail_id or not _MSGID.match(outbound.mail_id):
+        raise ChannelError(channel, f"reply {outbound.outbox_id} has no Message-ID")
+    msg = EmailMessage(policy=SMTP)
+    try:
+        msg["From"] = _address(outbound.from_name, outbound.from_address)
+        msg["To"] = _address(outbound.to_name, outbound.to_address)
+    except (ValueError, IndexError) as exc:  # the email package raises these on bad addresses
+        raise ChannelError(channel, f"reply {outbound.outbox_id}: cannot address it ({exc})") from None
+    msg["Subject"] = reply_subject(one_line(outbound.subject), outbound.conversation_id)
+    msg["Date"] = email.utils.format_datetime(outbound.created_at)
+    msg["Message-ID"] = outbound.mail_id
+    ids = [i for i in outbound.references if _MSGID.match(i)]
+    if outbound.in_reply_to and _MSGID.match(outbound.in_reply_to):
+        msg["In-Reply-To"] = outbound.in_reply_to
+    if ids:
+        msg["References"] = " ".join(ids)
+    msg["Auto-Submitted"] = "no"
+    msg.set_content(outbound.text)
+    return msg.as_bytes()
+
+
+def _address(name: str, address: str) -> Address:
+    address = address.strip()
+    if not address or any(c.isspace() or ord(c) < 32 for c in address) or address.count("@") != 1:
+        raise ValueError(f"not a usable address: {one_line(address)!r}")
+    local, _, domain = address.partition("@")
+    return Address(display_name=one_line(name), username=local, domain=domain)

@@ -1,0 +1,136 @@
+"""`templates list|show|check|stats`: the reply templates from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+
+from ..errors import EXIT_FAILED, NotFound, UsageError
+from ..textsafe import clean
+from ..templates import TemplateLibrary, check_library
+from ..templates.quick import preview
+from ..templates.stats import CLOSE_DAYS, template_stats
+from .common import cell, options, out, print_json, table
+
+app = typer.Typer(help="Reply templates: list, show, check, stats.", invoke_without_command=True)
+
+
+@app.callback()
+def default(ctx: typer.Context) -> None:
+    """With no subcommand: list."""
+    if ctx.invoked_subcommand is None:
+        list_templates(ctx, json_out=False)
+
+
+def _library(ctx: typer.Context) -> TemplateLibrary:
+    return TemplateLibrary.for_config(options(ctx).config())
+
+
+def _summary(t) -> dict:
+    return {"id": t.id, "title": t.title, "tags": list(t.tags), "keywords": list(t.keywords), "key": t.key,
+            "channels": list(t.channels), "language": t.language, "auto": t.auto, "path": str(t.path)}
+
+
+@app.command("list")
+def list_templates(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Every readable template (broken files: see `templates check`)."""
+    library = _library(ctx)
+    templates = library.templates()
+    if json_out:
+        print_json([_summary(t) for t in templates])
+        return
+    grid = table("key", "id", "title", "tags", "channels", "auto")
+    for t in templates:
+        grid.add_row(cell(t.key or ""), cell(t.id), cell(t.title), cell(", ".join(t.tags)),
+                     cell(", ".join(t.channels) or "all"), cell("yes" if t.auto else ""))
+    out.print(grid)
+    out.print(f"{len(templates)} templates in {library.folder}", markup=False, highlight=False)
+
+
+@app.command("show")
+def show(ctx: typer.Context, template_id: str = typer.Argument(..., metavar="ID"),
+         conversation: int = typer.Option(None, "--conversation", "-C",
+                                          help="Render it for this conversation (a preview)."),
+         json_out: bool = typer.Option(False, "--json")) -> None:
+    """A template's front matter and body, or its rendering for a conversation."""
+    opts = options(ctx)
+    template = _library(ctx).get(template_id)
+    if template is None:
+        raise NotFound(f"no template {template_id!r} (see `tui-desk templates list`)")
+    data = {**_summary(template), "body": template.body}
+    if conversation is not None:
+        with opts.store() as store:
+            draft = preview(opts.config(), store, template, conversation, agent=opts.config().agent.name)
+        data["preview"] = {"to": draft.to, "text": draft.rendered.text, "ok": draft.rendered.ok,
+                           "problems": draft.rendered.problems, "slots": draft.rendered.slots}
+    if json_out:
+        print_json(data)
+        return
+    print(f"{template.id}: {clean(template.title)}  (key {template.key or '-'}, tags {', '.join(template.tags) or '-'})")
+    if conversation is None:
+        print(clean(template.body))
+        return
+    print(f"to: {data['preview']['to']}\n")
+    print(clean(data["preview"]["text"]))
+    for problem in data["preview"]["problems"]:
+        print(f"problem: {clean(problem)}")
+    if draft.rendered.missing:
+        print("to fill in: " + ", ".join(draft.rendered.missing))
+
+
+@app.command("check")
+def check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Front matter, syntax, unknown variables, duplicate keys. Exit 1 on problems."""
+    library = _library(ctx)
+    if not library.folder.is_dir():
+        raise UsageError(f"templates folder {library.folder} does not exist ([templates] dir)")
+    problems = check_library(library)
+    if json_out:
+        print_json({"folder": str(library.folder), "ok": not problems, "problems": problems})
+    else:
+        for name, found in sorted(problems.items()):
+            for problem in found:
+                print(f"{name}: {clean(problem)}")
+        if not problems:
+            print(f"{library.folder}: {len(library.templates())} templates, no problems")
+    if problems:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("stats")
+def stats(ctx: typer.Context,
+          since: str = typer.Option(None, "--since", help="A date (2026-03-01) or an age (7d, 4w)."),
+          days: int = typer.Option(CLOSE_DAYS, "--days", min=1, help="Quiet days after which a reply counts as closed."),
+          json_out: bool = typer.Option(False, "--json")) -> None:
+    """Uses, close rate, median handling time and satisfaction per template."""
+    with options(ctx).store() as store:
+        rows = template_stats(store, _since(since), days=days)
+    if json_out:
+        print_json([r.as_json() for r in rows])
+        return
+    grid = table("template", "uses", "closed", "reopened", "pending", "close rate", "median handling", "satisfaction")
+    for r in rows:
+        rate = "-" if r.close_rate is None else f"{r.close_rate:.0%}"
+        handling = "-" if r.median_handling_seconds is None else _duration(r.median_handling_seconds)
+        score = "-" if r.satisfaction is None else f"{r.satisfaction:.1f} ({r.satisfaction_answers})"
+        grid.add_row(cell(r.template), cell(r.uses), cell(r.closed), cell(r.reopened), cell(r.pending),
+                     cell(rate), cell(handling), cell(score))
+    out.print(grid)
+
+
+def _since(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    units = {"d": 1, "w": 7, "m": 30}
+    if text[:-1].isdigit() and text[-1] in units:
+        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(text[:-1]) * units[text[-1]])
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise UsageError(f"--since: {text!r} is neither a date like 2026-03-01 nor an age like 7d, 4w, 3m") from None
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"

@@ -1,0 +1,147 @@
+"""The outbox: replies queued with an undo window, delivered once, retried with backoff.
+
+`queue_reply` is what every front end calls (the TUI's composer and digit keys, the
+CLI's `reply`, rules): one transaction writes the message row, the outbox row, the
+status change and the events. `deliver_due` sends what is due, from the TUI's worker,
+from `tui-desk sync` or from `tui-desk outbox flush`; several may run at once, since
+each row is claimed in its own transaction before it is sent.
+
+States: queued → sending → sent, or back to queued with a later `next_try_at` after a
+failed try, and failed after the last try; cancelled when taken back before it went out
+(its message then stays as a note marked "not sent").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from .channels import Channel, Outbound, open_channel
+from .channels.mailout import new_message_id
+from .config import Config
+from .errors import ConfigError, DeskError
+from .store import Store
+from .store.outbox import ConversationChanged
+
+__all__ = ["ConversationChanged", "DeliveryResult", "QueuedReply", "cancel", "deliver_due", "queue_reply", "retry"]
+
+# Waits after the 1st, 2nd, ... failed try; after the last one the reply is failed for good.
+BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200)]
+# A reply claimed for sending belongs to that sender this long; past it, it is presumed
+# crashed and the reply is claimed again (with maybe_sent, so nothing goes twice).
+LEASE = dt.timedelta(minutes=10)
+
+
+@dataclass
+class QueuedReply:
+    """What `queue_reply` wrote."""
+
+    outbox_id: int | None
+    """None for notes (they are not delivered)."""
+    message_id: int
+    deliver_at: dt.datetime | None
+    """When the undo window ends and delivery may start; None for notes."""
+
+
+@dataclass
+class DeliveryResult:
+    """What one `deliver_due` run did."""
+
+    sent: int = 0
+    failed: int = 0
+    """Tries that failed in this run (the reply is retried later unless it ran out of tries)."""
+    errors: list[str] = field(default_factory=list)
+
+
+def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, note: bool = False,
+                status: str | None = None, template_id: str | None = None, undo_seconds: float = 0,
+                expected_version: int | None = None) -> QueuedReply:
+    """Write a reply (or an internal note) for delivery after `undo_seconds`.
+
+    One transaction: the message row, the outbox row (not for notes), the status change
+    and the events; the conversation's version is bumped and the first agent reply sets
+    first_response_at. With `expected_version`, raises ConversationChanged (carrying
+    the messages the agent has not seen) instead when the conversation moved on."""
+    if not text.strip():
+        raise DeskError("the reply is empty; nothing was queued")
+    deliver_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=max(undo_seconds, 0))
+    message_id, outbox_id = store.add_reply(
+        conversation_id, text, agent=agent, note=note, status=status, template_id=template_id,
+        txn_id=f"tuidesk-{uuid.uuid4().hex}", deliver_at=deliver_at, expected_version=expected_version,
+    )
+    return QueuedReply(outbox_id, message_id, None if note else deliver_at)
+
+
+def cancel(store: Store, outbox_id: int, agent: str) -> None:
+    """Take back a reply not yet sent (undo). UsageError if it is sending or sent."""
+    store.cancel_reply(outbox_id, agent)
+
+
+def retry(store: Store, outbox_id: int, agent: str) -> None:
+    """Send a failed reply again at the next delivery."""
+    store.retry_reply(outbox_id, agent)
+
+
+def deliver_due(config: Config, store: Store, now: dt.datetime | None = None) -> DeliveryResult:
+    """Send every reply whose undo window has passed and whose next try is due."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    result = DeliveryResult()
+    channels: dict[str, Channel | DeskError] = {}
+    base = config.path.parent if config.path else None
+    try:
+        # bounded: each claim moves a row out of the due set (sent, or retried later)
+        for _ in range(100_000):
+            job = store.claim_due(now, LEASE)
+            if job is None:
+                break
+            channel = channels.get(job["channel"])
+            if channel is None:
+                channel = channels[job["channel"]] = _open(config, job["channel"], base)
+            _deliver(config, store, channel, job, now, result)
+    finally:
+        for channel in channels.values():
+            if not isinstance(channel, DeskError):
+                channel.close()
+    return result
+
+
+def _open(config: Config, name: str, base) -> Channel | DeskError:
+    try:
+        channel = open_channel(config.channel(name), base)
+    except (ConfigError, DeskError) as exc:
+        return exc
+    if not hasattr(channel, "send"):
+        channel.close()
+        return DeskError(f"channel {name}: this kind of channel cannot send replies yet")
+    return channel
+
+
+def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: dict,
+             now: dt.datetime, result: DeliveryResult) -> None:
+    outbox_id = job["outbox_id"]
+    try:
+        if isinstance(channel, DeskError):
+            raise channel
+        if channel.message_ids and not job["mail_id"]:
+            job["mail_id"] = new_message_id(config.desk.support_address)
+            store.set_mail_id(job["message_id"], job["mail_id"])  # before sending: a retry can look for it
+        outbound = Outbound(
+            outbox_id=outbox_id, txn_id=job["txn_id"], conversation_id=job["conversation_id"],
+            thread_key=job["thread_key"], agent=job["agent"], text=job["text"], subject=job["subject"],
+            to_address=job["to_address"], to_name=job["to_name"], created_at=job["created_at"],
+            mail_id=job["mail_id"], in_reply_to=job["in_reply_to"], references=job["references"],
+            from_address=config.desk.support_address, from_name=config.desk.name,
+            maybe_sent=job["maybe_sent"],
+        )
+        external_id = channel.send(outbound)
+    except Exception as exc:  # noqa: BLE001 - one bad reply must not stop the others
+        error = str(exc) if isinstance(exc, DeskError) else f"{type(exc).__name__}: {exc}"
+        tries = job["tries"]  # this try included
+        retry_at = now + BACKOFF[tries - 1] if tries <= len(BACKOFF) else None
+        store.mark_failed(outbox_id, error, retry_at)
+        result.failed += 1
+        result.errors.append(f"reply {outbox_id} (conversation {job['conversation_id']}): {error}")
+        return
+    store.mark_sent(outbox_id, external_id, dt.datetime.now(dt.timezone.utc))
+    result.sent += 1

@@ -1,0 +1,251 @@
+"""Replies and notes, and the outbox that delivers replies.
+
+A reply is written as a message row plus an outbox row in one BEGIN IMMEDIATE
+transaction, together with the status change and the events. Delivery claims one row
+at a time (queued → sending, with a lease), and marks it sent or failed afterwards;
+a row left in "sending" past its lease (a crash) is claimed again with `maybe_sent`
+set, so the channel looks for the first copy before sending another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+from ..errors import DeskError, NotFound, UsageError
+from .db import Database, now, parse_stamp, stamp
+from .schema import STATUSES
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+REFERENCES_KEPT = 20  # a long thread's References header stays bounded
+CANCELLED_MARK = "[reply cancelled, not sent]\n"
+
+
+class ConversationChanged(DeskError):
+    """The conversation changed since the agent looked at it (someone wrote, or a
+    colleague acted). `newer` holds the messages that arrived since, as dicts."""
+
+    def __init__(self, conversation_id: int, expected: int, current: int, newer: list[dict]) -> None:
+        self.conversation_id = conversation_id
+        self.expected = expected
+        self.current = current
+        self.newer = newer
+        what = f"{len(newer)} new message(s)" if newer else "a colleague changed it"
+        super().__init__(f"conversation {conversation_id} changed while you were writing ({what}); nothing was sent")
+
+
+class OutboxMixin:
+    """Write and read side of replies, notes and the outbox. Needs `self.d`."""
+
+    d: Database
+
+    # -- queueing ---------------------------------------------------------------------
+
+    def add_reply(self, conversation_id: int, text: str, *, agent: str, note: bool, status: str | None,
+                  template_id: str | None, txn_id: str, deliver_at: dt.datetime,
+                  expected_version: int | None) -> tuple[int, int | None]:
+        """Write a reply (or note) in one transaction; returns (message_id, outbox_id)."""
+        if status is not None and (status not in STATUSES or status == "snoozed"):
+            choices = ", ".join(s for s in STATUSES if s != "snoozed")
+            raise UsageError(f"a reply cannot set status {status!r} (one of: {choices})")
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+            if row is None:
+                raise NotFound(f"no conversation {conversation_id}")
+            if row["merged_into"] is not None:
+                raise UsageError(f"conversation {conversation_id} was merged into {row['merged_into']}; reply there")
+            if expected_version is not None and row["version"] != expected_version:
+                raise ConversationChanged(conversation_id, expected_version, row["version"],
+                                          self._messages_since(conversation_id, expected_version))
+            at = now()
+            direction = "note" if note else "out"
+            message_id = conn.execute(
+                "INSERT INTO messages (conversation_id, channel, direction, author, text, external_id,"
+                " created_at, received_at, template_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, row["channel"], direction, agent, text, txn_id, at, at, template_id),
+            ).lastrowid
+            first_response = direction == "out" and row["first_response_at"] is None
+            changed_status = status is not None and status != row["status"]
+            sets = ["last_message_at = max(last_message_at, :at)", "message_count = message_count + 1",
+                    "version = version + 1"]
+            if first_response:
+                sets.append("first_response_at = :at")
+            if changed_status:
+                sets += ["status = :status", "snoozed_until = NULL",
+                         "solved_at = CASE WHEN :status = 'solved' THEN :at"
+                         " WHEN :status = 'closed' THEN solved_at ELSE NULL END"]
+            conn.execute(f"UPDATE conversations SET {', '.join(sets)} WHERE id = :id",
+                         {"at": at, "status": status, "id": conversation_id})
+            outbox_id = None
+            if not note:
+                undo = {"status": [row["status"], status] if changed_status else None}
+                outbox_id = conn.execute(
+                    "INSERT INTO outbox (message_id, conversation_id, channel, txn_id, not_before, next_try_at,"
+                    " created_by, created_at, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, conversation_id, row["channel"], txn_id, stamp(deliver_at), stamp(deliver_at),
+                     agent, at, json.dumps(undo)),
+                ).lastrowid
+                self.add_event(conversation_id, "reply_queued", agent,
+                               {"message_id": message_id, "outbox_id": outbox_id, "deliver_at": stamp(deliver_at)})
+            else:
+                self.add_event(conversation_id, "note", agent, {"message_id": message_id})
+            if template_id:
+                self.add_event(conversation_id, "template_used", agent,
+                               {"template": template_id, "message_id": message_id})
+            if changed_status:
+                self.add_event(conversation_id, "status", agent, {"from": row["status"], "to": status})
+        return message_id, outbox_id
+
+    def _messages_since(self, conversation_id: int, version: int) -> list[dict]:
+        rows = self.d.all(
+            "SELECT id, direction, author, author_address, subject, text, created_at, received_at, automatic"
+            " FROM messages WHERE conversation_id = ? AND conversation_version > ? ORDER BY received_at, id",
+            (conversation_id, version),
+        )
+        return [dict(r) for r in rows]
+
+    # -- cancelling -------------------------------------------------------------------
+
+    def cancel_reply(self, outbox_id: int, agent: str) -> dict:
+        """Take back a queued (or failed) reply: the outbox row becomes 'cancelled', the
+        message turns into a note marked as not sent (ids are never reused, and the
+        conversation keeps what was almost said), the status it set and the template
+        use are undone, and a 'reply_cancelled' event is written."""
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
+            if row is None:
+                raise NotFound(f"no outbox item {outbox_id}")
+            if row["state"] == "sent":
+                raise UsageError(f"reply {outbox_id} was already sent at {row['sent_at'][:19]}Z; it cannot be taken back")
+            if row["state"] == "sending":
+                raise UsageError(f"reply {outbox_id} is being sent right now; it cannot be taken back")
+            if row["state"] == "cancelled":
+                raise UsageError(f"reply {outbox_id} was already cancelled")
+            template = self.d.scalar("SELECT template_id FROM messages WHERE id = ?", (row["message_id"],))
+            conversation_id = row["conversation_id"]
+            conn.execute("UPDATE outbox SET state = 'cancelled' WHERE id = ?", (outbox_id,))
+            conn.execute("UPDATE messages SET direction = 'note', template_id = NULL, text = ? || text WHERE id = ?",
+                         (CANCELLED_MARK, row["message_id"]))
+            conn.execute("DELETE FROM events WHERE conversation_id = ? AND kind = 'template_used'"
+                         " AND json_extract(data, '$.message_id') = ?", (conversation_id, row["message_id"]))
+            conn.execute(
+                "UPDATE conversations SET version = version + 1, first_response_at = (SELECT min(received_at)"
+                " FROM messages WHERE conversation_id = :id AND direction = 'out') WHERE id = :id",
+                {"id": conversation_id})
+            undo = json.loads(row["undo"] or "{}").get("status")
+            current = self.d.scalar("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
+            if undo and current == undo[1]:  # nobody changed it since: put it back
+                conn.execute("UPDATE conversations SET status = ?, solved_at = CASE WHEN ? = 'solved'"
+                             " THEN solved_at ELSE NULL END WHERE id = ?", (undo[0], undo[0], conversation_id))
+                self.add_event(conversation_id, "status", agent, {"from": undo[1], "to": undo[0], "why": "reply cancelled"})
+            self.add_event(conversation_id, "reply_cancelled", agent,
+                           {"outbox_id": outbox_id, "message_id": row["message_id"], "template": template})
+        return dict(row)
+
+    # -- delivery ---------------------------------------------------------------------
+
+    def claim_due(self, at: dt.datetime, lease: dt.timedelta) -> dict | None:
+        """Claim the next due reply for sending (queued and due, or left in 'sending' past
+        its lease by a crash). Returns what the channel needs to send it, or None."""
+        when = stamp(at)
+        with self.d.tx() as conn:
+            row = self.d.one(
+                "SELECT id, state FROM outbox WHERE (state = 'queued' AND next_try_at <= :now AND not_before <= :now)"
+                " OR (state = 'sending' AND next_try_at <= :now) ORDER BY next_try_at, id LIMIT 1", {"now": when})
+            if row is None:
+                return None
+            conn.execute("UPDATE outbox SET state = 'sending', tries = tries + 1, next_try_at = ? WHERE id = ?",
+                         (stamp(at + lease), row["id"]))
+            job = self.outbound(row["id"])
+            job["maybe_sent"] = row["state"] == "sending"
+            return job
+
+    def outbound(self, outbox_id: int) -> dict:
+        """Everything a channel needs to send outbox row `outbox_id`."""
+        row = self.d.one(
+            "SELECT o.id AS outbox_id, o.txn_id, o.channel, o.tries, o.conversation_id, o.created_by AS agent,"
+            " m.id AS message_id, m.text, m.message_id AS mail_id, m.created_at,"
+            " c.subject, c.thread_key, c.customer_id"
+            " FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = o.conversation_id"
+            " WHERE o.id = ?", (outbox_id,))
+        if row is None:
+            raise NotFound(f"no outbox item {outbox_id}")
+        job = dict(row)
+        last = self.d.one(
+            "SELECT author, author_address, message_id, headers FROM messages WHERE conversation_id = ?"
+            " AND direction = 'in' ORDER BY received_at DESC, id DESC LIMIT 1", (row["conversation_id"],))
+        job["to_name"], job["to_address"], job["in_reply_to"], job["references"] = "", "", None, []
+        if last is not None:
+            job["to_name"], job["to_address"] = last["author"], last["author_address"]
+            if last["message_id"]:
+                headers = json.loads(last["headers"] or "{}")
+                refs = _MSGID.findall(headers.get("references", "")) + [last["message_id"]]
+                job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
+        if not job["to_address"] and row["customer_id"] is not None:
+            ident = self.d.one("SELECT address, display_name FROM identities WHERE customer_id = ? ORDER BY id LIMIT 1",
+                               (row["customer_id"],))
+            if ident:
+                job["to_address"], job["to_name"] = ident["address"], ident["display_name"]
+        job["created_at"] = parse_stamp(job["created_at"])
+        return job
+
+    def set_mail_id(self, message_id: int, mail_id: str) -> None:
+        """Record the Message-ID of an outgoing email before it is sent (so a retry after
+        a crash can look for it, and the customer's answer threads to it)."""
+        with self.d.tx() as conn:
+            conn.execute("UPDATE messages SET message_id = ? WHERE id = ? AND message_id IS NULL", (mail_id, message_id))
+
+    def mark_sent(self, outbox_id: int, external_id: str, at: dt.datetime) -> None:
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT message_id, conversation_id, channel, created_by FROM outbox WHERE id = ?", (outbox_id,))
+            conn.execute("UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                         (stamp(at), outbox_id))
+            # the channel's own id for the message, so the next sync knows it is ours (if free)
+            conn.execute("UPDATE messages SET external_id = ? WHERE id = ? AND NOT EXISTS"
+                         " (SELECT 1 FROM messages WHERE channel = ? AND external_id = ?)",
+                         (external_id, row["message_id"], row["channel"], external_id))
+            self.add_event(row["conversation_id"], "reply_sent", "outbox",
+                           {"outbox_id": outbox_id, "message_id": row["message_id"]})
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: dt.datetime | None) -> None:
+        """A failed try: back to queued until `retry_at`, or failed for good when None."""
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT conversation_id, tries FROM outbox WHERE id = ?", (outbox_id,))
+            state, when = ("queued", stamp(retry_at)) if retry_at else ("failed", now())
+            conn.execute("UPDATE outbox SET state = ?, next_try_at = ?, last_error = ? WHERE id = ?",
+                         (state, when, error, outbox_id))
+            self.add_event(row["conversation_id"], "reply_failed", "outbox",
+                           {"outbox_id": outbox_id, "error": error, "tries": row["tries"], "final": retry_at is None})
+
+    def retry_reply(self, outbox_id: int, agent: str) -> None:
+        """A failed (or waiting) reply goes out at the next delivery, with fresh tries."""
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT state, conversation_id FROM outbox WHERE id = ?", (outbox_id,))
+            if row is None:
+                raise NotFound(f"no outbox item {outbox_id}")
+            if row["state"] not in ("failed", "queued"):
+                raise UsageError(f"reply {outbox_id} is {row['state']}; only failed or queued replies can be retried")
+            conn.execute("UPDATE outbox SET state = 'queued', tries = 0, next_try_at = ?,"
+                         " not_before = min(not_before, ?) WHERE id = ?", (now(), now(), outbox_id))
+            self.add_event(row["conversation_id"], "reply_retry", agent, {"outbox_id": outbox_id})
+
+    # -- reading ----------------------------------------------------------------------
+
+    def outbox_items(self, states: tuple[str, ...] | None = None, limit: int = 100) -> list[dict]:
+        """Outbox rows, newest first, with the conversation subject and the reply's start."""
+        where, params = "", []
+        if states:
+            where = f"WHERE o.state IN ({','.join('?' * len(states))})"
+            params.extend(states)
+        rows = self.d.all(
+            "SELECT o.id, o.state, o.conversation_id, o.channel, o.message_id, o.tries, o.last_error,"
+            " o.not_before, o.next_try_at, o.created_by, o.created_at, o.sent_at, c.subject,"
+            " substr(m.text, 1, 200) AS text, m.template_id"
+            f" FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = o.conversation_id"
+            f" {where} ORDER BY o.id DESC LIMIT ?", (*params, limit))
+        return [dict(r) for r in rows]
+
+    def outbox_item(self, outbox_id: int) -> dict | None:
+        row = self.d.one("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
+        return dict(row) if row else None

@@ -1,0 +1,122 @@
+"""The picker's ranking: fuzzy search plus what the conversation is about. Pure: no I/O.
+
+A template's score for a typed query mixes three things (each 0–100):
+- **query**: rapidfuzz match of the query against title, tags and keywords (WRatio)
+  and against the start of the body (partial_ratio, weighted down);
+- **message**: how many of the template's title words, tags and keywords occur
+  (fuzzily) in the customer's last message;
+- **history**: how similar the customer's last message is to messages this template
+  answered before (token_set_ratio against past uses).
+message and history form the context score, computed once when the picker opens;
+each keystroke only runs the query match. With an empty query the context alone
+ranks: that order gives the digit suggestions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process, utils
+
+from .library import Template
+
+QUERY_WEIGHT = 0.75
+MIN_QUERY = 55.0  # below this a template does not match what was typed
+BODY_CHARS = 400
+BODY_WEIGHT = 0.85  # a hit in the body counts a little less than in title/tags/keywords
+TERM_MATCH = 85.0  # fuzzy word match: "refunds" ~ "refund"
+HISTORY_MIN = 50.0
+_STOP = frozenset("the and for you your our with from that this have are was not can how what when".split())
+
+
+@dataclass(frozen=True)
+class Ranked:
+    template: Template
+    score: float
+    query: float
+    context: float
+
+
+def message_scores(message: str, templates: Iterable[Template]) -> dict[str, float]:
+    """Template id → how much the customer's message speaks of the template's terms."""
+    words = set(utils.default_process(message).split())
+    if not words:
+        return {}
+    pool = sorted(words)
+    out: dict[str, float] = {}
+    for t in templates:
+        terms = {w for w in utils.default_process(" ".join((t.title, *t.tags, *t.keywords))).split()
+                 if len(w) > 2 and w not in _STOP}
+        hits = sum(1 for term in terms if term in words or process.extractOne(
+            term, pool, scorer=fuzz.ratio, processor=None, score_cutoff=TERM_MATCH))
+        if hits:
+            out[t.id] = 100.0 * hits / (hits + 1)
+    return out
+
+
+def history_scores(message: str, answered: Sequence[tuple[str, str]]) -> dict[str, float]:
+    """Template id → best similarity between `message` and a message it answered before."""
+    text = utils.default_process(message)
+    if not text:
+        return {}
+    out: dict[str, float] = {}
+    for template_id, asked in answered:
+        score = fuzz.token_set_ratio(text, utils.default_process(asked))
+        if score >= HISTORY_MIN and score > out.get(template_id, 0.0):
+            out[template_id] = score
+    return out
+
+
+def context_scores(message: str, templates: Sequence[Template],
+                   answered: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
+    """The context score per template: the stronger of message and history counts most."""
+    by_message = message_scores(message, templates)
+    by_history = history_scores(message, answered)
+    out = {}
+    for t in templates:
+        a, b = by_message.get(t.id, 0.0), by_history.get(t.id, 0.0)
+        if a or b:
+            out[t.id] = 0.6 * max(a, b) + 0.4 * min(a, b)
+    return out
+
+
+class Picker:
+    """Ranks one fixed set of templates for one conversation, keystroke after keystroke."""
+
+    def __init__(self, templates: Sequence[Template], *, context: dict[str, float] | None = None,
+                 channel: str = "", channel_kind: str = "") -> None:
+        self.templates = [t for t in templates if not channel or t.fits(channel, channel_kind)]
+        self.context = context or {}
+        self._heads = {i: utils.default_process(" ".join((t.title, *t.tags, *t.keywords)))
+                       for i, t in enumerate(self.templates)}
+        self._bodies = {i: utils.default_process(t.body[:BODY_CHARS]) for i, t in enumerate(self.templates)}
+
+    def rank(self, query: str = "", limit: int | None = None) -> list[Ranked]:
+        """Best first. An empty query ranks by context (then pinned digit, then title)."""
+        q = utils.default_process(query)
+        if not q:
+            ranked = [Ranked(t, self.context.get(t.id, 0.0), 0.0, self.context.get(t.id, 0.0)) for t in self.templates]
+            ranked.sort(key=lambda r: (-r.score, r.template.key or 10, r.template.title.lower()))
+            return ranked[:limit]
+        scores: dict[int, float] = {}
+        for _, score, i in process.extract(q, self._heads, scorer=fuzz.WRatio, processor=None,
+                                           limit=None, score_cutoff=MIN_QUERY):
+            scores[i] = score
+        for _, score, i in process.extract(q, self._bodies, scorer=fuzz.partial_ratio, processor=None,
+                                           limit=None, score_cutoff=MIN_QUERY / BODY_WEIGHT):
+            scores[i] = max(scores.get(i, 0.0), score * BODY_WEIGHT)
+        ranked = []
+        for i, score in scores.items():
+            t = self.templates[i]
+            ctx = self.context.get(t.id, 0.0)
+            ranked.append(Ranked(t, QUERY_WEIGHT * score + (1 - QUERY_WEIGHT) * ctx, score, ctx))
+        ranked.sort(key=lambda r: (-r.score, r.template.title.lower()))
+        return ranked[:limit]
+
+
+def rank(query: str, templates: Sequence[Template], *, last_message: str = "",
+         answered: Sequence[tuple[str, str]] = (), channel: str = "", limit: int | None = None) -> list[Ranked]:
+    """One-shot ranking (the Picker class keeps the context between keystrokes)."""
+    context = context_scores(last_message, templates, answered)
+    return Picker(templates, context=context, channel=channel).rank(query, limit)

@@ -1,0 +1,125 @@
+"""Template replies as a service: preview, the digit keys, and sending with an undo window.
+
+What the TUI (and the CLI's `reply --template`) call; one store query set per call, so
+a digit press is queued in a few milliseconds:
+
+    picker = open_picker(config, store, library, conversation_id)   # `t`
+    picker.rank("refu")                                             # each keystroke
+    draft = preview(config, store, template, conversation_id, agent=me)
+    digit_choice(library, suggestions, 3)                          # which template 3 means
+    sent = send_template(config, store, template, conversation_id, agent=me, expected_version=v)
+    outbox.cancel(store, sent.queued.outbox_id, me)                 # `u` within the window
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .. import outbox
+from ..config import Config
+from ..errors import NotFound, UsageError
+from ..store import Store
+from ..textsafe import one_line
+from .library import Template, TemplateLibrary
+from .picker import Picker, context_scores
+from .render import Rendered, render, variables_for
+
+
+class NeedsComposer(UsageError):
+    """The template cannot go out as it is (slots to fill, or a problem): open the
+    composer with `draft` instead of sending."""
+
+    def __init__(self, draft: "Draft") -> None:
+        self.draft = draft
+        why = "; ".join(draft.rendered.problems) or "fill in: " + ", ".join(draft.rendered.missing)
+        super().__init__(f"template {draft.template.id} was not sent: {why}")
+
+
+@dataclass
+class Draft:
+    """A template rendered for one conversation."""
+
+    template: Template
+    rendered: Rendered
+    conversation_id: int
+    to: str
+    """Who it goes to, for the status bar: "Mike Jones <mike@…>" or the chat handle."""
+
+
+@dataclass
+class QuickReply:
+    """A template reply that was queued."""
+
+    queued: outbox.QueuedReply
+    template: Template
+    to: str
+    text: str
+
+
+def _conversation(store: Store, conversation_id: int) -> tuple[dict, dict | None]:
+    conversation = store.conversation(conversation_id)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
+    return conversation, customer
+
+
+def _channel_kind(config: Config, name: str) -> str:
+    return next((c.kind for c in config.channels if c.name == name), "")
+
+
+def open_picker(config: Config, store: Store, library: TemplateLibrary, conversation_id: int) -> Picker:
+    """A picker for this conversation: templates fitting its channel, context computed once."""
+    conversation, _ = _conversation(store, conversation_id)
+    templates = library.templates()
+    context = context_scores(store.last_inbound_text(conversation_id), templates, store.answered_before())
+    return Picker(templates, context=context, channel=conversation["channel"],
+                  channel_kind=_channel_kind(config, conversation["channel"]))
+
+
+def suggestions(config: Config, store: Store, library: TemplateLibrary, conversation_id: int,
+                limit: int = 9) -> list[Template]:
+    """The templates shown beside the digits, best first (context only, no query)."""
+    return [r.template for r in open_picker(config, store, library, conversation_id).rank("", limit)]
+
+
+def digit_choice(library: TemplateLibrary, suggested: list[Template], digit: int) -> Template | None:
+    """The template digit N sends: the one pinned to N, else the N-th suggestion not
+    pinned elsewhere (so a pinned template is never shown under two digits)."""
+    pinned = library.pinned()
+    if digit in pinned:
+        return pinned[digit]
+    pinned_ids = {t.id for t in pinned.values()}
+    free = [t for t in suggested if t.id not in pinned_ids]
+    free_digits = [d for d in range(1, 10) if d not in pinned]
+    if digit in free_digits and free_digits.index(digit) < len(free):
+        return free[free_digits.index(digit)]
+    return None
+
+
+def preview(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,
+            answers: dict[str, str] | None = None, on_call: str | None = None,
+            now: dt.datetime | None = None) -> Draft:
+    """Render `template` for the conversation (the picker's live preview)."""
+    conversation, customer = _conversation(store, conversation_id)
+    variables = variables_for(config, conversation, customer, agent=agent, on_call=on_call, now=now)
+    name = one_line(conversation["customer_name"] or "")
+    address = one_line(conversation["customer_address"] or "")
+    to = f"{name} <{address}>" if name and address and name != address else (address or name or "the customer")
+    return Draft(template, render(template, variables, answers), conversation_id, to)
+
+
+def send_template(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,
+                  answers: dict[str, str] | None = None, status: str | None = "pending",
+                  undo_seconds: float | None = None, expected_version: int | None = None,
+                  on_call: str | None = None) -> QuickReply:
+    """Render and queue `template` as the reply (digit keys, `reply --template`).
+    NeedsComposer when it has unfilled slots or problems: nothing is queued then."""
+    draft = preview(config, store, template, conversation_id, agent=agent, answers=answers, on_call=on_call)
+    if not draft.rendered.ok:
+        raise NeedsComposer(draft)
+    wait = config.templates.undo_seconds if undo_seconds is None else undo_seconds
+    queued = outbox.queue_reply(store, conversation_id, draft.rendered.text, agent=agent, status=status,
+                                template_id=template.id, undo_seconds=wait, expected_version=expected_version)
+    return QuickReply(queued, template, draft.to, draft.rendered.text)

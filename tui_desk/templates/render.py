@@ -1,0 +1,225 @@
+"""Rendering templates in a sandbox, with the conversation's variables and fill-in slots.
+
+Templates run in Jinja2's ImmutableSandboxedEnvironment: no file access, no attributes
+outside the context (underscore names are refused), no mutation, no code. Values are
+inserted as data, never rendered again, so a customer named "{{ 7*7 }}" stays that.
+A variable the conversation does not have, an unfilled `{{ ask("…") }}` slot or a
+template error make the result not `ok`: the preview shows the problem, send refuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..config import Config
+from ..hours import zone
+from ..textsafe import one_line
+from ..threads import ticket_tag
+from .library import Template
+
+VARIABLES: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "first_name", "email", "local_time"),
+    "agent": ("name",),
+    "conversation": ("id", "subject", "ticket", "channel"),
+    "desk": ("name", "company", "hours", "next_opening"),
+    "on_call": ("name",),
+}
+FUNCTIONS = ("ask",)
+
+
+class Vars(dict):
+    """A variable group (customer, agent, ...); knows its name for error messages."""
+
+    def __init__(self, label: str, values: dict) -> None:
+        super().__init__({k: v for k, v in values.items() if v not in (None, "")})
+        self._label = label  # underscore: the sandbox never lets a template read it
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """Printing a missing value is an error naming it; `| default(...)`, `is defined`
+    and `{% if %}` work on it."""
+
+    __bool__ = lambda self: False  # noqa: E731
+
+    @property
+    def _undefined_message(self) -> str:
+        owner = getattr(self._undefined_obj, "_label", None)
+        if owner:
+            return f"{owner}.{self._undefined_name} is not known here (add | default(\"…\"))"
+        return f"{self._undefined_name or 'a value'} is not defined"
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
+    env.globals.clear()  # no range/lipsum/cycler/namespace: templates need none of them
+    return env
+
+
+ENV = _environment()
+
+
+@dataclass
+class Rendered:
+    """A rendered template: the text, and what stands between it and sending."""
+
+    text: str
+    problems: list[str] = field(default_factory=list)
+    slots: list[str] = field(default_factory=list)
+    """Every `ask("…")` label, in order."""
+    missing: list[str] = field(default_factory=list)
+    """Slots not filled yet (shown as ⟨label⟩ in the text)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the text can be sent as it is."""
+        return not self.problems and not self.missing
+
+
+class _Ask:
+    """The `ask("label")` function: the agent's answer, or a marked gap."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.slots: list[str] = []
+        self.missing: list[str] = []
+
+    def __call__(self, label: object = "value") -> str:
+        label = one_line(str(label)) or "value"
+        if label not in self.slots:
+            self.slots.append(label)
+        answer = (self.answers.get(label) or "").strip()
+        if answer:
+            return answer
+        if label not in self.missing:
+            self.missing.append(label)
+        return f"⟨{label}⟩"
+
+
+_compiled: dict[tuple[str, str], jinja2.Template] = {}
+
+
+def compile_body(template: Template) -> jinja2.Template:
+    """The compiled body (cached per body text); raises jinja2.TemplateError."""
+    key = (template.id, template.body)
+    if key not in _compiled:
+        if len(_compiled) > 4096:
+            _compiled.clear()
+        _compiled[key] = ENV.from_string(template.body)
+    return _compiled[key]
+
+
+def render(template: Template, variables: dict[str, dict], answers: dict[str, str] | None = None) -> Rendered:
+    """Render `template` with `variables` (group → values) and slot `answers`."""
+    ask = _Ask(answers or {})
+    context = {name: Vars(name, variables.get(name, {})) for name in VARIABLES}
+    context["ask"] = ask
+    try:
+        text = compile_body(template).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        return Rendered("", [f"syntax error on line {exc.lineno}: {exc.message}"], ask.slots, ask.missing)
+    except jinja2.UndefinedError as exc:
+        return Rendered("", [str(exc.message)], ask.slots, ask.missing)
+    except jinja2.exceptions.SecurityError as exc:
+        return Rendered("", [f"refused by the sandbox: {exc}"], ask.slots, ask.missing)
+    except Exception as exc:  # noqa: BLE001 - any template error is shown, never sent
+        return Rendered("", [f"template error: {type(exc).__name__}: {exc}"], ask.slots, ask.missing)
+    return Rendered(text.strip("\n"), [], ask.slots, ask.missing)
+
+
+def check_body(template: Template) -> list[str]:
+    """Static problems: syntax errors and variables that do not exist."""
+    try:
+        tree = ENV.parse(template.body)
+    except jinja2.TemplateSyntaxError as exc:
+        return [f"syntax error on line {exc.lineno}: {exc.message}"]
+    problems = []
+    known = set(VARIABLES) | set(FUNCTIONS)
+    try:  # compiles the tree: unknown filters and tests show up here
+        undeclared = meta.find_undeclared_variables(tree)
+    except jinja2.TemplateError as exc:
+        problems.append(f"template error: {exc.message}")
+        undeclared = set()
+    for name in sorted(undeclared - known):
+        problems.append(f"unknown variable {name!r} (known: {', '.join(sorted(known))})")
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        owner = node.node
+        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(owner, nodes.Name) and owner.name in VARIABLES and attr not in VARIABLES[owner.name]:
+            problems.append(f"unknown variable {owner.name}.{attr} (known: {', '.join(VARIABLES[owner.name])})")
+    return sorted(set(problems))
+
+
+def variables_for(config: Config, conversation: dict, customer: dict | None, *, agent: str,
+                  on_call: str | None = None, now: dt.datetime | None = None) -> dict[str, dict]:
+    """The variable groups for one conversation (plain data; see docs/templates.md)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    hours = config.desk.hours()
+    customer = customer or {}
+    name = one_line(customer.get("name", ""))
+    identities = customer.get("identities", [])
+    email = next((i["address"] for i in identities if i["kind"] == "email"), "")
+    tz = None
+    if customer.get("timezone"):
+        try:
+            tz = zone(customer["timezone"])
+        except ValueError:
+            tz = None
+    opening = hours.next_opening(now)
+    where = tz or hours.tz
+    return {
+        "customer": {
+            "name": name,
+            "first_name": _first_name(name),
+            "email": one_line(email),
+            "local_time": now.astimezone(tz).strftime("%H:%M") if tz else None,
+        },
+        "agent": {"name": agent},
+        "conversation": {
+            "id": conversation["id"], "subject": one_line(conversation.get("subject", "")),
+            "ticket": ticket_tag(conversation["id"]), "channel": conversation.get("channel", ""),
+        },
+        "desk": {
+            "name": config.desk.name, "company": config.desk.company,
+            "hours": f"{', '.join(config.desk.business_hours)} ({config.desk.timezone})",
+            "next_opening": (opening.astimezone(where).strftime("%A %H:%M") + f" ({where.key})") if opening else None,
+        },
+        "on_call": {"name": on_call},
+    }
+
+
+def _first_name(name: str) -> str | None:
+    """The first word of a person's name; None for an address or a handle."""
+    if not name or "@" in name:
+        return None
+    if "," in name:  # "Jones, Mike"
+        name = name.split(",", 1)[1] or name
+    words = name.split()
+    if not words:
+        return None
+    first = words[0]
+    return first if any(c.isalpha() for c in first) else None
+
+
+def check_library(library) -> dict[str, list[str]]:
+    """File name → problems (unreadable front matter, syntax, unknown variables,
+    two templates on one digit). Only files with problems are listed."""
+    templates, broken = library.scan()
+    out: dict[str, list[str]] = {name: [problem] for name, problem in broken.items()}
+    holders: dict[int, list[Template]] = {}
+    for t in templates:
+        problems = check_body(t)
+        if problems:
+            out.setdefault(t.path.name, []).extend(problems)
+        if t.key is not None:
+            holders.setdefault(t.key, []).append(t)
+    for key, group in holders.items():
+        if len(group) > 1:
+            for t in group:
+                others = ", ".join(o.id for o in group if o is not t)
+                out.setdefault(t.path.name, []).append(f"key {key} is also pinned by {others}")
+    return out
