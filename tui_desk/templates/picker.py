@@ -1,8 +1,9 @@
 """The picker's ranking: fuzzy search plus what the conversation is about. Pure: no I/O.
 
 A template's score for a typed query mixes three things (each 0–100):
-- **query**: rapidfuzz match of the query against title, tags and keywords (WRatio)
-  and against the start of the body (partial_ratio, weighted down);
+- **query**: each typed word matched against the words of title, tags and keywords,
+  and (weighted down) of the start of the body: a prefix counts 100, a typo its
+  rapidfuzz ratio; the template's query score is the mean over the typed words;
 - **message**: how many of the template's title words, tags and keywords occur
   (fuzzily) in the customer's last message;
 - **history**: how similar the customer's last message is to messages this template
@@ -14,6 +15,7 @@ ranks: that order gives the digit suggestions.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -82,37 +84,74 @@ def context_scores(message: str, templates: Sequence[Template],
 
 
 class Picker:
-    """Ranks one fixed set of templates for one conversation, keystroke after keystroke."""
+    """Ranks one fixed set of templates for one conversation, keystroke after keystroke.
+
+    Words are indexed once (word → templates, for title/tags/keywords and for the body);
+    a keystroke matches each typed word against the vocabulary only (prefix, or
+    rapidfuzz ratio for typos), so its cost does not grow with the length of bodies."""
 
     def __init__(self, templates: Sequence[Template], *, context: dict[str, float] | None = None,
                  channel: str = "", channel_kind: str = "") -> None:
         self.templates = [t for t in templates if not channel or t.fits(channel, channel_kind)]
         self.context = context or {}
-        self._heads = {i: utils.default_process(" ".join((t.title, *t.tags, *t.keywords)))
-                       for i, t in enumerate(self.templates)}
-        self._bodies = {i: utils.default_process(t.body[:BODY_CHARS]) for i, t in enumerate(self.templates)}
+        self._index: dict[str, dict[int, float]] = {}  # word → template index → field weight
+        for i, t in enumerate(self.templates):
+            for word in utils.default_process(t.body[:BODY_CHARS]).split():
+                self._index.setdefault(word, {})[i] = BODY_WEIGHT
+            for word in utils.default_process(" ".join((t.title, *t.tags, *t.keywords))).split():
+                self._index.setdefault(word, {})[i] = 1.0
+        self._vocabulary = list(self._index)
+        self._ctx = [self.context.get(t.id, 0.0) for t in self.templates]
+        self._hits: dict[str, dict[int, float]] = {}  # typed word → hits; earlier words recur as one types on
+
+    def _cached_hits(self, typed: str) -> dict[int, float]:
+        if typed not in self._hits:
+            if len(self._hits) > 256:
+                self._hits.clear()
+            self._hits[typed] = self._word_hits(typed)
+        return self._hits[typed]
+
+    def _word_hits(self, typed: str) -> dict[int, float]:
+        """Template index → best match (0–100) of one typed word in that template."""
+        matches = {w: 100.0 for w in self._vocabulary if w.startswith(typed)}
+        if len(typed) >= 3:
+            for word, score, _ in process.extract(typed, self._vocabulary, scorer=fuzz.ratio, processor=None,
+                                                  limit=None, score_cutoff=TERM_MATCH - 10):
+                matches.setdefault(word, score)
+        hits: dict[int, float] = {}
+        for word, score in matches.items():
+            for i, weight in self._index[word].items():
+                if score * weight > hits.get(i, 0.0):
+                    hits[i] = score * weight
+        return hits
 
     def rank(self, query: str = "", limit: int | None = None) -> list[Ranked]:
         """Best first. An empty query ranks by context (then pinned digit, then title)."""
-        q = utils.default_process(query)
-        if not q:
+        typed = utils.default_process(query).split()
+        if not typed:
             ranked = [Ranked(t, self.context.get(t.id, 0.0), 0.0, self.context.get(t.id, 0.0)) for t in self.templates]
             ranked.sort(key=lambda r: (-r.score, r.template.key or 10, r.template.title.lower()))
             return ranked[:limit]
-        scores: dict[int, float] = {}
-        for _, score, i in process.extract(q, self._heads, scorer=fuzz.WRatio, processor=None,
-                                           limit=None, score_cutoff=MIN_QUERY):
-            scores[i] = score
-        for _, score, i in process.extract(q, self._bodies, scorer=fuzz.partial_ratio, processor=None,
-                                           limit=None, score_cutoff=MIN_QUERY / BODY_WEIGHT):
-            scores[i] = max(scores.get(i, 0.0), score * BODY_WEIGHT)
-        ranked = []
-        for i, score in scores.items():
-            t = self.templates[i]
-            ctx = self.context.get(t.id, 0.0)
-            ranked.append(Ranked(t, QUERY_WEIGHT * score + (1 - QUERY_WEIGHT) * ctx, score, ctx))
+        # one- and two-letter words ("is", "my") only count when nothing longer was typed
+        words = [w for w in typed if len(w) > 2] or typed
+        totals: dict[int, float] = {}
+        for n, word in enumerate(words):
+            hits = self._cached_hits(word)
+            if n == 0:
+                totals = hits
+            else:
+                totals = {i: total + hits.get(i, 0.0) for i, total in totals.items()}
+        n = len(words)
+        ctx = self._ctx
+        w = QUERY_WEIGHT
+        scored = [(w * total / n + (1 - w) * ctx[i], i, total / n) for i, total in totals.items()
+                  if total >= MIN_QUERY * n]
+        # only the shown rows become objects: a keystroke over thousands stays cheap
+        if limit is not None and limit < len(scored):
+            scored = heapq.nlargest(limit, scored, key=lambda x: (x[0], -x[1]))
+        ranked = [Ranked(self.templates[i], score, q, ctx[i]) for score, i, q in scored]
         ranked.sort(key=lambda r: (-r.score, r.template.title.lower()))
-        return ranked[:limit]
+        return ranked
 
 
 def rank(query: str, templates: Sequence[Template], *, last_message: str = "",
