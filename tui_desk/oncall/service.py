@@ -177,7 +177,7 @@ class Oncall:
         from_shift, members, _ = self.store.oncall_change_members(name, decide, self.actor)
         rot = self.rotation(name)
         return {"rotation": name, "members": members, "from_shift": from_shift,
-                "effective": rot.shift_start(from_shift).isoformat()}
+                "effective": rot.shift_start(from_shift).astimezone(self.viewer_tz()).isoformat()}
 
     # --- overrides and swaps --------------------------------------------------------
 
