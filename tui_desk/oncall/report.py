@@ -140,8 +140,10 @@ def build(rotations: list[Rotation], since: dt.datetime, until: dt.datetime, *,
             tz = ZoneInfo(person_tz.get(seg.who) or rot.timezone)
             m = measure(seg.start, seg.end, tz, holidays, weights, closed)
             if seg.shift not in plain:
-                full = measure(rot.shift_start(seg.shift), rot.shift_start(seg.shift + 1), tz, holidays, weights, closed)
-                plain[seg.shift] = full.hours
+                a, b = rot.shift_start(seg.shift), rot.shift_start(seg.shift + 1)
+                # most segments are whole shifts: measure a shift again only when it was cut
+                whole = seg.start == a and seg.end == b
+                plain[seg.shift] = m.hours if whole else measure(a, b, tz, holidays, weights, closed).hours
             p = people.setdefault(seg.who, PersonReport(seg.who))
             p.total.add(m)
             p.intervals.append((seg.start, seg.end))
