@@ -118,6 +118,7 @@ def rotation_list(ctx: typer.Context, tz: str = TZ, json_out: bool = JSON) -> No
 
 def _all(desk: Oncall) -> list:
     from ..oncall.service import to_rotation
+    desk.seed()
     return [to_rotation(r) for r in desk.store.oncall_rotations()]
 
 
@@ -329,6 +330,7 @@ def report(
     """Per person: hours, nights, weekends, holidays, overrides, conversations, compensation."""
     with _desk(ctx) as desk:
         result = desk.report(since, until, rotation, tz)
+        zone = desk.viewer_tz(tz)
     if json_out:
         print_json(result)
         return
@@ -336,7 +338,8 @@ def report(
     for p in result["people"]:
         grid.add_row(*(cell(p[k]) for k in ("who", "hours", "nights", "weekends", "holidays", "shifts",
                                             "overrides_taken", "overrides_given", "conversations", "comp_days")))
-    out.print(f"{result['since']} to {result['until']} (hours; comp = compensation days)", style="dim", markup=False)
+    out.print(f"{_t(result['since'], zone)} to {_t(result['until'], zone)} {zone.key} "
+              "(hours; comp = compensation days)", style="dim", markup=False)
     out.print(grid)
     for f in result["rotations"]:
         if f["suggested_next"]:

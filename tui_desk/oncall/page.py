@@ -2,7 +2,7 @@
 
 Email goes through `channels.smtp` to the SMTP server of [oncall.smtp], or of the imap
 channel named by [oncall] smtp_channel, or of the first imap channel. A command
-(`notify_cmd`) is run without a shell and gets the page on standard input. Matrix
+(`notify_cmd`) is run by /bin/sh and gets the page on standard input. Matrix
 contacts are refused with a clear error until the Matrix channel can send. Every page,
 delivered or not, is an event row of kind "page".
 """
@@ -10,7 +10,6 @@ delivered or not, is an event row of kind "page".
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 
 from ..channels import smtp
@@ -66,9 +65,11 @@ def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> None:
     elif person.contact == "command":
         env = {**os.environ, "TUI_DESK_ONCALL_WHO": person.id, "TUI_DESK_ONCALL_ROTATION": rotation}
         try:
-            done = subprocess.run(shlex.split(person.notify_cmd), input=text, text=True, env=env,
+            # through the shell, so redirections work ("cat >> pages.txt"); the page itself
+            # only ever reaches the command on stdin, never its command line
+            done = subprocess.run(["/bin/sh", "-c", person.notify_cmd], input=text, text=True, env=env,
                                   capture_output=True, timeout=NOTIFY_TIMEOUT_S, check=False)
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        except (OSError, subprocess.TimeoutExpired) as exc:
             raise DeskError(f"notify_cmd for {person.id}: {type(exc).__name__}: {exc}") from None
         if done.returncode != 0:
             raise DeskError(f"notify_cmd for {person.id} exited with {done.returncode}")

@@ -1,6 +1,7 @@
 """The roster: people who can be on call and how to reach them ([oncall] roster file).
 
-A TOML file with one table per person, keyed by the short id used in rotations:
+A TOML file with one table per person, keyed by the short id used in rotations, and
+optionally `[[rotations]]` to create when the database has none yet:
 
     [people.ana]
     name = "Ana Lima"
@@ -49,12 +50,36 @@ class Person:
 
 
 @dataclass
+class RotationSeed:
+    """A [[rotations]] entry: created in the database the first time on-call is used
+    (a database that has never had a rotation), so a shipped roster works at once."""
+
+    name: str
+    members: list[str]
+    timezone: str
+    length: str = "1w"
+    handoff: str = "mon 09:00"
+    start: str = ""
+    """First day; empty means the day the rotation is created."""
+    only: Literal["always", "after-hours"] = "always"
+
+
+@dataclass
 class _File:
     people: dict[str, Person] = field(default_factory=dict)
+    rotations: list[RotationSeed] = field(default_factory=list)
 
 
-def load(path: Path) -> dict[str, Person]:
-    """People by id; ConfigError for a missing or malformed file."""
+@dataclass
+class Roster:
+    """People by id and the rotations the file proposes."""
+
+    people: dict[str, Person]
+    rotations: list[RotationSeed]
+
+
+def load(path: Path) -> Roster:
+    """The roster file; ConfigError for a missing or malformed file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -76,4 +101,4 @@ def load(path: Path) -> dict[str, Person]:
         needed = {"email": "email", "matrix": "matrix", "command": "notify_cmd"}[person.contact]
         if not getattr(person, needed):
             raise ConfigError(path, f"people.{pid}.{needed}", f'required when contact = "{person.contact}"')
-    return parsed.people
+    return Roster(parsed.people, parsed.rotations)

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import Config
-from ..errors import UsageError
+from ..errors import ConfigError, UsageError
 from ..store import Store, parse_stamp, stamp
 from . import report as report_mod, roster as roster_mod
 from .schedule import Epoch, Override, Rotation, Segment, Swap
@@ -48,25 +48,41 @@ class Oncall:
     def __init__(self, store: Store, config: Config, *, now: dt.datetime | None = None) -> None:
         self.store = store
         self.config = config
-        self.now = (now or dt.datetime.now(UTC)).astimezone(UTC)
+        self.now = (now or dt.datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         self.actor = config.agent.name
-        self._roster: dict[str, roster_mod.Person] | None = None
+        self._roster: roster_mod.Roster | None = None
 
     # --- people and zones -----------------------------------------------------------
 
     @property
     def roster(self) -> dict[str, roster_mod.Person]:
         """People from the [oncall] roster file ({} when none is configured)."""
+        return self._roster_file().people
+
+    def _roster_file(self) -> roster_mod.Roster:
         if self._roster is None:
             path = self.config.oncall.roster
             if not path:
-                self._roster = {}
+                self._roster = roster_mod.Roster({}, [])
             else:
                 file = Path(path).expanduser()
                 if not file.is_absolute() and self.config.path is not None:
                     file = self.config.path.parent / file
                 self._roster = roster_mod.load(file)
         return self._roster
+
+    def seed(self) -> list[str]:
+        """Create the roster's [[rotations]] in a database that has never had one."""
+        seeds = self._roster_file().rotations
+        if not seeds or self.store.oncall_ever_used():
+            return []
+        for i, s in enumerate(seeds):
+            try:
+                self.add_rotation(s.name, ",".join(s.members), s.length, s.handoff, s.timezone, s.start or None,
+                                  s.only)
+            except UsageError as exc:
+                raise ConfigError(self.config.oncall.roster, f"rotations[{i}]", str(exc)) from None
+        return [s.name for s in seeds]
 
     def display_name(self, who: str | None) -> str:
         person = self.roster.get(who or "")
@@ -92,10 +108,12 @@ class Oncall:
     # --- rotations ------------------------------------------------------------------
 
     def rotation(self, name: str) -> Rotation:
+        self.seed()
         return to_rotation(self.store.oncall_rotation(name))
 
     def rotations(self, name: str | None = None) -> list[Rotation]:
         """The named rotation, or all of them (UsageError when there are none)."""
+        self.seed()
         if name:
             return [self.rotation(name)]
         found = [to_rotation(r) for r in self.store.oncall_rotations()]

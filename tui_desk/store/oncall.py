@@ -47,6 +47,11 @@ class OncallMixin:
             "SELECT * FROM oncall_swaps WHERE rotation_id = ? ORDER BY id", (rid,))]
         return row
 
+    def oncall_ever_used(self) -> bool:
+        """Whether this database has ever had a rotation (one may have been removed since)."""
+        return bool(self.d.scalar("SELECT EXISTS (SELECT 1 FROM oncall_rotations)")
+                    or self.d.scalar("SELECT EXISTS (SELECT 1 FROM events WHERE kind = 'oncall')"))
+
     def oncall_handled(self, names: list[str], intervals: list[tuple[str, str]]) -> int:
         """Distinct conversations `names` answered or acted on within the intervals
         (outgoing messages by them, and events they made on conversations)."""
