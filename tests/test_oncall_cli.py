@@ -234,3 +234,9 @@ def test_page_by_command_and_failures_are_recorded(desk, capsys, monkeypatch):
     assert code == 1 and "cannot send over SMTP" in " ".join(err.split())
     events = _events(desk["tmp"] / "desk.db")
     assert [(e["data"]["who"], e["data"]["ok"]) for e in events] == [("ana", False), ("chen", False), ("bo", True)]
+
+
+def test_groups_without_subcommand_print_help_and_exit_0(desk, capsys):
+    for group in (["oncall"], ["oncall", "rotation"], ["oncall", "override"]):
+        code, out, err = run(capsys, *group)
+        assert code == 0 and "Usage:" in out and "internal error" not in err

@@ -38,11 +38,13 @@ def test_roster_mistakes_name_the_key(tmp_path, text, key):
 
 
 def test_roster_rotations_are_created_once(store):
-    config = from_dict({"oncall": {"roster": str(SHIPPED)}, "agent": {"name": "lead"}})
+    config = from_dict({"oncall": {"roster": str(SHIPPED)}, "agent": {"name": "lead"},
+                        "desk": {"timezone": "Europe/Berlin"}})
     desk = Oncall(store, config, now=dt.datetime(2026, 12, 2, 3, tzinfo=dt.timezone.utc))
     (rot,) = desk.rotations()
     assert rot.members == ("ana", "bo", "chen", "dara") and rot.only == "after-hours"
     assert desk.who(None, None, None)[0]["who"] == "dara"
+    assert desk.status() == "on call: Dara O'Neill until Mon 09:00"
     store.oncall_remove_rotation("support", "lead")
     again = Oncall(store, config)
     with pytest.raises(Exception, match="no rotations yet"):

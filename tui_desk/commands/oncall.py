@@ -21,13 +21,26 @@ from ..oncall.page import page as send_page
 from ..oncall.schedule import Segment
 from ..oncall.service import Oncall
 from ..oncall.timeparse import UTC
+from ..textsafe import one_line
 from .common import cell, options, out, print_json, table
 
-app = typer.Typer(help="The on-call rotation: who carries the emergency phone, and when.", no_args_is_help=True)
-rotation_app = typer.Typer(help="Add, list, show and remove rotations.", no_args_is_help=True)
-override_app = typer.Typer(help="One person covers an interval instead of the shift's holder.", no_args_is_help=True)
+app = typer.Typer(help="The on-call rotation: who carries the emergency phone, and when.")
+rotation_app = typer.Typer(help="Add, list, show and remove rotations.")
+override_app = typer.Typer(help="One person covers an interval instead of the shift's holder.")
 app.add_typer(rotation_app, name="rotation")
 app.add_typer(override_app, name="override")
+
+
+def _help_without_subcommand(ctx: typer.Context) -> None:
+    """A group given no subcommand prints its help and exits 0 (no_args_is_help would
+    end in an exception the CLI reports as an internal error)."""
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
+        raise typer.Exit(0)
+
+
+for _group in (app, rotation_app, override_app):
+    _group.callback(invoke_without_command=True)(_help_without_subcommand)
 
 JSON = typer.Option(False, "--json", help="Print JSON (stable shape).")
 TZ = typer.Option(None, "--tz", help="Your IANA zone for reading and showing times.")
@@ -135,7 +148,7 @@ def rotation_show(ctx: typer.Context, name: str = typer.Argument(...), tz: str =
               markup=False)
     out.print(f"members: {', '.join(shown['members'])}; first shift {_t(shown['starts'], zone)}", markup=False)
     for o in shown["overrides"]:
-        out.print(f"override {o['id']}: {o['who']} {_t(o['from'], zone)} → {_t(o['to'], zone)} {o['reason']}", markup=False)
+        out.print(f"override {o['id']}: {o['who']} {_t(o['from'], zone)} → {_t(o['to'], zone)} {one_line(o['reason'])}", markup=False)
     for s in shown["swaps"]:
         out.print(f"swap {s['id']}: shifts {s['shift_a']} ⇄ {s['shift_b']} (asked by {s['requested_by']})",
                   markup=False)

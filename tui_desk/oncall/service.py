@@ -270,6 +270,16 @@ class Oncall:
                 "since": iso(info["since"]), "until": iso(info["until"]), "next": info["next"],
                 "override": seg.override, "active": self.active(rot, instant)}
 
+    def status(self) -> str | None:
+        """One line for a status bar: "on call: Ana Lima until Mon 09:00" (None without
+        rotations). Several rotations: the first one with somebody on call."""
+        for rot in [to_rotation(r) for r in self.store.oncall_rotations()]:
+            info = rot.handover(self.now)
+            if info is not None:
+                until = info["until"].astimezone(self.viewer_tz()).strftime(" until %a %H:%M") if info["until"] else ""
+                return f"on call: {self.display_name(info['who'])}{until}"
+        return None
+
     def window(self, start: str | None, weeks: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
         if not 1 <= weeks <= MAX_WEEKS:
             raise UsageError(f"--weeks must be between 1 and {MAX_WEEKS}")
