@@ -179,6 +179,24 @@ class TemplatesSection:
 
 
 @dataclass
+class OncallSmtp:
+    """[oncall.smtp]: the SMTP server email pages go through, when not an imap channel's."""
+
+    host: str
+    port: int = 465
+    tls: Literal["ssl", "starttls", "none"] = "ssl"
+    """"none" is accepted only for loopback hosts."""
+    username: str = ""
+    """Empty: send without logging in."""
+    password: str | None = None
+    password_env: str | None = None
+    password_cmd: str | None = None
+
+    def secret(self) -> Secret:
+        return Secret(self.password, self.password_env, self.password_cmd, "[oncall.smtp]")
+
+
+@dataclass
 class OncallSection:
     """[oncall]: the emergency-phone rotation (rotations themselves live in the database)."""
 
@@ -189,7 +207,15 @@ class OncallSection:
     holiday_weight: float = 2.0
     """Weight of holiday hours."""
     roster: str = ""
-    """Optional TOML file with people and their contacts (see data/demo/oncall.toml)."""
+    """Optional TOML file with people and their contacts (see data/demo/oncall.toml);
+    a relative path is taken from the config file's folder."""
+    page_from: str = ""
+    """From address of email pages; empty means [desk] support_address."""
+    smtp_channel: str = ""
+    """Name of the imap channel whose smtp_* settings send email pages. Empty: [oncall.smtp]
+    when given, else the first imap channel."""
+    smtp: OncallSmtp | None = None
+    """An SMTP server of its own for email pages (see OncallSmtp)."""
 
 
 @dataclass
@@ -317,6 +343,12 @@ def _check(config: Config, file: Path | str) -> None:
         elif isinstance(channel, MatrixChannel):
             check_secret(file, prefix, channel, "access_token")
             check_secret(file, prefix, channel, "password")
+    smtp = config.oncall.smtp
+    if smtp is not None:
+        check_secret(file, "oncall.smtp", smtp, "password")
+        if smtp.tls == "none" and not paths.is_loopback(smtp.host):
+            raise ConfigError(file, "oncall.smtp.tls",
+                              f'"none" sends the password in clear; allowed only for loopback hosts, not {smtp.host!r}')
     try:
         config.desk.hours()
     except ValueError as exc:

@@ -134,6 +134,9 @@ database = {json.dumps(str(db_path))}
 [templates]
 dir = {json.dumps(str(templates))}
 
+[oncall]
+roster = {json.dumps(str(paths.shipped_data() / "demo" / "oncall.toml"))}
+
 [[channels]]
 name = "mail"
 kind = "maildir"

@@ -8,13 +8,14 @@ from ..paths import attachments_dir
 from .actions import ActionMixin
 from .db import Database, now
 from .ingest import IngestMixin
+from .oncall import OncallMixin
 from .outbox import OutboxMixin
 from .queries import QueryMixin
 from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
-class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin):
+class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin, OncallMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -210,3 +210,52 @@ def m020_templates_outbox(db: Database) -> None:
         # template stats and the picker's "answered similar messages before"
         "CREATE INDEX messages_template ON messages(template_id, received_at) WHERE template_id IS NOT NULL",
     ])
+
+
+@migrations()
+def m010_oncall(db: Database) -> None:
+    """On-call rotations. A rotation's member order is kept as epochs (the order in force
+    from a shift index on), so member changes never rewrite past shifts."""
+    _run(db, [
+        """CREATE TABLE oncall_rotations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            timezone TEXT NOT NULL,
+            anchor TEXT NOT NULL,
+            handoff TEXT NOT NULL,
+            length_hours INTEGER NOT NULL CHECK (length_hours >= 1),
+            only TEXT NOT NULL DEFAULT 'always' CHECK (only IN ('always', 'after-hours')),
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE oncall_epochs (
+            id INTEGER PRIMARY KEY,
+            rotation_id INTEGER NOT NULL REFERENCES oncall_rotations(id) ON DELETE CASCADE,
+            from_shift INTEGER NOT NULL,
+            members TEXT NOT NULL,
+            start_pos INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX oncall_epochs_rotation ON oncall_epochs(rotation_id, from_shift, id)",
+        """CREATE TABLE oncall_overrides (
+            id INTEGER PRIMARY KEY,
+            rotation_id INTEGER NOT NULL REFERENCES oncall_rotations(id) ON DELETE CASCADE,
+            who TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL CHECK (ends_at > starts_at),
+            reason TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX oncall_overrides_rotation ON oncall_overrides(rotation_id, starts_at)",
+        """CREATE TABLE oncall_swaps (
+            id INTEGER PRIMARY KEY,
+            rotation_id INTEGER NOT NULL REFERENCES oncall_rotations(id) ON DELETE CASCADE,
+            shift_a INTEGER NOT NULL,
+            shift_b INTEGER NOT NULL,
+            requested_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX oncall_swaps_rotation ON oncall_swaps(rotation_id, id)",
+    ])

@@ -1,0 +1,105 @@
+"""Sending one email over SMTP: the only place tui-desk speaks SMTP.
+
+`Endpoint` says where (host, port, TLS mode, optional login); `send(endpoint, message)`
+delivers one `EmailMessage`. `message(...)` builds one from plain values and refuses
+header values with CR, LF or other control characters, so untrusted text can never add
+a header. Used by on-call pages and by replies over email.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from ..errors import ChannelError, UsageError
+from ..paths import is_loopback
+from ..secrets import Secret
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An SMTP server to submit mail to."""
+
+    host: str
+    port: int = 465
+    tls: str = "ssl"
+    """"ssl" (implicit TLS), "starttls", or "none" (loopback hosts only)."""
+    username: str = ""
+    """Empty: no login."""
+    secret: Secret | None = None
+    name: str = "smtp"
+    """Who this endpoint belongs to, for error messages (e.g. a channel name)."""
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.tls not in ("ssl", "starttls", "none"):
+            raise UsageError(f"{self.name}: tls must be ssl, starttls or none, not {self.tls!r}")
+        if self.tls == "none" and not is_loopback(self.host):
+            raise UsageError(f'{self.name}: tls "none" is allowed only for loopback hosts, not {self.host!r}')
+
+
+def header_value(value: str, what: str) -> str:
+    """`value` if it is safe as a header value; UsageError if it holds control characters."""
+    if _CONTROL.search(value):
+        raise UsageError(f"{what} contains a line break or control character")
+    return value
+
+
+def message(*, sender: str, to: list[str], subject: str, text: str, headers: dict[str, str] | None = None,
+            domain: str | None = None) -> EmailMessage:
+    """A plain-text message; every header value checked by `header_value`."""
+    msg = EmailMessage()
+    msg["From"] = header_value(sender, "From")
+    msg["To"] = ", ".join(header_value(a, "To") for a in to)
+    msg["Subject"] = header_value(subject, "Subject")
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=domain or (sender.rpartition("@")[2].strip("> ") or None))
+    for name, value in (headers or {}).items():
+        msg[header_value(name, "header name")] = header_value(value, name)
+    msg.set_content(text)
+    return msg
+
+
+def send(endpoint: Endpoint, msg: EmailMessage) -> None:
+    """Submit `msg` to `endpoint`. ChannelError (never with the password) if it fails."""
+    context = ssl.create_default_context()
+    try:
+        if endpoint.tls == "ssl":
+            client = smtplib.SMTP_SSL(endpoint.host, endpoint.port, timeout=endpoint.timeout, context=context)
+        else:
+            client = smtplib.SMTP(endpoint.host, endpoint.port, timeout=endpoint.timeout)
+        with client:
+            client.ehlo()
+            if endpoint.tls == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if endpoint.username:
+                if endpoint.secret is None or not endpoint.secret.configured:
+                    raise ChannelError(endpoint.name, "SMTP username given but no password configured")
+                client.login(endpoint.username, endpoint.secret.reveal())
+            refused = client.send_message(msg)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise ChannelError(endpoint.name, f"SMTP login refused ({exc.smtp_code})") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise ChannelError(endpoint.name, f"SMTP server does not support this: {exc}") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise ChannelError(endpoint.name, f"SMTP server refused every recipient ({len(exc.recipients)})") from None
+    except smtplib.SMTPResponseException as exc:
+        raise ChannelError(endpoint.name, f"SMTP error {exc.smtp_code}: {_text(exc.smtp_error)}") from None
+    except (smtplib.SMTPException, ssl.SSLError, socket.timeout, OSError) as exc:
+        raise ChannelError(endpoint.name, f"cannot send over SMTP to {endpoint.host}:{endpoint.port}: "
+                                          f"{type(exc).__name__}: {exc}") from None
+    if refused:
+        raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
+
+
+def _text(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return " ".join(text.split())[:200]

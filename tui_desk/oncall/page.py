@@ -1,0 +1,119 @@
+"""Paging the person on call through their roster contact: email, or a command.
+
+Email goes through `channels.smtp` to the SMTP server of [oncall.smtp], or of the imap
+channel named by [oncall] smtp_channel, or of the first imap channel. A command
+(`notify_cmd`) is run by /bin/sh and gets the page on standard input. Matrix
+contacts are refused with a clear error until the Matrix channel can send. Every page,
+delivered or not, is an event row of kind "page".
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from ..channels import smtp
+from ..config import Config, ImapChannel
+from ..errors import ConfigError, DeskError, UsageError
+from ..secrets import Secret
+from ..textsafe import one_line
+from .roster import Person
+from .service import Oncall
+
+NOTIFY_TIMEOUT_S = 30
+MAX_MESSAGE = 10_000
+
+
+def endpoint(config: Config) -> smtp.Endpoint:
+    """The SMTP server email pages go through (see the module docstring)."""
+    oc = config.oncall
+    where = config.path or "config"
+    if oc.smtp_channel:
+        channel = config.channel(oc.smtp_channel)
+        if not isinstance(channel, ImapChannel):
+            raise ConfigError(where, "oncall.smtp_channel", f"channel {channel.name!r} is not an imap channel")
+        return _from_imap(channel)
+    if oc.smtp is not None:
+        s = oc.smtp
+        return smtp.Endpoint(s.host, s.port, s.tls, s.username, s.secret(), name="[oncall.smtp]")
+    for channel in config.channels:
+        if isinstance(channel, ImapChannel):
+            return _from_imap(channel)
+    raise ConfigError(where, "oncall", "email pages need an SMTP server: add [oncall.smtp] or an imap channel")
+
+
+def _from_imap(channel: ImapChannel) -> smtp.Endpoint:
+    own = Secret(channel.smtp_password, channel.smtp_password_env, channel.smtp_password_cmd,
+                 f"channel {channel.name}")
+    return smtp.Endpoint(
+        channel.smtp_host or channel.host, channel.smtp_port, channel.smtp_tls,
+        channel.smtp_username or channel.username, own if own.configured else channel.secret(),
+        name=f"channel {channel.name}",
+    )
+
+
+def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> None:
+    config = desk.config
+    if person.contact == "email":
+        msg = smtp.message(
+            sender=config.oncall.page_from or config.desk.support_address, to=[person.email],
+            subject=f"[{one_line(config.desk.name)} on call] {one_line(text)[:120]}",
+            text=f"{text}\n\n-- \nPaged by {config.agent.name} through tui-desk (rotation {rotation}).\n",
+            headers={"X-Tui-Desk-Page": rotation},
+        )
+        smtp.send(endpoint(config), msg)
+    elif person.contact == "command":
+        env = {**os.environ, "TUI_DESK_ONCALL_WHO": person.id, "TUI_DESK_ONCALL_ROTATION": rotation}
+        try:
+            # through the shell, so redirections work ("cat >> pages.txt"); the page itself
+            # only ever reaches the command on stdin, never its command line
+            done = subprocess.run(["/bin/sh", "-c", person.notify_cmd], input=text, text=True, env=env,
+                                  capture_output=True, timeout=NOTIFY_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DeskError(f"notify_cmd for {person.id}: {type(exc).__name__}: {exc}") from None
+        if done.returncode != 0:
+            raise DeskError(f"notify_cmd for {person.id} exited with {done.returncode}")
+    else:
+        raise DeskError(f"{person.id}'s contact is matrix: Matrix pages are not supported yet; "
+                        "set contact = \"email\" or \"command\" in the roster")
+
+
+def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: int | None = None) -> list[dict]:
+    """Page whoever is on call now in `rotation` (or in every rotation, each person once).
+    Returns one result per person; raises DeskError after recording if any page failed."""
+    text = (text or "").strip()
+    if not text:
+        raise UsageError("--message is empty")
+    if len(text) > MAX_MESSAGE:
+        raise UsageError(f"--message is longer than {MAX_MESSAGE} characters")
+    targets: dict[str, str] = {}
+    for rot in desk.rotations(rotation):
+        seg = rot.at(desk.now)
+        if seg is not None:
+            targets.setdefault(seg.who, rot.name)
+    if not targets:
+        raise DeskError("nobody is on call now (the rotation has not started)")
+    results = []
+    for who, rot_name in targets.items():
+        person = desk.roster.get(who)
+        result = {"who": who, "rotation": rot_name, "contact": person.contact if person else None, "ok": True}
+        try:
+            if person is None:
+                raise DeskError(f"no contact for {who}: add [people.{who}] to the roster ([oncall] roster)")
+            _deliver(desk, person, rot_name, text)
+        except DeskError as exc:
+            result.update(ok=False, error=str(exc))
+        desk.store.oncall_record_page(desk.actor, {**result, "message": text[:500]}, conversation_id)
+        results.append(result)
+    failed = [r for r in results if not r["ok"]]
+    if failed:
+        raise PageFailed(results)
+    return results
+
+
+class PageFailed(DeskError):
+    """At least one page could not be delivered (each attempt is recorded)."""
+
+    def __init__(self, results: list[dict]) -> None:
+        self.results = results
+        super().__init__("; ".join(f"page to {r['who']} failed: {r['error']}" for r in results if not r["ok"]))
