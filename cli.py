@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from tui_desk.commands import conversations, outbox as outbox_cmd, setup, sync as sync_cmd, templates as templates_cmd
+from tui_desk.commands import conversations, outbox as outbox_cmd, reports, setup, sync as sync_cmd, templates as templates_cmd
 from tui_desk.commands.common import Options, err, options
 from tui_desk.errors import EXIT_FAILED, DeskError
 
@@ -50,6 +50,7 @@ app.add_typer(setup.config_app, name="config")
 app.command("reply")(outbox_cmd.reply)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(templates_cmd.app, name="templates")
+app.add_typer(reports.app, name="report")
 
 
 def main() -> None:

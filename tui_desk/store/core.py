@@ -10,11 +10,12 @@ from .db import Database, now
 from .ingest import IngestMixin
 from .outbox import OutboxMixin
 from .queries import QueryMixin
+from .reports import ReportsMixin
 from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
-class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin):
+class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin, ReportsMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:
