@@ -18,7 +18,7 @@ from bench.figure import Figure
 
 OUT = Path(__file__).resolve().parent / "out"
 SIZES = {"full": 200_000, "small": 20_000}
-LOADER_VERSION = 3  # bump when the generated data changes, so cached databases are rebuilt
+LOADER_VERSION = 4  # bump when the generated data changes, so cached databases are rebuilt
 END = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
 DAYS = 364
 AGENTS = ["ana", "bo", "chen", "dana", "eli"]
@@ -69,10 +69,13 @@ def build(path: Path, conversations: int, seed: int = 8) -> None:
         channel = rng.choice(CHANNELS)
         agent = rng.choice(AGENTS)
         t, last_in, first_reply = t0, t0, None
+        template = f"t{rng.randrange(30)}" if rng.random() < 0.25 else None
         for direction, automatic in pattern:
             message_id += 1
             author = agent if direction != "in" else f"Customer {cid % 20_000 + 1}"
-            msgs.append((message_id, cid, channel, direction, author, f"m{message_id}", stamp(t), stamp(t), automatic))
+            used = template if direction == "out" and automatic is None and first_reply is None else None
+            msgs.append((message_id, cid, channel, direction, author, f"m{message_id}", stamp(t), stamp(t),
+                         automatic, used))
             if direction == "in" and automatic is None:
                 last_in = t
             if direction == "out" and automatic is None and first_reply is None:
@@ -96,10 +99,10 @@ def build(path: Path, conversations: int, seed: int = 8) -> None:
             if rng.random() < 0.3:
                 events.append((cid, "survey_sent", "rules", solved_at, "{}"))
                 if rng.random() < 0.5:
-                    events.append((cid, "survey_answer", "customer", solved_at,
+                    events.append((cid, "satisfaction", "customer", solved_at,
                                    json.dumps({"score": rng.choice([3, 4, 5, 5, 2])})))
-        if answered and rng.random() < 0.25:
-            events.append((cid, "template_used", agent, stamp(first_reply), json.dumps({"template": f"t{rng.randrange(30)}"})))
+        if answered and template:
+            events.append((cid, "template_used", agent, stamp(first_reply), json.dumps({"template": template})))
         if len(msgs) >= 50_000:
             _flush(conn, convs, msgs, events)
     _flush(conn, convs, msgs, events)
@@ -116,7 +119,7 @@ def _flush(conn, convs: list, msgs: list, events: list) -> None:
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,5)", convs)
     conn.executemany(
         "INSERT INTO messages (id, conversation_id, channel, direction, author, external_id, created_at,"
-        " received_at, automatic) VALUES (?,?,?,?,?,?,?,?,?)", msgs)
+        " received_at, automatic, template_id) VALUES (?,?,?,?,?,?,?,?,?,?)", msgs)
     conn.executemany("INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?,?,?,?,?)", events)
     convs.clear(), msgs.clear(), events.clear()
 

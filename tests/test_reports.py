@@ -150,17 +150,30 @@ def test_agents_read_oncall_hours_when_the_store_has_them(desk, week, monkeypatc
 
 def test_templates(desk, week):
     data = templates(desk, fx.config(), week)
-    # t-refund on 1 (solved, nobody wrote after: closes), 3 (customer wrote Thu 12:00 after
-    # the use on Wed: does not), 7 (pending: does not); t-reset on 5 (closes); t-old is older
+    # outcomes as `templates stats` defines them (solved with no other reply first: closed;
+    # the customer wrote within 3 days: reopened):
+    #   t-refund on 1: solved at 12:00, nothing sent in between: closed
+    #   t-refund on 3 (Wed 10:00): ana replied Thu 09:15 before the solve, customer wrote Wed 11:00: reopened
+    #   t-refund on 7 (Sat 10:20): customer wrote at 10:40: reopened
+    #   t-reset on 5: solved at 11:30 (the survey went out at the same moment, not before): closed
+    #   t-old on 10 is older than the week
     assert data["templates"] == [
-        {"template": "t-refund", "uses": 3, "closed": 1, "close_rate": 0.3333,
+        {"template": "t-refund", "uses": 3, "closed": 1, "reopened": 2, "pending": 0, "close_rate": 0.3333,
          "satisfaction": {"answers": 1, "average": 5.0}, "ready_to_automate": False},
-        {"template": "t-reset", "uses": 1, "closed": 1, "close_rate": 1.0,
+        {"template": "t-reset", "uses": 1, "closed": 1, "reopened": 0, "pending": 0, "close_rate": 1.0,
          "satisfaction": {"answers": 1, "average": 3.0}, "ready_to_automate": False},
     ]
     easy = fx.config(rules={"automate_min_uses": 1, "automate_min_close_rate": 0.8})
     ready = {r["template"]: r["ready_to_automate"] for r in templates(desk, easy, week)["templates"]}
     assert ready == {"t-refund": False, "t-reset": True}
+
+
+def test_templates_agree_with_templates_stats(desk, week):
+    from tui_desk.templates.stats import template_stats
+    theirs = {s.template: s.as_json() for s in template_stats(desk, since=week.since, now=fx.NOW)}
+    for row in templates(desk, fx.config(), week)["templates"]:
+        assert (row["uses"], row["closed"], row["reopened"], row["close_rate"]) == tuple(
+            theirs[row["template"]][k] for k in ("uses", "closed", "reopened", "close_rate"))
 
 
 def test_hours(desk, week):

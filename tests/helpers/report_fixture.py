@@ -53,17 +53,17 @@ CONVERSATIONS = [
     (10, "mail", "normal", "bo", [], "closed", "2026-10-01 10:00", "2026-10-02 10:00", None),
 ]
 
-# conversation, direction, automatic, author, time
+# conversation, direction, automatic, author, time (, template)
 MESSAGES = [
     (1, "in", None, "Customer One", "2026-11-02 10:00"),
     (1, "out", "ack", "desk", "2026-11-02 10:00:30"),   # automatic acknowledgement: not a response
     (1, "note", None, "ana", "2026-11-02 10:05"),       # a note: not a response
-    (1, "out", None, "ana", "2026-11-02 11:30"),
+    (1, "out", None, "ana", "2026-11-02 11:30", "t-refund"),
     (2, "in", None, "Customer Two", "2026-11-06 16:30"),
     (2, "in", "auto-reply", "Customer Two", "2026-11-06 16:31"),  # their autoresponder: not a person
     (2, "out", None, "bo", "2026-11-09 09:30"),         # after the period
     (3, "in", None, "Customer Three", "2026-11-03 18:00"),
-    (3, "out", None, "bo", "2026-11-04 10:00"),
+    (3, "out", None, "bo", "2026-11-04 10:00", "t-refund"),
     (3, "in", None, "Customer Three", "2026-11-04 11:00"),
     (3, "out", None, "ana", "2026-11-05 09:15"),
     (3, "in", None, "Customer Three", "2026-11-05 12:00"),
@@ -71,17 +71,17 @@ MESSAGES = [
     (4, "in", None, "Customer Four", "2026-11-05 09:00"),
     (4, "out", "ack", "desk", "2026-11-05 09:00:10"),
     (5, "in", None, "Customer Five", "2026-11-06 09:00"),
-    (5, "out", None, "bo", "2026-11-06 11:00"),
+    (5, "out", None, "bo", "2026-11-06 11:00", "t-reset"),
     (5, "out", "survey", "desk", "2026-11-06 11:30"),   # the survey: not a response
     (6, "in", None, "Customer Six", "2026-10-23 10:00"),
     (6, "out", None, "ana", "2026-10-23 10:30"),
     (7, "in", None, "Customer Seven", "2026-11-07 10:00"),
-    (7, "out", None, "bo", "2026-11-07 10:20"),
+    (7, "out", None, "bo", "2026-11-07 10:20", "t-refund"),
     (7, "in", None, "Customer Seven", "2026-11-07 10:40"),
     (9, "in", None, "Customer Nine", "2026-11-08 20:00"),
     (9, "out", None, "ana", "2026-11-09 08:00"),
     (10, "in", None, "Customer Ten", "2026-10-01 10:00"),
-    (10, "out", None, "bo", "2026-10-01 11:00"),
+    (10, "out", None, "bo", "2026-10-01 11:00", "t-old"),
 ]
 
 # conversation, kind, actor, time, data
@@ -89,7 +89,7 @@ EVENTS = [
     (1, "template_used", "ana", "2026-11-02 11:30", {"template": "t-refund"}),
     (1, "status", "ana", "2026-11-02 12:00", {"from": "open", "to": "solved"}),
     (1, "survey_sent", "rules", "2026-11-02 12:00", {}),
-    (1, "survey_answer", "customer", "2026-11-02 13:00", {"score": 5}),
+    (1, "satisfaction", "customer", "2026-11-02 13:00", {"score": 5}),
     (3, "template_used", "bo", "2026-11-04 10:00", {"template": "t-refund"}),
     (3, "status", "ana", "2026-11-05 10:00", {"from": "open", "to": "solved"}),
     (3, "status", "customer", "2026-11-05 12:00", {"from": "solved", "to": "open", "why": "customer wrote"}),
@@ -98,7 +98,7 @@ EVENTS = [
     (5, "template_used", "bo", "2026-11-06 11:00", {"template": "t-reset"}),
     (5, "status", "bo", "2026-11-06 11:30", {"from": "open", "to": "solved"}),
     (5, "survey_sent", "rules", "2026-11-06 11:30", {}),
-    (5, "survey_answer", "customer", "2026-11-07 10:00", {"score": 3}),
+    (5, "satisfaction", "customer", "2026-11-07 10:00", {"score": 3}),
     (6, "status", "ana", "2026-11-02 09:30", {"from": "pending", "to": "solved"}),
     (7, "template_used", "bo", "2026-11-07 10:20", {"template": "t-refund"}),
     (7, "status", "bo", "2026-11-07 10:20", {"from": "open", "to": "pending"}),
@@ -124,13 +124,13 @@ def build(store: Store) -> None:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (cid, channel, cid, f"Question {cid}", status, priority, assignee, json.dumps(tags), b(created),
                  b(solved) if solved else None, last, max(b(m[4]) for m in people) if people else None, merged))
-        for n, (cid, direction, automatic, author, at) in enumerate(MESSAGES, 1):
+        for n, (cid, direction, automatic, author, at, *template) in enumerate(MESSAGES, 1):
             conn.execute(
                 "INSERT INTO messages (conversation_id, channel, direction, customer_id, author, text, external_id,"
-                " created_at, received_at, automatic) VALUES (?, (SELECT channel FROM conversations WHERE id = ?),"
-                " ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, received_at, automatic, template_id)"
+                " VALUES (?, (SELECT channel FROM conversations WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (cid, cid, direction, cid if direction == "in" else None, author, f"message {n}", f"x{n}",
-                 b(at), b(at), automatic))
+                 b(at), b(at), automatic, template[0] if template else None))
         for cid, kind, actor, at, data in EVENTS:
             conn.execute("INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
                          (cid, kind, actor, b(at), json.dumps(data)))

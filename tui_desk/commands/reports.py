@@ -14,9 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .. import reports as reports_mod
 from ..errors import UsageError
-from ..reports.tables import Section, sections, value_raw, value_text
 from .common import cell, options, out, print_json
 
 app = typer.Typer(help="The numbers a small team steers by (see docs/reports.md).", no_args_is_help=True)
@@ -34,6 +32,7 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv, json
 def _run(ctx: typer.Context, name: str, since, until, channel, agent, tag, tz, fmt: str, **extra) -> None:
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
+    from .. import reports as reports_mod  # here, not at the top: other commands start faster
     opts = options(ctx)
     config = opts.config()
     if agent == "me":
@@ -45,6 +44,7 @@ def _run(ctx: typer.Context, name: str, since, until, channel, agent, tag, tz, f
     if fmt == "json":
         print_json(data)
     elif fmt == "csv":
+        from ..reports.tables import sections
         _csv(sections(data)[0])
     elif fmt == "chart":
         from .report_charts import chart
@@ -55,6 +55,7 @@ def _run(ctx: typer.Context, name: str, since, until, channel, agent, tag, tz, f
 
 
 def _tables(data: dict) -> None:
+    from ..reports.tables import sections, value_text
     p = data["period"]
     out.print(f"{data['report']} · {p['since'][:16]} → {p['until'][:16]} UTC · days in {p['timezone']}", markup=False)
     filters = ", ".join(f"{k} {v}" for k, v in data["filters"].items() if v is not None)
@@ -73,7 +74,8 @@ def _tables(data: dict) -> None:
         out.print(grid)
 
 
-def _csv(section: Section) -> None:
+def _csv(section) -> None:
+    from ..reports.tables import value_raw
     writer = csv.writer(sys.stdout)
     writer.writerow([f"{name} (seconds)" if kind == "seconds" else name for name, kind in section.columns])
     for row in section.rows:

@@ -78,11 +78,12 @@ def _agents(d: dict) -> list[Section]:
 
 def _templates(d: dict) -> list[Section]:
     main = Section("Templates (CSAT after: satisfaction answers given after a use)", [
-        ("template", "text"), ("uses", "int"), ("closed", "int"), ("close rate", "rate"), ("CSAT after", "number"),
-        ("answers", "int"), ("automate?", "text")])
+        ("template", "text"), ("uses", "int"), ("closed", "int"), ("reopened", "int"), ("pending", "int"),
+        ("close rate", "rate"), ("CSAT after", "number"), ("answers", "int"), ("automate?", "text")])
     for r in d["templates"]:
-        main.rows.append([r["template"], r["uses"], r["closed"], r["close_rate"], r["satisfaction"]["average"],
-                          r["satisfaction"]["answers"], "yes" if r["ready_to_automate"] else "no"])
+        main.rows.append([r["template"], r["uses"], r["closed"], r["reopened"], r["pending"], r["close_rate"],
+                          r["satisfaction"]["average"], r["satisfaction"]["answers"],
+                          "yes" if r["ready_to_automate"] else "no"])
     return [main]
 
 

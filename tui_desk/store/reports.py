@@ -195,7 +195,7 @@ class ReportsMixin:
         """Survey figures in the period, overall (key None) or per conversation `by`
         ('assignee' or 'channel'): {key: (answers, score_sum, surveys_sent, surveys_answered)}.
 
-        An answer is an event 'survey_answer' with data {"score": 1..5}; a survey sent is
+        An answer is an event 'satisfaction' with data {"score": 1..5}; a survey sent is
         an event 'survey_sent'; a sent survey counts as answered when an answer on the same
         conversation followed it."""
         group = f"c.{by}" if by in ("assignee", "channel") else "NULL"
@@ -203,36 +203,41 @@ class ReportsMixin:
         # conversations count like any: the customer did answer)
         join = (f"JOIN conversations c ON c.id = e.conversation_id AND {scope.where()}"
                 if scope.filtered or group != "NULL" else "")
-        answer = "(e.kind = 'survey_answer' AND e.data ->> 'score' BETWEEN 1 AND 5)"
+        answer = "(e.kind = 'satisfaction' AND e.data ->> 'score' BETWEEN 1 AND 5)"
         rows = self._tuples(
             f"""SELECT {group} AS k, sum({answer}), sum(CASE WHEN {answer} THEN e.data ->> 'score' END),
                 sum(e.kind = 'survey_sent'),
                 sum(e.kind = 'survey_sent' AND EXISTS (SELECT 1 FROM events a WHERE a.conversation_id = e.conversation_id
-                    AND a.kind = 'survey_answer' AND a.at >= e.at))
+                    AND a.kind = 'satisfaction' AND a.at >= e.at))
             FROM events e {join}
-            WHERE e.kind IN ('survey_answer', 'survey_sent') AND e.at >= :since AND e.at < :until GROUP BY k""",
+            WHERE e.kind IN ('satisfaction', 'survey_sent') AND e.at >= :since AND e.at < :until GROUP BY k""",
             scope.params())
         return {k: (a or 0, total or 0, sent or 0, answered or 0) for k, a, total, sent, answered in rows}
 
     # -- templates ------------------------------------------------------------------
 
     def report_template_uses(self, scope: ReportScope) -> list[tuple]:
-        """Per template used in the period: (template, uses, closing uses, answers after, score sum).
-
-        A use is an event 'template_used' with data {"template": id}. It *closes* when the
-        conversation is solved or closed now and no person wrote after the use."""
-        uses = self._tuples(
-            f"""SELECT e.data ->> 'template' AS t, count(*),
-                sum(c.status IN ('solved', 'closed') AND (c.last_inbound_at IS NULL OR c.last_inbound_at <= e.at))
-            FROM events e JOIN conversations c ON c.id = e.conversation_id AND {scope.where()}
-            WHERE e.kind = 'template_used' AND e.at >= :since AND e.at < :until GROUP BY t""", scope.params())
-        after = dict((t, (n, s)) for t, n, s in self._tuples(
-            f"""SELECT e.data ->> 'template' AS t, count(a.id), sum(a.data ->> 'score')
-            FROM events e JOIN conversations c ON c.id = e.conversation_id AND {scope.where()}
-            JOIN events a ON a.conversation_id = e.conversation_id AND a.kind = 'survey_answer'
-                AND a.at >= e.at AND a.data ->> 'score' BETWEEN 1 AND 5
-            WHERE e.kind = 'template_used' AND e.at >= :since AND e.at < :until GROUP BY t""", scope.params()))
-        return [(t, n, closed or 0, *after.get(t, (0, 0))) for t, n, closed in uses]
+        """Template replies sent in the period (agent replies with template_id set; the
+        outbox writes them, with a 'template_used' event), with what followed each, as
+        (template, at, solved_at, next_out_at, next_in_at, satisfaction): the first solve
+        at or after the use, the next outgoing message, the next message from the customer,
+        the first satisfaction score after it. The same rows as Store.template_uses(), for
+        one period and the report's filters."""
+        join = self._join_conversation(scope)
+        return self._tuples(
+            f"""SELECT m.template_id, m.received_at,
+                (SELECT min(e.at) FROM events e WHERE e.conversation_id = m.conversation_id AND e.kind = 'status'
+                    AND e.data ->> 'to' = 'solved' AND e.at >= m.received_at),
+                (SELECT min(o.received_at) FROM messages o WHERE o.conversation_id = m.conversation_id
+                    AND o.direction = 'out' AND o.received_at > m.received_at),
+                (SELECT min(i.received_at) FROM messages i INDEXED BY messages_person_in
+                    WHERE i.conversation_id = m.conversation_id AND i.direction = 'in' AND i.automatic IS NULL
+                    AND i.received_at > m.received_at),
+                (SELECT a.data ->> 'score' FROM events a WHERE a.conversation_id = m.conversation_id
+                    AND a.kind = 'satisfaction' AND a.at > m.received_at ORDER BY a.at LIMIT 1)
+            FROM messages m {join}
+            WHERE m.template_id IS NOT NULL AND m.direction = 'out'
+                AND m.received_at >= :since AND m.received_at < :until""", scope.params())
 
     # -- traffic ---------------------------------------------------------------------
 

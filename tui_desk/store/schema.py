@@ -241,7 +241,7 @@ def m040_reports(db: Database) -> None:
         " WHERE direction = 'in' AND automatic IS NULL",
         recompute,
         f"UPDATE conversations SET reopens = (SELECT count(*) FROM events e WHERE e.conversation_id = conversations.id AND {is_reopen('e.')})",
-        "CREATE INDEX events_survey_answer ON events(conversation_id, at) WHERE kind = 'survey_answer'",
+        "CREATE INDEX events_satisfaction ON events(conversation_id, at) WHERE kind = 'satisfaction'",
         "CREATE INDEX conversations_created ON conversations(created_at)",
         "CREATE INDEX conversations_solved ON conversations(solved_at) WHERE solved_at IS NOT NULL",
         f"""CREATE TRIGGER reports_reply_insert AFTER INSERT ON messages WHEN {is_reply('new.')} BEGIN
