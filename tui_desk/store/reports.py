@@ -230,7 +230,7 @@ class ReportsMixin:
                     AND e.data ->> 'to' = 'solved' AND e.at >= m.received_at),
                 (SELECT min(o.received_at) FROM messages o WHERE o.conversation_id = m.conversation_id
                     AND o.direction = 'out' AND o.received_at > m.received_at),
-                (SELECT min(i.received_at) FROM messages i INDEXED BY messages_person_in
+                (SELECT min(i.received_at) FROM messages i INDEXED BY messages_conversation
                     WHERE i.conversation_id = m.conversation_id AND i.direction = 'in' AND i.automatic IS NULL
                     AND i.received_at > m.received_at),
                 (SELECT a.data ->> 'score' FROM events a WHERE a.conversation_id = m.conversation_id
