@@ -196,7 +196,7 @@ def agents(store: Store, config: Config, period: Period, filters: Filters = Filt
     response (of the first replies they wrote), satisfaction (as assignee), on-call hours."""
     scope = period.scope(filters)
     replies = store.report_replies_by_author(scope)
-    solved = {k: c.solved for k, c in store.report_conversations(scope, by="assignee", clocks=False).items()}
+    solved = store.report_solved_by(scope, "assignee")
     by_author = store.report_conversations(scope, by="first_reply_by", solved=False)
     sat = store.report_satisfaction(scope, by="assignee")
     clock = make_clock(config, period, by_author)
