@@ -266,3 +266,17 @@ def test_a_customer_writing_to_a_solved_conversation_counts_as_reopen(desk):
     assert _reply_columns(desk, 7)[3] == 0
     desk.set_status(7, "open", "customer")
     assert _reply_columns(desk, 7)[3] == 1
+
+
+def test_overview_is_what_a_reports_screen_shows(desk, week):
+    from tui_desk.reports import overview
+    data = overview(desk, fx.config(), week)
+    assert set(data) == {"summary", "hours"}
+    assert data["summary"]["opened"] == 7 and data["hours"]["messages_in"] == 10
+
+
+def test_reports_never_import_textual():
+    import subprocess
+    import sys
+    code = "import sys, tui_desk.reports, tui_desk.commands.reports; print('textual' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
