@@ -15,7 +15,9 @@ import sys
 
 import typer
 
-from tui_desk.commands import conversations, oncall, outbox as outbox_cmd, setup, sync as sync_cmd, templates as templates_cmd
+from tui_desk.commands import (
+    conversations, oncall, outbox as outbox_cmd, reports, setup, sync as sync_cmd, templates as templates_cmd,
+)
 from tui_desk.commands.common import Options, err, options
 from tui_desk.errors import EXIT_FAILED, DeskError
 
@@ -51,6 +53,7 @@ app.command("reply")(outbox_cmd.reply)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(templates_cmd.app, name="templates")
 app.add_typer(oncall.app, name="oncall")
+app.add_typer(reports.app, name="report")
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ from . import paths
 
 __all__ = ["Config", "load", "find_config_path", "Secret"]
 
+_PRIORITIES = ("low", "normal", "high", "urgent")  # the store's conversation priorities (schema m001)
+
 
 @dataclass
 class DeskSection:
@@ -243,6 +245,21 @@ class SurveySection:
 
 
 @dataclass
+class ReportsSection:
+    """[reports]: targets and defaults of `tui-desk report`."""
+
+    sla_first_response_hours: dict[str, float] = field(
+        default_factory=lambda: {"urgent": 1.0, "high": 4.0, "normal": 24.0, "low": 72.0})
+    """First-response target per priority, in hours; a priority left out has no target."""
+    sla_clock: Literal["business", "calendar"] = "business"
+    """Whether SLA targets count business hours (the desk's opening hours) or calendar hours."""
+    default_period: str = "4w"
+    """The period when --since is not given: 7d, 4w, 3m or a date."""
+    what_if_minutes: int = 30
+    """`report hours`: the on-call answer time assumed for after-hours conversations."""
+
+
+@dataclass
 class Config:
     """The whole configuration. `path` is the file it came from (None: built-in defaults)."""
 
@@ -256,6 +273,7 @@ class Config:
     oncall: OncallSection = field(default_factory=OncallSection)
     rules: RulesSection = field(default_factory=RulesSection)
     survey: SurveySection = field(default_factory=SurveySection)
+    reports: ReportsSection = field(default_factory=ReportsSection)
     path: Path | None = field(default=None, metadata={"toml": False})
     """The file this came from (not a key of the file)."""
 
@@ -349,6 +367,12 @@ def _check(config: Config, file: Path | str) -> None:
         if smtp.tls == "none" and not paths.is_loopback(smtp.host):
             raise ConfigError(file, "oncall.smtp.tls",
                               f'"none" sends the password in clear; allowed only for loopback hosts, not {smtp.host!r}')
+    for priority, target in config.reports.sla_first_response_hours.items():
+        if priority not in _PRIORITIES:
+            raise ConfigError(file, f"reports.sla_first_response_hours.{priority}",
+                              f"unknown priority (one of: {', '.join(_PRIORITIES)})")
+        if target <= 0:
+            raise ConfigError(file, f"reports.sla_first_response_hours.{priority}", "expected a positive number of hours")
     try:
         config.desk.hours()
     except ValueError as exc:

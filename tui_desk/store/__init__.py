@@ -8,5 +8,6 @@ from .actions import AlreadyClaimed
 from .core import Store
 from .db import now, parse_stamp, stamp
 from .queries import Cursor, ListFilter
+from .reports import ReportScope
 
-__all__ = ["AlreadyClaimed", "Cursor", "ListFilter", "Store", "now", "parse_stamp", "stamp"]
+__all__ = ["AlreadyClaimed", "Cursor", "ListFilter", "ReportScope", "Store", "now", "parse_stamp", "stamp"]

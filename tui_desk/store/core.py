@@ -11,11 +11,13 @@ from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
 from .queries import QueryMixin
+from .reports import ReportsMixin
 from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
-class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin, OncallMixin):
+class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
+            ReportsMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -259,3 +259,56 @@ def m010_oncall(db: Database) -> None:
         )""",
         "CREATE INDEX oncall_swaps_rotation ON oncall_swaps(rotation_id, id)",
     ])
+
+
+@migrations()
+def m040_reports(db: Database) -> None:
+    # What reports read per conversation, kept by triggers so every writer (sync, the
+    # outbox, merges, rules) keeps it right without knowing: the first agent reply (an
+    # outbound message that is not automatic; notes never count), who wrote it, how
+    # many agent replies there are, and how often a solved conversation was reopened.
+    def is_reply(p: str = "") -> str:
+        return f"{p}direction = 'out' AND {p}automatic IS NULL"
+
+    def is_reopen(p: str = "") -> str:
+        return f"{p}kind = 'status' AND json_extract({p}data, '$.from') = 'solved' AND json_extract({p}data, '$.to') = 'open'"
+
+    reply = is_reply()
+    recompute = f"""UPDATE conversations SET
+            agent_replies = (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND {is_reply('m.')}),
+            first_reply_at = (SELECT min(m.received_at) FROM messages m WHERE m.conversation_id = conversations.id AND {is_reply('m.')}),
+            first_reply_by = (SELECT m.author FROM messages m WHERE m.conversation_id = conversations.id AND {is_reply('m.')}
+                              ORDER BY m.received_at, m.id LIMIT 1)"""
+    _run(db, [
+        "ALTER TABLE conversations ADD COLUMN first_reply_at TEXT",
+        "ALTER TABLE conversations ADD COLUMN first_reply_by TEXT",
+        "ALTER TABLE conversations ADD COLUMN agent_replies INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE conversations ADD COLUMN reopens INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX messages_agent_reply ON messages(conversation_id, received_at, author) WHERE " + reply,
+        "CREATE INDEX messages_agent_reply_at ON messages(received_at, author, conversation_id) WHERE " + reply,
+        "CREATE INDEX messages_person_in ON messages(received_at, channel, conversation_id)"
+        " WHERE direction = 'in' AND automatic IS NULL",
+        recompute,
+        f"UPDATE conversations SET reopens = (SELECT count(*) FROM events e WHERE e.conversation_id = conversations.id AND {is_reopen('e.')})",
+        "CREATE INDEX events_satisfaction ON events(conversation_id, at) WHERE kind = 'satisfaction'",
+        "CREATE INDEX conversations_created ON conversations(created_at)",
+        "CREATE INDEX conversations_solved ON conversations(solved_at) WHERE solved_at IS NOT NULL",
+        f"""CREATE TRIGGER reports_reply_insert AFTER INSERT ON messages WHEN {is_reply('new.')} BEGIN
+            UPDATE conversations SET agent_replies = agent_replies + 1,
+                first_reply_by = CASE WHEN first_reply_at IS NULL OR new.received_at < first_reply_at
+                                      THEN new.author ELSE first_reply_by END,
+                first_reply_at = CASE WHEN first_reply_at IS NULL OR new.received_at < first_reply_at
+                                      THEN new.received_at ELSE first_reply_at END
+            WHERE id = new.conversation_id;
+        END""",
+        f"""CREATE TRIGGER reports_reply_update AFTER UPDATE OF conversation_id, direction, automatic, received_at, author
+            ON messages WHEN ({is_reply('old.')}) OR ({is_reply('new.')}) BEGIN
+            {recompute} WHERE id IN (old.conversation_id, new.conversation_id);
+        END""",
+        f"""CREATE TRIGGER reports_reply_delete AFTER DELETE ON messages WHEN {is_reply('old.')} BEGIN
+            {recompute} WHERE id = old.conversation_id;
+        END""",
+        f"""CREATE TRIGGER reports_reopen AFTER INSERT ON events WHEN {is_reopen('new.')} BEGIN
+            UPDATE conversations SET reopens = reopens + 1 WHERE id = new.conversation_id;
+        END""",
+    ])

@@ -1,0 +1,50 @@
+"""`report templates`: which reply templates close conversations, and which to automate.
+
+The outcome of each use (closed, reopened, pending) is the one `tui-desk templates stats`
+uses (tui_desk.templates.stats.outcome), so both commands give one close rate.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..store import Store
+from ..templates.stats import CLOSE_DAYS, outcome
+from .period import Filters, Period
+from .stats import mean, rate
+
+
+def templates(store: Store, config: Config, period: Period, filters: Filters = Filters()) -> dict:
+    """Per template used in the period: uses, closed / reopened / pending, close rate
+    (closed ÷ decided uses), satisfaction after use, and ready_to_automate (close rate ≥
+    [rules] automate_min_close_rate over at least automate_min_uses uses)."""
+    rules = config.rules
+    groups: dict[str, dict] = {}
+    for template, at, solved_at, next_out_at, next_in_at, score in store.report_template_uses(period.scope(filters)):
+        use = {"at": at, "solved_at": solved_at, "next_out_at": next_out_at, "next_in_at": next_in_at}
+        figures = groups.setdefault(template, {"uses": 0, "closed": 0, "reopened": 0, "pending": 0,
+                                               "answers": 0, "score": 0})
+        figures["uses"] += 1
+        figures[outcome(use, period.now, CLOSE_DAYS)] += 1
+        if score is not None and 1 <= float(score) <= 5:
+            figures["answers"] += 1
+            figures["score"] += float(score)
+    rows = []
+    for template, f in groups.items():
+        close_rate = rate(f["closed"], f["closed"] + f["reopened"])
+        rows.append({
+            "template": template,
+            "uses": f["uses"], "closed": f["closed"], "reopened": f["reopened"], "pending": f["pending"],
+            "close_rate": close_rate,
+            "satisfaction": {"answers": f["answers"], "average": mean(f["score"], f["answers"])},
+            "ready_to_automate": (f["uses"] >= rules.automate_min_uses and close_rate is not None
+                                  and close_rate >= rules.automate_min_close_rate),
+        })
+    rows.sort(key=lambda r: (-r["uses"], str(r["template"])))
+    return {
+        "report": "templates",
+        "period": period.as_json(),
+        "filters": filters.as_json(),
+        "thresholds": {"min_close_rate": rules.automate_min_close_rate, "min_uses": rules.automate_min_uses,
+                       "close_days": CLOSE_DAYS},
+        "templates": rows,
+    }
