@@ -210,3 +210,20 @@ def m020_templates_outbox(db: Database) -> None:
         # template stats and the picker's "answered similar messages before"
         "CREATE INDEX messages_template ON messages(template_id, received_at) WHERE template_id IS NOT NULL",
     ])
+
+
+@migrations()
+def m030_tui(db: Database) -> None:
+    _run(db, [
+        # per-agent read state: the unread marker is "a customer wrote after I last looked"
+        """CREATE TABLE conversation_reads (
+            agent TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            seen_inbound_at TEXT NOT NULL DEFAULT '',
+            read_at TEXT NOT NULL,
+            PRIMARY KEY (agent, conversation_id)
+        ) WITHOUT ROWID""",
+        # the inbox's "longest waiting" order, paged by keyset like the activity order
+        "CREATE INDEX conversations_waiting ON conversations(coalesce(last_inbound_at, created_at), id)",
+        "CREATE INDEX presence_conversation ON presence(conversation_id, seen_at)",
+    ])
