@@ -61,6 +61,10 @@ class InboxScreen(ChangeActions, Screen):
         self.queue.focus()
         self.reload()
 
+    def on_screen_resume(self) -> None:
+        if self.queue.loaded:  # back from a conversation: unread markers, statuses may differ
+            self.reload()
+
     def reload(self) -> None:
         self.queue.reload()
         self._load_counts()

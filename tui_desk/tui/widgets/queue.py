@@ -84,8 +84,9 @@ class QueueList(ScrollView, can_focus=True):
     def set_query(self, query: InboxQuery) -> None:
         """Show another view (or sort, or filter): start at the top."""
         self.query = query
-        self.selected_id = None
+        self.cache.reset()  # first, so the cursor move below does not re-select an old row
         self.cursor = 0
+        self.selected_id = None
         self.scroll_to(y=0, animate=False)
         self.reload()
 
