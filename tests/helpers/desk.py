@@ -22,7 +22,7 @@ HOSTILE = ["[bold red]x[/]", "[link=https://example.invalid]x[/link]",
 
 # (sender, subject, body, hours before FROZEN_NOW)
 MAILS = [
-    ("Mike Jones <mike@customer.example>", "Where is my order?", "Hi, my order 1234 has not arrived.\n\n> old quote\n> more", 2),
+    ("Mike Jones <mike@customer.example>", "Where is my order?", "Hi, my order 1234 has not arrived.\n\nOn Mon, 4 May 2026 Mike wrote:\n> old quote\n> more\n", 2),
     ("田中太郎 <tanaka@example.jp>", "注文が届きません", "注文番号 5678 の商品がまだ届いていません。", 5),
     ("สมชาย ใจดี <somchai@example.th>", "สินค้าเสียหาย 📦", "สินค้าที่ได้รับเสียหาย", 8),
     ('"[bold red]x[/]" <evil@example.invalid>', "[link=https://example.invalid]x[/link] \x1b[2J refund",
