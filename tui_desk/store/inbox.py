@@ -81,20 +81,24 @@ class InboxMixin:
 
     # -- views ---------------------------------------------------------------------
 
-    def _view_where(self, q: InboxQuery) -> tuple[list[str], list]:
+    def _view_where(self, q: InboxQuery, ordered: bool = False) -> tuple[list[str], list]:
+        """WHERE terms of a view. `ordered`: for a page in sort order, where the sort's
+        index must drive the scan (so LIMIT stops it early); a unary + keeps SQLite from
+        picking a filter index and sorting the whole view instead."""
+        plus = "+" if ordered else ""
         clauses, params = ["c.merged_into IS NULL"], []
         statuses = {"unassigned": ("new", "open"), "mine": ACTIVE, "open": ACTIVE, "pending": ("pending",),
                     "snoozed": ("snoozed",), "solved": ("solved",), "channel": ACTIVE, "tag": ACTIVE}.get(q.view)
         if statuses:
-            clauses.append(f"c.status IN ({','.join('?' * len(statuses))})")
+            clauses.append(f"{plus}c.status IN ({','.join('?' * len(statuses))})")
             params.extend(statuses)
         if q.view == "unassigned":
-            clauses.append("c.assignee IS NULL")
+            clauses.append(f"{plus}c.assignee IS NULL")
         elif q.view == "mine":
-            clauses.append("c.assignee = ?")
+            clauses.append(f"{plus}c.assignee = ?")
             params.append(q.agent)
         elif q.view == "channel":
-            clauses.append("c.channel = ?")
+            clauses.append(f"{plus}c.channel = ?")
             params.append(q.arg)
         elif q.view == "tag":
             clauses.append("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = ?)")
@@ -113,7 +117,7 @@ class InboxMixin:
                    limit: int = 100) -> list[dict]:
         """One page of the view in `q.sort` order: after the keyset position `after`
         (the `sort_key` of the previous page's last row), else from row `offset`."""
-        clauses, params = self._view_where(q)
+        clauses, params = self._view_where(q, ordered=q.view != "search")
         key, direction, cmp = ("c.last_message_at", "DESC", "<") if q.sort != "waiting" else (_WAIT_KEY, "ASC", ">")
         if after is not None:
             clauses.append(f"({key}, c.id) {cmp} (?, ?)")

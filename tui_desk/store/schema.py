@@ -226,4 +226,6 @@ def m030_tui(db: Database) -> None:
         # the inbox's "longest waiting" order, paged by keyset like the activity order
         "CREATE INDEX conversations_waiting ON conversations(coalesce(last_inbound_at, created_at), id)",
         "CREATE INDEX presence_conversation ON presence(conversation_id, seen_at)",
+        # counts per view and per channel read only this (no table rows): the sidebar stays cheap
+        "CREATE INDEX conversations_live ON conversations(status, assignee, channel) WHERE merged_into IS NULL",
     ])

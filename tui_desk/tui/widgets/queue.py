@@ -98,6 +98,9 @@ class QueueList(ScrollView, can_focus=True):
     @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
     def _count(self, generation: int, query: InboxQuery, selected: int | None) -> None:
         with self.data.store() as store:
+            if not self.loaded:  # first paint: the top rows before the (slower) count
+                first = store.inbox_page(query, limit=self.cache.page_size)
+                self.post_message(self.Loaded(generation, {0: first}))
             total = store.inbox_count(query)
             position = store.inbox_position(query, selected) if selected is not None else None
         self.post_message(self.Counted(generation, total, position))
@@ -134,6 +137,9 @@ class QueueList(ScrollView, can_focus=True):
     def _loaded(self, event: Loaded) -> None:
         event.stop()
         if self.cache.put(event.generation, event.pages):
+            if not self.loaded:  # rows before the count: show them as far as they go
+                self.cache.total = max(self.cache.total, len(event.pages.get(0, [])))
+                self.virtual_size = Size(self.size.width, self.cache.total)
             row = self.cache.row(self.cursor)
             if row is not None:
                 self.selected_id = row["id"]
