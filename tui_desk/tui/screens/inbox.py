@@ -60,6 +60,7 @@ class InboxScreen(ChangeActions, Screen):
     def on_mount(self) -> None:
         self.queue.focus()
         self.reload()
+        self.set_interval(30, self.queue.refresh)  # waiting times tick (drawn from cached rows)
 
     def on_screen_resume(self) -> None:
         if self.queue.loaded:  # back from a conversation: unread markers, statuses may differ
