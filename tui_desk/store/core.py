@@ -7,6 +7,7 @@ from pathlib import Path
 from ..paths import attachments_dir
 from .actions import ActionMixin
 from .db import Database, now
+from .inbox import InboxMixin
 from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
@@ -17,7 +18,7 @@ from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin):
+            ReportsMixin, InboxMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -312,3 +312,22 @@ def m040_reports(db: Database) -> None:
             UPDATE conversations SET reopens = reopens + 1 WHERE id = new.conversation_id;
         END""",
     ])
+
+
+@migrations()
+def m030_tui(db: Database) -> None:
+    _run(db, [
+        # per-agent read state: the unread marker is "a customer wrote after I last looked"
+        """CREATE TABLE conversation_reads (
+            agent TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            seen_inbound_at TEXT NOT NULL DEFAULT '',
+            read_at TEXT NOT NULL,
+            PRIMARY KEY (agent, conversation_id)
+        ) WITHOUT ROWID""",
+        # the inbox's "longest waiting" order, paged by keyset like the activity order
+        "CREATE INDEX conversations_waiting ON conversations(coalesce(last_inbound_at, created_at), id)",
+        "CREATE INDEX presence_conversation ON presence(conversation_id, seen_at)",
+        # counts per view and per channel read only this (no table rows): the sidebar stays cheap
+        "CREATE INDEX conversations_live ON conversations(status, assignee, channel) WHERE merged_into IS NULL",
+    ])

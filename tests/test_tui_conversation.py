@@ -1,0 +1,145 @@
+"""The conversation screen with Pilot: card, merge, history, quotes, live updates, presence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers.desk import AGENT, build_desk, conversation_id, write_config
+from tests.helpers.mail import deliver, make_email
+from tests.tui_helpers import frozen_app, queue, settle
+from tui_desk.store import Store
+from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
+from tui_desk.tui.screens.inbox import InboxScreen
+from tui_desk.tui.widgets.card import CustomerCard
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def desk(tmp_path, db_path):
+    return build_desk(tmp_path, db_path)
+
+
+def card_text(app) -> str:
+    return " ".join(str(s.render()) for s in app.screen.query_one(CustomerCard).query("Static"))
+
+
+async def open_conversation(app, pilot, cid: int) -> None:
+    app.open_conversation(cid)
+    await settle(pilot)
+    assert isinstance(app.screen, ConversationScreen)
+
+
+async def test_card_shows_customer_and_history(desk, db_path):
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        text = card_text(app)
+        assert "Mike Jones" in text and "mike@customer.example" in text and "Conversations" in text
+        assert "quoted text" in " ".join(c.title for c in app.screen.query("Collapsible"))
+        await pilot.press("x")
+        assert not any(c.collapsed for c in app.screen.query("Collapsible"))
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EventsScreen)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+
+async def test_merge_into_another(desk, db_path):
+    with Store.open(db_path) as store:
+        source, target = conversation_id(store, "Invoice"), conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, source)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press(*str(target), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        with Store.open(db_path) as store:
+            assert store.conversation(source)["merged_into"] == target
+            assert len(store.messages(target)) == 2
+        assert queue(app).cache.total == 7
+
+
+async def test_live_update_from_another_process_keeps_the_cursor(desk, db_path, tmp_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j")
+        selected = queue(app).current["id"]
+        deliver(tmp_path / "mail", make_email("New Person <new@example.org>", "Brand new question", "Hello?"))
+        subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(tmp_path / "config.toml"),
+                        "sync", "--quiet"], check=False, cwd=str(tmp_path), timeout=120,
+                       env={**__import__("os").environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).parent.parent)})
+        app.poll_database()
+        await settle(pilot)
+        q = queue(app)
+        assert q.cache.total == 9
+        assert q.current["id"] == selected and q.cursor == 3  # the new one is on top; we stayed
+        assert q.cache.row(0)["subject"] == "Brand new question"
+
+
+async def test_presence_of_a_colleague_shows_on_the_card(desk, db_path, tmp_path):
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    colleague = write_config(tmp_path, db_path)
+    colleague.agent.name = "ana"
+    mine, theirs = frozen_app(desk, db_path), frozen_app(colleague, db_path)
+    async with mine.run_test(size=(120, 30)) as pilot, theirs.run_test(size=(120, 30)) as other:
+        await settle(pilot)
+        await settle(other)
+        await open_conversation(theirs, other, cid)
+        await open_conversation(mine, pilot, cid)
+        assert "ana is viewing" in card_text(mine)
+        await other.press("r")
+        await settle(other)
+        mine.poll_database()
+        await settle(pilot)
+        assert "ana is writing" in card_text(mine)
+        await other.press("escape", "escape")
+        await settle(other)
+        mine.poll_database()
+        await settle(pilot)
+        assert "ana is" not in card_text(mine)
+
+
+async def test_reply_is_queued_and_collision_holds_it(desk, db_path):
+    outbox = pytest.importorskip("tui_desk.outbox")
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"Sorry for the wait")
+        with Store.open(db_path) as store:  # a colleague answers first, from the CLI
+            outbox.queue_reply(store, cid, "It ships today.", agent="ana")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        from tui_desk.tui.screens.pickers import HeldReplyScreen
+        assert isinstance(app.screen, HeldReplyScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        with Store.open(db_path) as store:
+            texts = [m["text"] for m in store.messages(cid) if m["direction"] == "out"]
+            assert "Sorry for the wait" in texts and "It ships today." in texts
+            assert store.d.scalar("SELECT count(*) FROM outbox WHERE conversation_id = ?", (cid,)) == 2
+            assert AGENT in {r[0] for r in store.d.all("SELECT created_by FROM outbox")}

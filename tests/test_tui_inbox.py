@@ -1,0 +1,231 @@
+"""The inbox screen driven with Pilot: views, counts, keys, bulk actions, search, filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.desk import AGENT, HOSTILE, build_desk, conversation_id
+from tests.tui_helpers import frozen_app, queue, settle, visible_rows
+from tui_desk.errors import ConfigError
+from tui_desk.store import Store
+from tui_desk.tui.screens.conversation import ConversationScreen
+from tui_desk.tui.screens.help import HelpScreen
+from tui_desk.tui.screens.inbox import InboxScreen
+from tui_desk.tui.widgets.sidebar import ViewsSidebar
+
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def desk(tmp_path, db_path):
+    return build_desk(tmp_path, db_path)
+
+
+async def test_inbox_lists_open_conversations_with_counts(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        rows = visible_rows(app)
+        assert len(rows) == 8
+        assert "Is the shop open on Sunday?" in rows[0]  # latest activity first
+        assert "Password reset" in rows[-1]
+        counts = app.screen.query_one(ViewsSidebar).counts
+        assert counts["unassigned"] == 8 and counts["mine"] == 0 and counts["channel:mail"] == 6
+
+
+async def test_untrusted_text_is_shown_as_text(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        line = next(r for r in visible_rows(app) if "refund" in r)
+        assert "[bold red]x[/]" in line and "[link=https://example.invalid]x[/link]" in line
+        assert all("\x1b" not in r and "\x07" not in r for r in visible_rows(app))
+        q = queue(app)
+        q.cursor = next(i for i in range(q.cache.total) if "refund" in q.cache.row(i)["subject"])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "[@click=app.quit]quit[/]" in shown and "\x1b" not in shown
+        assert app.is_running
+
+
+async def test_wide_characters_keep_columns(desk, db_path):
+    from rich.cells import cell_len
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        q = queue(app)
+        strips = [q.render_line(y) for y in range(q.cache.total)]
+        assert {s.cell_length for s in strips} == {q.size.width}
+        for strip in strips:  # the status column starts at the same cell on every row
+            text = strip.text
+            assert cell_len(text[:text.index(" new ")]) == cell_len(strips[0].text[:strips[0].text.index(" new ")])
+
+
+async def test_move_open_and_back(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "k")
+        assert queue(app).cursor == 1
+        second = queue(app).current["id"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == second
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert queue(app).current["id"] == second
+        assert not queue(app).current["unread"]  # opened: read for this agent
+
+
+async def test_assign_to_me_and_mine_view(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        target = queue(app).current["id"]
+        await pilot.press("a")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(target)["assignee"] == AGENT
+        assert app.screen.query_one(ViewsSidebar).counts["mine"] == 1
+
+
+async def test_bulk_status_with_marks_and_repeat(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        q = queue(app)
+        first, second = q.cache.row(0)["id"], q.cache.row(1)["id"]
+        await pilot.press("space", "space")  # marks move down
+        assert q.marked == {first, second}
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("j", "enter")  # "pending" is the second choice
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert {store.conversation(i)["status"] for i in (first, second)} == {"pending"}
+        assert not q.marked
+        third = q.current["id"]
+        await pilot.press("full_stop")  # repeat on the row under the cursor
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(third)["status"] == "pending"
+
+
+async def test_tags_make_a_view(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        target = queue(app).current["id"]
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*"+vip", "enter")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(target)["tags"] == ["vip"]
+        sidebar = app.screen.query_one(ViewsSidebar)
+        assert sidebar.counts["tag:vip"] == 1
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index("tag:vip")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert queue(app).cache.total == 1
+
+
+async def test_search_filter_and_sort(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        await pilot.press(*"coupon", "enter")
+        await settle(pilot)
+        assert queue(app).cache.total == 1 and "coupon" in queue(app).current["subject"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert queue(app).cache.total == 8
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press(*"invoice", "enter")
+        await settle(pilot)
+        assert queue(app).cache.total == 1
+        await pilot.press("escape", "o")
+        await settle(pilot)
+        assert "Password reset" in queue(app).current["subject"]  # longest waiting first
+
+
+async def test_snooze_then_customer_reply_brings_it_back(desk, db_path, tmp_path):
+    from tests.helpers.mail import deliver, make_email
+    from tui_desk.sync import run
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            target = conversation_id(store, "Where is my order")
+        q = queue(app)
+        q.cursor = next(i for i in range(q.cache.total) if q.cache.row(i)["id"] == target)
+        await pilot.press("z")
+        await settle(pilot)
+        await pilot.press("enter")  # 1 hour
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(target)["status"] == "snoozed"
+        assert q.cache.total == 7
+        deliver(tmp_path / "mail", make_email(subject="Re: Where is my order?", body="Any news?",
+                                              in_reply_to="<fixture-0@customer.example>"))
+        with Store.open(db_path) as store:
+            run(desk, store)
+        app.poll_database()
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(target)["status"] == "open"
+        assert q.cache.total == 8
+
+
+async def test_help_and_palette(desk, db_path):
+    from tui_desk.tui.commands import DeskCommands
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        names = [name for name, _, _ in DeskCommands(app.screen)._commands()]
+        assert "inbox: assign to me" in names and "desk: quit tui-desk" in names
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
+
+
+async def test_keys_rebind_from_config(tmp_path, db_path):
+    desk = build_desk(tmp_path, db_path, keys={"assign_to_me": "y"})
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        target = queue(app).current["id"]
+        await pilot.press("a")  # no longer bound
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(target)["assignee"] is None
+        await pilot.press("y")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.conversation(target)["assignee"] == AGENT
+
+
+def test_unknown_key_action_is_a_config_error(tmp_path, db_path):
+    desk = build_desk(tmp_path, db_path, keys={"launch_rockets": "x"})
+    with pytest.raises(ConfigError, match="keys.launch_rockets"):
+        frozen_app(desk, db_path)
+
+
+def test_hostile_fixture_covers_the_brief():
+    assert "\x1b[2J" in HOSTILE and "[link=https://example.invalid]x[/link]" in HOSTILE

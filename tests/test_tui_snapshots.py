@@ -1,0 +1,73 @@
+"""SVG snapshots of the console at 80×24 and 160×48 with the clock frozen.
+
+Update them after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.helpers.desk import build_desk, conversation_id
+from tests.tui_helpers import frozen_app, settle
+from tui_desk.store import Store
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture
+def desk(tmp_path, db_path, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")  # message times are shown in local time
+    time.tzset()
+    yield build_desk(tmp_path, db_path)
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _order_id(db_path) -> int:
+    with Store.open(db_path) as store:
+        return conversation_id(store, "Where is my order")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_inbox(snap_compare, desk, db_path, size):
+    assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_conversation(snap_compare, desk, db_path, size):
+    cid = _order_id(db_path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.open_conversation(cid)
+        await settle(pilot)
+
+    assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_composer(snap_compare, desk, db_path, size):
+    cid = _order_id(db_path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.open_conversation(cid)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        pilot.app.screen.query_one("TextArea").cursor_blink = False
+        await pilot.press(*"Hello Mike,")
+
+    assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help(snap_compare, desk, db_path, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)

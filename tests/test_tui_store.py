@@ -1,0 +1,67 @@
+"""The store's inbox queries: keyset pages agree with offset pages, positions, counts,
+read state, presence; and the core never imports textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.helpers.desk import AGENT, build_desk, conversation_id
+from tui_desk.store import Store
+from tui_desk.store.inbox import InboxQuery, sort_key
+from tui_desk.tui.data import PageCache
+
+
+def test_keyset_pages_match_one_long_page(tmp_path, db_path):
+    build_desk(tmp_path, db_path)
+    with Store.open(db_path) as store:
+        for sort in ("activity", "waiting"):
+            q = InboxQuery(agent=AGENT, sort=sort)
+            whole = [r["id"] for r in store.inbox_page(q, limit=100)]
+            paged, after = [], None
+            while True:
+                page = store.inbox_page(q, after=after, limit=3)
+                if not page:
+                    break
+                paged += [r["id"] for r in page]
+                after = sort_key(page[-1], sort)
+            assert paged == whole and len(whole) == store.inbox_count(q) == 8
+            assert [store.inbox_position(q, i) for i in whole] == list(range(8))
+
+
+def test_counts_read_state_and_presence(tmp_path, db_path):
+    build_desk(tmp_path, db_path)
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        store.claim(cid, AGENT)
+        store.set_tags(cid, ["vip"], [], AGENT)
+        counts = store.view_counts(AGENT)
+        assert counts["mine"] == 1 and counts["unassigned"] == 7 and counts["tag:vip"] == 1
+        q = InboxQuery(view="mine", agent=AGENT)
+        assert store.inbox_page(q)[0]["unread"]
+        store.mark_read(AGENT, cid)
+        assert not store.inbox_page(q)[0]["unread"]
+        store.set_presence("ana", cid, "writing")
+        assert [p["agent"] for p in store.present(cid, exclude=AGENT)] == ["ana"]
+        assert store.present(cid, exclude="ana") == []
+        store.clear_presence("ana")
+        assert store.present(cid, exclude=AGENT) == []
+        assert store.inbox_count(InboxQuery(agent=AGENT, text="ORDER")) == 1
+
+
+def test_page_cache_keeps_few_pages():
+    cache = PageCache(page_size=10, keep=3)
+    cache.reset(total=1000)
+    for n in range(20):
+        assert cache.put(cache.generation, {n: [{"id": n * 10 + i} for i in range(10)]})
+    assert len(cache.pages) == 3 and cache.row(195)["id"] == 195 and cache.row(5) is None
+    old = cache.generation
+    cache.reset()
+    assert not cache.put(old, {0: []})  # answers to an older view are dropped
+
+
+def test_core_does_not_import_textual():
+    code = ("import sys, tui_desk.store, tui_desk.sync, tui_desk.config, tui_desk.commands.conversations;"
+            "print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

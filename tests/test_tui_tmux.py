@@ -1,0 +1,65 @@
+"""The real `tui-desk` command in tmux on the demo database: open, reply, check the outbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+from tui_desk.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=20).stdout
+
+
+def _wait_for(session: str, text: str, limit: float = 30.0) -> str:
+    deadline = time.monotonic() + limit  # a bound on the wait, not a timing assertion
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _tmux("capture-pane", "-p", "-t", session)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
+
+
+def test_reply_from_the_real_command(tmp_path):
+    need(shutil.which("tmux") is not None, "tmux is not installed")
+    pytest.importorskip("tui_desk.outbox")
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
+    command = [sys.executable, "-c", "import cli; cli.main()"]
+    built = subprocess.run([*command, "demo", "--db", str(db), "--no-tui"], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    session = f"tui-desk-test-{os.getpid()}"
+    shell = " ".join(f"'{part}'" for part in [*command, "--db", str(db)])
+    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-e", f"PYTHONPATH={ROOT}",
+          "-e", f"XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}", "-e", f"XDG_DATA_HOME={env['XDG_DATA_HOME']}",
+          f"cd '{ROOT}' && {shell}")
+    try:
+        _wait_for(session, "All open")
+        _tmux("send-keys", "-t", session, "Enter")
+        _wait_for(session, "Conversations")  # the customer card
+        _tmux("send-keys", "-t", session, "r")
+        _wait_for(session, "Reply on #")
+        _tmux("send-keys", "-t", session, "-l", "Thanks, looking into it now.")
+        _wait_for(session, "looking into it now.")  # typed into the composer, not read as keys
+        _tmux("send-keys", "-t", session, "C-s")
+        _wait_for(session, "Reply queued")
+        _tmux("send-keys", "-t", session, "Escape")
+        _tmux("send-keys", "-t", session, "q")
+    finally:
+        _tmux("kill-session", "-t", session)
+    with Store.open(db) as store:
+        rows = store.d.all("SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id")
+        assert any("Thanks, looking into it now." in r[0] for r in rows)

@@ -1,0 +1,29 @@
+"""Shared by the TUI tests: a fixture desk and a way to let workers finish."""
+
+from __future__ import annotations
+
+from tests.helpers.desk import FROZEN_NOW
+from tui_desk.tui import make_app
+from tui_desk.tui.widgets.queue import QueueList
+
+
+def frozen_app(config, db_path, **kwargs):
+    # a long poll interval: tests call poll_database() themselves, so nothing depends on timing
+    return make_app(config, db_path, clock=lambda: FROZEN_NOW, poll_seconds=3600, **kwargs)
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let workers finish and the messages they post be handled (counts lead to pages...)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def queue(app) -> QueueList:
+    return app.screen.query_one(QueueList)
+
+
+def visible_rows(app) -> list[str]:
+    q = queue(app)
+    return [q.render_line(y).text for y in range(min(q.size.height, q.cache.total))]

@@ -1,0 +1,157 @@
+"""State changes shared by the inbox and conversation screens: assign, status, snooze,
+tags, merge, and `.` to repeat the last one. Each runs in a thread worker over the
+target conversations (the marked ones, or the current one) and ends with ChangeApplied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from textual import work
+from textual.binding import Binding
+
+from ..errors import DeskError, UsageError
+from ..store import Store
+from .data import DeskData
+from .messages import ChangeApplied
+from .screens.pickers import ChoiceScreen, InputScreen
+
+Change = Callable[[Store, int], None]
+NOBODY = "-nobody-"
+
+SNOOZE_PRESETS = [("1h", "1 hour"), ("tomorrow", "tomorrow 9:00"), ("next-week", "next week (Monday 9:00)")]
+STATUS_CHOICES = [(s, s) for s in ("open", "pending", "solved", "closed", "new")]
+
+CHANGE_BINDINGS = [
+    Binding("a", "assign_to_me", "Assign me", id="assign_to_me", tooltip="Assign to me"),
+    Binding("A", "assign_to", "Assign…", id="assign_to", tooltip="Assign to a colleague (or nobody)"),
+    Binding("s", "status", "Status", id="status", tooltip="Set the status"),
+    Binding("z", "snooze", "Snooze", id="snooze", tooltip="Snooze until a preset time"),
+    Binding("t", "tags", "Tags", id="tags", tooltip="Add or remove tags"),
+    Binding("m", "merge", "Merge", id="merge", tooltip="Merge into another conversation"),
+    Binding("full_stop", "repeat", "Repeat", id="repeat", tooltip="Repeat the last action here"),
+]
+
+
+def snooze_until(preset: str, now: dt.datetime, zone: str) -> dt.datetime:
+    """When a snooze preset ends, in the desk's time zone (returned in UTC)."""
+    local = now.astimezone(ZoneInfo(zone))
+    if preset == "1h":
+        return now + dt.timedelta(hours=1)
+    if preset == "tomorrow":
+        day = local.date() + dt.timedelta(days=1)
+    elif preset == "next-week":
+        day = local.date() + dt.timedelta(days=7 - local.weekday())
+    else:
+        raise UsageError(f"unknown snooze preset {preset!r}")
+    return dt.datetime.combine(day, dt.time(9, 0), ZoneInfo(zone)).astimezone(dt.timezone.utc)
+
+
+def parse_tags(text: str) -> tuple[list[str], list[str]]:
+    """"+billing -spam vip" → (["billing", "vip"], ["spam"])."""
+    add, remove = [], []
+    for word in text.split():
+        if word.startswith("-") and len(word) > 1:
+            remove.append(word[1:])
+        elif word.lstrip("+"):
+            add.append(word.lstrip("+"))
+    return add, remove
+
+
+class ChangeActions:
+    """Mixin for screens: needs `data` (DeskData) and `change_targets()`."""
+
+    data: DeskData
+    last_change: tuple[str, Change] | None = None
+
+    def change_targets(self) -> list[int]:
+        raise NotImplementedError
+
+    def apply_change(self, label: str, change: Change) -> None:
+        ids = self.change_targets()
+        if not ids:
+            self.notify("Nothing selected", severity="warning")  # type: ignore[attr-defined]
+            return
+        type(self).last_change = (label, change)  # "." repeats it on any screen
+        self._run_change(label, change, ids)
+
+    @work(thread=True, group="change", exit_on_error=False)
+    def _run_change(self, label: str, change: Change, ids: list[int]) -> None:
+        done, errors = [], []
+        with self.data.store() as store:
+            for conversation_id in ids:
+                try:
+                    change(store, conversation_id)
+                    done.append(conversation_id)
+                except DeskError as exc:
+                    errors.append(str(exc))
+        self.post_message(ChangeApplied(label, done, errors))  # type: ignore[attr-defined]
+
+    # -- the actions ---------------------------------------------------------------
+
+    def action_assign_to_me(self) -> None:
+        agent = self.data.agent
+        self.apply_change(f"assign to {agent}", lambda store, cid: store.claim(cid, agent))
+
+    def action_assign_to(self) -> None:
+        self._pick_agent()
+
+    @work(thread=True, group="pick", exit_on_error=False)
+    def _pick_agent(self) -> None:
+        with self.data.store() as store:
+            names = store.agent_names()
+        self.app.call_from_thread(self._ask_agent, names)  # type: ignore[attr-defined]
+
+    def _ask_agent(self, names: list[str]) -> None:
+        def chosen(agent: str | None) -> None:
+            if agent is None:
+                return
+            target, actor = (None if agent == NOBODY else agent), self.data.agent
+            self.apply_change(f"assign to {target or 'nobody'}", lambda store, cid: store.assign(cid, target, actor))
+        choices = [(n, n) for n in names] + [(NOBODY, "nobody (unassign)")]
+        self.app.push_screen(ChoiceScreen("Assign to", choices), chosen)  # type: ignore[attr-defined]
+
+    def action_status(self) -> None:
+        def chosen(status: str | None) -> None:
+            if status:
+                actor = self.data.agent
+                self.apply_change(f"status {status}", lambda store, cid: store.set_status(cid, status, actor))
+        self.app.push_screen(ChoiceScreen("Set status", STATUS_CHOICES), chosen)  # type: ignore[attr-defined]
+
+    def action_snooze(self) -> None:
+        def chosen(preset: str | None) -> None:
+            if preset:
+                until = snooze_until(preset, self.data.now(), self.data.config.desk.timezone)
+                actor = self.data.agent
+                self.apply_change(f"snooze {preset}",
+                                  lambda store, cid: store.set_status(cid, "snoozed", actor, snoozed_until=until))
+        self.app.push_screen(ChoiceScreen("Snooze until", SNOOZE_PRESETS), chosen)  # type: ignore[attr-defined]
+
+    def action_tags(self) -> None:
+        def chosen(text: str | None) -> None:
+            add, remove = parse_tags(text or "")
+            if add or remove:
+                actor = self.data.agent
+                self.apply_change(f"tags {text.strip()}", lambda store, cid: store.set_tags(cid, add, remove, actor))
+        self.app.push_screen(InputScreen("Tags", "+billing -spam", hint="+tag adds, -tag removes"),  # type: ignore[attr-defined]
+                             chosen)
+
+    def action_merge(self) -> None:
+        def chosen(text: str | None) -> None:
+            text = (text or "").strip().lstrip("#")
+            if not text:
+                return
+            if not text.isdigit():
+                self.notify(f"not a conversation number: {text}", severity="error")  # type: ignore[attr-defined]
+                return
+            target, actor = int(text), self.data.agent
+            self.apply_change(f"merge into #{target}", lambda store, cid: store.merge(cid, target, actor))
+        self.app.push_screen(InputScreen("Merge into conversation #", "1234"), chosen)  # type: ignore[attr-defined]
+
+    def action_repeat(self) -> None:
+        if self.last_change is None:
+            self.notify("No action to repeat yet", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.apply_change(*self.last_change)

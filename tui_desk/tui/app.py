@@ -1,0 +1,174 @@
+"""The agent console: the Textual App. Only wiring: screens, keymap, the database watch,
+presence heartbeats, and turning worker errors into notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from ..config import Config
+from ..errors import ConfigError, DeskError
+from ..store import Store, now
+from ..textsafe import one_line
+from .commands import DeskCommands
+from .data import DeskData
+from .messages import DatabaseChanged
+from .screens.conversation import ConversationScreen
+from .screens.help import HelpScreen, key_sections
+from .screens.inbox import InboxScreen
+
+POLL_SECONDS = 1.0  # PRAGMA data_version is a read of a counter: cheap enough every second
+HEARTBEAT_SECONDS = 15.0
+WAKE_SECONDS = 60.0
+
+
+class DeskApp(App):
+    """tui-desk's console over one database, as one agent."""
+
+    CSS_PATH = "desk.tcss"
+    TITLE = "tui-desk"
+    COMMANDS = App.COMMANDS | {DeskCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit tui-desk"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
+        Binding("ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Sync every channel now and reload"),
+    ]
+
+    def __init__(self, config: Config, db_path: Path, *, clock: Callable[[], dt.datetime] | None = None,
+                 poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self.data = DeskData(config, db_path, clock)
+        self.poll_seconds = poll_seconds
+        self.presence: tuple[int, str] | None = None
+        self._watch: Store | None = None
+        self._version: int | None = None
+        self._inbound_mark = ""
+
+    def on_mount(self) -> None:
+        self.title = self.data.config.desk.name
+        self.set_keymap(dict(self.data.config.keys))
+        # The watch connection lives on the UI thread and only reads PRAGMA data_version,
+        # which changes when any other connection commits (sync, colleagues, our workers).
+        self._watch = Store.open(self.data.db_path, migrate=False)
+        self._version = self._watch.data_version()
+        self._inbound_mark = now()
+        self.set_interval(self.poll_seconds, self.poll_database)
+        self.set_interval(HEARTBEAT_SECONDS, self._beat)
+        self.set_interval(WAKE_SECONDS, self._wake)
+        self.push_screen(InboxScreen(self.data))
+
+    def on_unmount(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+        with self.data.store() as store:  # leaving: colleagues should not see us "viewing"
+            store.clear_presence(self.data.agent)
+
+    # -- live updates ----------------------------------------------------------------
+
+    def poll_database(self) -> None:
+        """Tell every open screen when another connection committed."""
+        if self._watch is None:
+            return
+        version = self._watch.data_version()
+        if version == self._version:
+            return
+        self._version = version
+        for screen in self.screen_stack:
+            screen.post_message(DatabaseChanged(version))
+        self._check_mine()
+
+    @work(thread=True, exclusive=True, group="mine", exit_on_error=False)
+    def _check_mine(self) -> None:
+        with self.data.store() as store:
+            fresh = store.new_inbound(self.data.agent, self._inbound_mark)
+        for row in fresh:
+            self._inbound_mark = max(self._inbound_mark, row["last_inbound_at"])
+            who = one_line(row["customer_name"]) or "a customer"
+            self.call_from_thread(self.notify, Text(f"#{row['id']} {one_line(row['subject'])}"),
+                                  title=f"New message from {who}")
+
+    @work(thread=True, group="wake", exit_on_error=False)
+    def _wake(self) -> None:
+        with self.data.store() as store:
+            store.wake_snoozed(self.data.now())
+
+    # -- presence ---------------------------------------------------------------------
+
+    def set_presence(self, conversation_id: int | None, mode: str = "viewing") -> None:
+        """Where this agent is now (None: nowhere); written at once and every heartbeat."""
+        old, self.presence = self.presence, ((conversation_id, mode) if conversation_id is not None else None)
+        self._write_presence(old, self.presence)
+
+    def _beat(self) -> None:
+        if self.presence is not None:
+            self._write_presence(None, self.presence)
+
+    @work(thread=True, group="presence", exit_on_error=False)
+    def _write_presence(self, old: tuple[int, str] | None, new: tuple[int, str] | None) -> None:
+        with self.data.store() as store:
+            if old is not None and (new is None or old[0] != new[0]):
+                store.clear_presence(self.data.agent, old[0])
+            if new is not None:
+                store.set_presence(self.data.agent, *new)
+
+    # -- navigation -------------------------------------------------------------------
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.set_presence(conversation_id, "viewing")
+        self.push_screen(ConversationScreen(self.data, conversation_id))
+
+    # -- app keys ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self._keymap))
+
+    def action_refresh(self) -> None:
+        if not self.data.config.channels:
+            self.poll_database()
+            self.notify("No channels configured; reloaded")
+            return
+        self.notify("Syncing…")
+        self._sync()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _sync(self) -> None:
+        from .. import sync
+        with self.data.store() as store:
+            result = sync.run(self.data.config, store)
+        new = sum(r.new for r in result.channels.values())
+        errors = [r.error for r in result.channels.values() if r.error]
+        self.call_from_thread(self.notify, Text(f"Sync: {new} new" + "".join(f"\n{e}" for e in errors)),
+                              severity="error" if errors else "information")
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = str(error) if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"
+            self.notify(Text(one_line(message)), severity="error", title="Something failed")
+
+
+def check_keymap(config: Config) -> None:
+    """Unknown action ids in [keys] are config errors naming the key."""
+    known = {b.id for _, bindings in key_sections() for b in bindings if b.id}
+    for action in config.keys:
+        if action not in known:
+            raise ConfigError(config.path or "config", f"keys.{action}",
+                              f"unknown action (known: {', '.join(sorted(known))})")
+
+
+def make_app(config: Config, db_path: Path | str, *, clock: Callable[[], dt.datetime] | None = None,
+             poll_seconds: float = POLL_SECONDS) -> DeskApp:
+    """The console for `config` on the database at `db_path` (used by the CLI and tests)."""
+    check_keymap(config)
+    with Store.open(db_path):  # create and migrate before any worker opens it
+        pass
+    return DeskApp(config, Path(db_path), clock=clock, poll_seconds=poll_seconds)

@@ -1,0 +1,137 @@
+"""The composer: a reply or an internal note in a TextArea, $EDITOR for long ones.
+
+Sending goes through the outbox with the conversation version the agent was looking at
+when they began; if anything happened since (a colleague's reply, a CLI or rule reply,
+a new customer message), the outbox raises ConversationChanged and the reply is held:
+the new messages are shown and the agent decides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from ...textsafe import one_line
+from ..data import DeskData
+from .pickers import HeldReplyScreen
+
+DRAFTS: dict[tuple[int, bool], str] = {}
+"""Unsent text per (conversation, note?), kept while the app runs."""
+
+
+def recipient(bundle: dict, note: bool) -> Text:
+    conversation, customer = bundle["conversation"], bundle.get("customer")
+    if note:
+        return Text(f"Internal note on #{conversation['id']}: colleagues see it, the customer does not.")
+    name = one_line(customer["name"]) if customer else ""
+    address = one_line(conversation.get("customer_address"))
+    text = Text(f"Reply on #{conversation['id']} via {one_line(conversation['channel'])} to ")
+    text.append(f"{name} <{address}>" if name else address or "(no address)", "bold")
+    return text
+
+
+def _as_dict(message) -> dict:
+    if isinstance(message, dict):
+        return message
+    if dataclasses.is_dataclass(message):
+        return dataclasses.asdict(message)
+    return dict(vars(message))
+
+
+class ComposerScreen(Screen):
+    """Write, then ctrl+s to queue it (it leaves after the outbox's undo window)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="send", priority=True, tooltip="Queue the reply or note"),
+        Binding("ctrl+e", "editor", "$EDITOR", id="editor", priority=True, tooltip="Edit in your $EDITOR"),
+        Binding("escape", "close", "Back (keep draft)", id="close_composer"),
+    ]
+
+    def __init__(self, data: DeskData, bundle: dict, *, note: bool) -> None:
+        super().__init__(classes="-note" if note else "-reply")
+        self.data = data
+        self.bundle = bundle
+        self.note = note
+        self.conversation_id = bundle["conversation"]["id"]
+        # what the agent saw when they began: the collision check at send time
+        self.expected_version = bundle["conversation"]["version"]
+
+    def compose(self) -> ComposeResult:
+        yield Static(recipient(self.bundle, self.note), id="composer-to")
+        yield TextArea(DRAFTS.get((self.conversation_id, self.note), ""), id="composer-text",
+                       soft_wrap=True, show_line_numbers=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = ("Note" if self.note else "Reply") + f" · #{self.conversation_id}"
+        self.query_one(TextArea).focus()
+        self.app.set_presence(self.conversation_id, "writing")  # type: ignore[attr-defined]
+
+    def on_unmount(self) -> None:
+        self.app.set_presence(self.conversation_id, "viewing")  # type: ignore[attr-defined]
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def action_close(self) -> None:
+        DRAFTS[(self.conversation_id, self.note)] = self.text
+        self.app.pop_screen()
+
+    def action_editor(self) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
+            handle.write(self.text)
+        path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+            self.query_one(TextArea).text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot run {editor}: {exc.strerror}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+
+    def action_send(self) -> None:
+        if not self.text.strip():
+            self.notify("Nothing to send", severity="warning")
+            return
+        self._send(self.text, self.expected_version)
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def _send(self, text: str, expected_version: int | None) -> None:
+        from ... import outbox
+        with self.data.store() as store:
+            try:
+                queued = outbox.queue_reply(store, self.conversation_id, text, agent=self.data.agent, note=self.note,
+                                            expected_version=expected_version)
+            except outbox.ConversationChanged as changed:
+                self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer])
+                return
+        self.app.call_from_thread(self._sent, queued)
+
+    def _held(self, newer: list[dict]) -> None:
+        def decided(choice: str | None) -> None:
+            if choice == "send":
+                self._send(self.text, None)
+            elif choice == "discard":
+                DRAFTS.pop((self.conversation_id, self.note), None)
+                self.app.pop_screen()
+        self.app.push_screen(HeldReplyScreen(newer), decided)
+
+    def _sent(self, queued) -> None:
+        DRAFTS.pop((self.conversation_id, self.note), None)
+        self.notify("Note saved" if self.note else f"Reply queued (outbox #{queued.outbox_id})")
+        if self.app.screen is self:
+            self.app.pop_screen()

@@ -1,0 +1,227 @@
+"""The conversation screen: messages in order beside the customer card.
+
+Loaded in a thread worker (conversation, messages, customer, history, presence), shown
+when it arrives, and loaded again whenever the database changes; the thread is rebuilt
+only when the conversation itself changed, so live presence updates do not jump.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Collapsible, Footer, Header, Static
+
+from ...paths import attachments_dir
+from ...textsafe import one_line
+from ..actions import CHANGE_BINDINGS, ChangeActions
+from ..data import DeskData
+from ..format import local_time
+from ..messages import ChangeApplied, DatabaseChanged
+from ..widgets.card import CustomerCard
+from ..widgets.thread import MessageItem
+from .pickers import ChoiceScreen
+
+
+def load_bundle(store, conversation_id: int, agent: str) -> dict | None:
+    """Everything the screen shows, read in one worker call."""
+    conversation = store.conversation(conversation_id)
+    if conversation is None:
+        return None
+    messages = store.messages(conversation_id)
+    attachments = {m["id"]: store.attachments(m["id"]) for m in messages if m["attachments"]}
+    customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
+    bundle = {
+        "conversation": conversation, "messages": messages, "attachments": attachments, "customer": customer,
+        "past": store.customer_conversations(customer["id"]) if customer else [],
+        "satisfaction": store.last_satisfaction(customer["id"]) if customer else None,
+        "present": store.present(conversation_id, exclude=agent),
+    }
+    store.mark_read(agent, conversation_id)
+    return bundle
+
+
+class EventsScreen(ModalScreen[None]):
+    """The conversation's event history (the audit trail)."""
+
+    BINDINGS = [Binding("escape,e,q", "dismiss", "Close")]
+
+    def __init__(self, events: list[dict]) -> None:
+        super().__init__()
+        self.events = events
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for e in self.events:
+            details = ", ".join(f"{k}={one_line(str(v))}" for k, v in e["data"].items())
+            text.append(f"{local_time(e['at'])}  ", "dim")
+            text.append(f"{one_line(e['kind']):<9} {one_line(e['actor']):<10} {details}\n")
+        with VerticalScroll(classes="dialog wide"):
+            yield Static(Text("History"), classes="dialog-title")
+            yield Static(text or Text("(no events)"))
+
+
+class ConversationScreen(ChangeActions, Screen):
+    """Read and act on one conversation."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back", tooltip="Back to the inbox"),
+        Binding("r", "reply", "Reply", id="reply", tooltip="Reply to the customer"),
+        Binding("n", "note", "Note", id="note", tooltip="Write an internal note"),
+        *CHANGE_BINDINGS,
+        Binding("e", "events", "History", id="events", tooltip="Show the event history"),
+        Binding("x", "quotes", "Quotes", id="quotes", tooltip="Fold or unfold quoted text"),
+        Binding("o", "attachment", "Open file", id="attachment", tooltip="Open an attachment"),
+        Binding("j,down", "scroll_down", "Down", id="scroll_down", show=False),
+        Binding("k,up", "scroll_up", "Up", id="scroll_up", show=False),
+    ]
+
+    def __init__(self, data: DeskData, conversation_id: int) -> None:
+        super().__init__()
+        self.data = data
+        self.conversation_id = conversation_id
+        self.bundle: dict | None = None
+        self.shown_version: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield VerticalScroll(id="thread")
+            yield CustomerCard(id="card")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#thread").focus()
+        self.title = f"#{self.conversation_id}"
+        self.reload()
+
+    def on_unmount(self) -> None:
+        self.app.set_presence(None)  # type: ignore[attr-defined]
+
+    def reload(self) -> None:
+        self._load(self.conversation_id)
+
+    @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
+    def _load(self, conversation_id: int) -> None:
+        with self.data.store() as store:
+            bundle = load_bundle(store, conversation_id, self.data.agent)
+        self.app.call_from_thread(self._show, bundle)
+
+    async def _show(self, bundle: dict | None) -> None:
+        if bundle is None:
+            self.notify(f"conversation {self.conversation_id} is gone", severity="error")
+            self.dismiss_screen()
+            return
+        self.bundle = bundle
+        conversation = bundle["conversation"]
+        self.title = f"#{conversation['id']} {one_line(conversation['subject'])}"
+        self.sub_title = f"{conversation['channel']} · {conversation['status']}"
+        self.query_one(CustomerCard).show(bundle, self.data.now())
+        if conversation["version"] != self.shown_version:
+            self.shown_version = conversation["version"]
+            thread = self.query_one("#thread", VerticalScroll)
+            at_end = thread.scroll_y >= thread.max_scroll_y - 1
+            await thread.remove_children()
+            await thread.mount_all([MessageItem(m, bundle["attachments"].get(m["id"], []))
+                                    for m in bundle["messages"]])
+            if at_end:
+                thread.scroll_end(animate=False)
+
+    def dismiss_screen(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
+
+    # -- events ----------------------------------------------------------------------
+
+    @on(DatabaseChanged)
+    def _changed(self) -> None:
+        self.reload()
+
+    @on(ChangeApplied)
+    def _applied(self, event: ChangeApplied) -> None:
+        for error in event.errors:
+            self.notify(error, severity="error")
+        if event.done:
+            self.notify(event.label)
+        if event.label.startswith("merge") and event.done:
+            self.dismiss_screen()
+            return
+        self.reload()
+
+    def change_targets(self) -> list[int]:
+        return [self.conversation_id]
+
+    # -- keys ------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss_screen()
+
+    def action_reply(self) -> None:
+        self._open_composer(note=False)
+
+    def action_note(self) -> None:
+        self._open_composer(note=True)
+
+    def _open_composer(self, note: bool) -> None:
+        if self.bundle is None:
+            return
+        from .composer import ComposerScreen
+        self.app.push_screen(ComposerScreen(self.data, self.bundle, note=note))
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_up(animate=False)
+
+    def action_quotes(self) -> None:
+        folds = list(self.query(Collapsible))
+        collapse = not all(f.collapsed for f in folds)
+        for fold in folds:
+            fold.collapsed = collapse
+
+    def action_events(self) -> None:
+        self._events()
+
+    @work(thread=True, group="events", exit_on_error=False)
+    def _events(self) -> None:
+        with self.data.store() as store:
+            events = store.events(self.conversation_id)
+        self.app.call_from_thread(self.app.push_screen, EventsScreen(events))
+
+    def action_attachment(self) -> None:
+        files = [a for items in (self.bundle or {}).get("attachments", {}).values() for a in items]
+        if not files:
+            self.notify("No attachments here", severity="warning")
+            return
+        by_id = {str(a["id"]): a for a in files}
+
+        def chosen(key: str | None) -> None:
+            if key:
+                self._open_file(by_id[key])
+        self.app.push_screen(ChoiceScreen("Open attachment",
+                                          [(k, a["filename"] or "(no name)") for k, a in by_id.items()]), chosen)
+
+    @work(thread=True, group="open-file", exit_on_error=False)
+    def _open_file(self, attachment: dict) -> None:
+        source = attachments_dir(self.data.db_path) / attachment["sha256"][:2] / attachment["sha256"]
+        # a copy under a harmless name, so the opener can pick an app by its extension
+        name = Path(one_line(attachment["filename"]).replace("/", "_").replace("\\", "_")).name.lstrip(".-")
+        target = Path(tempfile.mkdtemp(prefix="tui-desk-")) / (name or "attachment")
+        shutil.copyfile(source, target)
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        if shutil.which(opener) is None:
+            self.app.call_from_thread(self.notify, f"saved to {target} (no {opener} here)")
+            return
+        subprocess.Popen([opener, os.fspath(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)

@@ -1,0 +1,57 @@
+"""`?`: every key of every screen, as currently bound (config [keys] applied)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def key_sections() -> list[tuple[str, list[Binding]]]:
+    from ..app import DeskApp
+    from ..widgets.queue import QueueList
+    from .composer import ComposerScreen
+    from .conversation import ConversationScreen
+    from .inbox import InboxScreen
+    return [
+        ("Everywhere", DeskApp.BINDINGS),
+        ("Inbox list", QueueList.BINDINGS),
+        ("Inbox", InboxScreen.BINDINGS),
+        ("Conversation", ConversationScreen.BINDINGS),
+        ("Composer", ComposerScreen.BINDINGS),
+    ]
+
+
+def keys_of(binding: Binding, keymap: dict[str, str]) -> str:
+    keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+    names = {"full_stop": ".", "slash": "/", "question_mark": "?", "space": "space", "escape": "esc"}
+    return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    """A table of keys per screen; esc or ? closes it."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="help"):
+            yield Static(Text("Keys  (rebind in config [keys]: action id = \"keys\")"), classes="dialog-title")
+            for title, bindings in key_sections():
+                table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+                table.add_column(width=14, no_wrap=True)
+                table.add_column(ratio=1)
+                table.add_column(width=14, no_wrap=True, style="dim")
+                for b in bindings:
+                    table.add_row(Text(keys_of(b, self.keymap), style="bold"),
+                                  Text(b.tooltip or (b.description if isinstance(b.description, str) else "")),
+                                  Text(b.id or ""))
+                yield Static(Text(title, style="bold underline"))
+                yield Static(table)

@@ -1,0 +1,168 @@
+"""The inbox screen: the sidebar of views with live counts beside the virtual queue list."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+
+from ...store.inbox import SORTS, InboxQuery
+from ..actions import CHANGE_BINDINGS, ChangeActions
+from ..data import DeskData
+from ..format import header_line
+from ..messages import ChangeApplied, DatabaseChanged
+from ..widgets.queue import QueueList
+from ..widgets.sidebar import ViewsSidebar
+from .pickers import InputScreen
+
+
+class ColumnHeader(Static):
+    """The queue's column titles, sized like its rows."""
+
+    def render(self) -> Text:
+        return header_line(self.size.width)
+
+
+class InboxScreen(ChangeActions, Screen):
+    """Work the queue: pick a view, move, open, act on one or many conversations."""
+
+    BINDINGS = [
+        *CHANGE_BINDINGS,
+        Binding("slash", "search", "Search", id="search", tooltip="Full-text search over all messages"),
+        Binding("f", "filter", "Filter", id="filter", tooltip="Narrow this view by subject or customer"),
+        Binding("o", "sort", "Sort", id="sort", tooltip="Last activity / longest waiting"),
+        Binding("escape", "clear", "Clear", id="clear", show=False, tooltip="Clear marks, filter and search"),
+        Binding("tab", "switch_pane", "Views", id="views", show=False, tooltip="Move between views and queue"),
+    ]
+
+    def __init__(self, data: DeskData) -> None:
+        super().__init__()
+        self.data = data
+        self.query_state = InboxQuery(view="open", agent=data.agent)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield ViewsSidebar(id="views")
+            with Vertical(id="queue-pane"):
+                yield ColumnHeader(id="queue-header")
+                yield QueueList(self.data, self.query_state, id="queue")
+        yield Footer()
+
+    @property
+    def queue(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def on_mount(self) -> None:
+        self.queue.focus()
+        self.reload()
+        self.set_interval(30, self.queue.refresh)  # waiting times tick (drawn from cached rows)
+
+    def on_screen_resume(self) -> None:
+        if self.queue.loaded:  # back from a conversation: unread markers, statuses may differ
+            self.reload()
+
+    def reload(self) -> None:
+        self.queue.reload()
+        self._load_counts()
+        self._retitle()
+
+    def _retitle(self) -> None:
+        q = self.query_state
+        bits = [q.title]
+        if q.text:
+            bits.append(f"filter “{q.text}”")
+        bits.append(f"by {SORTS[q.sort]}")
+        self.title = self.data.config.desk.name
+        self.sub_title = " · ".join(bits)
+
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
+    def _load_counts(self) -> None:
+        with self.data.store() as store:
+            counts = store.view_counts(self.data.agent)
+        self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        sidebar = self.query_one(ViewsSidebar)
+        sidebar.set_counts(counts, sidebar.size.width or 22)
+        if sidebar.highlighted is None:
+            sidebar.highlighted = sidebar.get_option_index(self._view_key())
+
+    def _view_key(self) -> str:
+        q = self.query_state
+        return f"{q.view}:{q.arg}" if q.view in ("channel", "tag") else q.view
+
+    def set_query(self, query: InboxQuery) -> None:
+        self.query_state = query
+        self.queue.set_query(query)
+        self._retitle()
+
+    # -- events -------------------------------------------------------------------
+
+    @on(DatabaseChanged)
+    def _changed(self) -> None:
+        self.reload()
+
+    @on(ChangeApplied)
+    def _applied(self, event: ChangeApplied) -> None:
+        if event.done:
+            self.notify(f"{event.label}: {len(event.done)} conversation{'s' * (len(event.done) != 1)}")
+        for error in event.errors:
+            self.notify(error, severity="error")
+        self.queue.marked.clear()
+        self.reload()
+
+    @on(OptionList.OptionSelected, "#views")
+    def _view_chosen(self, event: OptionList.OptionSelected) -> None:
+        key = event.option.id or "open"
+        view, _, arg = key.partition(":")
+        self.set_query(self.query_state.with_(view=view, arg=arg or None, ids=None, text=""))
+        self.queue.focus()
+
+    @on(QueueList.Opened)
+    def _open(self, event: QueueList.Opened) -> None:
+        self.app.open_conversation(event.conversation_id)  # type: ignore[attr-defined]
+
+    def change_targets(self) -> list[int]:
+        return self.queue.targets()
+
+    # -- keys ----------------------------------------------------------------------
+
+    def action_switch_pane(self) -> None:
+        (self.query_one(ViewsSidebar) if self.queue.has_focus else self.queue).focus()
+
+    def action_sort(self) -> None:
+        q = self.query_state
+        self.set_query(q.with_(sort="waiting" if q.sort == "activity" else "activity"))
+
+    def action_clear(self) -> None:
+        self.queue.marked.clear()
+        q = self.query_state
+        if q.view == "search" or q.text:
+            self.set_query(q.with_(view="open" if q.view == "search" else q.view, ids=None, text="",
+                                   arg=None if q.view == "search" else q.arg))
+        self.queue.refresh()
+
+    def action_filter(self) -> None:
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.set_query(self.query_state.with_(text=text.strip()))
+        self.app.push_screen(InputScreen("Filter this view", "words in subject or customer name",
+                                         value=self.query_state.text), chosen)
+
+    def action_search(self) -> None:
+        def chosen(words: str | None) -> None:
+            if words and words.strip():
+                self._search(words.strip())
+        self.app.push_screen(InputScreen("Search all messages", "words (all must occur)"), chosen)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, words: str) -> None:
+        with self.data.store() as store:
+            ids = store.search_conversations(words)
+        self.app.call_from_thread(
+            self.set_query, self.query_state.with_(view="search", arg=words, ids=ids, text="", sort="activity"))

@@ -1,0 +1,89 @@
+"""Small modal dialogs: pick one of a few choices, type a line, confirm a held reply."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...textsafe import clean, one_line
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Choose one option (enter) or nothing (esc). Returns the option id."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"),
+                Binding("j", "down", show=False), Binding("k", "up", show=False)]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield OptionList(*[Option(Text(one_line(label)), id=key) for key, label in self.choices])
+
+    def action_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class InputScreen(ModalScreen[str | None]):
+    """Type one line (enter) or cancel (esc)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.value, self.hint = title, placeholder, value, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Input(value=self.value, placeholder=self.placeholder)
+            if self.hint:
+                yield Static(Text(self.hint), classes="dialog-hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+
+class HeldReplyScreen(ModalScreen[str]):
+    """The conversation changed since the reply was begun: show what is new and ask.
+    Returns "send", "edit" or "discard"."""
+
+    BINDINGS = [
+        Binding("s", "dismiss('send')", "Send anyway"),
+        Binding("e,escape", "dismiss('edit')", "Keep editing"),
+        Binding("d", "dismiss('discard')", "Discard"),
+    ]
+
+    def __init__(self, newer: list[dict]) -> None:
+        super().__init__()
+        self.newer = newer
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Text("Your reply is held: the conversation changed since you began it."),
+                         classes="dialog-title")
+            with VerticalScroll():
+                for message in self.newer:
+                    head = Text(f"{one_line(message.get('author') or message.get('direction', ''))}"
+                                f" · {message.get('direction', '')}", style="bold")
+                    yield Static(head)
+                    yield Static(Text(clean(message.get("text") or "")), classes="held-text")
+            yield Static(Text("s send anyway · e keep editing · d discard"), classes="dialog-hint")

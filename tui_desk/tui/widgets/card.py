@@ -1,0 +1,77 @@
+"""The customer card beside a conversation: who they are, their time, their history,
+and which colleagues are in this conversation right now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...textsafe import one_line
+from ..format import age
+
+
+def customer_time(zone: str | None, now: dt.datetime) -> str:
+    """The customer's wall-clock time, when their zone is known and valid."""
+    if not zone:
+        return ""
+    try:
+        return now.astimezone(ZoneInfo(zone)).strftime("%H:%M %a") + f" ({zone})"
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+
+
+def presence_text(present: list[dict]) -> Text:
+    text = Text()
+    for p in present:
+        verb = "is writing a reply ✎" if p["mode"] == "writing" else "is viewing"
+        text.append(f"{one_line(p['agent'])} {verb}\n", "bold")
+    return text
+
+
+class CustomerCard(VerticalScroll, can_focus=False):
+    """Name, identities, local time, tags, past conversations, satisfaction, presence."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="card-presence", classes="card-presence")
+        yield Static(id="card-customer")
+        yield Static(id="card-history")
+
+    def show(self, bundle: dict, now: dt.datetime) -> None:
+        conversation, customer = bundle["conversation"], bundle.get("customer")
+        presence = self.query_one("#card-presence", Static)
+        presence.update(presence_text(bundle.get("present", [])))
+        presence.display = bool(bundle.get("present"))
+        info = Text()
+        if customer:
+            info.append((one_line(customer["name"]) or "(no name)") + "\n", "bold")
+            for identity in customer["identities"]:
+                info.append(f"{one_line(identity['kind'])}: {one_line(identity['address'])}\n")
+            local = customer_time(customer.get("timezone"), now)
+            if local:
+                info.append(f"local time {local}\n")
+            if customer["tags"]:
+                info.append("customer tags: " + ", ".join(one_line(t) for t in customer["tags"]) + "\n")
+        else:
+            info.append("(no customer)\n", "dim")
+        score = bundle.get("satisfaction")
+        info.append(f"last satisfaction: {score}/5\n" if score is not None else "last satisfaction: –\n", "dim")
+        info.append("\n")
+        info.append(f"#{conversation['id']} · {conversation['channel']} · {conversation['status']}"
+                    f" · {conversation['priority']}\n")
+        info.append(f"assignee: {one_line(conversation['assignee']) or 'nobody'}\n")
+        if conversation["tags"]:
+            info.append("tags: " + ", ".join(one_line(t) for t in conversation["tags"]) + "\n")
+        if conversation.get("snoozed_until"):
+            info.append(f"snoozed until {conversation['snoozed_until'][:16].replace('T', ' ')} UTC\n")
+        self.query_one("#card-customer", Static).update(info)
+        history = Text("Conversations\n", "bold")
+        for past in bundle.get("past", []):
+            marker = "▸ " if past["id"] == conversation["id"] else "  "
+            history.append(f"{marker}#{past['id']} {past['status']:<7} {age(past['last_message_at'], now):>4} ")
+            history.append(one_line(past["subject"]) + "\n", style="" if marker.strip() else "dim")
+        self.query_one("#card-history", Static).update(history)
