@@ -21,10 +21,10 @@ from pathlib import Path
 from bench.figure import Figure
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from helpers.dovecot import Dovecot, available, toml_config  # noqa: E402
-from helpers.mail import make_email  # noqa: E402
+from tests.helpers.dovecot import Dovecot, available, toml_config  # noqa: E402
+from tests.helpers.mail import make_email  # noqa: E402
 
 SIZES = {"small": 2_000, "full": 20_000}
 WORDS = ("order invoice refund login password delivery parcel broken screen account upgrade plan "

@@ -15,12 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
-from helpers.hostile import hostile_messages
-from helpers.mail import deliver, make_maildir
+from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
+from tests.helpers.hostile import hostile_messages
+from tests.helpers.mail import deliver, make_maildir
 from tui_desk import config as config_mod
 from tui_desk import sync
-from tui_desk.parse import parse_email
+from tui_desk.parse.mail import parse_email
 from tui_desk.store import Store
 
 HERE = Path(__file__).resolve().parent

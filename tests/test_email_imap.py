@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.dovecot import dovecot, mailbox, own_dovecot, toml_config  # noqa: F401 (fixtures)
-from helpers.mail import make_email
+from tests.helpers.dovecot import dovecot, mailbox, own_dovecot, toml_config  # noqa: F401 (fixtures)
+from tests.helpers.mail import make_email
 from tui_desk import config as config_mod
 from tui_desk import sync
 from tui_desk.channels import imap
@@ -196,7 +196,7 @@ def test_wrong_password_is_one_clear_line_and_exit_1(tmp_path, mailbox):
 
 
 def test_unreachable_server(tmp_path, store, mailbox):
-    from helpers.dovecot import free_port
+    from tests.helpers.dovecot import free_port
 
     config = load(tmp_path, mailbox)
     config.channels[0].port = free_port()  # nothing listens there

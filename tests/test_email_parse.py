@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from helpers.mail import make_email
+from tests.helpers.mail import make_email
 from tui_desk import threads
-from tui_desk.parse import parse_email
+from tui_desk.parse.mail import parse_email
 from tui_desk.parse.model import ParsedMessage
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
@@ -22,8 +22,8 @@ def parse(raw: bytes):
 @pytest.mark.parametrize("headers,sender,subject,expected", [
     ({"Auto-Submitted": "auto-replied"}, None, None, "auto-submitted: auto-replied"),
     ({"Auto-Submitted": "auto-generated; owner-email=x@y"}, None, None, "auto-submitted: auto-generated"),
-    ({"X-Autoreply": "yes"}, None, None, "auto-reply header (x-autoreply)"),
-    ({"X-Autorespond": "1"}, None, None, "auto-reply header (x-autorespond)"),
+    ({"X-Autoreply": "yes"}, None, None, "auto-reply header"),
+    ({"X-Autorespond": "1"}, None, None, "auto-reply header"),
     ({"Precedence": "bulk"}, None, None, "precedence: bulk"),
     ({"Precedence": "auto_reply"}, None, None, "precedence: auto_reply"),
     ({"List-Id": "<news.shop.example>"}, None, None, "mailing list"),

@@ -271,7 +271,7 @@ def toml_config(path: Path, channels: list[dict], database: Path | None = None, 
 
 
 def _need_dovecot() -> None:
-    from conftest import need
+    from tests.conftest import need
 
     why = available()
     need(why is None, why or "")

@@ -32,8 +32,9 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from ..config import ImapChannel as ImapConfig
 from ..errors import ChannelError
 from ..secrets import Secret
-from .base import Batch, Item
 from . import smtp
+from .base import Batch, Item, Outbound
+from .mailout import build_reply
 
 # Waits before each reconnect attempt: a server restarting or a network blip recovers
 # within a few seconds; cron runs again in a minute anyway.
@@ -52,8 +53,12 @@ class _Retry(Exception):
 class ImapChannel:
     """One `kind = "imap"` channel."""
 
+    message_ids = True
+    """The outbox gives every reply a Message-ID before the first try."""
+
     def __init__(self, config: ImapConfig, base: Path | None = None) -> None:
         self.config = config
+        self.append_error: str | None = None
         self.name = config.name
         self.client: IMAPClient | None = None
         self.sleep: Callable[[float], None] = time.sleep
@@ -225,20 +230,20 @@ class ImapChannel:
             owner=f"channel {cfg.name}",
         )
 
-    def send(self, outbound) -> str:
+    def send(self, outbound: Outbound) -> str:
         """Send one reply over SMTP, then file a copy in the Sent folder; returns its Message-ID.
 
-        A row the outbox found in "sending" after a crash (`outbound.recovering`) is sent
-        only if its Message-ID is not in the Sent folder already: no second copy."""
-        message = smtp.build_message(outbound)
-        message_id = message["Message-ID"]
+        A reply that may already have gone out (`maybe_sent`: the outbox found it in
+        "sending" after a crash) is sent only if its Message-ID is not in the Sent
+        folder: no second copy."""
+        raw = build_reply(outbound, self.name)
         sent_folder = self.config.sent_folder
-        if getattr(outbound, "recovering", False) and sent_folder and self.in_folder(sent_folder, message_id):
-            return message_id
-        smtp.SmtpClient(self.smtp_settings()).send(message)
+        if outbound.maybe_sent and sent_folder and self.in_folder(sent_folder, outbound.mail_id):
+            return outbound.mail_id
+        smtp.SmtpClient(self.smtp_settings()).send(raw, outbound.from_address, [outbound.to_address.strip()])
         if sent_folder:
-            self.append(sent_folder, message.as_bytes())
-        return message_id
+            self.append(sent_folder, raw)
+        return outbound.mail_id
 
     def in_folder(self, folder: str, message_id: str) -> bool:
         """Whether a message with this Message-ID is in `folder`."""

@@ -35,7 +35,7 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
         return f"auto-submitted: {auto.split(';')[0].strip()}"
     for name in _AUTO_HEADERS:
         if msg.get(name) is not None:
-            return f"auto-reply header ({name})"
+            return "auto-reply header"
     for name in ("precedence", "x-precedence"):
         precedence = str(msg.get(name) or "").strip().lower()
         if precedence in _BULK:

@@ -60,8 +60,11 @@ def decode(data: bytes, label: str | None) -> tuple[str, str | None]:
 
 
 def _guess(data: bytes) -> str:
-    if len(data) < 64:  # too little to detect from (a header word): Windows-1252, the usual mislabel
-        return data.decode("cp1252", errors="replace")
+    if len(data) < 64:  # too little to detect from (a header word): UTF-8, else Windows-1252
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
     import charset_normalizer  # imported on first need: most mail is labelled right
 
     best = charset_normalizer.from_bytes(data).best()
