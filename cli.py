@@ -18,7 +18,7 @@ import typer
 from tui_desk.commands import (
     conversations, oncall, outbox as outbox_cmd, reports, setup, sync as sync_cmd, templates as templates_cmd,
 )
-from tui_desk.commands.common import Options, err, options
+from tui_desk.commands.common import Options, err, error_line, options
 from tui_desk.errors import EXIT_FAILED, DeskError
 
 app = typer.Typer(
@@ -62,7 +62,7 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except DeskError as exc:
-        err.print(f"tui-desk: {exc}", markup=False)
+        error_line(f"tui-desk: {exc}")
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -125,17 +126,21 @@ def _pull(store: Store, channel, outcome: ChannelResult, pool: "_LazyPool",
     state = store.sync_state(channel.name)
     seen = store.source_keys(channel.name)
     pending = None  # (batch, future parse results) overlapping with storing the previous one
-    for batch in channel.pull(state, seen):
-        parsed = pool.parse(batch.items)
+    try:
+        for batch in channel.pull(state, seen):
+            parsed = pool.parse(batch.items)
+            if pending is not None:
+                done, pending = pending, None
+                _store_batch(store, channel.name, *done, outcome)
+                if progress:
+                    progress(channel.name, outcome.fetched)
+            pending = (batch, parsed)
+    finally:
+        # a batch pulled whole is stored even when the channel fails on the next one
         if pending is not None:
             _store_batch(store, channel.name, *pending, outcome)
             if progress:
                 progress(channel.name, outcome.fetched)
-        pending = (batch, parsed)
-    if pending is not None:
-        _store_batch(store, channel.name, *pending, outcome)
-        if progress:
-            progress(channel.name, outcome.fetched)
 
 
 def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: ChannelResult) -> None:
@@ -155,6 +160,39 @@ def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: Chan
         if batch.state:
             store.save_sync_state(channel, batch.state)
     outcome.fetched += len(messages)
+
+
+def watch(config: Config, store: Store, *, only: str | None = None, interval: float = 60.0,
+          stop: threading.Event | None = None, on_result: Callable[[SyncResult], None] | None = None,
+          on_error: Callable[[str], None] | None = None) -> None:
+    """Sync, then sync again whenever an IMAP folder announces new mail (one IDLE
+    connection per folder) and at least every `interval` seconds, until `stop` is set."""
+    stop = stop or threading.Event()
+    wake = threading.Event()
+    base = config.path.parent if config.path else None
+    listening = []
+    for channel_config in ([config.channel(only)] if only else config.channels):
+        if channel_config.kind == "imap":
+            channel = open_channel(channel_config, base)
+            listening += channel.watcher(wake, stop, on_error)
+    try:
+        while not stop.is_set():
+            wake.clear()  # mail arriving during this pass wakes the next one at once
+            try:
+                result = run(config, store, only=only)
+            except LockedError as exc:  # cron's sync is running: ours follows it
+                if on_error:
+                    on_error(str(exc))
+            else:
+                if on_result:
+                    on_result(result)
+            deadline = time.monotonic() + interval
+            while not stop.is_set() and not wake.is_set() and time.monotonic() < deadline:
+                wake.wait(0.5)
+    finally:
+        stop.set()
+        for thread in listening:
+            thread.join(timeout=5)
 
 
 class _LazyPool:

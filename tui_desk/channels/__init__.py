@@ -20,6 +20,9 @@ def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
     if config.kind == "jsonl":
         from .jsonl import JsonlChannel
         return JsonlChannel(config, base)
+    if config.kind == "imap":
+        from .imap import ImapChannel
+        return ImapChannel(config, base)
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 

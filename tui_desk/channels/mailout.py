@@ -53,7 +53,10 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
 
 def _address(name: str, address: str) -> Address:
     address = address.strip()
-    if not address or any(c.isspace() or ord(c) < 32 for c in address) or address.count("@") != 1:
+    # one plain addr-spec: no spaces, controls, brackets or list separators (which would
+    # make the email package read a second address or a group)
+    if not address or any(c.isspace() or ord(c) < 32 or c in '<>()[],;:"\\' for c in address) \
+            or address.count("@") != 1 or len(address) > 254:
         raise ValueError(f"not a usable address: {one_line(address)!r}")
     local, _, domain = address.partition("@")
     return Address(display_name=one_line(name), username=local, domain=domain)

@@ -1,17 +1,20 @@
 """Sending one email over SMTP: the only place tui-desk speaks SMTP.
 
 `Endpoint` says where (host, port, TLS mode, optional login); `send(endpoint, message)`
-delivers one `EmailMessage`. `message(...)` builds one from plain values and refuses
+delivers one `EmailMessage`, `send_raw(endpoint, raw, sender, recipients)` delivers
+bytes built elsewhere (replies: channels.mailout). `message(...)` builds one from plain values and refuses
 header values with CR, LF or other control characters, so untrusted text can never add
 a header. Used by on-call pages and by replies over email.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -69,6 +72,23 @@ def message(*, sender: str, to: list[str], subject: str, text: str, headers: dic
 
 def send(endpoint: Endpoint, msg: EmailMessage) -> None:
     """Submit `msg` to `endpoint`. ChannelError (never with the password) if it fails."""
+    with _session(endpoint) as client:
+        refused = client.send_message(msg)
+    if refused:
+        raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
+
+
+def send_raw(endpoint: Endpoint, raw: bytes, sender: str, recipients: list[str]) -> None:
+    """Submit a whole RFC 5322 message with this envelope; ChannelError if it fails."""
+    with _session(endpoint) as client:
+        refused = client.sendmail(sender, recipients, raw)
+    if refused:
+        raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
+
+
+@contextlib.contextmanager
+def _session(endpoint: Endpoint) -> Iterator[smtplib.SMTP]:
+    """A connected, logged-in SMTP client; every failure becomes one ChannelError line."""
     context = ssl.create_default_context()
     try:
         if endpoint.tls == "ssl":
@@ -84,20 +104,21 @@ def send(endpoint: Endpoint, msg: EmailMessage) -> None:
                 if endpoint.secret is None or not endpoint.secret.configured:
                     raise ChannelError(endpoint.name, "SMTP username given but no password configured")
                 client.login(endpoint.username, endpoint.secret.reveal())
-            refused = client.send_message(msg)
+            yield client
     except smtplib.SMTPAuthenticationError as exc:
-        raise ChannelError(endpoint.name, f"SMTP login refused ({exc.smtp_code})") from None
+        raise ChannelError(endpoint.name, f"SMTP login refused for {endpoint.username!r} ({exc.smtp_code})") from None
     except smtplib.SMTPNotSupportedError as exc:
         raise ChannelError(endpoint.name, f"SMTP server does not support this: {exc}") from None
     except smtplib.SMTPRecipientsRefused as exc:
-        raise ChannelError(endpoint.name, f"SMTP server refused every recipient ({len(exc.recipients)})") from None
+        refused = ", ".join(f"{a} ({_text(e[1])})" for a, e in exc.recipients.items())
+        raise ChannelError(endpoint.name, f"SMTP server refused the recipient: {refused}") from None
     except smtplib.SMTPResponseException as exc:
         raise ChannelError(endpoint.name, f"SMTP error {exc.smtp_code}: {_text(exc.smtp_error)}") from None
     except (smtplib.SMTPException, ssl.SSLError, socket.timeout, OSError) as exc:
+        reason = f"unknown host ({exc.strerror})" if isinstance(exc, socket.gaierror) else (
+            getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
         raise ChannelError(endpoint.name, f"cannot send over SMTP to {endpoint.host}:{endpoint.port}: "
-                                          f"{type(exc).__name__}: {exc}") from None
-    if refused:
-        raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
+                                          f"{_text(reason)}") from None
 
 
 def _text(raw: bytes | str) -> str:

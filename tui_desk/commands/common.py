@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,14 @@ def options(ctx: typer.Context) -> Options:
     if not isinstance(root.obj, Options):
         root.obj = Options()
     return root.obj
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, never wrapped (Rich wraps at 80 columns when not on a
+    terminal, and cron mail or a test reading stderr wants one line per error).
+    Cleaned: a channel's error may quote a server's text."""
+    sys.stderr.write(one_line(message) + "\n")
+    sys.stderr.flush()
 
 
 def print_json(data: object) -> None:

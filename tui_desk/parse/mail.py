@@ -12,19 +12,28 @@ import datetime as dt
 import email
 import email.header
 import email.utils
+import base64
+import binascii
 import hashlib
+import quopri
 import re
+from collections.abc import Iterator
 from email.message import Message
 
+from .auto import automatic_reason
 from .model import Attachment, ParsedMessage
-from .text import decode, html_to_text, split_reply
+from .text import calendar_summary, decode, html_to_text, split_reply
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _SPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_UNSAFE_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
+MAX_DEPTH = 100
+MAX_ID = 998  # a Message-ID longer than a header line is not an id
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
                 "references", "auto-submitted", "precedence", "list-id", "x-autoreply",
                 "x-autorespond", "return-path", "content-type")
-_NO_REPLY = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+-.].*)?@", re.I)
 
 
 def parse_email(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
@@ -50,19 +59,22 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     problems: list[str] = [type(d).__name__ for d in msg.defects]
     header = lambda name: header_text(msg, name, problems)  # noqa: E731
 
-    name, address = _sender(header("from"))
+    name, address = _sender(raw_header(msg, "from"), problems)
     # web forms and some shops send "via Form <forms@…>" with the customer in Reply-To:
     # the customer is whoever a reply goes to
-    reply_name, reply_address = _sender(header("reply-to")) if msg.get("reply-to") else ("", "")
+    reply_name, reply_address = _sender(raw_header(msg, "reply-to"), problems) if msg.get("reply-to") else ("", "")
     if reply_address and reply_address != address:
         name, address = reply_name or name, reply_address
     if not address:
         problems.append("no sender address")
-    message_id = _first_id(msg.get("message-id"))
+    subject = header("subject")
+    message_id = _first_id(raw_header(msg, "message-id"))
     created = _date(msg.get("date"), received_at, problems)
     text, html, attachments = _body(msg, problems)
     new_text, quoted = split_reply(text)
-    references = _MSGID.findall(_one_line(str(msg.get("references") or "")))
+    # the newest 50 are plenty to find a thread; a hostile header may list thousands
+    references = [r for r in _MSGID.findall(_one_line(raw_header(msg, "references") or ""))
+                  if len(r) <= MAX_ID][-50:]
     return ParsedMessage(
         external_id=message_id or content_id(raw),
         kind="email",
@@ -73,40 +85,73 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         text=new_text,
         quoted=quoted,
         html=html,
-        subject=header("subject"),
+        subject=subject,
         message_id=message_id,
-        in_reply_to=_first_id(msg.get("in-reply-to")),
+        in_reply_to=_first_id(raw_header(msg, "in-reply-to")),
         references=references,
         headers={k: header(k) for k in KEPT_HEADERS if msg.get(k) is not None},
         attachments=attachments,
-        automatic=automatic_reason(msg, address),
+        automatic=automatic_reason(msg, address, subject),
         problems=sorted(set(problems)),
         raw=raw,
     )
 
 
+def raw_header(msg: Message, name: str) -> str | None:
+    """The header as received (first occurrence), 8-bit bytes recovered as text.
+
+    compat32 keeps undecodable header bytes as surrogates and `msg.get` would turn
+    them into U+FFFD; real mail has raw UTF-8 and Latin-1 in headers, so the bytes
+    are taken back and decoded (UTF-8, else detected)."""
+    name = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == name:
+            if isinstance(value, email.header.Header):
+                value = str(value)
+            if _SURROGATE.search(value):
+                value, _ = decode(value.encode("ascii", "surrogateescape"), None)
+            return value
+    return None
+
+
 def header_text(msg: Message, name: str, problems: list[str]) -> str:
     """A header decoded (RFC 2047) to one line of text; "" when absent."""
-    value = msg.get(name)
+    value = raw_header(msg, name)
     if value is None:
         return ""
-    try:
-        if isinstance(value, email.header.Header):
-            value = str(value)
-        parts = email.header.decode_header(value)
-        out = []
-        for chunk, charset in parts:
-            if isinstance(chunk, bytes):
-                text, problem = decode(chunk, charset)
-                if problem:
-                    problems.append(f"{name}: {problem}")
-                out.append(text)
+    return decode_words(value, problems, name)
+
+
+def decode_words(value: str, problems: list[str], name: str = "header") -> str:
+    """RFC 2047 encoded words decoded one by one: a broken word stays as written, the
+    rest of the header still decodes. The result is one line."""
+    if "=?" not in value:
+        return _one_line(value)
+    out: list[str] = []
+    position = 0
+    previous_was_word = False
+    for match in _WORD.finditer(value):
+        between = value[position:match.start()]
+        if not (previous_was_word and not between.strip()):  # space between two words is dropped
+            out.append(between)
+        charset, encoding, data = match.group(1), match.group(2).lower(), match.group(3)
+        try:
+            if encoding == "b":
+                raw = base64.b64decode(data + "=" * (-len(data) % 4), validate=False)
             else:
-                out.append(chunk)
-        return _one_line("".join(out))
-    except Exception:
-        problems.append(f"{name}: undecodable")
-        return _one_line(str(value))
+                raw = quopri.decodestring(data.replace("_", " ").encode("ascii", "replace"), header=True)
+            text, problem = decode(raw, charset.split("*")[0])
+            if problem:
+                problems.append(f"{name}: {problem}")
+            out.append(text)
+            previous_was_word = True
+        except (ValueError, binascii.Error, UnicodeError):
+            problems.append(f"{name}: undecodable word")
+            out.append(match.group(0))
+            previous_was_word = False
+        position = match.end()
+    out.append(value[position:])
+    return _one_line("".join(out))
 
 
 def _one_line(value: str) -> str:
@@ -114,22 +159,28 @@ def _one_line(value: str) -> str:
     return _SPACE.sub(" ", value).strip()
 
 
-def _sender(value: str) -> tuple[str, str]:
+def _sender(value: str | None, problems: list[str]) -> tuple[str, str]:
+    """(display name, lower-cased address) of the first real address. The address is
+    taken from the header as written; only then is the name decoded, so an encoded
+    name like "=?utf-8?q?a=0D=0ABcc=3A_x=40y?=" cannot smuggle in another address."""
+    if not value:
+        return "", ""
     try:
         pairs = email.utils.getaddresses([value])
     except Exception:
         pairs = []
     for name, address in pairs:
-        if "@" in address:
-            return name.strip(), address.strip().lower()
-    return value.strip(), ""
+        address = address.strip()
+        if "@" in address and not _UNSAFE_ADDRESS.search(address):
+            return decode_words(name, problems, "from"), address.lower()
+    return decode_words(value, problems, "from"), ""
 
 
 def _first_id(value) -> str | None:
     if value is None:
         return None
     found = _MSGID.findall(_one_line(str(value)))
-    return found[0] if found else None
+    return found[0] if found and len(found[0]) <= MAX_ID else None
 
 
 def _date(value, received_at: dt.datetime, problems: list[str]) -> dt.datetime:
@@ -146,25 +197,52 @@ def _date(value, received_at: dt.datetime, problems: list[str]) -> dt.datetime:
         return received_at
 
 
+def _parts(msg: Message, problems: list[str]) -> Iterator[Message]:
+    """The leaf parts, depth first, without descending into attached messages (a
+    forwarded mail is one attachment, not more body text) and never deeper than
+    MAX_DEPTH (a hostile nesting costs nothing more)."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list) and part.get_content_maintype() == "multipart":
+            if depth >= MAX_DEPTH:
+                problems.append("nested too deep")
+                continue
+            stack.extend((child, depth + 1) for child in reversed(payload))
+        else:
+            yield part
+
+
 def _body(msg: Message, problems: list[str]) -> tuple[str, str | None, list[Attachment]]:
-    """(text, html, attachments): text/plain preferred; HTML-only rendered to text."""
+    """(text, html, attachments): text/plain preferred; HTML-only rendered to text;
+    calendar invitations summarised; everything else stored as an attachment."""
     plain: str | None = None
     html: str | None = None
+    extra: list[str] = []
     attachments: list[Attachment] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _parts(msg, problems):
         ctype = part.get_content_type()
         disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
-        filename = part.get_filename()
-        if filename or disposition == "attachment" or not ctype.startswith("text/"):
+        filename = _filename(part, problems)
+        if ctype.startswith("multipart/"):
+            ctype = "text/plain"  # a multipart without usable boundary: its body is all we have
+        if ctype.startswith("message/"):
+            data = part.as_bytes() if part.is_multipart() else (part.get_payload(decode=True) or b"")
+            if ctype == "message/rfc822" and part.is_multipart():
+                data = part.get_payload(0).as_bytes()
+            attachments.append(Attachment(filename or _default_name(ctype), ctype, data))
+            continue
+        if filename or disposition == "attachment" or ctype not in ("text/plain", "text/html"):
             payload = part.get_payload(decode=True) or b""
-            attachments.append(Attachment(_filename(part, problems), ctype, payload))
+            attachments.append(Attachment(filename or _default_name(ctype), ctype, payload))
+            if ctype == "text/calendar":
+                extra.append(calendar_summary(payload))
             continue
         payload = part.get_payload(decode=True)
         if payload is None:
             continue
-        text, problem = decode(payload, part.get_content_charset())
+        text, problem = decode(payload, part.get_content_charset(None))
         if problem:
             problems.append(problem)
         if ctype == "text/plain" and plain is None:
@@ -172,8 +250,18 @@ def _body(msg: Message, problems: list[str]) -> tuple[str, str | None, list[Atta
         elif ctype == "text/html" and html is None:
             html = text
     if plain is None and html is not None:
-        return html_to_text(html), html, attachments
-    return (plain or "").replace("\r\n", "\n"), html, attachments
+        body = html_to_text(html)
+    else:
+        body = (plain or "").replace("\r\n", "\n")
+    summaries = "\n".join(e for e in extra if e)
+    if summaries and summaries not in body:
+        body = f"{body}\n\n{summaries}" if body.strip() else summaries
+    return body, html, attachments
+
+
+def _default_name(ctype: str) -> str:
+    return {"text/calendar": "invite.ics", "message/rfc822": "message.eml",
+            "application/ms-tnef": "winmail.dat"}.get(ctype, "")
 
 
 def _filename(part: Message, problems: list[str]) -> str:
@@ -185,22 +273,3 @@ def _filename(part: Message, problems: list[str]) -> str:
     except Exception:
         problems.append("attachment name undecodable")
         return ""
-
-
-def automatic_reason(msg: Message, address: str) -> str | None:
-    """Why a message was sent by a machine, or None: nothing automatic may answer these."""
-    auto = str(msg.get("auto-submitted") or "").strip().lower()
-    if auto and auto != "no":
-        return f"auto-submitted: {auto.split(';')[0]}"
-    if msg.get("x-autoreply") or msg.get("x-autorespond"):
-        return "auto-reply header"
-    precedence = str(msg.get("precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
-        return f"precedence: {precedence}"
-    if msg.get("list-id") or msg.get("list-unsubscribe"):
-        return "mailing list"
-    if msg.get_content_type() == "multipart/report" or msg.get_content_type() == "message/delivery-status":
-        return "delivery report"
-    if _NO_REPLY.match(address or ""):
-        return "no-reply sender"
-    return None

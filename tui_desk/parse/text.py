@@ -36,6 +36,9 @@ _LINE_END_WORDS = ("wrote", "schrieb", "a écrit", "escribió", "scrisse", "skre
 _LINE_END_REST = re.compile(r"[ \t]*[:：]?[ \t]*\r?$", re.MULTILINE)
 _WINDOW_LINES = 40
 _CONTEXT_LINES = 8
+# the reply parser's regexes grow with line length; past this the split is made at
+# the first quote marker without it (a 100,000-character line costs 0.2 s otherwise)
+_WINDOW_CHARS = 20_000
 
 
 def decode(data: bytes, label: str | None) -> tuple[str, str | None]:
@@ -57,6 +60,11 @@ def decode(data: bytes, label: str | None) -> tuple[str, str | None]:
 
 
 def _guess(data: bytes) -> str:
+    if len(data) < 64:  # too little to detect from (a header word): UTF-8, else Windows-1252
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
     import charset_normalizer  # imported on first need: most mail is labelled right
 
     best = charset_normalizer.from_bytes(data).best()
@@ -98,6 +106,9 @@ def split_reply(text: str) -> tuple[str, str]:
             break
         window_end = position
     window = text[window_start:window_end]
+    if len(window) > _WINDOW_CHARS:
+        head = text[:line_start].strip()
+        return (head, text[line_start:].strip()) if head else (text.strip(), "")
     try:
         latest = (_parser(_languages(marker)).read(window).latest_reply or "").strip()
     except Exception:  # the reply parser is heuristics; a failure only means "no split"
@@ -141,3 +152,23 @@ def _parser(languages: tuple[str, ...]):
     if languages not in _parsers:
         _parsers[languages] = EmailReplyParser(languages=list(languages))
     return _parsers[languages]
+
+
+def calendar_summary(data: bytes) -> str:
+    """One readable line per event of an iCalendar invitation ("" if unreadable)."""
+    try:
+        from icalendar import Calendar  # imported on first invite: most mail has none
+
+        calendar = Calendar.from_ical(data)
+        method = str(calendar.get("method") or "").upper()
+        label = {"REQUEST": "Invitation", "CANCEL": "Cancelled", "REPLY": "Answer to invitation"}.get(
+            method, "Calendar event")
+        lines = []
+        for event in calendar.walk("VEVENT")[:10]:
+            start = event.get("dtstart")
+            when = start.dt.isoformat(sep=" ") if start is not None and hasattr(start.dt, "isoformat") else ""
+            summary = " ".join(str(event.get("summary") or "").split())
+            lines.append(f"[{label}] {summary}" + (f", {when}" if when else ""))
+        return "\n".join(lines)
+    except Exception:  # a broken invite is still stored as an attachment
+        return ""

@@ -1,0 +1,40 @@
+"""Run `tui-desk …` and SIGKILL it at a chosen point of sync (for crash tests).
+
+KILL_AT=after-commit: right after batch KILL_BATCH is committed.
+KILL_AT=mid-transaction: inside batch KILL_BATCH's transaction, its messages written
+but not committed. Nothing is cleaned up: it is a real kill -9.
+"""
+
+import os
+import signal
+import sys
+
+from tui_desk import sync
+
+point = os.environ["KILL_AT"]
+target = int(os.environ["KILL_BATCH"])
+original = sync._store_batch
+count = 0
+
+
+def _die(*_args, **_kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def store_batch(store, channel, batch, parsed, outcome):
+    global count
+    count += 1
+    if count == target and point == "mid-transaction":
+        store.save_sync_state = _die  # called after the rows are inserted, before COMMIT
+        store.add_source_keys = _die
+    original(store, channel, batch, parsed, outcome)
+    if count == target and point == "after-commit":
+        _die()
+
+
+sync._store_batch = store_batch
+
+import cli  # noqa: E402
+
+sys.argv = ["tui-desk", *sys.argv[1:]]
+cli.main()

@@ -1,0 +1,102 @@
+"""Hostile and broken mail (made by tests/helpers/hostile.py): every one is stored,
+none crashes sync, and nothing shown to an agent carries a live escape sequence —
+from a Maildir and from a real Dovecot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
+from tests.helpers.hostile import hostile_messages
+from tests.helpers.mail import deliver, make_maildir
+from tui_desk import config as config_mod
+from tui_desk import sync
+from tui_desk.parse.mail import parse_email
+from tui_desk.store import Store
+
+HERE = Path(__file__).resolve().parent
+MESSAGES = hostile_messages()
+# what a terminal would act on: ESC, the one-byte CSI, bidi overrides, other C0/C1 controls
+LIVE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_there_are_at_least_40_distinct_fixtures():
+    assert len(MESSAGES) >= 40
+    assert len({raw for _, raw in MESSAGES}) == len(MESSAGES)
+
+
+@pytest.mark.parametrize("name,raw", MESSAGES, ids=[n for n, _ in MESSAGES])
+def test_parse_never_raises_and_keeps_the_raw_bytes(name, raw):
+    parsed = parse_email(raw, dt.datetime.now(dt.timezone.utc))
+    assert parsed.raw == raw
+    assert parsed.external_id
+
+
+def shown(db: Path, config: Path) -> list[str]:
+    """Everything `conversations show` prints for every conversation, plain and JSON."""
+    runner = CliRunner()
+    with Store.open(db) as store:
+        ids = [r[0] for r in store.d.all("SELECT id FROM conversations ORDER BY id")]
+    outputs = []
+    for cid in ids:
+        for extra in ([], ["--json"]):
+            result = runner.invoke(app, ["--config", str(config), "conversations", "show", str(cid), *extra])
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+    listing = runner.invoke(app, ["--config", str(config), "conversations", "list", "--limit", "1000"])
+    assert listing.exit_code == 0
+    return outputs + [listing.output]
+
+
+def test_every_hostile_mail_is_stored_and_shown_safely_from_a_maildir(tmp_path):
+    maildir = make_maildir(tmp_path / "Mail")
+    for name, raw in MESSAGES:
+        deliver(maildir, raw, name=f"{name}.host")
+    path = toml_config(tmp_path / "config.toml", [{"name": "mail", "kind": "maildir", "path": str(maildir)}],
+                       database=tmp_path / "desk.db")
+    with Store.open(tmp_path / "desk.db") as store:
+        result = sync.run(config_mod.load(path), store)
+        assert result.ok, result.channels
+        assert store.d.scalar("SELECT count(*) FROM messages") == len(MESSAGES)
+        assert store.d.scalar("SELECT count(*) FROM message_raw") == len(MESSAGES)
+        big = store.d.one("SELECT size, sha256 FROM attachments WHERE filename = 'big.bin'")
+        assert big["size"] == 5 * 1024 * 1024
+        assert (store.files / big["sha256"][:2] / big["sha256"]).stat().st_size == big["size"]
+    for output in shown(tmp_path / "desk.db", path):
+        assert not LIVE.search(output), LIVE.search(output)
+
+
+def test_markup_in_customer_text_is_shown_literally(tmp_path):
+    maildir = make_maildir(tmp_path / "Mail")
+    deliver(maildir, dict(MESSAGES)["nasty-subject-1"])
+    path = toml_config(tmp_path / "config.toml", [{"name": "mail", "kind": "maildir", "path": str(maildir)}],
+                       database=tmp_path / "desk.db")
+    with Store.open(tmp_path / "desk.db") as store:
+        sync.run(config_mod.load(path), store)
+    shown_text = CliRunner().invoke(app, ["--config", str(path), "conversations", "show", "1"]).output
+    assert "Help [link=https://evil.example]click[/link] please" in shown_text  # text, not a link
+
+
+@pytest.mark.integration
+def test_every_hostile_mail_syncs_from_dovecot(tmp_path, mailbox):
+    mailbox.deliver_many(raw for _, raw in MESSAGES)
+    path = toml_config(tmp_path / "config.toml", [mailbox.config(batch_size=16)], database=tmp_path / "desk.db")
+    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(path), "sync", "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=HERE.parent)
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)["channels"]["support"]
+    assert counts["fetched"] == len(mailbox.uids()) == len(MESSAGES)
+    with Store.open(tmp_path / "desk.db") as store:
+        # an empty message and garbage bytes are stored too; content-identical ones would dedupe
+        assert store.d.scalar("SELECT count(*) FROM messages") == len(MESSAGES)
+    for output in shown(tmp_path / "desk.db", path):
+        assert not LIVE.search(output)

@@ -1,0 +1,196 @@
+"""Replies over SMTP: headers that thread and cannot be injected, a real send through
+the outbox to an aiosmtpd server with a copy filed in Dovecot's Sent folder, the
+customer's answer threaded back, retries, and no second copy when a crashed send is
+recovered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+
+import pytest
+
+from tests.helpers.dovecot import dovecot, free_port, mailbox, toml_config  # noqa: F401 (fixtures)
+from tests.helpers.mail import make_email
+from tui_desk import config as config_mod
+from tui_desk import sync
+from tui_desk.channels import Outbound, open_channel
+from tui_desk.channels.mailout import build_reply
+from tui_desk.errors import ChannelError
+from tui_desk.outbox import deliver_due, queue_reply
+
+LATER = dt.timedelta(minutes=1)
+
+
+def outbound(**kw) -> Outbound:
+    base = dict(outbox_id=1, txn_id="tuidesk-1", conversation_id=7, thread_key=None, agent="ana",
+                text="Your order ships today.", subject="Where is my order?", to_address="mike@customer.example",
+                to_name="Mike Jones", created_at=dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc),
+                mail_id="<reply-1@desk.example>", in_reply_to="<q1@customer.example>",
+                references=["<q0@customer.example>", "<q1@customer.example>"],
+                from_address="support@desk.example", from_name="Desk Support")
+    base.update(kw)
+    return Outbound(**base)
+
+
+def parsed(raw: bytes):
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def test_reply_headers_thread_in_the_customers_client():
+    msg = parsed(build_reply(outbound(), "support"))
+    assert msg["Subject"] == "Re: Where is my order? [#7]"
+    assert msg["Message-ID"] == "<reply-1@desk.example>"
+    assert msg["In-Reply-To"] == "<q1@customer.example>"
+    assert msg["References"] == "<q0@customer.example> <q1@customer.example>"
+    assert msg["From"] == "Desk Support <support@desk.example>"
+    assert msg["To"] == "Mike Jones <mike@customer.example>"
+
+
+@pytest.mark.parametrize("field,value", [
+    ("subject", "hi\r\nBcc: victim@example.com"),
+    ("subject", "hi\nBcc: victim@example.com"),
+    ("to_name", "Mike\r\nBcc: victim@example.com"),
+    ("from_name", "Desk\rBcc: victim@example.com"),
+    ("subject", "hi\x00\x1b[2J\x85Bcc: victim@example.com"),
+    ("in_reply_to", "<a@b>\r\nBcc: victim@example.com"),
+])
+def test_header_injection_is_impossible(field, value):
+    msg = parsed(build_reply(outbound(**{field: value}), "support"))
+    names = [k.lower() for k in msg.keys()]
+    assert "bcc" not in names
+    assert names.count("subject") == 1 and names.count("to") == 1
+    for text in msg.values():
+        assert "\x1b" not in text and "\x00" not in text
+
+
+@pytest.mark.parametrize("address", ["mike@customer.example\r\nBcc: v@x.example", "a b@x.example",
+                                     "mike", "", "m@x.example, v@y.example", "<m@x.example>"])
+def test_unusable_addresses_are_refused(address):
+    with pytest.raises(ChannelError):
+        build_reply(outbound(to_address=address), "support")
+
+
+def test_non_ascii_names_are_encoded():
+    raw = build_reply(outbound(to_name="Jürgen Ä", subject="Größe"), "support")
+    assert raw.split(b"\r\n\r\n", 1)[0].isascii()
+    assert parsed(raw)["To"].startswith("=?utf-8?")
+
+
+# -- against real servers ---------------------------------------------------------------
+
+class Collector:
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.login.decode())
+        ok = auth_data.password == b"secret"
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    handler.port = controller.port
+    handler.logins = logins
+    yield handler
+    controller.stop()
+
+
+def desk(tmp_path, box, smtp_port: int, **extra):
+    path = toml_config(tmp_path / "config.toml",
+                       [box.config(smtp_host="127.0.0.1", smtp_port=smtp_port, **extra)],
+                       database=tmp_path / "desk.db",
+                       desk={"support_address": "support@desk.example", "name": "Desk Support"})
+    return config_mod.load(path)
+
+
+def later() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc) + LATER
+
+
+@pytest.mark.integration
+def test_reply_sent_filed_in_sent_and_the_answer_threads_back(tmp_path, store, mailbox, smtp_server):
+    config = desk(tmp_path, mailbox, smtp_server.port)
+    mailbox.deliver(make_email(subject="Where is my order?", message_id="<q1@customer.example>"))
+    assert sync.run(config, store).ok
+    conversation = store.d.scalar("SELECT id FROM conversations")
+
+    queued = queue_reply(store, conversation, "Your order ships today.", agent="ana")
+    delivered = deliver_due(config, store, later())
+    assert (delivered.sent, delivered.failed) == (1, 0), delivered.errors
+
+    own_id = store.d.scalar("SELECT message_id FROM messages WHERE id = ?", (queued.message_id,))
+    assert len(smtp_server.envelopes) == 1 and smtp_server.logins == [mailbox.user]
+    envelope = smtp_server.envelopes[0]
+    assert envelope.mail_from == "support@desk.example" and envelope.rcpt_tos == ["mike@customer.example"]
+    sent = email.message_from_bytes(envelope.content)
+    assert sent["Message-ID"] == own_id and sent["In-Reply-To"] == "<q1@customer.example>"
+    assert sent["Subject"] == f"Re: Where is my order? [#{conversation}]"
+    assert sent["From"] == "Desk Support <support@desk.example>"
+    assert mailbox.message_ids("Sent") == [own_id]
+
+    # the customer answers under another subject: it joins by In-Reply-To/References
+    mailbox.deliver(make_email(subject="thanks!", in_reply_to=own_id, message_id="<q2@customer.example>"))
+    assert sync.run(config, store).channels["support"].new == 1
+    assert store.d.scalar("SELECT count(DISTINCT conversation_id) FROM messages") == 1
+
+
+@pytest.mark.integration
+def test_a_crashed_send_is_not_sent_twice(tmp_path, store, mailbox, smtp_server):
+    config = desk(tmp_path, mailbox, smtp_server.port)
+    mailbox.deliver(make_email(subject="Refund", message_id="<r1@customer.example>"))
+    sync.run(config, store)
+    conversation = store.d.scalar("SELECT id FROM conversations")
+    queued = queue_reply(store, conversation, "Refunded.", agent="ana")
+    assert deliver_due(config, store, later()).sent == 1
+    # as if we died after SMTP and the Sent copy, before marking the row sent
+    store.d.conn.execute("UPDATE outbox SET state = 'sending', sent_at = NULL WHERE id = ?", (queued.outbox_id,))
+    again = deliver_due(config, store, later() + dt.timedelta(hours=1))
+    assert again.sent == 1 and len(smtp_server.envelopes) == 1
+    assert len(mailbox.message_ids("Sent")) == 1
+
+    # not in Sent (died between the claim and SMTP): it is sent
+    second = queue_reply(store, conversation, "One more thing.", agent="ana")
+    store.d.conn.execute("UPDATE outbox SET state = 'sending', tries = 1, next_try_at = '2000-01-01T00:00:00.000Z'"
+                         " WHERE id = ?", (second.outbox_id,))
+    store.set_mail_id(second.message_id, "<never-sent@desk.example>")
+    assert deliver_due(config, store, later()).sent == 1 and len(smtp_server.envelopes) == 2
+
+
+@pytest.mark.integration
+def test_a_failed_send_is_retried_later_with_one_clear_error(tmp_path, store, mailbox, smtp_server):
+    config = desk(tmp_path, mailbox, free_port())  # nothing listens there
+    mailbox.deliver(make_email(subject="Hello", message_id="<h1@customer.example>"))
+    sync.run(config, store)
+    conversation = store.d.scalar("SELECT id FROM conversations")
+    queued = queue_reply(store, conversation, "Hi!", agent="ana")
+    result = deliver_due(config, store, later())
+    assert result.failed == 1 and "channel support: cannot send through SMTP server 127.0.0.1:" in result.errors[0]
+    item = store.outbox_item(queued.outbox_id)
+    assert item["state"] == "queued" and item["tries"] == 1 and item["next_try_at"] > item["created_at"]
+    assert mailbox.message_ids("Sent") == []
+
+
+@pytest.mark.integration
+def test_refused_smtp_login_names_the_channel_not_the_password(tmp_path, mailbox, smtp_server):
+    config = desk(tmp_path, mailbox, smtp_server.port, smtp_username="x", smtp_password="wrong")
+    with pytest.raises(ChannelError) as denied:
+        open_channel(config.channels[0]).send(outbound())
+    assert str(denied.value).startswith("channel support: SMTP login refused for 'x'")
+    assert "wrong" not in str(denied.value)
+    assert smtp_server.envelopes == []
