@@ -90,8 +90,10 @@ def parse_item(item: Item) -> ParsedMessage:
 
 
 def run(config: Config, store: Store, *, only: str | None = None,
-        progress: Callable[[str, int], None] | None = None) -> SyncResult:
-    """Sync every configured channel (or the one named `only`); holds the sync lock."""
+        progress: Callable[[str, int], None] | None = None, wait: float = 0.0) -> SyncResult:
+    """Sync every configured channel (or the one named `only`); holds the sync lock.
+    `wait` > 0 (sync --watch): the first channel that can long-poll waits up to that
+    many seconds for something new, which paces the watch loop."""
     started = time.monotonic()
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
@@ -102,6 +104,8 @@ def run(config: Config, store: Store, *, only: str | None = None,
             outcome = result.channels[channel_config.name] = ChannelResult()
             try:
                 channel = open_channel(channel_config, base)
+                if wait and hasattr(channel, "long_poll"):
+                    channel.long_poll, wait = wait, 0.0
                 try:
                     _pull(store, channel, outcome, pool, progress)
                 finally:
@@ -150,6 +154,8 @@ def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: Chan
             conversation_id = threads.find_conversation(store, channel, msg, customer_id)
             store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject))
             outcome.new += 1
+        for change in batch.changes:
+            store.apply_change(channel, change)
         if batch.source_keys:
             store.add_source_keys(channel, batch.source_keys)
         if batch.state:
@@ -164,6 +170,8 @@ class _LazyPool:
         self.executor: Executor | None = None
 
     def parse(self, items: list[Item]):
+        if all(i.parsed is not None for i in items):  # the channel parsed them (chat events)
+            return [i.parsed for i in items]
         if len(items) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
             return [parse_item(i) for i in items]
         if self.executor is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..paths import attachments_dir
 from .actions import ActionMixin
+from .chat import ChatMixin
 from .db import Database, now
 from .ingest import IngestMixin
 from .outbox import OutboxMixin
@@ -14,7 +15,7 @@ from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
-class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin):
+class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

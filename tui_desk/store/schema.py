@@ -210,3 +210,14 @@ def m020_templates_outbox(db: Database) -> None:
         # template stats and the picker's "answered similar messages before"
         "CREATE INDEX messages_template ON messages(template_id, received_at) WHERE template_id IS NOT NULL",
     ])
+
+
+@migrations()
+def m060_matrix(db: Database) -> None:
+    _run(db, [
+        # Chat files are recorded when the message is synced and fetched only when someone
+        # opens them: `source` says where from (mxc:// URI); size and sha256 ('' until
+        # fetched) are filled in then.
+        "ALTER TABLE attachments ADD COLUMN source TEXT",
+        "CREATE INDEX messages_redacted ON messages(conversation_id) WHERE redacted = 1",
+    ])
