@@ -51,6 +51,8 @@ class SyncResult:
     outbox_errors: list[str] = field(default_factory=list)
     """Why replies failed in this run (printed on stderr, not part of --json)."""
     seconds: float = 0.0
+    waited: bool = False
+    """A channel long-polled in this run (sync --watch), so the run itself paced the loop."""
 
     @property
     def ok(self) -> bool:
@@ -105,7 +107,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
             try:
                 channel = open_channel(channel_config, base)
                 if wait and hasattr(channel, "long_poll"):
-                    channel.long_poll, wait = wait, 0.0
+                    channel.long_poll, wait, result.waited = wait, 0.0, True
                 try:
                     _pull(store, channel, outcome, pool, progress)
                 finally:
@@ -122,6 +124,32 @@ def run(config: Config, store: Store, *, only: str | None = None,
         result.sent, result.failed, result.outbox_errors = delivery.sent, delivery.failed, delivery.errors
     result.seconds = time.monotonic() - started
     return result
+
+
+def watch(config: Config, store: Store, *, only: str | None = None, poll: float = 30.0, cycles: int = 0,
+          on_result: Callable[[SyncResult | None], None] | None = None,
+          sleep: Callable[[float], None] = time.sleep) -> list[SyncResult | None]:
+    """`sync --watch`: sync again and again until interrupted (or `cycles` runs). A
+    Matrix channel long-polls up to `poll` seconds, so new chat arrives at once; with no
+    such channel, after a failure, or while another sync holds the lock (None), the loop
+    sleeps `poll` seconds instead. Returns the results when `cycles` is set."""
+    results: list[SyncResult | None] = []
+    done = 0
+    while not cycles or done < cycles:
+        try:
+            result: SyncResult | None = run(config, store, only=only, wait=poll)
+        except LockedError:
+            result = None
+        done += 1
+        if cycles:
+            results.append(result)
+        if on_result:
+            on_result(result)
+        if cycles and done >= cycles:
+            break
+        if result is None or not result.waited or not result.ok:
+            sleep(poll)
+    return results
 
 
 def _pull(store: Store, channel, outcome: ChannelResult, pool: "_LazyPool",

@@ -58,6 +58,10 @@ presence:
   enabled: false
 url_preview_enabled: false
 enable_metrics: false
+caches:
+  # each test starts a desk from scratch: an initial /sync must not be answered from
+  # the previous test's cached one (Synapse keeps them 2 minutes by default)
+  sync_response_cache_duration: 0
 {limits}
 """
 

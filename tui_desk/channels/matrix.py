@@ -56,6 +56,7 @@ class MatrixChannel:
         self.name = config.name
         self.config = config
         self.long_poll = 0.0
+        self.message_ids = False  # chat: replies are matched by transaction id, not Message-ID
         self.rooms = set(config.rooms)
         token = Secret(config.access_token, config.access_token_env, config.access_token_cmd)
         secret = config.secret()
@@ -150,10 +151,10 @@ class MatrixChannel:
         if new_room:
             if timeline.get("limited") and len(events) < want and timeline.get("prev_batch"):
                 events = self._back_fill(room_id, timeline["prev_batch"], None, want - len(events), names) + events
-            return events[-want:]
+            return _unique(events)[-want:]
         if timeline.get("limited") and timeline.get("prev_batch") and since:
             events = self._back_fill(room_id, timeline["prev_batch"], since, None, names) + events
-        return events
+        return _unique(events)
 
     def _back_fill(self, room_id: str, start: str, until: str | None, count: int | None, names: Names) -> list[dict]:
         """Older events from `start` back to the sync token `until` (or `count` of them)."""
@@ -200,3 +201,15 @@ class MatrixChannel:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _unique(events: list[dict]) -> list[dict]:
+    """Events in order, each once (a back-filled page may overlap the timeline)."""
+    seen: set[str] = set()
+    kept = []
+    for event in events:
+        event_id = event.get("event_id")
+        if event_id not in seen:
+            seen.add(event_id)
+            kept.append(event)
+    return kept

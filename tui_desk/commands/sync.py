@@ -16,11 +16,17 @@ def sync(
     channel: str = typer.Option(None, "--channel", help="Sync only this channel."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed."),
+    watch: bool = typer.Option(False, "--watch", help="Keep syncing until interrupted (Matrix long-polls)."),
+    poll: float = typer.Option(30.0, "--poll", min=1.0, help="--watch: seconds one long-poll (or pause) lasts."),
+    cycles: int = typer.Option(0, "--cycles", min=0, hidden=True, help="--watch: stop after N runs (tests)."),
 ) -> None:
     """Pull new messages from every channel, then deliver due replies. Exit 0 ok, 1 a channel failed, 2 config error,
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
+    if watch:
+        _watch(opts, config, channel, json_out, quiet, poll, cycles)
+        return
     progress = _progress if (sys.stderr.isatty() and not quiet and not json_out) else None
     with opts.store() as store:
         result = sync_service.run(config, store, only=channel, progress=progress)
@@ -39,6 +45,32 @@ def sync(
         if result.sent or result.failed:
             print(f"outbox: {result.sent} sent, {result.failed} failed")
     if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll: float, cycles: int) -> None:
+    """One line (or JSON object) per run that brought something or failed; Ctrl-C ends it."""
+    failed = False
+
+    def report(result) -> None:
+        nonlocal failed
+        if result is None:
+            if not quiet:
+                err.print("another sync is running; waiting", markup=False)
+            return
+        failed = failed or not result.ok
+        for outcome in result.channels.values():
+            if outcome.error:
+                err.print(outcome.error, markup=False)
+        if json_out:
+            print_json(result.as_json())
+            sys.stdout.flush()  # one JSON object per run, readable as it happens
+        elif not quiet and any(r.new for r in result.channels.values()):
+            print(", ".join(f"{name}: {r.new} new" for name, r in result.channels.items() if r.new), flush=True)
+
+    with opts.store() as store:
+        sync_service.watch(config, store, only=channel, poll=poll, cycles=cycles, on_result=report)
+    if failed:
         raise typer.Exit(EXIT_FAILED)
 
 
