@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
@@ -63,8 +64,8 @@ def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll:
             if outcome.error:
                 err.print(outcome.error, markup=False)
         if json_out:
-            print_json(result.as_json())
-            sys.stdout.flush()  # one JSON object per run, readable as it happens
+            # one line per round (JSON lines); ASCII-escaped, so no control character gets through
+            print(json.dumps(result.as_json(), ensure_ascii=True), flush=True)
         elif not quiet and any(r.new for r in result.channels.values()):
             print(", ".join(f"{name}: {r.new} new" for name, r in result.channels.items() if r.new), flush=True)
 
