@@ -75,35 +75,10 @@ def customer_room(client: hs.Client, server, *lines: str) -> str:
 
 def reply(conf, store: Store, conversation_id: int, text: str) -> None:
     """Queue a reply and deliver it through the outbox."""
-    try:
-        from tui_desk import outbox
-    except ImportError:  # the outbox is not on this branch yet: do what it does, by hand
-        return _reply_by_hand(conf, store, conversation_id, text)
+    from tui_desk import outbox
     outbox.queue_reply(store, conversation_id, text, agent="tester")
     delivered = outbox.deliver_due(conf, store)
     assert delivered.sent == 1 and not delivered.errors, delivered.errors
-
-
-def _reply_by_hand(conf, store: Store, conversation_id: int, text: str) -> None:
-    txn = f"tuidesk-test-{conversation_id}-{len(text)}"
-    with store.d.tx() as conn:
-        room = store.d.scalar("SELECT thread_key FROM conversations WHERE id = ?", (conversation_id,))
-        message_id = conn.execute(
-            "INSERT INTO messages (conversation_id, channel, direction, author, text, external_id, created_at,"
-            " received_at) VALUES (?, 'chat', 'out', 'tester', ?, ?, datetime('now'), datetime('now'))",
-            (conversation_id, text, txn)).lastrowid
-        conn.execute(
-            "INSERT INTO outbox (message_id, conversation_id, channel, state, txn_id, not_before, next_try_at,"
-            " created_by, created_at) VALUES (?, ?, 'chat', 'sending', ?, '', '', 'tester', '')",
-            (message_id, conversation_id, txn))
-    channel = open_channel(conf.channels[0])
-    try:
-        event_id = channel.send(SimpleNamespace(txn_id=txn, thread_key=room, conversation_id=conversation_id,
-                                                text=text, maybe_sent=False))
-    finally:
-        channel.close()
-    with store.d.tx() as conn:
-        conn.execute("UPDATE messages SET external_id = ? WHERE id = ?", (event_id, message_id))
 
 
 def test_customers_write_sync_pulls_and_the_reply_reaches_the_customer(desk, server):

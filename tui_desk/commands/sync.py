@@ -63,11 +63,16 @@ def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll:
         for outcome in result.channels.values():
             if outcome.error:
                 err.print(outcome.error, markup=False)
+        for error in result.outbox_errors:
+            err.print(f"outbox: {error}", markup=False)
         if json_out:
             # one line per round (JSON lines); ASCII-escaped, so no control character gets through
             print(json.dumps(result.as_json(), ensure_ascii=True), flush=True)
-        elif not quiet and any(r.new for r in result.channels.values()):
-            print(", ".join(f"{name}: {r.new} new" for name, r in result.channels.items() if r.new), flush=True)
+        elif not quiet and (result.sent or any(r.new for r in result.channels.values())):
+            news = [f"{name}: {r.new} new" for name, r in result.channels.items() if r.new]
+            if result.sent:
+                news.append(f"outbox: {result.sent} sent")
+            print(", ".join(news), flush=True)
 
     with opts.store() as store:
         sync_service.watch(config, store, only=channel, poll=poll, cycles=cycles, on_result=report)
