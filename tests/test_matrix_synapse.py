@@ -49,6 +49,7 @@ def server(tmp_path_factory):
 def desk_config(tmp_path, server, **extra):
     channel = {"name": "chat", "kind": "matrix", "homeserver": server.synapse.url,
                "user_id": server.support.user_id, "access_token": server.support.token, **extra}
+    channel = {key: value for key, value in channel.items() if value is not None}
     return config_mod.from_dict({"channels": [channel]}, tmp_path / "config.toml")
 
 
@@ -299,3 +300,23 @@ def test_watch_long_polls_and_picks_up_new_messages(tmp_path, server):
         results = sync.watch(conf, store, poll=1.0, cycles=2)
         assert all(r is not None and r.ok and r.waited for r in results)
         assert [m["text"] for m in room_messages(store, room)] == ["watching?"]
+
+
+def test_password_login_keeps_one_device_across_runs(tmp_path, server, monkeypatch):
+    monkeypatch.setenv("DESK_MATRIX_PASSWORD", server.support.password)
+    room = customer_room(server.ana, server, "logging in with a password")
+    conf = desk_config(tmp_path, server, access_token=None, password_env="DESK_MATRIX_PASSWORD", rooms=[room])
+    with Store.open(tmp_path / "pw.db") as store:
+        for _ in range(3):
+            assert sync.run(conf, store).ok
+        assert [m["text"] for m in room_messages(store, room)] == ["logging in with a password"]
+    support = hs.Client(server.synapse, server.support)
+    try:
+        devices = [d["device_id"] for d in support.call("GET", "/devices")["devices"]]
+    finally:
+        support.close()
+    assert sum(d.startswith("TUIDESK") for d in devices) == 1, devices
+    wrong = desk_config(tmp_path, server, access_token=None, password="not-the-password", rooms=[room])
+    with Store.open(tmp_path / "pw2.db") as store:
+        error = sync.run(wrong, store).channels["chat"].error
+    assert error.startswith("channel chat: login as @support:desk.test refused") and "not-the-password" not in error

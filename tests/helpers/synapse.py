@@ -91,8 +91,12 @@ def ensure_venv() -> str | None:
     python = VENV / "bin" / "python"
     if (VENV / "bin" / "register_new_matrix_user").exists():
         return None
-    VENV.parent.mkdir(parents=True, exist_ok=True)
-    with open(VENV.parent / ".synapse-install.lock", "a+") as lock:
+    try:
+        VENV.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(VENV.parent / ".synapse-install.lock", "a+")
+    except OSError as exc:
+        return f"cannot install Synapse into {VENV}: {exc.strerror}"
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one installer at a time; the others wait and reuse it
         if (VENV / "bin" / "register_new_matrix_user").exists():
             return None
