@@ -225,7 +225,7 @@ def test_watch_stores_new_mail_within_seconds(tmp_path, store, mailbox):
 
     def run() -> None:  # a store per thread: SQLite connections stay in their thread
         with Store.open(tmp_path / "desk.db") as own:
-            sync.watch(config, own, interval=3600, stop=stop, on_result=passes.append)
+            sync.watch(config, own, poll=3600, stop=stop, on_result=passes.append)
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()

@@ -52,6 +52,8 @@ class SyncResult:
     outbox_errors: list[str] = field(default_factory=list)
     """Why replies failed in this run (printed on stderr, not part of --json)."""
     seconds: float = 0.0
+    waited: bool = False
+    """A channel long-polled in this run (sync --watch), so the run itself paced the loop."""
 
     @property
     def ok(self) -> bool:
@@ -91,8 +93,10 @@ def parse_item(item: Item) -> ParsedMessage:
 
 
 def run(config: Config, store: Store, *, only: str | None = None,
-        progress: Callable[[str, int], None] | None = None) -> SyncResult:
-    """Sync every configured channel (or the one named `only`); holds the sync lock."""
+        progress: Callable[[str, int], None] | None = None, wait: float = 0.0) -> SyncResult:
+    """Sync every configured channel (or the one named `only`); holds the sync lock.
+    `wait` > 0 (sync --watch): the first channel that can long-poll waits up to that
+    many seconds for something new, which paces the watch loop."""
     started = time.monotonic()
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
@@ -103,6 +107,8 @@ def run(config: Config, store: Store, *, only: str | None = None,
             outcome = result.channels[channel_config.name] = ChannelResult()
             try:
                 channel = open_channel(channel_config, base)
+                if wait and hasattr(channel, "long_poll"):
+                    channel.long_poll, wait, result.waited = wait, 0.0, True
                 try:
                     _pull(store, channel, outcome, pool, progress)
                 finally:
@@ -119,6 +125,47 @@ def run(config: Config, store: Store, *, only: str | None = None,
         result.sent, result.failed, result.outbox_errors = delivery.sent, delivery.failed, delivery.errors
     result.seconds = time.monotonic() - started
     return result
+
+
+def watch(config: Config, store: Store, *, only: str | None = None, poll: float = 30.0, cycles: int = 0,
+          stop: threading.Event | None = None,
+          on_result: Callable[[SyncResult | None], None] | None = None,
+          on_error: Callable[[str], None] | None = None) -> list[SyncResult | None]:
+    """`sync --watch`: sync again and again until `stop` is set, interrupted, or
+    `cycles` runs are done. New work wakes the next run at once: a Matrix channel
+    long-polls up to `poll` seconds inside the run, and each IMAP folder holds an IDLE
+    connection that wakes the pause between runs; otherwise runs are `poll` seconds
+    apart. A run that found the lock taken (cron's sync) is reported as None."""
+    stop = stop or threading.Event()
+    wake = threading.Event()
+    base = config.path.parent if config.path else None
+    listening = []
+    for channel_config in ([config.channel(only)] if only else config.channels):
+        if channel_config.kind == "imap":
+            listening += open_channel(channel_config, base).watcher(wake, stop, on_error)
+    results: list[SyncResult | None] = []
+    try:
+        while not stop.is_set():
+            wake.clear()  # mail arriving during this run wakes the next one at once
+            try:
+                result: SyncResult | None = run(config, store, only=only, wait=poll)
+            except LockedError:
+                result = None
+            if cycles:
+                results.append(result)
+            if on_result:
+                on_result(result)
+            if cycles and len(results) >= cycles:
+                break
+            if result is None or not result.waited or not result.ok:
+                deadline = time.monotonic() + poll
+                while not stop.is_set() and not wake.is_set() and time.monotonic() < deadline:
+                    wake.wait(min(0.5, poll))
+    finally:
+        stop.set()
+        for thread in listening:
+            thread.join(timeout=5)
+    return results
 
 
 def _pull(store: Store, channel, outcome: ChannelResult, pool: "_LazyPool",
@@ -155,44 +202,13 @@ def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: Chan
             conversation_id = threads.find_conversation(store, channel, msg, customer_id)
             store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject))
             outcome.new += 1
+        for change in batch.changes:
+            store.apply_change(channel, change)
         if batch.source_keys:
             store.add_source_keys(channel, batch.source_keys)
         if batch.state:
             store.save_sync_state(channel, batch.state)
     outcome.fetched += len(messages)
-
-
-def watch(config: Config, store: Store, *, only: str | None = None, interval: float = 60.0,
-          stop: threading.Event | None = None, on_result: Callable[[SyncResult], None] | None = None,
-          on_error: Callable[[str], None] | None = None) -> None:
-    """Sync, then sync again whenever an IMAP folder announces new mail (one IDLE
-    connection per folder) and at least every `interval` seconds, until `stop` is set."""
-    stop = stop or threading.Event()
-    wake = threading.Event()
-    base = config.path.parent if config.path else None
-    listening = []
-    for channel_config in ([config.channel(only)] if only else config.channels):
-        if channel_config.kind == "imap":
-            channel = open_channel(channel_config, base)
-            listening += channel.watcher(wake, stop, on_error)
-    try:
-        while not stop.is_set():
-            wake.clear()  # mail arriving during this pass wakes the next one at once
-            try:
-                result = run(config, store, only=only)
-            except LockedError as exc:  # cron's sync is running: ours follows it
-                if on_error:
-                    on_error(str(exc))
-            else:
-                if on_result:
-                    on_result(result)
-            deadline = time.monotonic() + interval
-            while not stop.is_set() and not wake.is_set() and time.monotonic() < deadline:
-                wake.wait(0.5)
-    finally:
-        stop.set()
-        for thread in listening:
-            thread.join(timeout=5)
 
 
 class _LazyPool:
@@ -202,6 +218,8 @@ class _LazyPool:
         self.executor: Executor | None = None
 
     def parse(self, items: list[Item]):
+        if all(i.parsed is not None for i in items):  # the channel parsed them (chat events)
+            return [i.parsed for i in items]
         if len(items) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
             return [parse_item(i) for i in items]
         if self.executor is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import Channel as ChannelConfig
 from ..errors import ChannelError
-from .base import Batch, Channel, Item, Outbound
+from .base import Batch, Change, Channel, Item, Outbound
 
 
 def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
@@ -23,7 +23,10 @@ def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
     if config.kind == "imap":
         from .imap import ImapChannel
         return ImapChannel(config, base)
+    if config.kind == "matrix":
+        from .matrix import MatrixChannel
+        return MatrixChannel(config, base)
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 
-__all__ = ["Batch", "Channel", "Item", "Outbound", "open_channel"]
+__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "open_channel"]

@@ -34,6 +34,23 @@ class Batch:
     """Channel position to save with this batch (e.g. last UID, file offset)."""
     source_keys: list[str] = field(default_factory=list)
     """Keys of the source items now stored (local channels remember files this way)."""
+    changes: list["Change"] = field(default_factory=list)
+    """Edits and deletions of messages pulled before (chat); applied after `items`."""
+
+
+@dataclass
+class Change:
+    """A chat message edited or deleted after it was sent. The store keeps the
+    original text beside the new one; a change to a message it never saw is ignored."""
+
+    external_id: str
+    """The edited or deleted message's id on the channel."""
+    at: dt.datetime
+    by: str
+    """Who changed it (sender address); an edit counts only from the original sender."""
+    text: str | None = None
+    """The new text of an edit; None for a deletion."""
+    redacted: bool = False
 
 
 class Channel(Protocol):
@@ -42,6 +59,9 @@ class Channel(Protocol):
     name: str
     message_ids: bool
     """True for email kinds: the outbox generates a Message-ID before the first try."""
+    long_poll: float
+    """Seconds a pull may wait for something new before answering empty (`sync --watch`);
+    0 for a quick look. Channels that cannot wait ignore it."""
 
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         """New items since `state`; `seen` holds source keys already stored."""

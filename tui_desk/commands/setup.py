@@ -9,7 +9,7 @@ import typer
 from .. import demo as demo_mod, paths
 from ..config import find_config_path, load
 from ..errors import UsageError
-from ..store import Store
+
 from .common import err, options, out, print_json
 
 config_app = typer.Typer(help="Where the config is, and whether it is valid.", no_args_is_help=True)

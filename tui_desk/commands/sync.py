@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
@@ -16,15 +17,17 @@ def sync(
     channel: str = typer.Option(None, "--channel", help="Sync only this channel."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed."),
-    watch: bool = typer.Option(False, "--watch", help="Keep running: IMAP IDLE brings new mail in within seconds."),
-    interval: float = typer.Option(60.0, "--interval", min=1.0, help="With --watch: sync at least this often (s)."),
+    watch: bool = typer.Option(False, "--watch", help="Keep syncing until interrupted: IMAP IDLE and Matrix"
+                               " long-polls bring new messages in within seconds."),
+    poll: float = typer.Option(30.0, "--poll", min=1.0, help="--watch: longest pause between runs (s)."),
+    cycles: int = typer.Option(0, "--cycles", min=0, hidden=True, help="--watch: stop after N runs (tests)."),
 ) -> None:
     """Pull new messages from every channel, then deliver due replies. Exit 0 ok, 1 a channel failed, 2 config error,
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
     if watch:
-        _watch(opts, config, channel, interval, json_out, quiet)
+        _watch(opts, config, channel, json_out, quiet, poll, cycles)
         return
     progress = _progress if (sys.stderr.isatty() and not quiet and not json_out) else None
     with opts.store() as store:
@@ -47,26 +50,38 @@ def sync(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _progress(channel: str, fetched: int) -> None:
-    sys.stderr.write(f"\r\033[K{channel}: {fetched} messages")
-    sys.stderr.flush()
+def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll: float, cycles: int) -> None:
+    """One line (or JSON object) per run that brought something or failed; Ctrl-C ends it."""
+    failed = False
 
-
-def _watch(opts, config, channel: str | None, interval: float, json_out: bool, quiet: bool) -> None:
-    """`--watch`: one line (or JSON object) per pass that found something or failed."""
-    def on_result(result) -> None:
+    def report(result) -> None:
+        nonlocal failed
+        if result is None:
+            if not quiet:
+                error_line("another sync is running; waiting")
+            return
+        failed = failed or not result.ok
         for outcome in result.channels.values():
             if outcome.error:
                 error_line(outcome.error)
+        for error in result.outbox_errors:
+            error_line(f"outbox: {error}")
         if json_out:
-            print_json(result.as_json())
-        elif not quiet:
-            for name, r in result.channels.items():
-                if r.new:
-                    print(f"{name}: {r.new} new", flush=True)
-
-    def on_error(message: str) -> None:
-        error_line(message)
+            # one line per round (JSON lines); ASCII-escaped, so no control character gets through
+            print(json.dumps(result.as_json(), ensure_ascii=True), flush=True)
+        elif not quiet and (result.sent or any(r.new for r in result.channels.values())):
+            news = [f"{name}: {r.new} new" for name, r in result.channels.items() if r.new]
+            if result.sent:
+                news.append(f"outbox: {result.sent} sent")
+            print(", ".join(news), flush=True)
 
     with opts.store() as store:
-        sync_service.watch(config, store, only=channel, interval=interval, on_result=on_result, on_error=on_error)
+        sync_service.watch(config, store, only=channel, poll=poll, cycles=cycles, on_result=report,
+                           on_error=error_line)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _progress(channel: str, fetched: int) -> None:
+    sys.stderr.write(f"\r\033[K{channel}: {fetched} messages")
+    sys.stderr.flush()

@@ -13,6 +13,10 @@ class Attachment:
     filename: str
     content_type: str
     data: bytes
+    source: str | None = None
+    """Where to fetch the content on demand when `data` is empty (a Matrix mxc:// URI)."""
+    size: int | None = None
+    """The size the sender announced, for a file not fetched yet."""
 
 
 @dataclass
@@ -49,3 +53,6 @@ class ParsedMessage:
     problems: list[str] = field(default_factory=list)
     """What could not be parsed cleanly; the raw bytes are kept either way."""
     raw: bytes = b""
+    alias_ids: list[str] = field(default_factory=list)
+    """Other external ids this message may already be stored under (our own chat reply,
+    stored by the outbox under its transaction id before the channel named it)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..paths import attachments_dir
 from .actions import ActionMixin
+from .chat import ChatMixin
 from .db import Database, now
 from .inbox import InboxMixin
 from .ingest import IngestMixin
@@ -17,7 +18,7 @@ from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
-class Store(IngestMixin, QueryMixin, ActionMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
+class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, InboxMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 

@@ -28,8 +28,9 @@ class IngestMixin:
     def known(self, channel: str, msg: ParsedMessage) -> bool:
         """True if this message is already stored: same external id on the channel, or the
         same Message-ID (a re-delivered copy, a rescan after UIDVALIDITY changed)."""
-        if self.d.one("SELECT 1 FROM messages WHERE channel = ? AND external_id = ?", (channel, msg.external_id)):
-            return True
+        for external_id in (msg.external_id, *msg.alias_ids):
+            if self.d.one("SELECT 1 FROM messages WHERE channel = ? AND external_id = ?", (channel, external_id)):
+                return True
         return bool(msg.message_id) and msg.message_id != msg.external_id and bool(
             self.d.one("SELECT 1 FROM messages WHERE message_id = ? AND channel = ?", (msg.message_id, channel))
         )
@@ -168,6 +169,14 @@ class IngestMixin:
             )
 
     def _add_attachment(self, message_id: int, attachment) -> None:
+        if attachment.source and not attachment.data:
+            # metadata only: fetched on demand (store.attachment_fetched fills size and sha256)
+            self.d.conn.execute(
+                "INSERT INTO attachments (message_id, filename, content_type, size, sha256, source)"
+                " VALUES (?, ?, ?, ?, '', ?)",
+                (message_id, attachment.filename, attachment.content_type, attachment.size or 0, attachment.source),
+            )
+            return
         digest = hashlib.sha256(attachment.data).hexdigest()
         target = self.files / digest[:2] / digest
         if not target.exists():

@@ -331,3 +331,14 @@ def m030_tui(db: Database) -> None:
         # counts per view and per channel read only this (no table rows): the sidebar stays cheap
         "CREATE INDEX conversations_live ON conversations(status, assignee, channel) WHERE merged_into IS NULL",
     ])
+
+
+@migrations()
+def m060_matrix(db: Database) -> None:
+    _run(db, [
+        # Chat files are recorded when the message is synced and fetched only when someone
+        # opens them: `source` says where from (mxc:// URI); size and sha256 ('' until
+        # fetched) are filled in then.
+        "ALTER TABLE attachments ADD COLUMN source TEXT",
+        "CREATE INDEX messages_redacted ON messages(conversation_id) WHERE redacted = 1",
+    ])

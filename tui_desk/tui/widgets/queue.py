@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.geometry import Region, Size
