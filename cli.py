@@ -18,7 +18,7 @@ import typer
 from tui_desk.commands import (
     conversations, oncall, outbox as outbox_cmd, reports, setup, sync as sync_cmd, templates as templates_cmd,
 )
-from tui_desk.commands.common import Options, err, error_line, options
+from tui_desk.commands.common import Options, error_line, options
 from tui_desk.errors import EXIT_FAILED, DeskError
 
 app = typer.Typer(
@@ -66,23 +66,23 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except sqlite3.OperationalError as exc:  # e.g. locked for longer than the busy timeout
-        err.print(f"tui-desk: database problem: {exc} (is another process holding it? try again)", markup=False)
-        sys.exit(EXIT_FAILED)
-    except KeyboardInterrupt:
-        err.print("tui-desk: interrupted", markup=False)
+    except typer.TyperException as exc:  # usage mistakes: Typer prints usage and the problem
+        show = getattr(exc, "show", None)
+        if show:
+            show()
+        else:
+            error_line(f"tui-desk: {exc.format_message()}")
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        error_line("tui-desk: interrupted")
         sys.exit(130)
+    except sqlite3.OperationalError as exc:  # e.g. locked for longer than the busy timeout
+        error_line(f"tui-desk: database problem: {exc} (is another process holding it? try again)")
+        sys.exit(EXIT_FAILED)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
-        import click
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
         if os.environ.get("TUI_DESK_DEBUG"):
             raise
-        err.print(f"tui-desk: internal error: {type(exc).__name__}: {exc} (TUI_DESK_DEBUG=1 shows details)",
-                  markup=False)
+        error_line(f"tui-desk: internal error: {type(exc).__name__}: {exc} (TUI_DESK_DEBUG=1 shows details)")
         sys.exit(EXIT_FAILED)
 
 

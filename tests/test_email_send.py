@@ -180,7 +180,7 @@ def test_a_failed_send_is_retried_later_with_one_clear_error(tmp_path, store, ma
     conversation = store.d.scalar("SELECT id FROM conversations")
     queued = queue_reply(store, conversation, "Hi!", agent="ana")
     result = deliver_due(config, store, later())
-    assert result.failed == 1 and "channel support: cannot send through SMTP server 127.0.0.1:" in result.errors[0]
+    assert result.failed == 1 and "channel support: cannot send over SMTP to 127.0.0.1:" in result.errors[0]
     item = store.outbox_item(queued.outbox_id)
     assert item["state"] == "queued" and item["tries"] == 1 and item["next_try_at"] > item["created_at"]
     assert mailbox.message_ids("Sent") == []

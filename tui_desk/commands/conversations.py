@@ -16,7 +16,7 @@ app = typer.Typer(help="List and show conversations.", no_args_is_help=False, in
 def default(ctx: typer.Context) -> None:
     """With no subcommand: list."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(list_conversations, ctx=ctx)
+        list_conversations(ctx, status=None, assignee=None, channel=None, limit=50, json_out=False)
 
 
 @app.command("list")

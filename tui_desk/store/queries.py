@@ -40,19 +40,22 @@ class QueryMixin:
 
     def conversations(self, where: ListFilter = ListFilter(), limit: int = 50,
                       after: Cursor | None = None) -> list[dict]:
-        """Newest activity first; pass the last row's Cursor to get the next page."""
+        """Newest activity first; pass the last row's Cursor to get the next page.
+
+        The unary + on the filters keeps SQLite scanning the activity index (so LIMIT
+        stops the scan after one page) instead of sorting every row of a filter index."""
         clauses = ["c.merged_into IS NULL"]
         params: list = []
         if where.status:
-            clauses.append(f"c.status IN ({','.join('?' * len(where.status))})")
+            clauses.append(f"+c.status IN ({','.join('?' * len(where.status))})")
             params.extend(where.status)
         if where.assignee == "none":
-            clauses.append("c.assignee IS NULL")
+            clauses.append("+c.assignee IS NULL")
         elif where.assignee:
-            clauses.append("c.assignee = ?")
+            clauses.append("+c.assignee = ?")
             params.append(where.assignee)
         if where.channel:
-            clauses.append("c.channel = ?")
+            clauses.append("+c.channel = ?")
             params.append(where.channel)
         if where.customer_id is not None:
             clauses.append("c.customer_id = ?")
@@ -120,12 +123,15 @@ class QueryMixin:
         match = fts_query(query)
         if not match:
             return []
+        # rank inside the index first: joining message rows (with their text) for every
+        # match before sorting would read far more than the page needs
         rows = self.d.all(
             "SELECT m.id AS message_id, m.conversation_id, m.subject, m.text, m.author, m.created_at,"
-            " c.status, c.channel, bm25(messages_fts, 2.0, 1.0) AS score"
-            " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-            " JOIN conversations c ON c.id = m.conversation_id"
-            " WHERE messages_fts MATCH ? ORDER BY score LIMIT ?",
+            " c.status, c.channel, hits.score"
+            " FROM (SELECT rowid, bm25(messages_fts, 2.0, 1.0) AS score FROM messages_fts"
+            "       WHERE messages_fts MATCH ? ORDER BY score LIMIT ?) AS hits"
+            " JOIN messages m ON m.id = hits.rowid JOIN conversations c ON c.id = m.conversation_id"
+            " ORDER BY hits.score",
             (match, limit),
         )
         words = query_words(query)
