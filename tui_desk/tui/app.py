@@ -15,7 +15,9 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from ..config import Config
+from .. import outbox
 from ..errors import ConfigError, DeskError
+from ..oncall.service import Oncall
 from ..store import Store, now
 from ..textsafe import one_line
 from .commands import DeskCommands
@@ -28,6 +30,8 @@ from .screens.inbox import InboxScreen
 POLL_SECONDS = 1.0  # PRAGMA data_version is a read of a counter: cheap enough every second
 HEARTBEAT_SECONDS = 15.0
 WAKE_SECONDS = 60.0
+DELIVER_SECONDS = 5.0  # undo windows are 10 s by default: delivery within a few seconds after
+ONCALL_SECONDS = 60.0
 
 
 class DeskApp(App):
@@ -51,6 +55,8 @@ class DeskApp(App):
         self._watch: Store | None = None
         self._version: int | None = None
         self._inbound_mark = ""
+        self.desk_title = config.desk.name
+        """The desk's name and who is on call, for screen titles."""
 
     def on_mount(self) -> None:
         self.title = self.data.config.desk.name
@@ -63,6 +69,9 @@ class DeskApp(App):
         self.set_interval(self.poll_seconds, self.poll_database)
         self.set_interval(HEARTBEAT_SECONDS, self._beat)
         self.set_interval(WAKE_SECONDS, self._wake)
+        self.set_interval(DELIVER_SECONDS, self._deliver)
+        self.set_interval(ONCALL_SECONDS, self._oncall_status)
+        self._oncall_status()
         self.push_screen(InboxScreen(self.data))
 
     def on_unmount(self) -> None:
@@ -99,6 +108,29 @@ class DeskApp(App):
     def _wake(self) -> None:
         with self.data.store() as store:
             store.wake_snoozed(self.data.now())
+
+    @work(thread=True, exclusive=True, group="deliver", exit_on_error=False)
+    def _deliver(self) -> None:
+        """Send replies whose undo window has passed (cron's sync does it when no TUI runs)."""
+        with self.data.store() as store:
+            result = outbox.deliver_due(self.data.config, store)
+        for error in result.errors:
+            self.call_from_thread(self.notify, Text(one_line(error)), severity="error", title="Reply not sent")
+
+    @work(thread=True, exclusive=True, group="oncall", exit_on_error=False)
+    def _oncall_status(self) -> None:
+        """"on call: NAME until …" beside the desk's name (read-only)."""
+        with self.data.store() as store:
+            desk = Oncall(store, self.data.config, now=self.data.now())
+            desk.seed()  # the roster's rotations, the first time on a new desk
+            status = desk.status()
+        self.desk_title = self.data.config.desk.name + (f" · {status}" if status else "")
+        self.call_from_thread(self._retitle)
+
+    def _retitle(self) -> None:
+        for screen in self.screen_stack:
+            if screen.title and screen.title.startswith(self.data.config.desk.name):
+                screen.title = self.desk_title
 
     # -- presence ---------------------------------------------------------------------
 

@@ -77,7 +77,7 @@ class InboxScreen(ChangeActions, Screen):
         if q.text:
             bits.append(f"filter “{q.text}”")
         bits.append(f"by {SORTS[q.sort]}")
-        self.title = self.data.config.desk.name
+        self.title = self.app.desk_title
         self.sub_title = " · ".join(bits)
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
