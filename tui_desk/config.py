@@ -133,6 +133,11 @@ class ImapChannel:
         """The IMAP password reference."""
         return Secret(self.password, self.password_env, self.password_cmd, f"channel {self.name}")
 
+    def smtp_secret(self) -> Secret:
+        """The SMTP password: smtp_password* when set, else the IMAP one."""
+        own = Secret(self.smtp_password, self.smtp_password_env, self.smtp_password_cmd, f"channel {self.name} (SMTP)")
+        return own if own.configured else self.secret()
+
 
 @dataclass
 class MatrixChannel:

@@ -31,7 +31,6 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from ..config import ImapChannel as ImapConfig
 from ..errors import ChannelError
-from ..secrets import Secret
 from . import smtp
 from .base import Batch, Item, Outbound
 from .mailout import build_reply
@@ -219,17 +218,6 @@ class ImapChannel:
 
     # -- send ------------------------------------------------------------------------
 
-    def smtp_settings(self) -> smtp.Endpoint:
-        cfg = self.config
-        secret = Secret(cfg.smtp_password, cfg.smtp_password_env, cfg.smtp_password_cmd, f"channel {cfg.name} (SMTP)")
-        if not secret.configured and not cfg.smtp_username:
-            secret = cfg.secret()  # same account as IMAP
-        return smtp.Endpoint(
-            host=cfg.smtp_host or cfg.host, port=cfg.smtp_port, tls=cfg.smtp_tls,
-            username=(cfg.smtp_username or cfg.username) if secret.configured else "",
-            secret=secret if secret.configured else None, name=cfg.name,
-        )
-
     def send(self, outbound: Outbound) -> str:
         """Send one reply over SMTP, then file a copy in the Sent folder; returns its Message-ID.
 
@@ -240,7 +228,7 @@ class ImapChannel:
         sent_folder = self.config.sent_folder
         if outbound.maybe_sent and sent_folder and self.in_folder(sent_folder, outbound.mail_id):
             return outbound.mail_id
-        smtp.send_raw(self.smtp_settings(), raw, outbound.from_address, [outbound.to_address.strip()])
+        smtp.send_raw(smtp.endpoint_for(self.config), raw, outbound.from_address, [outbound.to_address.strip()])
         if sent_folder:
             self.append(sent_folder, raw)
         return outbound.mail_id

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from ..config import ImapChannel
 from ..errors import ChannelError, UsageError
 from ..paths import is_loopback
 from ..secrets import Secret
@@ -46,6 +47,14 @@ class Endpoint:
             raise UsageError(f"{self.name}: tls must be ssl, starttls or none, not {self.tls!r}")
         if self.tls == "none" and not is_loopback(self.host):
             raise UsageError(f'{self.name}: tls "none" is allowed only for loopback hosts, not {self.host!r}')
+
+
+def endpoint_for(channel: "ImapChannel") -> Endpoint:
+    """The SMTP server of an imap channel's config (replies, and on-call pages by default)."""
+    return Endpoint(
+        channel.smtp_host or channel.host, channel.smtp_port, channel.smtp_tls,
+        channel.smtp_username or channel.username, channel.smtp_secret(), name=channel.name,
+    )
 
 
 def header_value(value: str, what: str) -> str:

@@ -15,7 +15,6 @@ import subprocess
 from ..channels import smtp
 from ..config import Config, ImapChannel
 from ..errors import ConfigError, DeskError, UsageError
-from ..secrets import Secret
 from ..textsafe import one_line
 from .roster import Person
 from .service import Oncall
@@ -32,24 +31,14 @@ def endpoint(config: Config) -> smtp.Endpoint:
         channel = config.channel(oc.smtp_channel)
         if not isinstance(channel, ImapChannel):
             raise ConfigError(where, "oncall.smtp_channel", f"channel {channel.name!r} is not an imap channel")
-        return _from_imap(channel)
+        return smtp.endpoint_for(channel)
     if oc.smtp is not None:
         s = oc.smtp
         return smtp.Endpoint(s.host, s.port, s.tls, s.username, s.secret(), name="[oncall.smtp]")
     for channel in config.channels:
         if isinstance(channel, ImapChannel):
-            return _from_imap(channel)
+            return smtp.endpoint_for(channel)
     raise ConfigError(where, "oncall", "email pages need an SMTP server: add [oncall.smtp] or an imap channel")
-
-
-def _from_imap(channel: ImapChannel) -> smtp.Endpoint:
-    own = Secret(channel.smtp_password, channel.smtp_password_env, channel.smtp_password_cmd,
-                 f"channel {channel.name}")
-    return smtp.Endpoint(
-        channel.smtp_host or channel.host, channel.smtp_port, channel.smtp_tls,
-        channel.smtp_username or channel.username, own if own.configured else channel.secret(),
-        name=f"channel {channel.name}",
-    )
 
 
 def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> None:
