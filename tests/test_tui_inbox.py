@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 
 from tests.helpers.desk import AGENT, HOSTILE, build_desk, conversation_id
 from tests.tui_helpers import frozen_app, queue, settle, visible_rows
@@ -54,6 +55,19 @@ async def test_untrusted_text_is_shown_as_text(desk, db_path):
         assert isinstance(app.screen, ConversationScreen)
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert "[@click=app.quit]quit[/]" in shown and "\x1b" not in shown
+        assert app.is_running
+
+
+async def test_notifications_show_untrusted_text_as_text(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 30), notifications=True) as pilot:  # toasts really drawn
+        await settle(pilot)
+        app.notify(Text("Sync: " + " ".join(HOSTILE)), title="[b]x[/b]")  # e.g. a server's error text
+        app.screen.notify("#7 [@click=app.quit]quit[/]")  # widgets' notify goes through the app's
+        await settle(pilot)
+        toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
+        assert "[bold red]x[/]" in toasts and "[@click=app.quit]quit[/]" in toasts and "[b]x[/b]" in toasts
+        assert "\x1b" not in toasts and "\x07" not in toasts
         assert app.is_running
 
 
@@ -126,7 +140,7 @@ async def test_tags_make_a_view(desk, db_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         target = queue(app).current["id"]
-        await pilot.press("t")
+        await pilot.press("number_sign")
         await settle(pilot)
         await pilot.press(*"+vip", "enter")
         await settle(pilot)

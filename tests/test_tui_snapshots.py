@@ -71,3 +71,20 @@ def test_help(snap_compare, desk, db_path, size):
         await settle(pilot)
 
     assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_template_picker(snap_compare, desk, db_path, size):
+    cid = _order_id(db_path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.open_conversation(cid)
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        pilot.app.screen.query_one("Input").cursor_blink = False
+        await pilot.press(*"refund")
+        await settle(pilot)
+
+    assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)

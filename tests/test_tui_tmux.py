@@ -55,7 +55,7 @@ def test_reply_from_the_real_command(tmp_path):
         _tmux("send-keys", "-t", session, "-l", "Thanks, looking into it now.")
         _wait_for(session, "looking into it now.")  # typed into the composer, not read as keys
         _tmux("send-keys", "-t", session, "C-s")
-        _wait_for(session, "Reply queued")
+        _wait_for(session, "Sending “reply”")  # the quick bar counts the undo window down
         _tmux("send-keys", "-t", session, "Escape")
         _tmux("send-keys", "-t", session, "q")
     finally:

@@ -270,6 +270,14 @@ class Oncall:
                 "since": iso(info["since"]), "until": iso(info["until"]), "next": info["next"],
                 "override": seg.override, "active": self.active(rot, instant)}
 
+    def current_name(self) -> str | None:
+        """The display name of who is on call now (the first rotation with somebody)."""
+        for rot in [to_rotation(r) for r in self.store.oncall_rotations()]:
+            info = rot.handover(self.now)
+            if info is not None:
+                return self.display_name(info["who"])
+        return None
+
     def status(self) -> str | None:
         """One line for a status bar: "on call: Ana Lima until Mon 09:00" (None without
         rotations). Several rotations: the first one with somebody on call."""

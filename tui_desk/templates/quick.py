@@ -5,7 +5,8 @@ a digit press is queued in a few milliseconds:
 
     picker = open_picker(config, store, library, conversation_id)   # `t`
     picker.rank("refu")                                             # each keystroke
-    draft = preview(config, store, template, conversation_id, agent=me)
+    context = reply_context(config, store, conversation_id, agent=me)
+    draft = context.draft(template)                                 # live preview, no database
     digit_choice(library, suggestions, 3)                          # which template 3 means
     sent = send_template(config, store, template, conversation_id, agent=me, expected_version=v)
     outbox.cancel(store, sent.queued.outbox_id, me)                 # `u` within the window
@@ -98,16 +99,43 @@ def digit_choice(library: TemplateLibrary, suggested: list[Template], digit: int
     return None
 
 
-def preview(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,
-            answers: dict[str, str] | None = None, on_call: str | None = None,
-            now: dt.datetime | None = None) -> Draft:
-    """Render `template` for the conversation (the picker's live preview)."""
+@dataclass
+class ReplyContext:
+    """One conversation's variables, read once: rendering for it needs no database,
+    so the picker's live preview costs a render per highlight and nothing more."""
+
+    conversation_id: int
+    to: str
+    variables: dict[str, dict]
+
+    def draft(self, template: Template, answers: dict[str, str] | None = None) -> Draft:
+        return Draft(template, render(template, self.variables, answers), self.conversation_id, self.to)
+
+
+def on_call_name(config: Config, store: Store, now: dt.datetime | None = None) -> str | None:
+    """Who carries the phone now (for `{{ on_call.name }}`); None without rotations."""
+    from ..oncall.service import Oncall  # the on-call desk is only needed for this one name
+    return Oncall(store, config, now=now).current_name()
+
+
+def reply_context(config: Config, store: Store, conversation_id: int, *, agent: str,
+                  on_call: str | None = None, now: dt.datetime | None = None) -> ReplyContext:
+    """Everything a template needs to be rendered for this conversation."""
     conversation, customer = _conversation(store, conversation_id)
+    if on_call is None:
+        on_call = on_call_name(config, store, now)
     variables = variables_for(config, conversation, customer, agent=agent, on_call=on_call, now=now)
     name = one_line(conversation["customer_name"] or "")
     address = one_line(conversation["customer_address"] or "")
     to = f"{name} <{address}>" if name and address and name != address else (address or name or "the customer")
-    return Draft(template, render(template, variables, answers), conversation_id, to)
+    return ReplyContext(conversation_id, to, variables)
+
+
+def preview(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,
+            answers: dict[str, str] | None = None, on_call: str | None = None,
+            now: dt.datetime | None = None) -> Draft:
+    """Render `template` for the conversation."""
+    return reply_context(config, store, conversation_id, agent=agent, on_call=on_call, now=now).draft(template, answers)
 
 
 def send_template(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,

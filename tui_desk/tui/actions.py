@@ -29,7 +29,7 @@ CHANGE_BINDINGS = [
     Binding("A", "assign_to", "Assign…", id="assign_to", tooltip="Assign to a colleague (or nobody)"),
     Binding("s", "status", "Status", id="status", tooltip="Set the status"),
     Binding("z", "snooze", "Snooze", id="snooze", tooltip="Snooze until a preset time"),
-    Binding("t", "tags", "Tags", id="tags", tooltip="Add or remove tags"),
+    Binding("number_sign", "tags", "Tags", id="tags", tooltip="Add or remove tags"),
     Binding("m", "merge", "Merge", id="merge", tooltip="Merge into another conversation"),
     Binding("full_stop", "repeat", "Repeat", id="repeat", tooltip="Repeat the last action here"),
 ]

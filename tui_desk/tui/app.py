@@ -19,19 +19,22 @@ from .. import outbox
 from ..errors import ConfigError, DeskError
 from ..oncall.service import Oncall
 from ..store import Store, now
-from ..textsafe import one_line
+from ..textsafe import clean, one_line
 from .commands import DeskCommands
 from .data import DeskData
 from .messages import DatabaseChanged
+from .replies import PendingReply
 from .screens.conversation import ConversationScreen
 from .screens.help import HelpScreen, key_sections
 from .screens.inbox import InboxScreen
+from .widgets.quickbar import QuickBar
 
 POLL_SECONDS = 1.0  # PRAGMA data_version is a read of a counter: cheap enough every second
 HEARTBEAT_SECONDS = 15.0
 WAKE_SECONDS = 60.0
 DELIVER_SECONDS = 5.0  # undo windows are 10 s by default: delivery within a few seconds after
 ONCALL_SECONDS = 60.0
+UNDO_MEMORY = dt.timedelta(minutes=2)
 
 
 class DeskApp(App):
@@ -44,6 +47,7 @@ class DeskApp(App):
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit tui-desk"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
         Binding("ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Sync every channel now and reload"),
+        Binding("u", "undo", "Undo send", id="undo", tooltip="Take back the reply you just sent (within its undo window)"),
     ]
 
     def __init__(self, config: Config, db_path: Path, *, clock: Callable[[], dt.datetime] | None = None,
@@ -57,6 +61,8 @@ class DeskApp(App):
         self._inbound_mark = ""
         self.desk_title = config.desk.name
         """The desk's name and who is on call, for screen titles."""
+        self.pending_replies: list[PendingReply] = []
+        """Replies this console queued, newest last, while `u` may still take them back."""
 
     def on_mount(self) -> None:
         self.title = self.data.config.desk.name
@@ -79,6 +85,13 @@ class DeskApp(App):
             self._watch.close()
         with self.data.store() as store:  # leaving: colleagues should not see us "viewing"
             store.clear_presence(self.data.agent)
+
+    def notify(self, message, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification is plain text: messages carry customer names, subjects and
+        server errors, which must never be read as markup (widgets' notify lands here)."""
+        text = message.plain if isinstance(message, Text) else str(message)
+        super().notify(clean(text), title=one_line(str(title)), severity=severity, timeout=timeout, markup=False)
 
     # -- live updates ----------------------------------------------------------------
 
@@ -150,6 +163,48 @@ class DeskApp(App):
                 store.clear_presence(self.data.agent, old[0])
             if new is not None:
                 store.set_presence(self.data.agent, *new)
+
+    # -- the undo window ---------------------------------------------------------------
+
+    def track_reply(self, reply: PendingReply) -> None:
+        """A reply was queued here: the quick bar counts down, `u` can take it back."""
+        now = dt.datetime.now(dt.timezone.utc)
+        # once sent, `u` still answers (clearly: too late) for a while, then forgets it
+        self.pending_replies = [p for p in self.pending_replies if p.deliver_at + UNDO_MEMORY > now] + [reply]
+        self.refresh_bindings()
+        for bar in self.screen.query(QuickBar):
+            bar.update_line()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo":
+            return bool(self.pending_replies)  # in the footer only while there is something to undo
+        return True
+
+    def action_undo(self) -> None:
+        if not self.pending_replies:
+            self.notify("Nothing to undo", severity="warning")
+            return
+        reply = self.pending_replies.pop()
+        self.refresh_bindings()
+        self._take_back(reply)
+
+    @work(thread=True, group="undo", exit_on_error=False)
+    def _take_back(self, reply: PendingReply) -> None:
+        with self.data.store() as store:
+            try:
+                outbox.cancel(store, reply.outbox_id, self.data.agent)
+            except DeskError as exc:  # sent already, or being sent: say so plainly
+                self.call_from_thread(self.notify, Text(one_line(str(exc))), severity="error", title="Too late to undo")
+                return
+        self.call_from_thread(self._taken_back, reply)
+
+    def _taken_back(self, reply: PendingReply) -> None:
+        if reply.from_composer:  # the words are not lost: `r` opens them again
+            from .screens.composer import DRAFTS
+            DRAFTS[(reply.conversation_id, False)] = reply.text
+        self.notify(Text(f"Not sent: “{one_line(reply.label)}” to {one_line(reply.to)}"), title="Undone")
+        for bar in self.screen.query(QuickBar):
+            bar.update_line()
 
     # -- navigation -------------------------------------------------------------------
 

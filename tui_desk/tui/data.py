@@ -16,10 +16,11 @@ from pathlib import Path
 from ..config import Config
 from ..store import Store
 from ..store.inbox import InboxQuery, sort_key
+from ..templates import TemplateLibrary
 
 
 class DeskData:
-    """The database path, the agent, and the clock the console reads times from."""
+    """The database path, the agent, the templates, and the clock the console reads times from."""
 
     def __init__(self, config: Config, db_path: Path,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
@@ -28,6 +29,8 @@ class DeskData:
         self.agent = config.agent.name
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.channel_kinds = {c.name: c.kind for c in config.channels}
+        self.library = TemplateLibrary.for_config(config)
+        """The reply templates, re-read as their files change."""
 
     @contextlib.contextmanager
     def store(self) -> Iterator[Store]:

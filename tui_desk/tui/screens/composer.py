@@ -22,22 +22,29 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
+from ...templates.quick import Draft
 from ...textsafe import one_line
 from ..data import DeskData
+from ..replies import PendingReply
 from .pickers import HeldReplyScreen
 
 DRAFTS: dict[tuple[int, bool], str] = {}
 """Unsent text per (conversation, note?), kept while the app runs."""
 
 
+def recipient_name(bundle: dict) -> str:
+    customer = bundle.get("customer")
+    name = one_line(customer["name"]) if customer else ""
+    address = one_line(bundle["conversation"].get("customer_address"))
+    return f"{name} <{address}>" if name else address or "(no address)"
+
+
 def recipient(bundle: dict, note: bool) -> Text:
-    conversation, customer = bundle["conversation"], bundle.get("customer")
+    conversation = bundle["conversation"]
     if note:
         return Text(f"Internal note on #{conversation['id']}: colleagues see it, the customer does not.")
-    name = one_line(customer["name"]) if customer else ""
-    address = one_line(conversation.get("customer_address"))
     text = Text(f"Reply on #{conversation['id']} via {one_line(conversation['channel'])} to ")
-    text.append(f"{name} <{address}>" if name else address or "(no address)", "bold")
+    text.append(recipient_name(bundle), "bold")
     return text
 
 
@@ -58,23 +65,28 @@ class ComposerScreen(Screen):
         Binding("escape", "close", "Back (keep draft)", id="close_composer"),
     ]
 
-    def __init__(self, data: DeskData, bundle: dict, *, note: bool) -> None:
+    def __init__(self, data: DeskData, bundle: dict, *, note: bool, template: Draft | None = None) -> None:
         super().__init__(classes="-note" if note else "-reply")
         self.data = data
         self.bundle = bundle
         self.note = note
+        self.template = template
+        """The template this reply began from (its use is recorded when it is sent)."""
         self.conversation_id = bundle["conversation"]["id"]
         # what the agent saw when they began: the collision check at send time
         self.expected_version = bundle["conversation"]["version"]
 
     def compose(self) -> ComposeResult:
         yield Static(recipient(self.bundle, self.note), id="composer-to")
-        yield TextArea(DRAFTS.get((self.conversation_id, self.note), ""), id="composer-text",
+        start = self.template.rendered.text if self.template else DRAFTS.get((self.conversation_id, self.note), "")
+        yield TextArea(start, id="composer-text",
                        soft_wrap=True, show_line_numbers=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = ("Note" if self.note else "Reply") + f" · #{self.conversation_id}"
+        if self.template:
+            self.sub_title = f"from template “{one_line(self.template.template.title)}”"
         self.query_one(TextArea).focus()
         self.app.set_presence(self.conversation_id, "writing")  # type: ignore[attr-defined]
 
@@ -112,10 +124,16 @@ class ComposerScreen(Screen):
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _send(self, text: str, expected_version: int | None) -> None:
         from ... import outbox
+        # a reply waits out the undo window (`u` takes it back) and leaves the
+        # conversation pending, waiting on the customer; a note just stays
+        reply = not self.note
         with self.data.store() as store:
             try:
-                queued = outbox.queue_reply(store, self.conversation_id, text, agent=self.data.agent, note=self.note,
-                                            expected_version=expected_version)
+                queued = outbox.queue_reply(
+                    store, self.conversation_id, text, agent=self.data.agent, note=self.note,
+                    status="pending" if reply else None, expected_version=expected_version,
+                    template_id=self.template.template.id if self.template and reply else None,
+                    undo_seconds=self.data.config.templates.undo_seconds if reply else 0)
             except outbox.ConversationChanged as changed:
                 self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer])
                 return
@@ -132,6 +150,12 @@ class ComposerScreen(Screen):
 
     def _sent(self, queued) -> None:
         DRAFTS.pop((self.conversation_id, self.note), None)
-        self.notify("Note saved" if self.note else f"Reply queued (outbox #{queued.outbox_id})")
+        if self.note:
+            self.notify("Note saved")
+        else:
+            to = self.template.to if self.template else recipient_name(self.bundle)
+            label = self.template.template.title if self.template else "reply"
+            self.app.track_reply(PendingReply(queued.outbox_id, self.conversation_id, label, to,  # type: ignore[attr-defined]
+                                              queued.deliver_at, self.text, from_composer=True))
         if self.app.screen is self:
             self.app.pop_screen()

@@ -28,7 +28,9 @@ from ..actions import CHANGE_BINDINGS, ChangeActions
 from ..data import DeskData
 from ..format import local_time
 from ..messages import ChangeApplied, DatabaseChanged
+from ..replies import TEMPLATE_BINDINGS, TemplateReplies
 from ..widgets.card import CustomerCard
+from ..widgets.quickbar import QuickBar
 from ..widgets.thread import MessageItem
 from .pickers import ChoiceScreen
 
@@ -71,7 +73,7 @@ class EventsScreen(ModalScreen[None]):
             yield Static(text or Text("(no events)"))
 
 
-class ConversationScreen(ChangeActions, Screen):
+class ConversationScreen(ChangeActions, TemplateReplies, Screen):
     """Read and act on one conversation."""
 
     BINDINGS = [
@@ -79,6 +81,7 @@ class ConversationScreen(ChangeActions, Screen):
         Binding("r", "reply", "Reply", id="reply", tooltip="Reply to the customer"),
         Binding("n", "note", "Note", id="note", tooltip="Write an internal note"),
         *CHANGE_BINDINGS,
+        *TEMPLATE_BINDINGS,
         Binding("e", "events", "History", id="events", tooltip="Show the event history"),
         Binding("x", "quotes", "Quotes", id="quotes", tooltip="Fold or unfold quoted text"),
         Binding("o", "attachment", "Open file", id="attachment", tooltip="Open an attachment"),
@@ -98,6 +101,7 @@ class ConversationScreen(ChangeActions, Screen):
         with Horizontal():
             yield VerticalScroll(id="thread")
             yield CustomerCard(id="card")
+        yield QuickBar()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,6 +132,7 @@ class ConversationScreen(ChangeActions, Screen):
         self.sub_title = f"{conversation['channel']} · {conversation['status']}"
         self.query_one(CustomerCard).show(bundle, self.data.now())
         if conversation["version"] != self.shown_version:
+            self.load_suggestions(self.conversation_id)
             self.shown_version = conversation["version"]
             thread = self.query_one("#thread", VerticalScroll)
             at_end = thread.scroll_y >= thread.max_scroll_y - 1
@@ -161,6 +166,10 @@ class ConversationScreen(ChangeActions, Screen):
     def change_targets(self) -> list[int]:
         return [self.conversation_id]
 
+    def reply_target(self) -> tuple[int, int | None] | None:
+        # the version on screen: a digit pressed before a new message is drawn is held
+        return (self.conversation_id, self.shown_version) if self.bundle else None
+
     # -- keys ------------------------------------------------------------------------
 
     def action_back(self) -> None:
@@ -173,10 +182,8 @@ class ConversationScreen(ChangeActions, Screen):
         self._open_composer(note=True)
 
     def _open_composer(self, note: bool) -> None:
-        if self.bundle is None:
-            return
-        from .composer import ComposerScreen
-        self.app.push_screen(ComposerScreen(self.data, self.bundle, note=note))
+        if self.bundle is not None:
+            self.open_composer(self.bundle, note=note)
 
     def action_scroll_down(self) -> None:
         self.query_one("#thread", VerticalScroll).scroll_down(animate=False)

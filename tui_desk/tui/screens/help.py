@@ -28,7 +28,8 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
 
 def keys_of(binding: Binding, keymap: dict[str, str]) -> str:
     keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-    names = {"full_stop": ".", "slash": "/", "question_mark": "?", "space": "space", "escape": "esc"}
+    names = {"full_stop": ".", "slash": "/", "question_mark": "?", "space": "space", "escape": "esc",
+             "number_sign": "#"}
     return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
@@ -49,9 +50,16 @@ class HelpScreen(ModalScreen[None]):
                 table.add_column(width=14, no_wrap=True)
                 table.add_column(ratio=1)
                 table.add_column(width=14, no_wrap=True, style="dim")
+                digits = [b for b in bindings if (b.id or "").startswith("quick_reply_")]
                 for b in bindings:
-                    table.add_row(Text(keys_of(b, self.keymap), style="bold"),
-                                  Text(b.tooltip or (b.description if isinstance(b.description, str) else "")),
-                                  Text(b.id or ""))
+                    if b in digits[1:]:
+                        continue  # the nine digit keys share one row
+                    keys, what, ids = keys_of(b, self.keymap), b.tooltip, b.id or ""
+                    if b is (digits[0] if digits else None):
+                        keys = " ".join(keys_of(d, self.keymap) for d in digits)
+                        what, ids = "Send the template shown beside the digit now (undo window: u)", "quick_reply_N"
+                    table.add_row(Text(keys, style="bold"),
+                                  Text(what or (b.description if isinstance(b.description, str) else "")),
+                                  Text(ids))
                 yield Static(Text(title, style="bold underline"))
                 yield Static(table)

@@ -15,7 +15,9 @@ from ..actions import CHANGE_BINDINGS, ChangeActions
 from ..data import DeskData
 from ..format import header_line
 from ..messages import ChangeApplied, DatabaseChanged
+from ..replies import TEMPLATE_BINDINGS, TemplateReplies
 from ..widgets.queue import QueueList
+from ..widgets.quickbar import QuickBar
 from ..widgets.sidebar import ViewsSidebar
 from .pickers import InputScreen
 
@@ -27,11 +29,12 @@ class ColumnHeader(Static):
         return header_line(self.size.width)
 
 
-class InboxScreen(ChangeActions, Screen):
+class InboxScreen(ChangeActions, TemplateReplies, Screen):
     """Work the queue: pick a view, move, open, act on one or many conversations."""
 
     BINDINGS = [
         *CHANGE_BINDINGS,
+        *TEMPLATE_BINDINGS,
         Binding("slash", "search", "Search", id="search", tooltip="Full-text search over all messages"),
         Binding("f", "filter", "Filter", id="filter", tooltip="Narrow this view by subject or customer"),
         Binding("o", "sort", "Sort", id="sort", tooltip="Last activity / longest waiting"),
@@ -43,6 +46,7 @@ class InboxScreen(ChangeActions, Screen):
         super().__init__()
         self.data = data
         self.query_state = InboxQuery(view="open", agent=data.agent)
+        self._suggesting: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -51,6 +55,7 @@ class InboxScreen(ChangeActions, Screen):
             with Vertical(id="queue-pane"):
                 yield ColumnHeader(id="queue-header")
                 yield QueueList(self.data, self.query_state, id="queue")
+        yield QuickBar()
         yield Footer()
 
     @property
@@ -61,6 +66,16 @@ class InboxScreen(ChangeActions, Screen):
         self.queue.focus()
         self.reload()
         self.set_interval(30, self.queue.refresh)  # waiting times tick (drawn from cached rows)
+        # what the digits send follows the row under the cursor, whether the cursor moved,
+        # a page arrived or the list reloaded: a look at memory, a worker only on change
+        self.set_interval(0.25, self._follow_cursor)
+
+    def _follow_cursor(self) -> None:
+        target = self.reply_target()
+        conversation_id = target[0] if target else None
+        if conversation_id != self._suggesting:
+            self._suggesting = conversation_id
+            self.load_suggestions(conversation_id)
 
     def on_screen_resume(self) -> None:
         if self.queue.loaded:  # back from a conversation: unread markers, statuses may differ
@@ -129,6 +144,10 @@ class InboxScreen(ChangeActions, Screen):
 
     def change_targets(self) -> list[int]:
         return self.queue.targets()
+
+    def reply_target(self) -> tuple[int, int | None] | None:
+        row = self.queue.current
+        return (row["id"], row["version"]) if row else None
 
     # -- keys ----------------------------------------------------------------------
 

@@ -1,0 +1,200 @@
+"""Template replies in the console with Pilot: the picker (`t`), digits that send at
+once with an undo window, `u`, and templates whose slots must be filled first."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tests.helpers.desk import build_desk, conversation_id
+from tests.tui_helpers import frozen_app, queue, settle
+from tui_desk import outbox
+from tui_desk.store import Store
+from tui_desk.tui.screens.composer import ComposerScreen
+from tui_desk.tui.screens.conversation import ConversationScreen
+from tui_desk.tui.screens.pickers import InputScreen
+from tui_desk.tui.screens.templates import TemplatePickerScreen
+from tui_desk.tui.widgets.quickbar import QuickBar
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def desk(tmp_path, db_path):
+    return build_desk(tmp_path, db_path)
+
+
+def with_undo(config, seconds: int):
+    return dataclasses.replace(config, templates=dataclasses.replace(config.templates, undo_seconds=seconds))
+
+
+def outbox_rows(db_path, cid: int) -> list[dict]:
+    with Store.open(db_path) as store:
+        return store.d.all("SELECT o.state, m.text, m.template_id, m.direction FROM outbox o"
+                           " JOIN messages m ON m.id = o.message_id WHERE o.conversation_id = ?", (cid,))
+
+
+def sent_copies(tmp_path) -> list:
+    sent = tmp_path / "mail" / ".Sent"
+    return [p for p in sent.rglob("*") if p.is_file()] if sent.exists() else []
+
+
+def bar_text(app) -> str:
+    return str(app.screen.query_one(QuickBar).render())
+
+
+async def open_order(app, pilot, db_path) -> int:
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app.open_conversation(cid)
+    await settle(pilot)
+    assert isinstance(app.screen, ConversationScreen)
+    return cid
+
+
+async def test_digit_sends_the_pinned_template_and_u_takes_it_back(desk, db_path, tmp_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        cid = await open_order(app, pilot, db_path)
+        assert "1  Order status" in bar_text(app)  # what each digit sends is shown beside it
+        await pilot.press("1")
+        await settle(pilot)
+        [row] = outbox_rows(db_path, cid)
+        assert row["state"] == "queued" and row["template_id"] == "order-status"
+        assert row["text"].startswith("Hi Mike,") and "tester" in row["text"]
+        with Store.open(db_path) as store:
+            assert store.conversation(cid)["status"] == "pending"
+        line = bar_text(app)
+        assert "Sending “Order status” to Mike Jones <mike@customer.example> in" in line and "u undo" in line
+        await pilot.press("u")
+        await settle(pilot)
+        [row] = outbox_rows(db_path, cid)
+        assert row["state"] == "cancelled" and row["direction"] == "note"
+        with Store.open(db_path) as store:
+            assert store.conversation(cid)["status"] != "pending"  # the status it set is undone too
+            assert outbox.deliver_due(desk, store).sent == 0
+        assert sent_copies(tmp_path) == []  # nothing reached the channel
+        assert "Sending" not in bar_text(app)
+
+
+async def test_undo_after_delivery_is_refused_clearly(desk, db_path, tmp_path):
+    app = frozen_app(with_undo(desk, 0), db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        cid = await open_order(app, pilot, db_path)
+        await pilot.press("1")
+        await settle(pilot)
+        with Store.open(db_path) as store:  # (unless the console's own delivery worker was first)
+            outbox.deliver_due(desk, store)
+        assert outbox_rows(db_path, cid)[0]["state"] == "sent"
+        await pilot.press("u")
+        await settle(pilot)
+        [row] = outbox_rows(db_path, cid)
+        assert row["state"] == "sent"
+        assert len(sent_copies(tmp_path)) == 1
+        notes = [str(n.message) for n in app._notifications]
+        assert any("already sent" in n and "cannot be taken back" in n for n in notes)
+
+
+async def test_digit_in_the_inbox_answers_the_row_under_the_cursor(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        row = queue(app).current
+        await pilot.pause(0.4)  # the quick bar follows the cursor on a short timer
+        await settle(pilot)
+        assert "1  Order status" in bar_text(app)
+        await pilot.press("5")
+        await settle(pilot)
+        rows = outbox_rows(db_path, row["id"])
+        assert [r["template_id"] for r in rows] == [app.data.library.pinned()[5].id]
+
+
+async def test_template_with_slots_asks_then_opens_the_composer(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        cid = await open_order(app, pilot, db_path)
+        await pilot.press("2")  # "Refund issued" asks for the order number and the amount
+        await settle(pilot)
+        assert outbox_rows(db_path, cid) == []  # a template with slots never goes out by itself
+        answers = iter(["A-1234", "49.90 EUR", "extra"])
+        for _ in range(5):
+            if not isinstance(app.screen, InputScreen):
+                break
+            await pilot.press(*next(answers), "enter")
+            await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
+        text = app.screen.query_one("TextArea").text
+        assert "order A-1234" in text and "issued 49.90 EUR" in text and "⟨" not in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        [row] = outbox_rows(db_path, cid)
+        assert row["template_id"] == "refund-issued" and row["state"] == "queued"
+
+
+async def test_picker_searches_previews_and_fills_the_composer(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        cid = await open_order(app, pilot, db_path)
+        await pilot.press("t")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TemplatePickerScreen)
+        assert picker.shown[0].id == "order-status"  # the customer asked where the order is
+        await pilot.press(*"pasword")  # a typo still finds it
+        await settle(pilot)
+        assert picker.current.id == "password-reset"
+        preview = str(picker.query_one("#picker-text").render())
+        assert "Hi Mike" in preview and "{{" not in preview
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
+        area = app.screen.query_one("TextArea")
+        assert area.text.startswith("Hi Mike")
+        area.move_cursor(area.document.end)
+        await pilot.press(*" Cheers", "ctrl+s")
+        await settle(pilot)
+        [row] = outbox_rows(db_path, cid)
+        assert row["template_id"] == "password-reset" and row["text"].rstrip().endswith("Cheers")
+        await pilot.press("u")  # a composed reply can be taken back too, and its words are kept
+        await settle(pilot)
+        assert outbox_rows(db_path, cid)[0]["state"] == "cancelled"
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.query_one("TextArea").text.rstrip().endswith("Cheers")
+
+
+async def test_picker_escape_sends_nothing(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        cid = await open_order(app, pilot, db_path)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*"refund", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert outbox_rows(db_path, cid) == []
+
+
+async def test_digit_held_when_the_conversation_changed(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        cid = await open_order(app, pilot, db_path)
+        with Store.open(db_path) as store:  # a colleague answers meanwhile
+            outbox.queue_reply(store, cid, "Already on it", agent="ana")
+        await pilot.press("1")
+        await settle(pilot)
+        rows = outbox_rows(db_path, cid)
+        assert [r["text"] for r in rows] == ["Already on it"]
+        assert any("changed since you looked" in str(n.message) for n in app._notifications)

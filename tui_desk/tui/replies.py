@@ -1,0 +1,200 @@
+"""Template replies from the inbox and the conversation: `t` opens the picker, a digit
+sends the template shown beside it at once (queued with the undo window), and `u` (an
+app key, so it works on every screen) takes the latest reply back.
+
+The digits send what the quick bar shows: the suggestions are computed once per
+conversation in a worker, and the same list decides what a digit means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+
+from .. import outbox
+from ..templates import Template
+from ..templates.quick import Draft, NeedsComposer, digit_choice, open_picker, preview, reply_context, send_template
+from ..templates.quick import suggestions as suggest
+from ..textsafe import one_line
+from .data import DeskData
+from .widgets.quickbar import QuickBar
+
+TEMPLATE_BINDINGS = [
+    Binding("t", "templates", "Templates", id="templates", tooltip="Pick a template reply"),
+    *[Binding(str(n), f"quick_reply({n})", f"Send {n}", id=f"quick_reply_{n}", show=False,
+              tooltip=f"Send template {n} (pinned or suggested) now, with an undo window") for n in range(1, 10)],
+]
+
+
+@dataclass
+class PendingReply:
+    """A reply this console queued, while it can still be taken back."""
+
+    outbox_id: int
+    conversation_id: int
+    label: str
+    """The template's title, or "reply"."""
+    to: str
+    deliver_at: dt.datetime
+    text: str
+    from_composer: bool = False
+    """Taking it back puts the text back into the composer's draft."""
+
+
+def composer_bundle(store, conversation_id: int) -> dict | None:
+    """What the composer needs: the conversation and its customer."""
+    conversation = store.conversation(conversation_id)
+    if conversation is None:
+        return None
+    customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
+    return {"conversation": conversation, "customer": customer}
+
+
+def digit_choices(library, suggested: list[Template]) -> list[tuple[int, str]]:
+    """(digit, title) for every digit that sends something here."""
+    out = []
+    for digit in range(1, 10):
+        template = digit_choice(library, suggested, digit)
+        if template is not None:
+            out.append((digit, template.title))
+    return out
+
+
+class TemplateReplies:
+    """Mixin for screens with a QuickBar: needs `data` and `reply_target()`."""
+
+    data: DeskData
+    suggested_for: int | None = None
+    suggested: list[Template] | None = None
+
+    def reply_target(self) -> tuple[int, int | None] | None:
+        """(conversation id, the version the agent is looking at), or None."""
+        raise NotImplementedError
+
+    # -- what the digits mean here ------------------------------------------------
+
+    def load_suggestions(self, conversation_id: int | None) -> None:
+        if conversation_id is None:
+            self.suggested_for, self.suggested = None, None
+            self.query_one(QuickBar).set_choices([])  # type: ignore[attr-defined]
+            return
+        self._suggest(conversation_id)
+
+    @work(thread=True, exclusive=True, group="suggest", exit_on_error=False)
+    def _suggest(self, conversation_id: int) -> None:
+        library = self.data.library
+        with self.data.store() as store:
+            suggested = suggest(self.data.config, store, library, conversation_id)
+        choices = digit_choices(library, suggested)
+        self.app.call_from_thread(self._suggested, conversation_id, suggested, choices)  # type: ignore[attr-defined]
+
+    def _suggested(self, conversation_id: int, suggested: list[Template], choices: list[tuple[int, str]]) -> None:
+        target = self.reply_target()
+        if target is None or target[0] != conversation_id:
+            return  # the cursor moved on meanwhile
+        self.suggested_for, self.suggested = conversation_id, suggested
+        self.query_one(QuickBar).set_choices(choices)  # type: ignore[attr-defined]
+
+    # -- digits ---------------------------------------------------------------------
+
+    def action_quick_reply(self, digit: int) -> None:
+        target = self.reply_target()
+        if target is None:
+            self.notify("No conversation here", severity="warning")  # type: ignore[attr-defined]
+            return
+        suggested = self.suggested if self.suggested_for == target[0] else None
+        self._quick_send(*target, digit, suggested)
+
+    @work(thread=True, group="quick", exit_on_error=False)
+    def _quick_send(self, conversation_id: int, version: int | None, digit: int,
+                    suggested: list[Template] | None) -> None:
+        config, library, app = self.data.config, self.data.library, self.app  # type: ignore[attr-defined]
+        with self.data.store() as store:
+            if suggested is None:
+                suggested = suggest(config, store, library, conversation_id)
+            template = digit_choice(library, suggested, digit)
+            if template is None:
+                app.call_from_thread(app.notify, f"No template on {digit} here", severity="warning")
+                return
+            try:
+                sent = send_template(config, store, template, conversation_id, agent=self.data.agent,
+                                     expected_version=version)
+            except NeedsComposer as needs:
+                if needs.draft.rendered.problems:  # a broken template: never sent, say why
+                    app.call_from_thread(app.notify, Text(one_line(str(needs))), severity="error",
+                                         title="Not sent")
+                    return
+                bundle = composer_bundle(store, conversation_id)
+                app.call_from_thread(self.fill_slots, needs.draft, bundle)
+                return
+            except outbox.ConversationChanged:
+                app.call_from_thread(app.notify, f"#{conversation_id} changed since you looked at it: nothing"
+                                     " was sent. Have a look, then press the digit again.", severity="warning")
+                return
+        app.call_from_thread(app.track_reply, PendingReply(
+            sent.queued.outbox_id, conversation_id, template.title, sent.to, sent.queued.deliver_at, sent.text))
+
+    # -- the picker and the composer --------------------------------------------------
+
+    def action_templates(self) -> None:
+        target = self.reply_target()
+        if target is None:
+            self.notify("No conversation here", severity="warning")  # type: ignore[attr-defined]
+            return
+        self._open_picker(target[0])
+
+    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
+    def _open_picker(self, conversation_id: int) -> None:
+        config, app = self.data.config, self.app  # type: ignore[attr-defined]
+        with self.data.store() as store:
+            picker = open_picker(config, store, self.data.library, conversation_id)
+            context = reply_context(config, store, conversation_id, agent=self.data.agent)
+            bundle = composer_bundle(store, conversation_id)
+        from .screens.templates import TemplatePickerScreen
+
+        def chosen(draft: Draft | None) -> None:
+            if draft is not None:
+                self.fill_slots(draft, bundle)
+        app.call_from_thread(app.push_screen, TemplatePickerScreen(picker, context), chosen)
+
+    def fill_slots(self, draft: Draft, bundle: dict | None, answers: dict[str, str] | None = None) -> None:
+        """Ask for each unfilled `ask("…")` slot in turn, then open the composer."""
+        if bundle is None:
+            return
+        answers = dict(answers or {})
+        missing = [label for label in draft.rendered.missing if not answers.get(label, "").strip()]
+        if not missing:
+            if answers:
+                self._render_filled(draft, bundle, answers)
+            else:
+                self.open_composer(bundle, draft)
+            return
+        from .screens.pickers import InputScreen
+        label = missing[0]
+
+        def answered(value: str | None) -> None:
+            if value is None or not value.strip():
+                self.notify(f"Not sent: “{label}” was left empty", severity="warning")  # type: ignore[attr-defined]
+                return
+            self.fill_slots(draft, bundle, {**answers, label: value.strip()})
+        self.app.push_screen(InputScreen(f"{draft.template.title}: {label}", label,  # type: ignore[attr-defined]
+                                         hint="enter fills it in · esc cancels"), answered)
+
+    @work(thread=True, group="picker", exit_on_error=False)
+    def _render_filled(self, draft: Draft, bundle: dict, answers: dict[str, str]) -> None:
+        with self.data.store() as store:
+            filled = preview(self.data.config, store, draft.template, draft.conversation_id,
+                             agent=self.data.agent, answers=answers)
+        self.app.call_from_thread(self.open_composer, bundle, filled)  # type: ignore[attr-defined]
+
+    def open_composer(self, bundle: dict, draft: Draft | None = None, *, note: bool = False) -> None:
+        from .screens.composer import ComposerScreen
+        if draft is not None and not draft.rendered.ok:
+            self.notify(Text(one_line("; ".join(draft.rendered.problems) or "slots left empty")),  # type: ignore[attr-defined]
+                        severity="error", title="Not sent")
+            return
+        self.app.push_screen(ComposerScreen(self.data, bundle, note=note, template=draft))  # type: ignore[attr-defined]

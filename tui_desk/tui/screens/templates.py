@@ -1,0 +1,138 @@
+"""`t`: the template picker. Type to search (title, tags, keywords, body, ranked also by
+what the customer wrote); the highlighted template is rendered for this conversation
+beside the list; enter takes it into the composer.
+
+Ranking and rendering run on the UI thread: both are in memory (the picker and the
+conversation's variables were read before the screen opened) and take a few
+milliseconds even over thousands of templates.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...templates.picker import Picker
+from ...templates.quick import Draft, ReplyContext
+from ...textsafe import clean, one_line
+
+SHOWN = 50
+
+
+def option_label(template, digit: int | None) -> Text:
+    text = Text(f"{digit} " if digit else "  ", style="bold", no_wrap=True, overflow="ellipsis")
+    text.append(one_line(template.title))
+    if template.tags:
+        text.append("  " + " ".join(f"#{one_line(t)}" for t in template.tags), style="dim")
+    return text
+
+
+def preview_text(draft: Draft) -> Text:
+    """The rendered reply, or what stops it from being sent."""
+    rendered = draft.rendered
+    text = Text(f"To {one_line(draft.to)}\n\n", style="dim")
+    if rendered.problems:
+        text.append("Cannot be sent:\n", style="bold red")
+        for problem in rendered.problems:
+            text.append(f"• {one_line(problem)}\n", style="red")
+        return text
+    text.append(clean(rendered.text))
+    if rendered.missing:
+        text.append("\n\nYou fill in: " + ", ".join(rendered.missing), style="bold")
+    return text
+
+
+class TemplatePickerScreen(ModalScreen[Draft | None]):
+    """Returns the chosen template rendered for the conversation, or None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("pageup", "move(-10)", show=False),
+    ]
+
+    def __init__(self, picker: Picker, context: ReplyContext) -> None:
+        super().__init__()
+        self.picker = picker
+        self.context = context
+        self.shown: list = []
+        pinned = {t.key: t for t in picker.templates if t.key}
+        self.digit_of = {t.id: key for key, t in sorted(pinned.items(), reverse=True)}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide", id="picker"):
+            yield Static(Text(f"Templates for #{self.context.conversation_id} · {one_line(self.context.to)}"),
+                         classes="dialog-title")
+            yield Input(placeholder="type to search titles, tags, keywords and text", id="picker-query")
+            with Horizontal(id="picker-body"):
+                yield OptionList(id="picker-list")
+                with VerticalScroll(id="picker-preview"):
+                    yield Static(id="picker-text")
+            yield Static(Text("↑↓ choose · enter edit in the composer · esc cancel"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self.show_ranked("")
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        self.show_ranked(event.value)
+
+    def show_ranked(self, query: str) -> None:
+        self.shown = [r.template for r in self.picker.rank(query, SHOWN)]
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(option_label(t, self.digit_of.get(t.id)), id=t.id) for t in self.shown])
+        if self.shown:
+            options.highlighted = 0
+        self.show_preview()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self) -> None:
+        self.show_preview()
+
+    @property
+    def current(self):
+        index = self.query_one(OptionList).highlighted
+        return self.shown[index] if index is not None and index < len(self.shown) else None
+
+    def show_preview(self) -> None:
+        template = self.current
+        target = self.query_one("#picker-text", Static)
+        if template is None:
+            target.update(Text("No template matches.", style="dim"))
+            return
+        target.update(preview_text(self.context.draft(template)))
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if self.shown:
+            index = options.highlighted or 0
+            options.highlighted = max(0, min(len(self.shown) - 1, index + delta))
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self._choose()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self) -> None:
+        self._choose()
+
+    def _choose(self) -> None:
+        template = self.current
+        if template is None:
+            return
+        draft = self.context.draft(template)
+        if draft.rendered.problems:
+            self.notify(Text(one_line("; ".join(draft.rendered.problems))), severity="error",
+                        title=f"{one_line(template.title)} cannot be sent")
+            return
+        self.dismiss(draft)
