@@ -61,6 +61,8 @@ class DeskApp(App):
         self._inbound_mark = ""
         self.desk_title = config.desk.name
         """The desk's name and who is on call, for screen titles."""
+        self.drafts: dict[tuple[int, bool], str] = {}
+        """Unsent composer text per (conversation, note?), kept while the console runs."""
         self.pending_replies: list[PendingReply] = []
         """Replies this console queued, newest last, while `u` may still take them back."""
 
@@ -200,8 +202,7 @@ class DeskApp(App):
 
     def _taken_back(self, reply: PendingReply) -> None:
         if reply.from_composer:  # the words are not lost: `r` opens them again
-            from .screens.composer import DRAFTS
-            DRAFTS[(reply.conversation_id, False)] = reply.text
+            self.drafts[(reply.conversation_id, False)] = reply.text
         self.notify(Text(f"Not sent: “{one_line(reply.label)}” to {one_line(reply.to)}"), title="Undone")
         for bar in self.screen.query(QuickBar):
             bar.update_line()

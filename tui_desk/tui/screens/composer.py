@@ -28,10 +28,6 @@ from ..data import DeskData
 from ..replies import PendingReply
 from .pickers import HeldReplyScreen
 
-DRAFTS: dict[tuple[int, bool], str] = {}
-"""Unsent text per (conversation, note?), kept while the app runs."""
-
-
 def recipient_name(bundle: dict) -> str:
     customer = bundle.get("customer")
     name = one_line(customer["name"]) if customer else ""
@@ -78,7 +74,7 @@ class ComposerScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(recipient(self.bundle, self.note), id="composer-to")
-        start = self.template.rendered.text if self.template else DRAFTS.get((self.conversation_id, self.note), "")
+        start = self.template.rendered.text if self.template else self.app.drafts.get((self.conversation_id, self.note), "")
         yield TextArea(start, id="composer-text",
                        soft_wrap=True, show_line_numbers=False)
         yield Footer()
@@ -98,7 +94,7 @@ class ComposerScreen(Screen):
         return self.query_one(TextArea).text
 
     def action_close(self) -> None:
-        DRAFTS[(self.conversation_id, self.note)] = self.text
+        self.app.drafts[(self.conversation_id, self.note)] = self.text
         self.app.pop_screen()
 
     def action_editor(self) -> None:
@@ -144,12 +140,12 @@ class ComposerScreen(Screen):
             if choice == "send":
                 self._send(self.text, None)
             elif choice == "discard":
-                DRAFTS.pop((self.conversation_id, self.note), None)
+                self.app.drafts.pop((self.conversation_id, self.note), None)
                 self.app.pop_screen()
         self.app.push_screen(HeldReplyScreen(newer), decided)
 
     def _sent(self, queued) -> None:
-        DRAFTS.pop((self.conversation_id, self.note), None)
+        self.app.drafts.pop((self.conversation_id, self.note), None)
         if self.note:
             self.notify("Note saved")
         else:
