@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
@@ -22,15 +23,13 @@ from ...templates.picker import Picker
 from ...templates.quick import Draft, ReplyContext
 from ...textsafe import clean, one_line
 
-SHOWN = 50
+SHOWN = 30  # more than a tall terminal shows; each keystroke rebuilds the list
 
 
-def option_label(template, digit: int | None) -> Text:
-    text = Text(f"{digit} " if digit else "  ", style="bold", no_wrap=True, overflow="ellipsis")
-    text.append(one_line(template.title))
-    if template.tags:
-        text.append("  " + " ".join(f"#{one_line(t)}" for t in template.tags), style="dim")
-    return text
+def option_label(template, digit: int | None) -> Content:
+    """"2 Refund issued  #billing #refund" (Content: literal text, never markup)."""
+    tags = "  " + " ".join(f"#{one_line(t)}" for t in template.tags) if template.tags else ""
+    return Content.assemble((f"{digit} " if digit else "  ", "bold"), one_line(template.title), (tags, "dim"))
 
 
 def preview_text(draft: Draft) -> Text:
@@ -64,6 +63,7 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
         self.picker = picker
         self.context = context
         self.shown: list = []
+        self._options: dict[str, Option] = {}  # one per template: the list caches how each is drawn
         pinned = {t.key: t for t in picker.templates if t.key}
         self.digit_of = {t.id: key for key, t in sorted(pinned.items(), reverse=True)}
 
@@ -89,11 +89,15 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
     def show_ranked(self, query: str) -> None:
         self.shown = [r.template for r in self.picker.rank(query, SHOWN)]
         options = self.query_one(OptionList)
-        options.clear_options()
-        options.add_options([Option(option_label(t, self.digit_of.get(t.id)), id=t.id) for t in self.shown])
+        options.set_options([self._option(t) for t in self.shown])
         if self.shown:
             options.highlighted = 0
         self.show_preview()
+
+    def _option(self, template) -> Option:
+        if template.id not in self._options:
+            self._options[template.id] = Option(option_label(template, self.digit_of.get(template.id)), id=template.id)
+        return self._options[template.id]
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self) -> None:
