@@ -4,12 +4,13 @@ once with an undo window, `u`, and templates whose slots must be filled first.""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import pytest
 
 from tests.helpers.desk import build_desk, conversation_id
 from tests.tui_helpers import frozen_app, queue, settle
-from tui_desk import outbox
+from tui_desk import outbox, paths
 from tui_desk.store import Store
 from tui_desk.tui.screens.composer import ComposerScreen
 from tui_desk.tui.screens.conversation import ConversationScreen
@@ -198,3 +199,24 @@ async def test_digit_held_when_the_conversation_changed(desk, db_path):
         rows = outbox_rows(db_path, cid)
         assert [r["text"] for r in rows] == ["Already on it"]
         assert any("changed since you looked" in str(n.message) for n in app._notifications)
+
+
+async def test_an_edited_template_takes_effect_without_a_restart(desk, db_path, tmp_path):
+    folder = tmp_path / "templates"
+    shutil.copytree(paths.shipped_data() / "templates", folder)
+    config = dataclasses.replace(desk, templates=dataclasses.replace(desk.templates, dir=str(folder)))
+    app = frozen_app(config, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_order(app, pilot, db_path)
+        assert "1  Order status" in bar_text(app)
+        page = folder / "order-status.md"
+        page.write_text(page.read_text(encoding="utf-8").replace('title = "Order status"', 'title = "Where it is"'),
+                        encoding="utf-8")
+        await pilot.press("t")
+        await settle(pilot)
+        assert [t.title for t in app.screen.shown][0] == "Where it is"
+        await pilot.press("escape", "1")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.d.scalar("SELECT count(*) FROM messages WHERE template_id = 'order-status'") == 1
