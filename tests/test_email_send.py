@@ -16,6 +16,7 @@ from tests.helpers.mail import make_email
 from tui_desk import config as config_mod
 from tui_desk import sync
 from tui_desk.channels import Outbound, open_channel
+from tui_desk.channels.imap import ImapChannel
 from tui_desk.channels.mailout import build_reply
 from tui_desk.errors import ChannelError
 from tui_desk.outbox import deliver_due, queue_reply
@@ -170,6 +171,26 @@ def test_a_crashed_send_is_not_sent_twice(tmp_path, store, mailbox, smtp_server)
                          " WHERE id = ?", (second.outbox_id,))
     store.set_mail_id(second.message_id, "<never-sent@desk.example>")
     assert deliver_due(config, store, later()).sent == 1 and len(smtp_server.envelopes) == 2
+
+
+@pytest.mark.integration
+def test_dying_between_smtp_and_the_sent_copy_sends_no_second_copy(tmp_path, store, mailbox, smtp_server,
+                                                                  monkeypatch):
+    config = desk(tmp_path, mailbox, smtp_server.port)
+    mailbox.deliver(make_email(subject="Refund", message_id="<r2@customer.example>"))
+    sync.run(config, store)
+    queued = queue_reply(store, store.d.scalar("SELECT id FROM conversations"), "Refunded.", agent="ana")
+
+    def killed(self, folder, raw):  # the process dies while filing the copy
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ImapChannel, "append", killed)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due(config, store, later())
+    monkeypatch.undo()
+    assert store.outbox_item(queued.outbox_id)["state"] == "sent"  # recorded the moment SMTP took it
+    assert deliver_due(config, store, later() + dt.timedelta(hours=1)).sent == 0
+    assert len(smtp_server.envelopes) == 1
 
 
 @pytest.mark.integration

@@ -120,6 +120,12 @@ def _open(config: Config, name: str, base) -> Channel | DeskError:
 def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: dict,
              now: dt.datetime, result: DeliveryResult) -> None:
     outbox_id = job["outbox_id"]
+    marked: list[str] = []
+
+    def transmitted(external_id: str) -> None:
+        store.mark_sent(outbox_id, external_id, dt.datetime.now(dt.timezone.utc))
+        marked.append(external_id)
+
     try:
         if isinstance(channel, DeskError):
             raise channel
@@ -132,10 +138,14 @@ def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: di
             to_address=job["to_address"], to_name=job["to_name"], created_at=job["created_at"],
             mail_id=job["mail_id"], in_reply_to=job["in_reply_to"], references=job["references"],
             from_address=config.desk.support_address, from_name=config.desk.name,
-            maybe_sent=job["maybe_sent"],
+            maybe_sent=job["maybe_sent"], transmitted=transmitted,
         )
         external_id = channel.send(outbound)
     except Exception as exc:  # noqa: BLE001 - one bad reply must not stop the others
+        if marked:  # it left; only the bookkeeping after it failed
+            result.sent += 1
+            result.errors.append(f"reply {outbox_id} (conversation {job['conversation_id']}) was sent, then: {exc}")
+            return
         error = str(exc) if isinstance(exc, DeskError) else f"{type(exc).__name__}: {exc}"
         tries = job["tries"]  # this try included
         retry_at = now + BACKOFF[tries - 1] if tries <= len(BACKOFF) else None
@@ -143,5 +153,6 @@ def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: di
         result.failed += 1
         result.errors.append(f"reply {outbox_id} (conversation {job['conversation_id']}): {error}")
         return
-    store.mark_sent(outbox_id, external_id, dt.datetime.now(dt.timezone.utc))
+    if not marked:
+        store.mark_sent(outbox_id, external_id, dt.datetime.now(dt.timezone.utc))
     result.sent += 1

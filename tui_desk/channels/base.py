@@ -8,7 +8,7 @@ pulled is committed. A crash between batches loses nothing and duplicates nothin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -104,4 +104,8 @@ class Outbound:
     maybe_sent: bool = False
     """A previous try may have delivered it (a crash between send and mark): look for
     the first copy before sending again."""
+    transmitted: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    """Called with the external id the moment the reply has left, before slower
+    bookkeeping (filing a copy in Sent): the outbox marks it sent there, so a crash
+    in the bookkeeping cannot send it a second time."""
 

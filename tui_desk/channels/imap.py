@@ -229,6 +229,8 @@ class ImapChannel:
         if outbound.maybe_sent and sent_folder and self.in_folder(sent_folder, outbound.mail_id):
             return outbound.mail_id
         smtp.send_raw(smtp.endpoint_for(self.config), raw, outbound.from_address, [outbound.to_address.strip()])
+        if outbound.transmitted:  # it left: recorded before the slower copy to Sent
+            outbound.transmitted(outbound.mail_id)
         if sent_folder:
             self.append(sent_folder, raw)
         return outbound.mail_id
