@@ -164,6 +164,8 @@ def test_agents_show_hours_on_call_from_the_schedule(desk, week, tmp_path):
     future = make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=dt.datetime(2026, 11, 3, 9, tzinfo=fx.BERLIN))
     early = {r["agent"]: r["oncall_hours"] for r in agents(desk, fx.config(), future)["agents"]}
     assert early["ana"] == 9 and early["bo"] == 24 and "dara" not in early
+    ahead = make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=dt.datetime(2026, 10, 1, tzinfo=fx.BERLIN))
+    assert {r["oncall_hours"] for r in agents(desk, fx.config(), ahead)["agents"]} == {0}
 
 
 def test_templates(desk, week):

@@ -308,6 +308,8 @@ class Oncall:
         rows = self.store.oncall_rotations()
         if not rows:
             return None
+        if until <= since:
+            return {}
         return report_mod.hours_on_call([to_rotation(r) for r in rows], since, until, self.config.desk.hours())
 
     def report(self, since: str | None, until: str | None, rotation: str | None, tz: str | None) -> dict:
