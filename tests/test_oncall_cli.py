@@ -230,8 +230,10 @@ def test_page_by_command_and_failures_are_recorded(desk, capsys, monkeypatch):
     code, _, err = run(capsys, "oncall", "page", "-m", "hello")
     assert code == 2 and "Matrix pages need a matrix channel" in " ".join(err.split())
     monkeypatch.setenv("TUI_DESK_NOW", NOW)  # ana by email, but no SMTP server is listening
-    code, _, err = run(capsys, "oncall", "page", "-m", "hello")
+    code, out, err = run(capsys, "oncall", "page", "-m", "hello", "--json")
     assert code == 1 and "cannot send over SMTP" in " ".join(err.split())
+    (failed,) = json.loads(out)  # --json still says who was (not) reached
+    assert (failed["who"], failed["ok"]) == ("ana", False) and "cannot send over SMTP" in failed["error"]
     events = _events(desk["tmp"] / "desk.db")
     assert [(e["data"]["who"], e["data"]["ok"]) for e in events] == [("ana", False), ("chen", False), ("bo", True)]
 
@@ -250,6 +252,17 @@ def test_page_to_matrix_uses_the_configured_channel(desk, capsys, monkeypatch):
     assert code == 2 and "oncall.matrix_channel" in err and "not a matrix channel" in err
     assert [(e["data"]["contact"], e["data"]["ok"]) for e in _events(desk["tmp"] / "desk.db")] == [
         ("matrix", False), ("matrix", False)]
+
+
+def test_page_to_someone_missing_from_the_roster_is_a_config_mistake(desk, capsys):
+    code, _, err = run(capsys, "oncall", "rotation", "add", "solo", "--members", "ana", "--tz", "UTC",
+                       "--start", "2026-11-30")
+    assert code == 0, err
+    roster = desk["tmp"] / "oncall.toml"
+    roster.write_text(roster.read_text().replace("[people.ana]", "[people.ana-old]"))
+    code, _, err = run(capsys, "oncall", "page", "-m", "hello")
+    assert code == 2 and "people.ana: ana is on call but has no entry" in " ".join(err.split())
+    assert [(e["data"]["who"], e["data"]["ok"]) for e in _events(desk["tmp"] / "desk.db")] == [("ana", False)]
 
 
 def test_groups_without_subcommand_print_help_and_exit_0(desk, capsys):

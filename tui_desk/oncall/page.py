@@ -94,6 +94,14 @@ def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> dict:
     raise DeskError(f"{person.id}'s contact {person.contact!r} is not one tui-desk can page")
 
 
+def _no_contact(config: Config, who: str) -> ConfigError:
+    """A person on call whom the roster cannot reach: a config mistake (exit 2)."""
+    if not config.oncall.roster:
+        return ConfigError(config.path or "config", "oncall.roster",
+                           f"{who} is on call but there is no roster saying how to reach them ([people.{who}])")
+    return ConfigError(config.oncall.roster, f"people.{who}", f"{who} is on call but has no entry to page them by")
+
+
 def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: int | None = None) -> list[dict]:
     """Page whoever is on call now in `rotation` (or in every rotation, each person once).
     Returns one result per person; raises DeskError after recording if any page failed."""
@@ -117,7 +125,7 @@ def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: 
         sent: dict = {}
         try:
             if person is None:
-                raise DeskError(f"no contact for {who}: add [people.{who}] to the roster ([oncall] roster)")
+                raise _no_contact(desk.config, who)
             sent = _deliver(desk, person, rot_name, text)
         except DeskError as exc:
             result.update(ok=False, error=str(exc))
