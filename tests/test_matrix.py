@@ -189,3 +189,28 @@ def test_sync_watch_runs_rounds_and_prints_one_json_object_each(tmp_path):
     assert done.returncode == 0, done.stderr
     rounds = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["channels"]["mail"]["new"] for r in rounds] == [1, 0]
+
+
+def test_page_rooms_named_in_the_same_sync_are_not_read_and_are_filtered_next_time():
+    filters = []
+    page_room, customer_room = "!page:desk.test", "!customer:desk.test"
+
+    def handler(request):
+        filters.append(json.loads(request.url.params["filter"]))
+        return httpx.Response(200, json={
+            "next_batch": "s3",
+            "account_data": {"events": [{"type": "org.tui-desk.page_rooms",
+                                         "content": {"rooms": {ANA: page_room}}}]},
+            "rooms": {"join": {
+                page_room: {"timeline": {"events": [event("ack, on it", event_id="$p")]}},
+                customer_room: {"timeline": {"events": [event("my order", event_id="$c")]}},
+            }}})
+
+    channel = make_channel(handler, [])
+    (batch,) = list(channel.pull({"next_batch": "s2", "user": ME}, set()))
+    assert [item.parsed.thread_key for item in batch.items] == [customer_room]
+    assert json.loads(batch.state["page_rooms"]) == [page_room] and f"room:{page_room}" not in batch.state
+    assert "not_rooms" not in filters[0]["room"]
+    assert filters[0]["account_data"] == {"types": ["org.tui-desk.page_rooms"]}
+    list(channel.pull(batch.state, set()))
+    assert filters[1]["room"]["not_rooms"] == [page_room]

@@ -226,14 +226,43 @@ def test_page_by_command_and_failures_are_recorded(desk, capsys, monkeypatch):
     monkeypatch.setenv("TUI_DESK_NOW", "2026-12-08T12:00:00+00:00")  # bo's week
     assert ok_json(capsys, "oncall", "page", "-m", "Database full")[0]["contact"] == "command"
     assert desk["paged"].read_text() == "bo:Database full"
-    monkeypatch.setenv("TUI_DESK_NOW", "2026-12-15T12:00:00+00:00")  # chen: matrix, not supported yet
+    monkeypatch.setenv("TUI_DESK_NOW", "2026-12-15T12:00:00+00:00")  # chen: matrix, but no matrix channel
     code, _, err = run(capsys, "oncall", "page", "-m", "hello")
-    assert code == 1 and "Matrix pages are not supported yet" in " ".join(err.split())
+    assert code == 2 and "Matrix pages need a matrix channel" in " ".join(err.split())
     monkeypatch.setenv("TUI_DESK_NOW", NOW)  # ana by email, but no SMTP server is listening
-    code, _, err = run(capsys, "oncall", "page", "-m", "hello")
+    code, out, err = run(capsys, "oncall", "page", "-m", "hello", "--json")
     assert code == 1 and "cannot send over SMTP" in " ".join(err.split())
+    (failed,) = json.loads(out)  # --json still says who was (not) reached
+    assert (failed["who"], failed["ok"]) == ("ana", False) and "cannot send over SMTP" in failed["error"]
     events = _events(desk["tmp"] / "desk.db")
     assert [(e["data"]["who"], e["data"]["ok"]) for e in events] == [("ana", False), ("chen", False), ("bo", True)]
+
+
+def test_page_to_matrix_uses_the_configured_channel(desk, capsys, monkeypatch):
+    add_support(capsys)
+    monkeypatch.setenv("TUI_DESK_NOW", "2026-12-15T12:00:00+00:00")  # chen's week
+    text = desk["config"].read_text()
+    desk["config"].write_text(text + '[[channels]]\nname = "mail"\nkind = "maildir"\npath = "mail"\n'
+                              '[[channels]]\nname = "chat"\nkind = "matrix"\nhomeserver = "http://127.0.0.1:9"\n'
+                              'user_id = "@desk:example.org"\naccess_token_env = "NO_SUCH_TOKEN_VAR"\n')
+    code, _, err = run(capsys, "oncall", "page", "-m", "hello")  # the first matrix channel: "chat"
+    assert code == 2 and "channel chat" in err and "NO_SUCH_TOKEN_VAR" in err, err
+    desk["config"].write_text(desk["config"].read_text().replace("[oncall]\n", '[oncall]\nmatrix_channel = "mail"\n'))
+    code, _, err = run(capsys, "oncall", "page", "-m", "hello")
+    assert code == 2 and "oncall.matrix_channel" in err and "not a matrix channel" in err
+    assert [(e["data"]["contact"], e["data"]["ok"]) for e in _events(desk["tmp"] / "desk.db")] == [
+        ("matrix", False), ("matrix", False)]
+
+
+def test_page_to_someone_missing_from_the_roster_is_a_config_mistake(desk, capsys):
+    code, _, err = run(capsys, "oncall", "rotation", "add", "solo", "--members", "ana", "--tz", "UTC",
+                       "--start", "2026-11-30")
+    assert code == 0, err
+    roster = desk["tmp"] / "oncall.toml"
+    roster.write_text(roster.read_text().replace("[people.ana]", "[people.ana-old]"))
+    code, _, err = run(capsys, "oncall", "page", "-m", "hello")
+    assert code == 2 and "people.ana: ana is on call but has no entry" in " ".join(err.split())
+    assert [(e["data"]["who"], e["data"]["ok"]) for e in _events(desk["tmp"] / "desk.db")] == [("ana", False)]
 
 
 def test_groups_without_subcommand_print_help_and_exit_0(desk, capsys):

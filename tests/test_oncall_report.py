@@ -6,9 +6,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tui_desk.config import from_dict
-from tui_desk.oncall.report import Weights, measure
+from tui_desk.oncall.report import Weights, build, hours_on_call, measure
+from tui_desk.oncall.schedule import Epoch, Override, Rotation
 from tui_desk.oncall.service import Oncall
 from tui_desk.oncall.timeparse import UTC
 
@@ -99,3 +101,17 @@ def test_holiday_weight_applies_in_the_persons_zone(desk):
     tokyo = measure(start, end, ZoneInfo("Asia/Tokyo"), hols, Weights())
     new_york = measure(start, end, ZoneInfo("America/New_York"), hols, Weights())
     assert tokyo.holidays == 2 and new_york.holidays == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 60 * 24 * 60), st.integers(1, 60 * 24 * 21), st.sampled_from(["always", "after-hours"]))
+def test_hours_on_call_agree_with_the_report(start_minutes, span_minutes, only):
+    """The agents report's on-call hours (prefix sums of open time) are the report's own."""
+    hours = from_dict(CONFIG).desk.hours()
+    rot = Rotation("r", "America/New_York", dt.datetime(2026, 2, 2, 9, 30), 24, (Epoch(0, ("ana", "bo", "chen")),),
+                   only=only, overrides=(Override("bo", berlin("2026-03-10T20:00"), berlin("2026-03-12T03:15"), 1),))
+    since = rot.shift_start(0) + dt.timedelta(minutes=start_minutes)
+    until = since + dt.timedelta(minutes=span_minutes)
+    fast = hours_on_call([rot], since, until, hours)
+    report = build([rot], since, until, holidays=hours.holidays, weights=Weights(), hours=hours)
+    assert {p["who"]: p["hours"] for p in report["people"]} == {who: round(h, 2) for who, h in fast.items()}

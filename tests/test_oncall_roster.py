@@ -28,6 +28,8 @@ def test_shipped_roster_loads():
     ('[people.ana]\nemail = "a@example.org"\ntimezone = "Moon/Base"\n', "people.ana.timezone"),
     ('[people.Ana]\nemail = "a@example.org"\n', "people.Ana"),
     ('[people.ana]\nemail = "a@example.org"\ncontact = "pager"\n', "people.ana.contact"),
+    ('[people.ana]\ncontact = "matrix"\n', "people.ana.matrix"),
+    ('[people.ana]\ncontact = "matrix"\nmatrix = "ana@example.org"\n', "people.ana.matrix"),
 ])
 def test_roster_mistakes_name_the_key(tmp_path, text, key):
     file = tmp_path / "oncall.toml"

@@ -7,6 +7,8 @@ Durations below are in seconds: 1 h = 3600.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.helpers import report_fixture as fx
@@ -142,10 +144,28 @@ def test_agents(desk, week):
     assert [r["agent"] for r in only] == ["bo"]
 
 
-def test_agents_read_oncall_hours_when_the_store_has_them(desk, week, monkeypatch):
-    monkeypatch.setattr(type(desk), "oncall_hours", lambda self, since, until: {"ana": 40.0}, raising=False)
-    rows = agents(desk, fx.config(), week)["agents"]
-    assert [(r["agent"], r["oncall_hours"]) for r in rows] == [("ana", 40), ("bo", 0)]
+def test_agents_show_hours_on_call_from_the_schedule(desk, week, tmp_path):
+    fx.build_oncall(desk)
+    rows = {r["agent"]: r for r in agents(desk, fx.config(), week)["agents"]}
+    # ana and bo have rows of their own; chen and dara were on call without any activity
+    assert {name: r["oncall_hours"] for name, r in rows.items()} == fx.ONCALL_HOURS
+    assert (rows["dara"]["replies"], rows["dara"]["solved"]) == (0, 0)
+    assert [r["agent"] for r in agents(desk, fx.config(), week, Filters(agent="bo"))["agents"]] == ["bo"]
+    # a person is also the agent named by their roster name; the hours are counted once
+    roster = tmp_path / "oncall.toml"
+    roster.write_text('[people.bo]\nname = "Bo Chen"\ncontact = "command"\nnotify_cmd = "true"\n')
+    with desk.d.tx():
+        desk.d.conn.execute("UPDATE messages SET author = 'Bo Chen' WHERE author = 'bo'")
+        desk.d.conn.execute("UPDATE conversations SET assignee = 'Bo Chen' WHERE assignee = 'bo'")
+    named = {r["agent"]: r["oncall_hours"] for r in agents(desk, fx.config(oncall={"roster": str(roster)}),
+                                                            week)["agents"]}
+    assert named == {"ana": 9, "Bo Chen": 135, "chen": 24, "dara": 71}
+    # a period reaching into the future counts the hours up to now
+    future = make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=dt.datetime(2026, 11, 3, 9, tzinfo=fx.BERLIN))
+    early = {r["agent"]: r["oncall_hours"] for r in agents(desk, fx.config(), future)["agents"]}
+    assert early["ana"] == 9 and early["bo"] == 24 and "dara" not in early
+    ahead = make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=dt.datetime(2026, 10, 1, tzinfo=fx.BERLIN))
+    assert {r["oncall_hours"] for r in agents(desk, fx.config(), ahead)["agents"]} == {0}
 
 
 def test_templates(desk, week):

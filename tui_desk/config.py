@@ -225,6 +225,9 @@ class OncallSection:
     when given, else the first imap channel."""
     smtp: OncallSmtp | None = None
     """An SMTP server of its own for email pages (see OncallSmtp)."""
+    matrix_channel: str = ""
+    """Name of the matrix channel whose account sends Matrix pages. Empty: the first
+    matrix channel."""
 
 
 @dataclass

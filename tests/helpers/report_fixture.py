@@ -134,3 +134,23 @@ def build(store: Store) -> None:
         for cid, kind, actor, at, data in EVENTS:
             conn.execute("INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
                          (cid, kind, actor, b(at), json.dumps(data)))
+
+
+# The on-call rotations of the reported week (for the agents report's on-call hours):
+# - "support", weekly from Monday 09:00: ana until Mon 2 Nov 09:00 (9 h of the week), bo
+#   from then on (159 h), except the override chen covers, Sat 7 Nov 10:00 to Sun 10:00
+#   (24 h): bo 135 h. No DST change in the week (it was on 25 October).
+# - "evenings", after hours only, daily from 17:00, dara alone, from Thu 5 Nov 17:00 to
+#   the end of the week (79 h), less Friday's opening hours 09-17 (8 h): 71 h.
+ONCALL_HOURS = {"ana": 9, "bo": 135, "chen": 24, "dara": 71}
+
+
+def build_oncall(store: Store) -> None:
+    """Add the on-call rotations above (through the store, as `tui-desk oncall` does)."""
+    store.oncall_add_rotation(name="support", timezone="Europe/Berlin", anchor="2026-10-26T09:00",
+                              handoff="mon 09:00", length_hours=168, only="always",
+                              members=["ana", "bo", "chen"], actor="lead")
+    store.oncall_add_override("support", who="chen", starts_at=b("2026-11-07 10:00"),
+                              ends_at=b("2026-11-08 10:00"), reason="", actor="lead")
+    store.oncall_add_rotation(name="evenings", timezone="Europe/Berlin", anchor="2026-11-05T17:00",
+                              handoff="17:00", length_hours=24, only="after-hours", members=["dara"], actor="lead")

@@ -13,6 +13,9 @@ crash re-reads from the last committed token (duplicates are recognised by event
   invites the support account), and the room is read in the same run.
 - Sending uses the outbox row's txn_id as the Matrix transaction id: a retry after a
   crash returns the first event instead of posting a second one.
+- The rooms the desk opened to page the person on call (`matrix_direct`) are not
+  customer streams: /sync leaves them out. Their list comes with the /sync answer (the
+  desk account's account data) and is saved with the token as `page_rooms`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..errors import ChannelError
 from ..secrets import Secret
 from .base import Batch, Change, Item
 from .matrix_api import MatrixAPI, MatrixRefused, q
+from .matrix_direct import PAGE_ROOMS, DirectRooms, page_rooms as recorded_rooms
 from .matrix_events import Names, convert
 
 if TYPE_CHECKING:
@@ -58,6 +62,8 @@ class MatrixChannel:
         self.long_poll = 0.0
         self.message_ids = False  # chat: replies are matched by transaction id, not Message-ID
         self.rooms = set(config.rooms)
+        self.page_rooms: set[str] = set()
+        """Rooms the desk opened to page someone (read from /sync, never ingested)."""
         token = Secret(config.access_token, config.access_token_env, config.access_token_cmd)
         secret = config.secret()
         if not secret.configured:
@@ -72,15 +78,25 @@ class MatrixChannel:
 
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         since = state.get("next_batch") if state.get("user") == self.config.user_id else None
+        self.page_rooms = set(_json_list(state.get("page_rooms"))) if since else set()
         known = {key[len("room:"):] for key in state if key.startswith("room:")}
         wait = self.long_poll
         for _ in range(MAX_ROUNDS):
             data = self._sync(since, wait)
+            self._learn_page_rooms(data)
             joined = self._accept_invites(data)
             yield from self._batches(data, since, known)
             since, wait = data["next_batch"], 0.0
             if not joined:
                 return
+
+    def _learn_page_rooms(self, data: dict) -> None:
+        """Add the page rooms recorded in this /sync's account data (all of it on a first
+        sync, what changed on later ones): read in the same answer as the rooms, so a page
+        room is known before its first message is read."""
+        for event in (data.get("account_data") or {}).get("events") or []:
+            if isinstance(event, dict) and event.get("type") == PAGE_ROOMS:
+                self.page_rooms |= set(recorded_rooms(event.get("content")).values())
 
     def _sync(self, since: str | None, wait: float) -> dict:
         limit = SYNC_LIMIT if since else max(1, self.config.history_on_first_sync)
@@ -93,8 +109,11 @@ class MatrixChannel:
         }
         if self.rooms:
             room_filter["rooms"] = sorted(self.rooms)
+        if self.page_rooms:
+            room_filter["not_rooms"] = sorted(self.page_rooms)
         params = {
-            "filter": json.dumps({"room": room_filter, "presence": {"types": []}, "account_data": {"types": []}}),
+            "filter": json.dumps({"room": room_filter, "presence": {"types": []},
+                                  "account_data": {"types": [PAGE_ROOMS]}}),
             "timeout": str(int(wait * 1000)) if since else "0",
             "set_presence": "offline",
         }
@@ -110,7 +129,7 @@ class MatrixChannel:
             return 0
         joined = 0
         for room_id in (data.get("rooms") or {}).get("invite") or {}:
-            if self.rooms and room_id not in self.rooms:
+            if (self.rooms and room_id not in self.rooms) or room_id in self.page_rooms:
                 continue
             try:
                 self.api.call("POST", f"/join/{q(room_id)}", json={})
@@ -122,9 +141,10 @@ class MatrixChannel:
     def _batches(self, data: dict, since: str | None, known: set[str]) -> Iterator[Batch]:
         items: list[Item] = []
         changes: list[Change] = []
-        state = {"next_batch": data["next_batch"], "user": self.config.user_id}
+        state = {"next_batch": data["next_batch"], "user": self.config.user_id,
+                 "page_rooms": json.dumps(sorted(self.page_rooms))}
         for room_id, room in ((data.get("rooms") or {}).get("join") or {}).items():
-            if self.rooms and room_id not in self.rooms:
+            if (self.rooms and room_id not in self.rooms) or room_id in self.page_rooms:
                 continue
             state[f"room:{room_id}"] = "joined"
             names = Names()
@@ -193,6 +213,11 @@ class MatrixChannel:
             raise ChannelError(self.name, "the homeserver accepted the reply but returned no event id")
         return event_id
 
+    def send_direct(self, user_id: str, text: str, txn_id: str) -> tuple[str, str]:
+        """Post `text` to one person in the desk's direct room with them (made on first
+        use, see `matrix_direct`); (room id, event id). Idempotent through `txn_id`."""
+        return DirectRooms(self.api).send(user_id, text, txn_id)
+
     # -- files ------------------------------------------------------------------------
 
     def download(self, source: str) -> tuple[bytes, str]:
@@ -201,6 +226,15 @@ class MatrixChannel:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _json_list(text: str | None) -> list[str]:
+    """A saved JSON list of strings ([] when absent or unreadable)."""
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _unique(events: list[dict]) -> list[dict]:

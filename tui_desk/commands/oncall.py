@@ -17,7 +17,7 @@ import typer
 
 from ..errors import UsageError
 from ..oncall import ics
-from ..oncall.page import page as send_page
+from ..oncall.page import PageFailed, page as send_page
 from ..oncall.schedule import Segment
 from ..oncall.service import Oncall
 from ..oncall.timeparse import UTC
@@ -370,7 +370,12 @@ def page(
 ) -> None:
     """Reach whoever is on call now through their roster contact (exit 1 if it failed)."""
     with _desk(ctx) as desk:
-        results = send_page(desk, message, rotation, conversation)
+        try:
+            results = send_page(desk, message, rotation, conversation)
+        except PageFailed as failed:
+            if json_out:
+                print_json(failed.results)  # who was reached and who not; the error follows on stderr
+            raise
     if json_out:
         print_json(results)
     else:

@@ -1,20 +1,22 @@
-"""Paging the person on call through their roster contact: email, or a command.
+"""Paging the person on call through their roster contact: email, Matrix, or a command.
 
 Email goes through `channels.smtp` to the SMTP server of [oncall.smtp], or of the imap
-channel named by [oncall] smtp_channel, or of the first imap channel. A command
-(`notify_cmd`) is run by /bin/sh and gets the page on standard input. Matrix
-contacts are refused with a clear error until the Matrix channel can send. Every page,
-delivered or not, is an event row of kind "page".
+channel named by [oncall] smtp_channel, or of the first imap channel. A Matrix page is
+a message from the account of the matrix channel named by [oncall] matrix_channel (or
+the first one) in its direct room with the person; the channel finds or makes that
+room. A command (`notify_cmd`) is run by /bin/sh and gets the page on standard input.
+Every page, delivered or not, is an event row of kind "page".
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 
-from ..channels import smtp
-from ..config import Config, ImapChannel
-from ..errors import ConfigError, DeskError, UsageError
+from ..channels import open_channel, smtp
+from ..config import Config, ImapChannel, MatrixChannel
+from ..errors import EXIT_FAILED, EXIT_USAGE, ConfigError, DeskError, UsageError
 from ..textsafe import one_line
 from .roster import Person
 from .service import Oncall
@@ -41,7 +43,22 @@ def endpoint(config: Config) -> smtp.Endpoint:
     raise ConfigError(where, "oncall", "email pages need an SMTP server: add [oncall.smtp] or an imap channel")
 
 
-def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> None:
+def matrix_channel(config: Config) -> MatrixChannel:
+    """The matrix channel whose account sends Matrix pages (see the module docstring)."""
+    where = config.path or "config"
+    if config.oncall.matrix_channel:
+        channel = config.channel(config.oncall.matrix_channel)
+        if not isinstance(channel, MatrixChannel):
+            raise ConfigError(where, "oncall.matrix_channel", f"channel {channel.name!r} is not a matrix channel")
+        return channel
+    for channel in config.channels:
+        if isinstance(channel, MatrixChannel):
+            return channel
+    raise ConfigError(where, "oncall", "Matrix pages need a matrix channel: add one ([[channels]] kind = \"matrix\")")
+
+
+def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> dict:
+    """Send one page; what identifies it on the way (recorded with the page's event)."""
     config = desk.config
     if person.contact == "email":
         msg = smtp.message(
@@ -51,7 +68,18 @@ def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> None:
             headers={"X-Tui-Desk-Page": rotation},
         )
         smtp.send(endpoint(config), msg)
-    elif person.contact == "command":
+        return {}
+    if person.contact == "matrix":
+        # one transaction id per page: a request retried after a lost answer posts it once
+        txn_id = f"tuidesk-page-{uuid.uuid4().hex}"
+        channel = open_channel(matrix_channel(config), config.path.parent if config.path else None)
+        try:
+            room, event_id = channel.send_direct(
+                person.matrix, f"On-call page ({rotation}, from {config.agent.name}):\n{text}", txn_id)
+        finally:
+            channel.close()
+        return {"txn_id": txn_id, "room": room, "event_id": event_id}
+    if person.contact == "command":
         env = {**os.environ, "TUI_DESK_ONCALL_WHO": person.id, "TUI_DESK_ONCALL_ROTATION": rotation}
         try:
             # through the shell, so redirections work ("cat >> pages.txt"); the page itself
@@ -62,9 +90,16 @@ def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> None:
             raise DeskError(f"notify_cmd for {person.id}: {type(exc).__name__}: {exc}") from None
         if done.returncode != 0:
             raise DeskError(f"notify_cmd for {person.id} exited with {done.returncode}")
-    else:
-        raise DeskError(f"{person.id}'s contact is matrix: Matrix pages are not supported yet; "
-                        "set contact = \"email\" or \"command\" in the roster")
+        return {}
+    raise DeskError(f"{person.id}'s contact {person.contact!r} is not one tui-desk can page")
+
+
+def _no_contact(config: Config, who: str) -> ConfigError:
+    """A person on call whom the roster cannot reach: a config mistake (exit 2)."""
+    if not config.oncall.roster:
+        return ConfigError(config.path or "config", "oncall.roster",
+                           f"{who} is on call but there is no roster saying how to reach them ([people.{who}])")
+    return ConfigError(config.oncall.roster, f"people.{who}", f"{who} is on call but has no entry to page them by")
 
 
 def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: int | None = None) -> list[dict]:
@@ -83,26 +118,31 @@ def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: 
     if not targets:
         raise DeskError("nobody is on call now (the rotation has not started)")
     results = []
+    config_mistakes = 0
     for who, rot_name in targets.items():
         person = desk.roster.get(who)
         result = {"who": who, "rotation": rot_name, "contact": person.contact if person else None, "ok": True}
+        sent: dict = {}
         try:
             if person is None:
-                raise DeskError(f"no contact for {who}: add [people.{who}] to the roster ([oncall] roster)")
-            _deliver(desk, person, rot_name, text)
+                raise _no_contact(desk.config, who)
+            sent = _deliver(desk, person, rot_name, text)
         except DeskError as exc:
             result.update(ok=False, error=str(exc))
-        desk.store.oncall_record_page(desk.actor, {**result, "message": text[:500]}, conversation_id)
+            config_mistakes += isinstance(exc, ConfigError)
+        desk.store.oncall_record_page(desk.actor, {**result, **sent, "message": text[:500]}, conversation_id)
         results.append(result)
     failed = [r for r in results if not r["ok"]]
     if failed:
-        raise PageFailed(results)
+        raise PageFailed(results, config_mistake=config_mistakes == len(results))
     return results
 
 
 class PageFailed(DeskError):
-    """At least one page could not be delivered (each attempt is recorded)."""
+    """At least one page could not be delivered (each attempt is recorded). Exit 2 when
+    nobody was reached because of a config mistake (no SMTP server, no matrix channel)."""
 
-    def __init__(self, results: list[dict]) -> None:
+    def __init__(self, results: list[dict], config_mistake: bool = False) -> None:
         self.results = results
+        self.exit_code = EXIT_USAGE if config_mistake else EXIT_FAILED
         super().__init__("; ".join(f"page to {r['who']} failed: {r['error']}" for r in results if not r["ok"]))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from ..hours import BusinessHours
+from ..hours import BusinessClock, BusinessHours
 from .schedule import Rotation, Segment
 from .timeparse import UTC
 
@@ -163,6 +163,24 @@ def build(rotations: list[Rotation], since: dt.datetime, until: dt.datetime, *,
         "people": [people[w].as_dict(count(w, people[w].intervals)) for w in sorted(people)],
         "rotations": fairness,
     }
+
+
+def hours_on_call(rotations: list[Rotation], since: dt.datetime, until: dt.datetime,
+                  hours: BusinessHours | None = None) -> dict[str, float]:
+    """Hours each person was on call over [since, until), as the report's `hours` counts
+    them (for an "after-hours" rotation only the time the desk is closed, by `hours`).
+    Open time comes from one BusinessClock (prefix sums), not hour by hour as in
+    `measure`: this runs inside `report agents`, over periods of a year."""
+    out: dict[str, float] = {}
+    clock = BusinessClock(hours, since, until) if hours is not None else None
+    for rot in rotations:
+        closed_only = clock is not None and rot.only == "after-hours"
+        for seg in rot.segments(since, until):
+            taken = seg.hours
+            if closed_only:
+                taken -= clock.between(seg.start.timestamp(), seg.end.timestamp()) / 3600
+            out[seg.who] = out.get(seg.who, 0.0) + taken
+    return out
 
 
 def _fairness(rot: Rotation, loads: dict[str, float]) -> dict:

@@ -28,6 +28,7 @@ from ..errors import ConfigError
 from ..hours import zone
 
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+MATRIX_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
 
 
 @dataclass
@@ -101,4 +102,7 @@ def load(path: Path) -> Roster:
         needed = {"email": "email", "matrix": "matrix", "command": "notify_cmd"}[person.contact]
         if not getattr(person, needed):
             raise ConfigError(path, f"people.{pid}.{needed}", f'required when contact = "{person.contact}"')
+        if person.matrix and not MATRIX_ID.match(person.matrix):
+            raise ConfigError(path, f"people.{pid}.matrix", f"not a Matrix user id like @ana:example.org: "
+                                                              f"{person.matrix!r}")
     return Roster(parsed.people, parsed.rotations)

@@ -309,6 +309,17 @@ class Oncall:
             out.extend(rot.segments(a, rot.shift_start(last + 1)))
         return sorted(out, key=lambda s: (s.start, s.rotation))
 
+    def hours(self, since: dt.datetime, until: dt.datetime) -> dict[str, float] | None:
+        """Hours each person (by id) was on call over [since, until), counted as the
+        report's `hours`; None when the database has no rotation. Only reads: the
+        roster's rotations are not created here."""
+        rows = self.store.oncall_rotations()
+        if not rows:
+            return None
+        if until <= since:
+            return {}
+        return report_mod.hours_on_call([to_rotation(r) for r in rows], since, until, self.config.desk.hours())
+
     def report(self, since: str | None, until: str | None, rotation: str | None, tz: str | None) -> dict:
         zone_ = self.viewer_tz(tz)
         end = parse_when(until, zone_, now=self.now) if until else self.now

@@ -200,8 +200,8 @@ def agents(store: Store, config: Config, period: Period, filters: Filters = Filt
     by_author = store.report_conversations(scope, by="first_reply_by", solved=False)
     sat = store.report_satisfaction(scope, by="assignee")
     clock = make_clock(config, period, by_author)
-    oncall = _oncall_hours(store, period)
     names = {n for n in set(replies) | set(solved) | set(by_author) | set(sat) if n}
+    oncall = _oncall_hours(store, config, period, names)
     if filters.agent is not None:
         names &= {filters.agent}
     rows = []
@@ -220,8 +220,22 @@ def agents(store: Store, config: Config, period: Period, filters: Filters = Filt
     return {**_head("agents", period, filters), "agents": rows}
 
 
-def _oncall_hours(store: Store, period: Period) -> dict[str, float] | None:
-    """Hours each person was on call in the period, from the on-call rotation when the
-    store provides it (`Store.oncall_hours(since, until) -> {name: hours}`); None before."""
-    provider = getattr(store, "oncall_hours", None)
-    return provider(period.since, period.until) if callable(provider) else None
+def _oncall_hours(store: Store, config: Config, period: Period, names: set[str]) -> dict[str, float] | None:
+    """Hours each agent was on call in the period (up to now), from the on-call schedule;
+    None while the desk has no rotation. A person counts as the agent named by their
+    roster id or their roster name (as in `oncall report`); a person on call without a
+    row in `names` is added to it, so carrying the phone shows even on a quiet week."""
+    from ..oncall.service import Oncall  # only this report needs the rotation arithmetic
+    desk = Oncall(store, config, now=period.now)
+    by_person = desk.hours(period.since, period.end)
+    if by_person is None:
+        return None
+    by_name: dict[str, float] = {}
+    for who, hours in sorted(by_person.items()):
+        name = desk.display_name(who)
+        by_name[who] = by_name.get(who, 0.0) + hours
+        if name != who:
+            by_name[name] = by_name.get(name, 0.0) + hours
+        if hours > 0 and who not in names and name not in names:
+            names.add(who)
+    return by_name
