@@ -247,7 +247,8 @@ class Oncall:
     # --- reading the schedule -------------------------------------------------------
 
     def active(self, rot: Rotation, instant: dt.datetime) -> bool:
-        """False while the desk is open for an after-hours rotation (nobody is paged)."""
+        """False while the desk is open for an after-hours rotation: the team is at work,
+        so automatic pages wait. An explicit `oncall page` still reaches whoever's turn it is."""
         return rot.only != "after-hours" or not self.config.desk.hours().is_open(instant)
 
     def who(self, at: str | None, rotation: str | None, tz: str | None) -> list[dict]:
