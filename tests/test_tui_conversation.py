@@ -14,6 +14,7 @@ from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
 from tui_desk.tui.screens.inbox import InboxScreen
 from tui_desk.tui.widgets.card import CustomerCard
+from tui_desk.tui.widgets.thread import MessageItem
 
 pytestmark = pytest.mark.anyio
 
@@ -47,9 +48,12 @@ async def test_card_shows_customer_and_history(desk, db_path):
         await open_conversation(app, pilot, cid)
         text = card_text(app)
         assert "Mike Jones" in text and "mike@customer.example" in text and "Conversations" in text
-        assert "quoted text" in " ".join(c.title for c in app.screen.query("Collapsible"))
+        items = list(app.screen.query(MessageItem))
+        assert any("quoted text (" in str(item.render()) for item in items)
+        assert all(item.folded for item in items if item.quotes)
         await pilot.press("x")
-        assert not any(c.collapsed for c in app.screen.query("Collapsible"))
+        assert not any(item.folded for item in items)
+        assert any("▾ quoted text" in str(item.render()) for item in items)
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, EventsScreen)

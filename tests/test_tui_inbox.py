@@ -52,7 +52,7 @@ async def test_untrusted_text_is_shown_as_text(desk, db_path):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
-        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static, MessageItem"))
         assert "[@click=app.quit]quit[/]" in shown and "\x1b" not in shown
         assert app.is_running
 

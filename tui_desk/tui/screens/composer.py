@@ -20,10 +20,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from ...textsafe import one_line
 from ..data import DeskData
+from ..widgets.footer import Footer
 from .pickers import HeldReplyScreen
 
 DRAFTS: dict[tuple[int, bool], str] = {}

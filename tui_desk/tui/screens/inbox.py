@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 
 from ...store.inbox import SORTS, InboxQuery
 from ..actions import CHANGE_BINDINGS, ChangeActions
 from ..data import DeskData
 from ..format import header_line
 from ..messages import ChangeApplied, DatabaseChanged
+from ..widgets.footer import Footer
 from ..widgets.queue import QueueList
 from ..widgets.sidebar import ViewsSidebar
 from .pickers import InputScreen
@@ -60,7 +61,6 @@ class InboxScreen(ChangeActions, Screen):
     def on_mount(self) -> None:
         self.queue.focus()
         self.reload()
-        self.set_interval(30, self.queue.refresh)  # waiting times tick (drawn from cached rows)
 
     def on_screen_resume(self) -> None:
         if self.queue.loaded:  # back from a conversation: unread markers, statuses may differ
