@@ -147,3 +147,50 @@ async def test_reply_is_queued_and_collision_holds_it(desk, db_path):
             assert "Sorry for the wait" in texts and "It ships today." in texts
             assert store.d.scalar("SELECT count(*) FROM outbox WHERE conversation_id = ?", (cid,)) == 2
             assert AGENT in {r[0] for r in store.d.all("SELECT created_by FROM outbox")}
+
+
+async def test_long_thread_opens_at_the_newest_and_mounts_older_on_scroll(desk, db_path):
+    import datetime as dt
+
+    from tui_desk.parse.model import ParsedMessage
+    from tui_desk.tui.widgets.thread import ThreadView
+
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        customer = store.conversation(cid)["customer_id"]
+        start = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.timezone.utc)
+        with store.d.tx():
+            for n in range(40):
+                at = start + dt.timedelta(seconds=n)
+                store.add_inbound("mail", ParsedMessage(
+                    external_id=f"<long-{n}@x>", kind="email", sender_address="mike@customer.example",
+                    sender_name="Mike Jones", received_at=at, created_at=at, subject="Where is my order?",
+                    text=f"message number {n}\nsecond line", quoted="> earlier\n> text", raw=b""),
+                    customer, cid, "where is my order")
+        total = len(store.messages(cid))
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        thread = app.screen.query_one(ThreadView)
+        texts = [str(item.render()) for item in thread.query(MessageItem)]
+        assert 2 <= len(texts) < 20 and "message number 39" in texts[-1]  # newest mounted, at the bottom
+        assert thread.scroll_y == thread.max_scroll_y > 0
+        assert f"↑ {thread.first_mounted} earlier messages" in str(thread.query_one("#thread-earlier").render())
+        await pilot.press("x")  # unfold all: messages mounted later come unfolded too
+        mounted = len(texts)
+        await pilot.press("k")  # scrolling up keeps the view where it was (older ones go above)
+        await pilot.pause()
+        assert thread.scroll_y == thread.max_scroll_y - 1
+        for _ in range(20):  # to the top, mounting a batch each time
+            if thread.first_mounted == 0:
+                break
+            thread.scroll_to(y=0, animate=False)
+            await pilot.pause()
+            await pilot.pause()
+            assert thread.scroll_y > 0 or thread.first_mounted == 0  # kept its place, not thrown to the top
+        items = list(thread.query(MessageItem))
+        assert thread.first_mounted == 0 and len(items) == total > mounted
+        assert "message number 0" in str(items[1].render())
+        assert not any(item.folded for item in items)
+        assert not thread.query_one("#thread-earlier").display

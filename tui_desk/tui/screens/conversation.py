@@ -26,7 +26,7 @@ from ...paths import attachments_dir
 from ...textsafe import one_line
 from ..actions import CHANGE_BINDINGS, ChangeActions
 from ..data import DeskData
-from ..format import local_time
+from ..format import fit, local_time
 from ..messages import ChangeApplied, DatabaseChanged
 from ..widgets.card import CustomerCard
 from ..widgets.footer import Footer
@@ -68,7 +68,7 @@ class EventsScreen(ModalScreen[None]):
         for e in self.events:
             details = ", ".join(f"{k}={one_line(str(v))}" for k, v in e["data"].items())
             text.append(f"{local_time(e['at'])}  ", "dim")
-            text.append(f"{one_line(e['kind']):<9} {one_line(e['actor']):<10} {details}\n")
+            text.append(f"{fit(one_line(e['kind']), 9)} {fit(one_line(e['actor']), 10)} {details}\n")  # cells
         with VerticalScroll(classes="dialog wide"):
             yield Static(Text("History"), classes="dialog-title")
             yield Static(text or Text("(no events)"))

@@ -48,7 +48,7 @@ class InboxScreen(ChangeActions, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
-            yield ViewsSidebar(id="views")
+            yield ViewsSidebar(self.data.channel_kinds, id="views")
             with Vertical(id="queue-pane"):
                 yield ColumnHeader(id="queue-header")
                 yield QueueList(self.data, self.query_state, id="queue")
@@ -120,7 +120,8 @@ class InboxScreen(ChangeActions, Screen):
     def _view_chosen(self, event: OptionList.OptionSelected) -> None:
         key = event.option.id or "open"
         view, _, arg = key.partition(":")
-        self.set_query(self.query_state.with_(view=view, arg=arg or None, ids=None, text=""))
+        sort = "activity" if self.query_state.sort == "relevance" else self.query_state.sort
+        self.set_query(self.query_state.with_(view=view, arg=arg or None, ids=None, text="", sort=sort))
         self.queue.focus()
 
     @on(QueueList.Opened)
@@ -137,14 +138,17 @@ class InboxScreen(ChangeActions, Screen):
 
     def action_sort(self) -> None:
         q = self.query_state
-        self.set_query(q.with_(sort="waiting" if q.sort == "activity" else "activity"))
+        orders = ["relevance", "activity", "waiting"] if q.view == "search" else ["activity", "waiting"]
+        following = orders[(orders.index(q.sort) + 1) % len(orders)] if q.sort in orders else orders[0]
+        self.set_query(q.with_(sort=following))
 
     def action_clear(self) -> None:
         self.queue.marked.clear()
         q = self.query_state
         if q.view == "search" or q.text:
             self.set_query(q.with_(view="open" if q.view == "search" else q.view, ids=None, text="",
-                                   arg=None if q.view == "search" else q.arg))
+                                   arg=None if q.view == "search" else q.arg,
+                                   sort="activity" if q.sort == "relevance" else q.sort))
         self.queue.refresh()
 
     def action_filter(self) -> None:
@@ -165,4 +169,4 @@ class InboxScreen(ChangeActions, Screen):
         with self.data.store() as store:
             ids = store.search_conversations(words)
         self.app.call_from_thread(
-            self.set_query, self.query_state.with_(view="search", arg=words, ids=ids, text="", sort="activity"))
+            self.set_query, self.query_state.with_(view="search", arg=words, ids=ids, text="", sort="relevance"))

@@ -144,8 +144,9 @@ class ThreadView(VerticalScroll):
         """Show these messages (all of the conversation's, oldest first): the newest now."""
         at_end = not self.messages or self.scroll_y >= self.max_scroll_y - 1
         self.messages, self.attachments = messages, attachments
-        budget = FIRST_SCREENS * (self.size.height or self.app.size.height)
+        height = self.size.height or self.app.size.height
         width = self.size.width or self.app.size.width * 2 // 3
+        budget = FIRST_SCREENS * height
         start = len(messages)
         while start > 0 and (budget > 0 or len(messages) - start < 2):
             start -= 1
@@ -154,15 +155,21 @@ class ThreadView(VerticalScroll):
         await self.remove_children()
         await self.mount_all([self._earlier(), *(self._item(m) for m in messages[start:])])
         self._update_earlier()
-        if at_end:
-            self.anchor()  # at the newest message, and stays there as messages arrive
+        # Anchored, the first frame already shows the newest message (scrolling after the
+        # layout would draw the top first); a thread shorter than the view stays at the top.
+        self.anchor(at_end and FIRST_SCREENS * height - budget > height // 2)
         self.call_after_refresh(self._fill)
 
     def _fill(self) -> None:
         """Mount older messages while the mounted ones do not fill the view."""
-        if self.max_scroll_y < self.size.height and self.first_mounted > 0 and not self._loading:
+        if self.max_scroll_y >= self.size.height or self._loading:
+            return
+        if self.first_mounted > 0:
             self._loading = True
             self.call_later(self._mount_earlier)
+        elif self.max_scroll_y == 0 and self.is_anchored:
+            self.anchor(False)  # it all fits after all: from the top
+            self.scroll_home(animate=False, immediate=True)
 
     def _item(self, message: dict) -> MessageItem:
         return MessageItem(message, self.attachments.get(message["id"], []), unfold=self.unfold)
