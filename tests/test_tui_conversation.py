@@ -194,3 +194,31 @@ async def test_long_thread_opens_at_the_newest_and_mounts_older_on_scroll(desk, 
         assert "message number 0" in str(items[1].render())
         assert not any(item.folded for item in items)
         assert not thread.query_one("#thread-earlier").display
+
+
+async def test_click_on_a_fold_opens_it_and_new_messages_are_added_below(desk, db_path, tmp_path):
+    from tui_desk.tui.widgets.thread import ThreadView
+
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        item = app.screen.query_one(MessageItem)
+        assert item.folded
+        for y in range(item.size.height):  # the fold line is somewhere under the text
+            await pilot.click(item, offset=(3, y))
+            if not item.folded:
+                break
+        assert not item.folded and "▾ quoted text" in str(item.render())
+        deliver(tmp_path / "mail", make_email(subject="Re: Where is my order?", body="Still waiting.",
+                                              in_reply_to="<fixture-0@customer.example>"))
+        with Store.open(db_path) as store:
+            from tui_desk.sync import run
+            run(desk, store)
+        app.poll_database()
+        await settle(pilot)
+        items = list(app.screen.query_one(ThreadView).query(MessageItem))
+        assert items[0] is item and not item.folded  # kept, with its open fold
+        assert len(items) == 2 and "Still waiting." in str(items[-1].render())

@@ -85,6 +85,7 @@ class QueueList(ScrollView, can_focus=True):
         self._lines: LRUCache[tuple, tuple[dict, Strip]] = LRUCache(1024)
         self._styles_now: dict[str, Style] | None = None
         self._now = data.now()
+        self._warming = False
 
     def on_mount(self) -> None:
         self.set_interval(30, self.tick)
@@ -205,6 +206,10 @@ class QueueList(ScrollView, can_focus=True):
         if row is None:
             self.call_after_refresh(self._request_visible)
             return Strip([Segment("  …".ljust(width), self.get_component_rich_style("queue--placeholder"))], width)
+        return self._strip(index, row, width)
+
+    def _strip(self, index: int, row: dict, width: int) -> Strip:
+        """Row `index` drawn, from the cache of drawn lines when it is there."""
         key = (row["id"], width, index == self.cursor, row["id"] in self.marked)
         drawn = self._lines.get(key)
         if drawn is not None and drawn[0] is row:
@@ -243,6 +248,19 @@ class QueueList(ScrollView, can_focus=True):
         self._request_visible()
         self.refresh_line(old)
         self.refresh_line(new)
+        if not self._warming:
+            self._warming = True
+            self.call_after_refresh(self._warm)
+
+    def _warm(self) -> None:
+        """After a frame: draw the screens above and below ahead, so a page key finds
+        its lines drawn (a few milliseconds, while the agent reads)."""
+        self._warming = False
+        top, height, width = int(self.scroll_offset.y), self.size.height, self.size.width
+        for index in range(max(top - height, 0), min(top + 2 * height, self.cache.total)):
+            row = self.cache.row(index)
+            if row is not None:
+                self._strip(index, row, width)
 
     # -- keys -------------------------------------------------------------------------
 

@@ -143,6 +143,13 @@ class ThreadView(VerticalScroll):
     async def show(self, messages: list[dict], attachments: dict[int, list[dict]]) -> None:
         """Show these messages (all of the conversation's, oldest first): the newest now."""
         at_end = not self.messages or self.scroll_y >= self.max_scroll_y - 1
+        known = len(self.messages)
+        if known and messages[:known] == self.messages:  # only new messages: add them below
+            self.messages, self.attachments = messages, attachments
+            await self.mount_all([self._item(m) for m in messages[known:]])
+            if at_end and not self.is_anchored:
+                self.scroll_end(animate=False)
+            return
         self.messages, self.attachments = messages, attachments
         height = self.size.height or self.app.size.height
         width = self.size.width or self.app.size.width * 2 // 3
