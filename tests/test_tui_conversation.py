@@ -221,4 +221,8 @@ async def test_click_on_a_fold_opens_it_and_new_messages_are_added_below(desk, d
         await settle(pilot)
         items = list(app.screen.query_one(ThreadView).query(MessageItem))
         assert items[0] is item and not item.folded  # kept, with its open fold
-        assert len(items) == 2 and "Still waiting." in str(items[-1].render())
+        assert len(items) == 2 and "Still waiting." in str(items[-1].render()) and not items[-1].quotes
+        await pilot.press("x")  # none folded (the new message has no quote): fold all
+        assert item.folded
+        await pilot.press("x")
+        assert not item.folded

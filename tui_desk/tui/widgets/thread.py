@@ -192,9 +192,9 @@ class ThreadView(VerticalScroll):
         earlier.update(Text(f"↑ {count} earlier message{'s' * (count != 1)} (scroll up to read)"))
 
     def toggle_quotes(self) -> None:
-        """Fold every quote, or unfold every quote when all are folded."""
+        """Unfold every quote when any is folded, else fold them all."""
         items = list(self.query(MessageItem))
-        self.unfold = all(item.folded for item in items)
+        self.unfold = any(item.folded for item in items)
         for item in items:
             item.fold_all(not self.unfold)
 
