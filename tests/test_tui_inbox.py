@@ -283,3 +283,27 @@ async def test_narrow_terminal_keeps_the_queue_readable(desk, db_path, size):
         assert any(label.startswith("✉ mail") for label in labels) and any(label.startswith("💬 chat") for label in labels)
         row = next(r for r in visible_rows(app) if "Where is my order" in r)
         assert "Mike Jones" in row and " new " in row
+
+
+async def test_footer_follows_the_keys_and_is_not_rebuilt_for_nothing(desk, db_path):
+    from textual.widgets._footer import FooterKey
+
+    from tui_desk.tui.widgets.footer import Footer
+
+    def keys(app) -> list[FooterKey]:
+        return list(app.screen.query_one(Footer).query(FooterKey))
+
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        before = keys(app)
+        assert "Open" in [k.description for k in before]  # the queue has focus
+        app.screen.refresh_bindings()  # nothing changed: the same key widgets stay
+        await settle(pilot)
+        assert keys(app) == before
+        await pilot.press("tab")  # the sidebar: the queue's keys go
+        await settle(pilot)
+        assert "Open" not in [k.description for k in keys(app)]
+        await pilot.press("tab")
+        await settle(pilot)
+        assert "Open" in [k.description for k in keys(app)] and keys(app) != before
