@@ -275,11 +275,12 @@ async def test_narrow_terminal_keeps_the_queue_readable(desk, db_path, size):
         await settle(pilot)
         sidebar, q = app.screen.query_one(ViewsSidebar), queue(app)
         if size[0] < 100:
-            assert app.screen.has_class("-narrow") and sidebar.outer_size.width == 16 and q.size.width >= 60
+            assert app.screen.has_class("-narrow") and sidebar.outer_size.width == 18 and q.size.width >= 60
         else:
             assert app.screen.has_class("-wide") and sidebar.outer_size.width == 22
         labels = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
         assert all(cell_len(label) <= sidebar.size.width for label in labels)
+        assert labels[0].split()[0] == "Unassigned"  # whole, not cut
         assert any(label.startswith("✉ mail") for label in labels) and any(label.startswith("💬 chat") for label in labels)
         row = next(r for r in visible_rows(app) if "Where is my order" in r)
         assert "Mike Jones" in row and " new " in row
