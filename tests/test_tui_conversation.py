@@ -14,6 +14,7 @@ from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
 from tui_desk.tui.screens.inbox import InboxScreen
 from tui_desk.tui.widgets.card import CustomerCard
+from tui_desk.tui.widgets.thread import MessageItem
 
 pytestmark = pytest.mark.anyio
 
@@ -47,9 +48,12 @@ async def test_card_shows_customer_and_history(desk, db_path):
         await open_conversation(app, pilot, cid)
         text = card_text(app)
         assert "Mike Jones" in text and "mike@customer.example" in text and "Conversations" in text
-        assert "quoted text" in " ".join(c.title for c in app.screen.query("Collapsible"))
+        items = list(app.screen.query(MessageItem))
+        assert any("quoted text (" in str(item.render()) for item in items)
+        assert all(item.folded for item in items if item.quotes)
         await pilot.press("x")
-        assert not any(c.collapsed for c in app.screen.query("Collapsible"))
+        assert not any(item.folded for item in items)
+        assert any("▾ quoted text" in str(item.render()) for item in items)
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, EventsScreen)
@@ -143,3 +147,82 @@ async def test_reply_is_queued_and_collision_holds_it(desk, db_path):
             assert "Sorry for the wait" in texts and "It ships today." in texts
             assert store.d.scalar("SELECT count(*) FROM outbox WHERE conversation_id = ?", (cid,)) == 2
             assert AGENT in {r[0] for r in store.d.all("SELECT created_by FROM outbox")}
+
+
+async def test_long_thread_opens_at_the_newest_and_mounts_older_on_scroll(desk, db_path):
+    import datetime as dt
+
+    from tui_desk.parse.model import ParsedMessage
+    from tui_desk.tui.widgets.thread import ThreadView
+
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        customer = store.conversation(cid)["customer_id"]
+        start = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.timezone.utc)
+        with store.d.tx():
+            for n in range(40):
+                at = start + dt.timedelta(seconds=n)
+                store.add_inbound("mail", ParsedMessage(
+                    external_id=f"<long-{n}@x>", kind="email", sender_address="mike@customer.example",
+                    sender_name="Mike Jones", received_at=at, created_at=at, subject="Where is my order?",
+                    text=f"message number {n}\nsecond line", quoted="> earlier\n> text", raw=b""),
+                    customer, cid, "where is my order")
+        total = len(store.messages(cid))
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        thread = app.screen.query_one(ThreadView)
+        texts = [str(item.render()) for item in thread.query(MessageItem)]
+        assert 2 <= len(texts) < 20 and "message number 39" in texts[-1]  # newest mounted, at the bottom
+        assert thread.scroll_y == thread.max_scroll_y > 0
+        assert f"↑ {thread.first_mounted} earlier messages" in str(thread.query_one("#thread-earlier").render())
+        await pilot.press("x")  # unfold all: messages mounted later come unfolded too
+        mounted = len(texts)
+        await pilot.press("k")  # scrolling up keeps the view where it was (older ones go above)
+        await pilot.pause()
+        assert thread.scroll_y == thread.max_scroll_y - 1
+        for _ in range(20):  # to the top, mounting a batch each time
+            if thread.first_mounted == 0:
+                break
+            thread.scroll_to(y=0, animate=False)
+            await pilot.pause()
+            await pilot.pause()
+            assert thread.scroll_y > 0 or thread.first_mounted == 0  # kept its place, not thrown to the top
+        items = list(thread.query(MessageItem))
+        assert thread.first_mounted == 0 and len(items) == total > mounted
+        assert "message number 0" in str(items[1].render())
+        assert not any(item.folded for item in items)
+        assert not thread.query_one("#thread-earlier").display
+
+
+async def test_click_on_a_fold_opens_it_and_new_messages_are_added_below(desk, db_path, tmp_path):
+    from tui_desk.tui.widgets.thread import ThreadView
+
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        item = app.screen.query_one(MessageItem)
+        assert item.folded
+        for y in range(item.size.height):  # the fold line is somewhere under the text
+            await pilot.click(item, offset=(3, y))
+            if not item.folded:
+                break
+        assert not item.folded and "▾ quoted text" in str(item.render())
+        deliver(tmp_path / "mail", make_email(subject="Re: Where is my order?", body="Still waiting.",
+                                              in_reply_to="<fixture-0@customer.example>"))
+        with Store.open(db_path) as store:
+            from tui_desk.sync import run
+            run(desk, store)
+        app.poll_database()
+        await settle(pilot)
+        items = list(app.screen.query_one(ThreadView).query(MessageItem))
+        assert items[0] is item and not item.folded  # kept, with its open fold
+        assert len(items) == 2 and "Still waiting." in str(items[-1].render()) and not items[-1].quotes
+        await pilot.press("x")  # none folded (the new message has no quote): fold all
+        assert item.folded
+        await pilot.press("x")
+        assert not item.folded

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from rich.text import Text
 
 from tests.helpers.desk import AGENT, HOSTILE, build_desk, conversation_id
 from tests.tui_helpers import frozen_app, queue, settle, visible_rows
 from tui_desk.errors import ConfigError
 from tui_desk.store import Store
+from tui_desk.store.inbox import InboxQuery
 from tui_desk.tui.screens.conversation import ConversationScreen
 from tui_desk.tui.screens.help import HelpScreen
 from tui_desk.tui.screens.inbox import InboxScreen
@@ -53,7 +55,7 @@ async def test_untrusted_text_is_shown_as_text(desk, db_path):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
-        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static, MessageItem"))
         assert "[@click=app.quit]quit[/]" in shown and "\x1b" not in shown
         assert app.is_running
 
@@ -177,6 +179,41 @@ async def test_search_filter_and_sort(desk, db_path):
         assert "Password reset" in queue(app).current["subject"]  # longest waiting first
 
 
+async def test_search_results_in_relevance_order(desk, db_path):
+    import datetime as dt
+
+    from tui_desk.parse.model import ParsedMessage
+    at = dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)  # older than every conversation: activity stays
+    with Store.open(db_path) as store, store.d.tx():
+        for n, (subject, text) in enumerate([("Where is my order", "and a parcel"),
+                                             ("Password reset", "parcel parcel parcel")]):
+            cid = conversation_id(store, subject)
+            store.add_inbound("mail", ParsedMessage(
+                external_id=f"<parcel-{n}@x>", kind="email", sender_address="x@example.com", sender_name="X",
+                received_at=at, created_at=at, subject=f"{subject} parcel" * (n + 1), text=text, raw=b""),
+                None, cid, subject)
+    with Store.open(db_path) as store:
+        expected = list(store.search_conversations("parcel"))
+        by_activity = [r["id"] for r in store.inbox_page(InboxQuery(agent=AGENT, view="all"), limit=100)]
+    assert len(expected) == 2 and expected != [i for i in by_activity if i in expected]
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        await pilot.press(*"parcel", "enter")
+        await settle(pilot)
+        q = queue(app)
+        assert [q.cache.row(i)["id"] for i in range(q.cache.total)] == expected
+        assert "by relevance" in app.screen.sub_title
+        await pilot.press("o")  # then by activity, and back
+        await settle(pilot)
+        assert "by last activity" in app.screen.sub_title and q.cache.total == len(expected)
+        await pilot.press("o", "o")
+        await settle(pilot)
+        assert [q.cache.row(i)["id"] for i in range(q.cache.total)] == expected
+
+
 async def test_snooze_then_customer_reply_brings_it_back(desk, db_path, tmp_path):
     from tests.helpers.mail import deliver, make_email
     from tui_desk.sync import run
@@ -243,3 +280,45 @@ def test_unknown_key_action_is_a_config_error(tmp_path, db_path):
 
 def test_hostile_fixture_covers_the_brief():
     assert "\x1b[2J" in HOSTILE and "[link=https://example.invalid]x[/link]" in HOSTILE
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_narrow_terminal_keeps_the_queue_readable(desk, db_path, size):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        sidebar, q = app.screen.query_one(ViewsSidebar), queue(app)
+        if size[0] < 100:
+            assert app.screen.has_class("-narrow") and sidebar.outer_size.width == 18 and q.size.width >= 60
+        else:
+            assert app.screen.has_class("-wide") and sidebar.outer_size.width == 22
+        labels = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+        assert all(cell_len(label) <= sidebar.size.width for label in labels)
+        assert labels[0].split()[0] == "Unassigned"  # whole, not cut
+        assert any(label.startswith("✉ mail") for label in labels) and any(label.startswith("💬 chat") for label in labels)
+        row = next(r for r in visible_rows(app) if "Where is my order" in r)
+        assert "Mike Jones" in row and " new " in row
+
+
+async def test_footer_follows_the_keys_and_is_not_rebuilt_for_nothing(desk, db_path):
+    from textual.widgets._footer import FooterKey
+
+    from tui_desk.tui.widgets.footer import Footer
+
+    def keys(app) -> list[FooterKey]:
+        return list(app.screen.query_one(Footer).query(FooterKey))
+
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        before = keys(app)
+        assert "Open" in [k.description for k in before]  # the queue has focus
+        app.screen.refresh_bindings()  # nothing changed: the same key widgets stay
+        await settle(pilot)
+        assert keys(app) == before
+        await pilot.press("tab")  # the sidebar: the queue's keys go
+        await settle(pilot)
+        assert "Open" not in [k.description for k in keys(app)]
+        await pilot.press("tab")
+        await settle(pilot)
+        assert "Open" in [k.description for k in keys(app)] and keys(app) != before

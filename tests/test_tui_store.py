@@ -29,6 +29,20 @@ def test_keyset_pages_match_one_long_page(tmp_path, db_path):
             assert [store.inbox_position(q, i) for i in whole] == list(range(8))
 
 
+def test_search_view_keeps_the_search_order(tmp_path, db_path):
+    build_desk(tmp_path, db_path)
+    with Store.open(db_path) as store:
+        by_activity = [r["id"] for r in store.inbox_page(InboxQuery(agent=AGENT, view="all"), limit=100)]
+        ids = tuple(reversed(by_activity[:5])) + (by_activity[6],)  # an order activity would never give
+        q = InboxQuery(agent=AGENT, view="search", arg="x", ids=ids, sort="relevance")
+        assert [r["id"] for r in store.inbox_page(q, limit=100)] == list(ids)
+        assert [r["id"] for r in store.inbox_page(q, offset=2, limit=3)] == list(ids[2:5])
+        assert [store.inbox_position(q, i) for i in ids] == list(range(len(ids)))
+        assert sort_key(store.inbox_page(q, limit=1)[0], "relevance") is None  # paged by offset
+        by_time = store.inbox_page(q.with_(sort="activity"), limit=100)
+        assert [r["id"] for r in by_time] == [i for i in by_activity if i in ids]
+
+
 def test_counts_read_state_and_presence(tmp_path, db_path):
     build_desk(tmp_path, db_path)
     with Store.open(db_path) as store:

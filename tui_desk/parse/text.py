@@ -172,3 +172,62 @@ def calendar_summary(data: bytes) -> str:
         return "\n".join(lines)
     except Exception:  # a broken invite is still stored as an attachment
         return ""
+
+
+# -- quote blocks inside a message's text (for display) ---------------------------------
+
+# "On … wrote:", "Am … schrieb …:", "El … escribió:", "… 写道：", "…のメール：": the line
+# that introduces a ">" quote (a bottom-posted reply keeps it above the quote)
+_ATTRIBUTION = re.compile(
+    r"(wrote|schrieb[^:：]*|a écrit|escribió|scrisse|skrev|napisał|写道|書きました|のメール|님이 작성)\s*[:：]?\s*$",
+    re.IGNORECASE)
+_ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le|El|Il|Op|Den|W dniu)\s")
+# Outlook's history: a separator line, or a From: line with Sent:/Date:/To: soon after
+_OUTLOOK_SEPARATOR = re.compile(r"^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|"
+                                r"Mensaje original|原始邮件|Forwarded message)\s*-{2,}|_{10,})\s*$", re.IGNORECASE)
+_OUTLOOK_FROM = re.compile(r"^\s*\**(From|Von|De|Van|Från|Od|Da|发件人|差出人|보낸 사람)\s*\**\s*[:：]", re.IGNORECASE)
+_OUTLOOK_FIELD = re.compile(r"^\s*\**(Sent|Date|To|Subject|Gesendet|Datum|An|Betreff|Envoyé|Enviado|Fecha|Para|"
+                            r"À|Objet|Asunto|Skickat|Till|Ämne|发送时间|日期|收件人|主题|送信日時|宛先|件名)\s*\**\s*[:：]",
+                            re.IGNORECASE)
+
+
+def quote_blocks(text: str) -> list[tuple[bool, str]]:
+    """`text` cut into (is_quote, piece) blocks, in order, for folding at display time.
+
+    A quote is a run of ">" lines (with the "On … wrote:" line before it, and blank
+    lines inside it), or an Outlook history block ("-----Original Message-----", or a
+    From: line followed by Sent:/To:/Subject: lines) which runs to the end of the text.
+    Joining the pieces gives back the text's lines; nothing is dropped."""
+    lines = text.split("\n")
+    quote = [False] * len(lines)
+    for i, line in enumerate(lines):
+        if _OUTLOOK_SEPARATOR.match(line) or (
+                _OUTLOOK_FROM.match(line) and any(_OUTLOOK_FIELD.match(n) for n in lines[i + 1:i + 4])):
+            for j in range(i, len(lines)):
+                quote[j] = True
+            break
+        if line.lstrip().startswith(">"):
+            quote[i] = True
+    for i, line in enumerate(lines):  # the attribution line, and blank lines between quote lines
+        if quote[i]:
+            continue
+        after = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+        if after is None or not quote[after]:
+            continue
+        before = next((j for j in range(i - 1, -1, -1) if lines[j].strip()), None)
+        if not line.strip() and before is not None and quote[before]:
+            quote[i] = True
+        elif _ATTRIBUTION.search(line) and lines[after].lstrip().startswith(">"):
+            start = i  # "On Wed, 7 Jan 2026 …" wrapped onto the line above
+            if before is not None and i - before == 1 and _ATTRIBUTION_START.match(lines[before]) \
+                    and not _ATTRIBUTION_START.match(line):
+                start = before
+            for j in range(start, after):
+                quote[j] = True
+    blocks: list[tuple[bool, list[str]]] = []
+    for line, is_quote in zip(lines, quote):
+        if blocks and blocks[-1][0] == is_quote:
+            blocks[-1][1].append(line)
+        else:
+            blocks.append((is_quote, [line]))
+    return [(is_quote, "\n".join(piece)) for is_quote, piece in blocks]

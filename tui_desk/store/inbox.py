@@ -25,7 +25,9 @@ VIEW_TITLES = {
     "solved": "Solved",
 }
 
-SORTS = {"activity": "last activity", "waiting": "longest waiting"}
+SORTS = {"activity": "last activity", "waiting": "longest waiting", "relevance": "relevance"}
+"""How a view can be ordered; "relevance" (the search's own order, best match first) only
+for the search view."""
 
 _WAIT_KEY = "coalesce(c.last_inbound_at, c.created_at)"
 
@@ -49,7 +51,7 @@ class InboxQuery:
     agent: str = ""
     """Whose "Mine" (and whose unread markers)."""
     sort: str = "activity"
-    """activity (latest first) or waiting (longest waiting first)."""
+    """activity (latest first), waiting (longest waiting first), or relevance (search only)."""
     text: str = ""
     """Narrow to subjects or customer names containing this (the `f` filter)."""
     ids: tuple[int, ...] | None = None
@@ -69,8 +71,11 @@ class InboxQuery:
         return VIEW_TITLES.get(self.view, self.view)
 
 
-def sort_key(row: dict, sort: str) -> tuple[str, int]:
-    """The keyset position of a page row under `sort`."""
+def sort_key(row: dict, sort: str) -> tuple[str, int] | None:
+    """The keyset position of a page row under `sort` (None for relevance: paged by offset,
+    the search view holds at most a few hundred rows)."""
+    if sort == "relevance":
+        return None
     return (row["waiting_since"] if sort == "waiting" else row["last_message_at"], row["id"])
 
 
@@ -117,6 +122,8 @@ class InboxMixin:
                    limit: int = 100) -> list[dict]:
         """One page of the view in `q.sort` order: after the keyset position `after`
         (the `sort_key` of the previous page's last row), else from row `offset`."""
+        if q.view == "search" and q.sort == "relevance":
+            return self._search_page(q, offset, limit)
         clauses, params = self._view_where(q, ordered=q.view != "search")
         key, direction, cmp = ("c.last_message_at", "DESC", "<") if q.sort != "waiting" else (_WAIT_KEY, "ASC", ">")
         if after is not None:
@@ -126,6 +133,16 @@ class InboxMixin:
                " LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.agent = ?"
                f" WHERE {' AND '.join(clauses)} ORDER BY {key} {direction}, c.id {direction} LIMIT ? OFFSET ?")
         rows = self.d.all(sql, (q.agent, *params, limit, 0 if after is not None else offset))
+        return [_page_row(r) for r in rows]
+
+    def _search_page(self, q: InboxQuery, offset: int, limit: int) -> list[dict]:
+        """A page of the search view in the search's order (its ids are best match first)."""
+        clauses, params = self._view_where(q)
+        sql = (f"SELECT {PAGE_COLUMNS} FROM json_each(?) AS hit JOIN conversations c ON c.id = hit.value"
+               " LEFT JOIN customers cu ON cu.id = c.customer_id"
+               " LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.agent = ?"
+               f" WHERE {' AND '.join(clauses)} ORDER BY hit.key LIMIT ? OFFSET ?")
+        rows = self.d.all(sql, (json.dumps(list(q.ids or ())), q.agent, *params, limit, offset))
         return [_page_row(r) for r in rows]
 
     def inbox_count(self, q: InboxQuery) -> int:
@@ -141,6 +158,12 @@ class InboxMixin:
             f" ON cu.id = c.customer_id WHERE c.id = ? AND {' AND '.join(clauses)}", (conversation_id, *params))
         if row is None:
             return None
+        if q.view == "search" and q.sort == "relevance":
+            rank = list(q.ids or ()).index(conversation_id)
+            return self.d.scalar(
+                "SELECT count(*) FROM json_each(?) AS hit JOIN conversations c ON c.id = hit.value"
+                f" LEFT JOIN customers cu ON cu.id = c.customer_id WHERE {' AND '.join(clauses)} AND hit.key < ?",
+                (json.dumps(list(q.ids or ())), *params, rank))
         key, cmp, value = ("c.last_message_at", ">", row[0]) if q.sort != "waiting" else (_WAIT_KEY, "<", row[1])
         return self.d.scalar(
             f"SELECT count(*) FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id"

@@ -43,6 +43,7 @@ class DeskApp(App):
     CSS_PATH = "desk.tcss"
     TITLE = "tui-desk"
     COMMANDS = App.COMMANDS | {DeskCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # screens get the class (desk.tcss)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit tui-desk"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),

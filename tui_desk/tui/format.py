@@ -17,6 +17,11 @@ from ..store import parse_stamp
 from ..textsafe import one_line
 
 CHANNEL_GLYPH = {"maildir": "✉", "imap": "✉", "jsonl": "💬", "matrix": "💬"}
+"""Mail and chat, told apart at a glance (a channel of unknown kind: "·")."""
+
+
+def channel_glyph(kind: str) -> str:
+    return CHANNEL_GLYPH.get(kind, "·")
 
 
 def fit(text: str, width: int) -> str:
@@ -58,7 +63,7 @@ def columns(width: int) -> dict[str, int]:
     if width < 100:
         cols["who"], cols["assignee"] = 14, 7
     if width < 70:
-        cols["assignee"] = 0
+        cols["who"], cols["assignee"] = 12, 0
     cols["subject"] = max(width - sum(cols.values()) - 6, 8)
     return cols
 
@@ -71,7 +76,7 @@ def queue_line(row: dict, width: int, now: dt.datetime, *, marked: bool, channel
     line = Text(no_wrap=True, overflow="crop", end="")
     line.append("● " if marked else "  ", styles.get("mark", ""))
     line.append("• " if row.get("unread") else "  ", styles.get("unread", ""))
-    line.append(fit(CHANNEL_GLYPH.get(channel_kind, "·"), cols["channel"]))
+    line.append(fit(channel_glyph(channel_kind), cols["channel"]))
     line.append(fit(who(row), cols["who"]) + " ", styles.get("unread-name", "") if row.get("unread") else "")
     subject = one_line(row.get("subject")) or "(no subject)"
     line.append(fit(subject, cols["subject"]) + " ")

@@ -20,12 +20,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from ...templates.quick import Draft
 from ...textsafe import one_line
 from ..data import DeskData
 from ..replies import PendingReply
+from ..widgets.footer import Footer
 from .pickers import HeldReplyScreen
 
 def recipient_name(bundle: dict) -> str:

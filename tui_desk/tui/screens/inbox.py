@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 
 from ...store.inbox import SORTS, InboxQuery
 from ..actions import CHANGE_BINDINGS, ChangeActions
@@ -16,6 +16,7 @@ from ..data import DeskData
 from ..format import header_line
 from ..messages import ChangeApplied, DatabaseChanged
 from ..replies import TEMPLATE_BINDINGS, TemplateReplies
+from ..widgets.footer import Footer
 from ..widgets.queue import QueueList
 from ..widgets.quickbar import QuickBar
 from ..widgets.sidebar import ViewsSidebar
@@ -51,7 +52,7 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
-            yield ViewsSidebar(id="views")
+            yield ViewsSidebar(self.data.channel_kinds, id="views")
             with Vertical(id="queue-pane"):
                 yield ColumnHeader(id="queue-header")
                 yield QueueList(self.data, self.query_state, id="queue")
@@ -65,7 +66,6 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     def on_mount(self) -> None:
         self.queue.focus()
         self.reload()
-        self.set_interval(30, self.queue.refresh)  # waiting times tick (drawn from cached rows)
         # what the digits send follows the row under the cursor, whether the cursor moved,
         # a page arrived or the list reloaded: a look at memory, a worker only on change
         self.set_interval(0.25, self._follow_cursor)
@@ -135,7 +135,8 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     def _view_chosen(self, event: OptionList.OptionSelected) -> None:
         key = event.option.id or "open"
         view, _, arg = key.partition(":")
-        self.set_query(self.query_state.with_(view=view, arg=arg or None, ids=None, text=""))
+        sort = "activity" if self.query_state.sort == "relevance" else self.query_state.sort
+        self.set_query(self.query_state.with_(view=view, arg=arg or None, ids=None, text="", sort=sort))
         self.queue.focus()
 
     @on(QueueList.Opened)
@@ -156,14 +157,17 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
 
     def action_sort(self) -> None:
         q = self.query_state
-        self.set_query(q.with_(sort="waiting" if q.sort == "activity" else "activity"))
+        orders = ["relevance", "activity", "waiting"] if q.view == "search" else ["activity", "waiting"]
+        following = orders[(orders.index(q.sort) + 1) % len(orders)] if q.sort in orders else orders[0]
+        self.set_query(q.with_(sort=following))
 
     def action_clear(self) -> None:
         self.queue.marked.clear()
         q = self.query_state
         if q.view == "search" or q.text:
             self.set_query(q.with_(view="open" if q.view == "search" else q.view, ids=None, text="",
-                                   arg=None if q.view == "search" else q.arg))
+                                   arg=None if q.view == "search" else q.arg,
+                                   sort="activity" if q.sort == "relevance" else q.sort))
         self.queue.refresh()
 
     def action_filter(self) -> None:
@@ -184,4 +188,4 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
         with self.data.store() as store:
             ids = store.search_conversations(words)
         self.app.call_from_thread(
-            self.set_query, self.query_state.with_(view="search", arg=words, ids=ids, text="", sort="activity"))
+            self.set_query, self.query_state.with_(view="search", arg=words, ids=ids, text="", sort="relevance"))

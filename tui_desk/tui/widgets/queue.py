@@ -4,6 +4,10 @@ Like Toolong's log view: a ScrollView whose virtual height is the view's row cou
 `render_line` draws rows from a small page cache and asks a thread worker for pages it
 does not have (showing a placeholder until they arrive). The cursor is an index; the
 selected conversation id survives reloads (live updates keep it on its conversation).
+
+A key press must repaint within a frame or two: a cursor move repaints only the two
+lines it touches, and drawn lines are kept (keyed by the row object, which is replaced
+whenever its page is fetched again), so a scroll re-draws only the lines that are new.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import on, work
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -43,7 +48,7 @@ class QueueList(ScrollView, can_focus=True):
         "queue--placeholder",
     }
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints
 
     class Opened(Message):
         """Enter on a row."""
@@ -77,6 +82,32 @@ class QueueList(ScrollView, can_focus=True):
         self.marked: set[int] = set()
         self.selected_id: int | None = None
         self.loaded = False
+        self._lines: LRUCache[tuple, tuple[dict, Strip]] = LRUCache(1024)
+        self._styles_now: dict[str, Style] | None = None
+        self._now = data.now()
+        self._warming = False
+
+    def on_mount(self) -> None:
+        self.set_interval(30, self.tick)
+
+    def tick(self) -> None:
+        """Waiting times move on: draw every line again with the time now."""
+        self._now = self.data.now()
+        self._lines.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # a theme or focus change: colours of every line
+        self._styles_now = None
+        self._lines.clear()
+
+    def on_focus(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._lines.clear()
+        self.refresh()
 
     # -- data ------------------------------------------------------------------------
 
@@ -122,7 +153,8 @@ class QueueList(ScrollView, can_focus=True):
     def _request_visible(self) -> None:
         top = int(self.scroll_offset.y)
         first, last = min(top, self.cursor), max(top + self.size.height, self.cursor)
-        numbers = self.cache.wanted(first - 20, last + 20)
+        # a screen ahead either way, so a page key finds its rows already here
+        numbers = self.cache.wanted(first - self.size.height, last + self.size.height)
         if numbers:
             self._fetch(self.cache.generation, self.query, self.cache.requests(numbers, self.query.sort))
 
@@ -174,17 +206,31 @@ class QueueList(ScrollView, can_focus=True):
         if row is None:
             self.call_after_refresh(self._request_visible)
             return Strip([Segment("  …".ljust(width), self.get_component_rich_style("queue--placeholder"))], width)
-        text = queue_line(row, width, self.data.now(), marked=row["id"] in self.marked,
-                          channel_kind=self.data.channel_kinds.get(row["channel"], ""), styles=self._styles())
-        if index == self.cursor:
-            text.stylize(self.get_component_rich_style("queue--cursor"))
-        return Strip(list(text.render(self.app.console)), width).simplify()
+        return self._strip(index, row, width)
+
+    def _strip(self, index: int, row: dict, width: int) -> Strip:
+        """Row `index` drawn, from the cache of drawn lines when it is there."""
+        key = (row["id"], width, index == self.cursor, row["id"] in self.marked)
+        drawn = self._lines.get(key)
+        if drawn is not None and drawn[0] is row:
+            return drawn[1]
+        styles = self._styles()
+        text = queue_line(row, width, self._now, marked=key[3],
+                          channel_kind=self.data.channel_kinds.get(row["channel"], ""), styles=styles)
+        if key[2]:
+            text.stylize(styles["cursor"])
+        strip = Strip(list(text.render(self.app.console)), width).simplify()
+        self._lines.set(key, (row, strip))
+        return strip
 
     def _styles(self) -> dict[str, Style]:
-        get = self.get_component_rich_style
-        return {"mark": get("queue--mark"), "unread": get("queue--unread"), "unread-name": get("queue--unread-name"),
-                "late": get("queue--late"), **{f"status-{s}": get(f"queue--status-{s}")
-                                              for s in ("new", "pending", "snoozed", "solved")}}
+        if self._styles_now is None:
+            get = self.get_component_rich_style
+            self._styles_now = {
+                "cursor": get("queue--cursor"), "mark": get("queue--mark"), "unread": get("queue--unread"),
+                "unread-name": get("queue--unread-name"), "late": get("queue--late"),
+                **{f"status-{s}": get(f"queue--status-{s}") for s in ("new", "pending", "snoozed", "solved")}}
+        return self._styles_now
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.cache.total)
@@ -197,9 +243,24 @@ class QueueList(ScrollView, can_focus=True):
         row = self.cache.row(new)
         if row is not None:
             self.selected_id = row["id"]
+        # a scroll repaints the whole list by itself; otherwise only the two lines change
         self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True, immediate=True)
         self._request_visible()
-        self.refresh()
+        self.refresh_line(old)
+        self.refresh_line(new)
+        if not self._warming:
+            self._warming = True
+            self.call_after_refresh(self._warm)
+
+    def _warm(self) -> None:
+        """After a frame: draw the screens above and below ahead, so a page key finds
+        its lines drawn (a few milliseconds, while the agent reads)."""
+        self._warming = False
+        top, height, width = int(self.scroll_offset.y), self.size.height, self.size.width
+        for index in range(max(top - height, 0), min(top + 2 * height, self.cache.total)):
+            row = self.cache.row(index)
+            if row is not None:
+                self._strip(index, row, width)
 
     # -- keys -------------------------------------------------------------------------
 
@@ -233,8 +294,8 @@ class QueueList(ScrollView, can_focus=True):
         row = self.current
         if row:
             self.marked ^= {row["id"]}
+            self.refresh_line(self.cursor)
             self._move(1)
-            self.refresh()
 
     def on_click(self, event) -> None:
         index = int(self.scroll_offset.y) + event.y
