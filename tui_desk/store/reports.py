@@ -123,8 +123,15 @@ class ReportsMixin:
         aggregate of one SELECT sees the rows in the same order, so the lists stay in step;
         no GROUP BY (it would sort every row)."""
         opened = "(c.created_at >= :since AND c.created_at < :until)"
-        solved_in = "(c.solved_at >= :since AND c.solved_at < :until)" if solved else "0"
-        which = f"({opened} OR {solved_in})" if solved else opened
+        if not solved:  # opened only: the first clock alone, every row flagged OPENED
+            (row,) = self._tuples(
+                f"""SELECT group_concat({epoch('c.created_at')}), group_concat(coalesce({epoch('c.first_reply_at')}, -1)),
+                    {'json_group_array(' + _group(by) + ')' if by else 'NULL'}
+                FROM conversations c {self._access(scope)} WHERE {opened} AND {scope.where()}""", scope.params())
+            created, first_reply = _floats(row[0]), _floats(row[1])
+            return Facts(created, first_reply, [-1] * len(created), [OPENED] * len(created),
+                         json.loads(row[2]) if by else None)
+        solved_in = "(c.solved_at >= :since AND c.solved_at < :until)"
         # priorities are a fixed set: their number rides in the flags (above the 4 bits),
         # which saves building and parsing a JSON array of 200,000 strings
         rank = ("CASE c.priority " + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES)) + " END"
@@ -137,7 +144,8 @@ class ReportsMixin:
                              + {RANK} * r), {keys}
             FROM (SELECT c.created_at, c.first_reply_at, c.solved_at, c.agent_replies, c.reopens,
                     {_group(by)} AS k, {rank} AS r, {opened} AS o, coalesce({solved_in}, 0) AS s
-                FROM conversations c {self._access(scope)} WHERE {which} AND {scope.where()})""", scope.params())
+                FROM conversations c {self._access(scope)} WHERE ({opened} OR {solved_in}) AND {scope.where()})""",
+            scope.params())
         created, first_reply, solved_at, flags = map(_floats, row[:4])
         if by == "priority":
             return Facts(created, first_reply, solved_at, flags,
@@ -206,7 +214,7 @@ class ReportsMixin:
                 sum(e.kind = 'survey_sent'),
                 sum(e.kind = 'survey_sent' AND EXISTS (SELECT 1 FROM events a WHERE a.conversation_id = e.conversation_id
                     AND a.kind = 'satisfaction' AND a.at >= e.at))
-            FROM events e {join}
+            FROM events e INDEXED BY events_surveys {join}
             WHERE e.kind IN ('satisfaction', 'survey_sent') AND e.at >= :since AND e.at < :until GROUP BY k""",
             scope.params())
         return {k: (a or 0, total or 0, sent or 0, answered or 0) for k, a, total, sent, answered in rows}
