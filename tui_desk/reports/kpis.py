@@ -96,8 +96,9 @@ def make_clock(config: Config, period: Period, facts: Facts) -> BusinessClock:
     high = max(period.until.timestamp(), period.now.timestamp(),
                max(facts.first_reply, default=-math.inf), max(facts.solved, default=-math.inf))
     utc = dt.timezone.utc
-    return BusinessClock(config.desk.hours(), dt.datetime.fromtimestamp(low - 1, utc),
-                         dt.datetime.fromtimestamp(high + 1, utc))
+    # whole seconds at both ends, so every interval boundary is a whole second (see BusinessClock)
+    return BusinessClock(config.desk.hours(), dt.datetime.fromtimestamp(math.floor(low) - 1, utc),
+                         dt.datetime.fromtimestamp(math.ceil(high) + 1, utc))
 
 
 def measure(config: Config, period: Period, facts: Facts) -> Measured:
@@ -114,8 +115,10 @@ def measure(config: Config, period: Period, facts: Facts) -> Measured:
     starts, business_starts = list(compress(facts.created, is_opened)), list(compress(at_created, is_opened))
     replies = list(compress(facts.first_reply, is_opened))
     unanswered = list(map(operator.lt, replies, repeat(0)))
+    stops = list(map(max, starts, replies))
     end = period.end.timestamp()
-    stops = list(map(max, starts, map(max, replies, map(operator.mul, unanswered, repeat(end)))))
+    for i in compress(range(len(stops)), unanswered):  # usually few: a loop over those alone
+        stops[i] = max(starts[i], end)
     waited = Durations(list(map(sub, stops, starts)), list(map(sub, elapsed(stops), business_starts)))
     # solved in the period: until solved_at
     is_solved = list(map(and_, facts.flags, repeat(SOLVED)))
