@@ -247,7 +247,10 @@ def agents(store: Store, config: Config, period: Period, filters: Filters = Filt
     scope = period.scope(filters)
     replies = store.report_replies_by_author(scope)
     solved = store.report_solved_by(scope, "assignee")
-    by_author = measure(config, period, store.report_facts(scope, by="first_reply_by", solved=False)).split()
+    opened = measure(config, period, store.report_facts(scope, by="first_reply_by", solved=False))
+    found = opened.first_responses()  # split only what the rows need: the answered ones' two clocks
+    by_author = {k: Durations(*lists) for k, lists in
+                 split_by(list(compress(opened.opened_keys, opened.answered)), found.calendar, found.business).items()}
     sat = store.report_satisfaction(scope, by="assignee")
     oncall = _oncall_hours(store, period)
     names = {n for n in set(replies) | set(solved) | set(by_author) | set(sat) if n}
@@ -255,7 +258,7 @@ def agents(store: Store, config: Config, period: Period, filters: Filters = Filt
         names &= {filters.agent}
     rows = []
     for name in sorted(names, key=lambda n: (-replies.get(n, 0), n)):
-        found = by_author.get(name, EMPTY).first_responses()
+        found = by_author.get(name, Durations([], []))
         rows.append({
             "agent": name,
             "replies": replies.get(name, 0),

@@ -2,8 +2,9 @@
 
 Every figure is defined in docs/reports.md; the queries here are the only place it is
 computed from rows. What a report needs per conversation (created, first agent reply,
-solved) comes back as plain tuples of epoch seconds, so the service can do the
-business-hours arithmetic and percentiles without parsing 200,000 timestamps.
+solved) comes back as `Facts`: lists of whole epoch seconds in step, one scan of the
+conversations for both clocks, so the service can do the business-hours arithmetic and
+percentiles without parsing 200,000 timestamps.
 
 Conventions: an *agent reply* is a message with direction 'out' and automatic NULL
 (notes, automatic acknowledgements and surveys are not); a *person's message* is
