@@ -115,20 +115,28 @@ def measure(config: Config, period: Period, facts: Facts) -> Measured:
     starts, business_starts = list(compress(facts.created, is_opened)), list(compress(at_created, is_opened))
     replies = list(compress(facts.first_reply, is_opened))
     unanswered = list(map(operator.lt, replies, repeat(0)))
-    stops = list(map(max, starts, replies))
     end = period.end.timestamp()
-    for i in compress(range(len(stops)), unanswered):  # usually few: a loop over those alone
-        stops[i] = max(starts[i], end)
+    for i in compress(range(len(replies)), unanswered):  # usually few: a loop over those alone
+        replies[i] = end
+    stops = _not_before(starts, replies)
     waited = Durations(list(map(sub, stops, starts)), list(map(sub, elapsed(stops), business_starts)))
     # solved in the period: until solved_at
     is_solved = list(map(and_, facts.flags, repeat(SOLVED)))
     solved_starts, solved_business = list(compress(facts.created, is_solved)), list(compress(at_created, is_solved))
     solved_at = list(compress(facts.solved, is_solved))
-    solved_stops = list(map(max, solved_starts, solved_at))
+    solved_stops = _not_before(solved_starts, solved_at)
     resolution = Durations(list(map(sub, solved_stops, solved_starts)),
                            list(map(sub, elapsed(solved_stops), solved_business)))
     return Measured(list(compress(keys, is_opened)), starts, list(map(operator.not_, unanswered)), waited,
                     list(compress(keys, is_solved)), solved_at, resolution, list(compress(facts.flags, is_solved)))
+
+
+def _not_before(starts: list, stops: list) -> list:
+    """`stops`, each at least its start: a stop before its start (clock skew between
+    channels) counts as no time. Checked first, as that is rare."""
+    if min(map(sub, stops, starts), default=0) >= 0:
+        return stops
+    return list(map(max, starts, stops))
 
 
 def split_by(keys: list, *lists: list) -> dict[object, tuple[list, ...]]:
