@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import operator
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -152,6 +153,13 @@ def _local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.timezone.utc)
 
 
+_BEFORE = -(1 << 62)  # an int before every instant (an int, for the same reason as in BusinessClock)
+
+
+def _whole(t: float) -> int | float:
+    return int(t) if t.is_integer() else t
+
+
 class BusinessClock:
     """Open seconds between many instants, fast: prefix sums over the open intervals of
     one span, so each question is a binary search (reports ask it 200,000 times).
@@ -161,11 +169,13 @@ class BusinessClock:
 
     def __init__(self, hours: BusinessHours, start: dt.datetime, end: dt.datetime) -> None:
         intervals = hours.open_intervals(start, end)
-        self.starts = [a.timestamp() for a, _ in intervals]
-        self.ends = [b.timestamp() for _, b in intervals]
+        # whole seconds as ints (opening hours are whole minutes): the reports' instants
+        # are ints, and int-with-int arithmetic and comparison run 2-3x faster than mixed
+        self.starts = [_whole(a.timestamp()) for a, _ in intervals]
+        self.ends = [_whole(b.timestamp()) for _, b in intervals]
         self.lengths = [b - a for a, b in zip(self.starts, self.ends)]
         self.cumulative: list[float] = []  # open seconds before each interval
-        total = 0.0
+        total = 0
         for a, b in zip(self.starts, self.ends):
             self.cumulative.append(total)
             total += b - a
@@ -185,9 +195,9 @@ class BusinessClock:
             return [0.0] * len(instants)
         found = map(bisect.bisect_right, itertools.repeat(self.starts), instants)
         # inside interval i: t + (cumulative - start); past its end: cumulative + length
-        offset = [0.0, *(c - s for c, s in zip(self.cumulative, self.starts))]
-        ends = [float("-inf"), *self.ends]
-        done = [0.0, *(c + n for c, n in zip(self.cumulative, self.lengths))]
+        offset = [0, *(c - s for c, s in zip(self.cumulative, self.starts))]
+        ends = [_BEFORE, *self.ends]
+        done = [0, *(c + n for c, n in zip(self.cumulative, self.lengths))]
         return [offset[i] + t if t < ends[i] else done[i] for i, t in zip(found, instants)]
 
     def between(self, a: float, b: float) -> float:
@@ -197,3 +207,9 @@ class BusinessClock:
     def is_open(self, t: float) -> bool:
         i = bisect.bisect_right(self.starts, t) - 1
         return i >= 0 and t < self.ends[i]
+
+    def open_many(self, instants: list[float]) -> list[bool]:
+        """`is_open` of each instant, in C-level maps like `elapsed_many`."""
+        found = map(bisect.bisect_right, itertools.repeat(self.starts), instants)
+        ends = [_BEFORE, *self.ends]
+        return list(map(operator.lt, instants, map(ends.__getitem__, found)))

@@ -7,7 +7,7 @@ uses (tui_desk.templates.stats.outcome), so both commands give one close rate.
 from __future__ import annotations
 
 from ..config import Config
-from ..store import Store
+from ..store import Store, stamp
 from ..templates.stats import CLOSE_DAYS, outcome
 from .period import Filters, Period
 from .stats import mean, rate
@@ -19,12 +19,15 @@ def templates(store: Store, config: Config, period: Period, filters: Filters = F
     [rules] automate_min_close_rate over at least automate_min_uses uses)."""
     rules = config.rules
     groups: dict[str, dict] = {}
-    for template, at, solved_at, next_out_at, next_in_at, score in store.report_template_uses(period.scope(filters)):
-        use = {"at": at, "solved_at": solved_at, "next_out_at": next_out_at, "next_in_at": next_in_at}
+    now = stamp(period.now)
+    for template, at, solved_at, next_out_at, next_in_at, score, deadline in store.report_template_uses(
+            period.scope(filters), CLOSE_DAYS):
+        use = {"at": at, "solved_at": solved_at, "next_out_at": next_out_at, "next_in_at": next_in_at,
+               "deadline": deadline}
         figures = groups.setdefault(template, {"uses": 0, "closed": 0, "reopened": 0, "pending": 0,
                                                "answers": 0, "score": 0})
         figures["uses"] += 1
-        figures[outcome(use, period.now, CLOSE_DAYS)] += 1
+        figures[outcome(use, now, CLOSE_DAYS)] += 1
         if score is not None and 1 <= float(score) <= 5:
             figures["answers"] += 1
             figures["score"] += float(score)

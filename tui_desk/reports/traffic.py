@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import operator
+from itertools import compress, repeat
 
 from ..config import Config
 from ..hours import zone
 from ..store import Store, stamp
-from .kpis import firsts, joined, make_clock
+from .kpis import make_clock
 from .period import Filters, Period
 from .stats import percentiles, rate
 
@@ -89,22 +92,15 @@ def what_if(store: Store, config: Config, period: Period, filters: Filters, minu
     """First responses as they were, and as they would be had someone on call answered
     every conversation opened outside business hours within `minutes` (when the real
     answer was slower). Only answered conversations opened in the period count."""
-    groups = store.report_conversations(period.scope(filters), solved=False)
-    clock = make_clock(config, period, groups)
-    starts, stops = firsts(joined(groups))
-    cap = minutes * 60.0
-    is_open = clock.is_open
-    actual, covered, after_hours = [], [], 0
-    for a, b in zip(starts, stops):
-        if b < 0:
-            continue
-        taken = b - a if b > a else 0.0
-        actual.append(taken)
-        if is_open(a):
-            covered.append(taken)
-        else:
-            after_hours += 1
-            covered.append(min(taken, cap))
+    facts = store.report_facts(period.scope(filters), solved=False)
+    clock = make_clock(config, period, facts)
+    answered = list(map(operator.ge, facts.first_reply, repeat(0)))
+    starts = list(compress(facts.created, answered))
+    actual = list(map(operator.sub, map(max, starts, compress(facts.first_reply, answered)), starts))
+    inside = clock.open_many(starts)
+    # after hours the on-call person's cap applies; inside business hours nothing changes
+    covered = list(map(min, actual, map([minutes * 60.0, math.inf].__getitem__, inside)))
+    after_hours = len(inside) - sum(inside)
     return {
         "oncall_minutes": minutes,
         "answered": len(actual),

@@ -2,8 +2,9 @@
 
 Every figure is defined in docs/reports.md; the queries here are the only place it is
 computed from rows. What a report needs per conversation (created, first agent reply,
-solved) comes back as plain tuples of epoch seconds, so the service can do the
-business-hours arithmetic and percentiles without parsing 200,000 timestamps.
+solved) comes back as `Facts`: lists of whole epoch seconds in step, one scan of the
+conversations for both clocks, so the service can do the business-hours arithmetic and
+percentiles without parsing 200,000 timestamps.
 
 Conventions: an *agent reply* is a message with direction 'out' and automatic NULL
 (notes, automatic acknowledgements and surveys are not); a *person's message* is
@@ -20,6 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from .db import Database
+from .schema import PRIORITIES
 
 OPEN_STATUSES = ("new", "open", "pending", "snoozed")
 
@@ -65,25 +67,26 @@ class ReportScope:
                 "agent": self.agent, "tag": self.tag, **more}
 
 
+OPENED, SOLVED, ONE_TOUCH, REOPENED = 1, 2, 4, 8
+RANK = 16  # flags // RANK: the priority's place in schema.PRIORITIES (with by="priority")
+"""Bits of `Facts.flags`: opened in the period, solved in the period, solved with exactly
+one agent reply, reopened (a status event from solved to open) before the solve."""
+
+
 @dataclass
-class Clocks:
-    """Conversations of one group: counts, and the instants (epoch seconds) of two clocks.
+class Facts:
+    """Every conversation opened or solved in the period, as lists in step: the instants
+    of both clocks (epoch seconds) and what the counts need.
 
-    first_reply: per conversation opened in the period, created → first agent reply (-1 while
-    unanswered). resolution: per conversation solved in the period, created → solved_at.
-    one_touch and reopened count solved conversations with exactly one agent reply, and
-    with a reopen (a status event from solved to open) before the solve."""
+    first_reply is -1 while unanswered; solved is -1 unless the conversation was solved
+    in the period (its current solved_at falls in it); keys holds each conversation's
+    group column (None when not grouped)."""
 
-    opened: int
-    solved: int
-    one_touch: int
-    reopened: int
-    opened_at: list[float]
-    first_reply_at: list[float]
-    solved_created_at: list[float]
-    solved_at: list[float]
-    opened_keys: list | None = None
-    """With report_conversations(split=False): the group key of each opened conversation."""
+    created: list[int]
+    first_reply: list[int]
+    solved: list[int]
+    flags: list[int]
+    keys: list | None = None
 
 
 class ReportsMixin:
@@ -111,42 +114,44 @@ class ReportsMixin:
 
     # -- per conversation -----------------------------------------------------------
 
-    def report_conversations(self, scope: ReportScope, by: str | None = None,
-                             solved: bool = True, split: bool = True) -> dict[object, "Clocks"]:
-        """One pass over the conversations created or solved in the period, split by a
-        conversation column (None: all together): counts and clock instants per group.
+    def report_facts(self, scope: ReportScope, by: str | None = None, solved: bool = True) -> Facts:
+        """One pass over the conversations created or solved in the period (with
+        solved=False only those created in it), `by` a conversation column to group by
+        later ('priority', 'channel', 'assignee', 'first_reply_by') or None.
 
-        The instants come packed by SQLite (group_concat) and are unpacked by one JSON
-        parse: 200,000 conversations cost milliseconds instead of a Python row each. No
-        GROUP BY (it would sort every row): the group of each row comes packed as well and
-        the lists are split here. With solved=False only conversations opened in the period are read; with split=False
-        everything stays in one group (key None) and `opened_keys` holds each opened
-        conversation's `by` value."""
-        want_solved = solved
+        The lists come packed by SQLite (group_concat) and are unpacked by one JSON parse
+        each: 200,000 conversations cost milliseconds instead of a Python row each. Every
+        aggregate of one SELECT sees the rows in the same order, so the lists stay in step;
+        no GROUP BY (it would sort every row)."""
         opened = "(c.created_at >= :since AND c.created_at < :until)"
-        solved = "(c.solved_at >= :since AND c.solved_at < :until)" if want_solved else "0"
-        where = f"FROM conversations c {self._access(scope)} WHERE ({opened} OR {solved}) AND {scope.where()}"
-        key = _group(by)
+        if not solved:  # opened only: the first clock alone, every row flagged OPENED
+            (row,) = self._tuples(
+                f"""SELECT group_concat({epoch('c.created_at')}), group_concat(coalesce({epoch('c.first_reply_at')}, -1)),
+                    {'json_group_array(' + _group(by) + ')' if by else 'NULL'}
+                FROM conversations c {self._access(scope)} WHERE {opened} AND {scope.where()}""", scope.params())
+            created, first_reply = _floats(row[0]), _floats(row[1])
+            return Facts(created, first_reply, [-1] * len(created), [OPENED] * len(created),
+                         json.loads(row[2]) if by else None)
+        solved_in = "(c.solved_at >= :since AND c.solved_at < :until)"
+        # priorities are a fixed set: their number rides in the flags (above the 4 bits),
+        # which saves building and parsing a JSON array of 200,000 strings
+        rank = ("CASE c.priority " + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES)) + " END"
+                if by == "priority" else "0")
+        keys = "json_group_array(k)" if by not in (None, "priority") else "NULL"
         (row,) = self._tuples(
-            f"""SELECT group_concat({epoch('c.created_at')}) FILTER (WHERE {opened}),
-                group_concat(coalesce({epoch('c.first_reply_at')}, -1)) FILTER (WHERE {opened}),
-                json_group_array({key}) FILTER (WHERE {opened}),
-                group_concat({epoch('c.created_at')}) FILTER (WHERE {solved}),
-                group_concat({epoch('c.solved_at')}) FILTER (WHERE {solved}),
-                json_group_array({key}) FILTER (WHERE {solved}),
-                group_concat((c.agent_replies = 1) + 2 * (c.reopens > 0)) FILTER (WHERE {solved})
-            {where}""", scope.params())
-        opened_at, first_reply_at, solved_created_at, solved_at, flags = map(_floats, (row[0], row[1], row[3], row[4], row[6]))
-        opened_keys, solved_keys = json.loads(row[2] or "[]"), json.loads(row[5] or "[]")
-        if by is None or not split:
-            if not (opened_at or solved_at):
-                return {}
-            whole = _clocks(opened_at, first_reply_at, solved_created_at, solved_at, flags)
-            whole.opened_keys = opened_keys
-            return {None: whole}
-        first = _split(opened_keys, opened_at, first_reply_at)
-        second = _split(solved_keys, solved_created_at, solved_at, flags)
-        return {k: _clocks(*first.get(k, ([], [])), *second.get(k, ([], [], []))) for k in {*first, *second}}
+            f"""SELECT group_concat({epoch('created_at')}), group_concat(coalesce({epoch('first_reply_at')}, -1)),
+                group_concat(CASE WHEN s THEN {epoch('solved_at')} ELSE -1 END),
+                group_concat(o + {SOLVED} * s + {ONE_TOUCH} * (agent_replies = 1) + {REOPENED} * (reopens > 0)
+                             + {RANK} * r), {keys}
+            FROM (SELECT c.created_at, c.first_reply_at, c.solved_at, c.agent_replies, c.reopens,
+                    {_group(by)} AS k, {rank} AS r, {opened} AS o, coalesce({solved_in}, 0) AS s
+                FROM conversations c {self._access(scope)} WHERE ({opened} OR {solved_in}) AND {scope.where()})""",
+            scope.params())
+        created, first_reply, solved_at, flags = map(_floats, row[:4])
+        if by == "priority":
+            return Facts(created, first_reply, solved_at, flags,
+                         list(map(PRIORITIES.__getitem__, map(operator.rshift, flags, itertools.repeat(4)))))
+        return Facts(created, first_reply, solved_at, flags, json.loads(row[4]) if by else None)
 
     def report_solved_by(self, scope: ReportScope, by: str) -> dict[object, int]:
         """Conversations solved in the period, counted per conversation column `by`."""
@@ -210,35 +215,38 @@ class ReportsMixin:
                 sum(e.kind = 'survey_sent'),
                 sum(e.kind = 'survey_sent' AND EXISTS (SELECT 1 FROM events a WHERE a.conversation_id = e.conversation_id
                     AND a.kind = 'satisfaction' AND a.at >= e.at))
-            FROM events e {join}
+            FROM events e INDEXED BY events_surveys {join}
             WHERE e.kind IN ('satisfaction', 'survey_sent') AND e.at >= :since AND e.at < :until GROUP BY k""",
             scope.params())
         return {k: (a or 0, total or 0, sent or 0, answered or 0) for k, a, total, sent, answered in rows}
 
     # -- templates ------------------------------------------------------------------
 
-    def report_template_uses(self, scope: ReportScope) -> list[tuple]:
+    def report_template_uses(self, scope: ReportScope, close_days: int) -> list[tuple]:
         """Template replies sent in the period (agent replies with template_id set; the
         outbox writes them, with a 'template_used' event), with what followed each, as
-        (template, at, solved_at, next_out_at, next_in_at, satisfaction): the first solve
-        at or after the use, the next outgoing message, the next message from the customer,
-        the first satisfaction score after it. The same rows as Store.template_uses(), for
-        one period and the report's filters."""
+        (template, at, solved_at, next_out_at, next_in_at, satisfaction, deadline): the
+        first solve at or after the use, the next outgoing message, the next message from
+        the customer, the first satisfaction score after it, and the use + `close_days`
+        (a stamp). The same rows as Store.template_uses(), for one period and the
+        report's filters; every lookup is answered from an index (m070)."""
         join = self._join_conversation(scope)
         return self._tuples(
             f"""SELECT m.template_id, m.received_at,
-                (SELECT min(e.at) FROM events e WHERE e.conversation_id = m.conversation_id AND e.kind = 'status'
-                    AND e.data ->> 'to' = 'solved' AND e.at >= m.received_at),
-                (SELECT min(o.received_at) FROM messages o WHERE o.conversation_id = m.conversation_id
+                (SELECT min(e.at) FROM events e INDEXED BY events_solved WHERE e.conversation_id = m.conversation_id
+                    AND e.kind = 'status' AND e.data ->> 'to' = 'solved' AND e.at >= m.received_at),
+                (SELECT min(o.received_at) FROM messages o INDEXED BY messages_flow WHERE o.conversation_id = m.conversation_id
                     AND o.direction = 'out' AND o.received_at > m.received_at),
-                (SELECT min(i.received_at) FROM messages i INDEXED BY messages_conversation
+                (SELECT min(i.received_at) FROM messages i INDEXED BY messages_flow
                     WHERE i.conversation_id = m.conversation_id AND i.direction = 'in' AND i.automatic IS NULL
                     AND i.received_at > m.received_at),
                 (SELECT a.data ->> 'score' FROM events a WHERE a.conversation_id = m.conversation_id
-                    AND a.kind = 'satisfaction' AND a.at > m.received_at ORDER BY a.at LIMIT 1)
-            FROM messages m {join}
+                    AND a.kind = 'satisfaction' AND a.at > m.received_at ORDER BY a.at LIMIT 1),
+                strftime('%Y-%m-%dT%H:%M:%fZ', m.received_at, :shift)
+            FROM messages m INDEXED BY messages_template_use {join}
             WHERE m.template_id IS NOT NULL AND m.direction = 'out'
-                AND m.received_at >= :since AND m.received_at < :until""", scope.params())
+                AND m.received_at >= :since AND m.received_at < :until""",
+            scope.params(shift=f"+{int(close_days)} days"))
 
     # -- traffic ---------------------------------------------------------------------
 
@@ -288,29 +296,6 @@ def _group(by: str | None) -> str:
     columns = {None: "NULL", "priority": "c.priority", "channel": "c.channel",
                "assignee": "c.assignee", "first_reply_by": "c.first_reply_by"}
     return columns[by]
-
-
-def _clocks(opened_at: list, first_reply_at: list, solved_created_at: list, solved_at: list, flags: list) -> "Clocks":
-    one_touch = sum(f & 1 for f in flags)
-    reopened = sum(1 for f in flags if f & 2)
-    return Clocks(len(opened_at), len(solved_at), one_touch, reopened,
-                  opened_at, first_reply_at, solved_created_at, solved_at)
-
-
-def _split(keys: list, *lists: list) -> dict[object, tuple[list, ...]]:
-    """Lists in step, split by the key of each position. For the usual handful of keys
-    (priorities, channels, agents) one C-level mask per key beats a Python loop."""
-    distinct = set(keys)
-    if len(distinct) <= 12:
-        out = {}
-        for k in distinct:
-            mask = list(map(operator.eq, keys, itertools.repeat(k)))
-            out[k] = tuple(list(itertools.compress(values, mask)) for values in lists)
-        return out
-    positions: dict[object, list[int]] = {}
-    for i, k in enumerate(keys):
-        positions.setdefault(k, []).append(i)
-    return {k: tuple(list(map(values.__getitem__, where)) for values in lists) for k, where in positions.items()}
 
 
 def _days(stamp_text: str) -> float:

@@ -342,3 +342,20 @@ def m060_matrix(db: Database) -> None:
         "ALTER TABLE attachments ADD COLUMN source TEXT",
         "CREATE INDEX messages_redacted ON messages(conversation_id) WHERE redacted = 1",
     ])
+
+
+@migrations()
+def m070_report_indexes(db: Database) -> None:
+    _run(db, [
+        # report satisfaction reads every survey and answer of the period: from this index
+        # alone, instead of a table lookup per event among all the other kinds of events
+        "CREATE INDEX events_surveys ON events(kind, at, conversation_id, data)"
+        " WHERE kind IN ('satisfaction', 'survey_sent')",
+        # report templates (and templates stats) ask per template use what followed it:
+        # the uses of a period, the next messages of the conversation and its next solve,
+        # each answered from an index without reading message or event rows
+        "CREATE INDEX messages_template_use ON messages(received_at, conversation_id, template_id)"
+        " WHERE template_id IS NOT NULL AND direction = 'out'",
+        "CREATE INDEX messages_flow ON messages(conversation_id, received_at, direction, automatic)",
+        "CREATE INDEX events_solved ON events(conversation_id, at) WHERE kind = 'status' AND data ->> 'to' = 'solved'",
+    ])

@@ -14,7 +14,7 @@ class DeskCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         screen = self.screen
         scope = {"InboxScreen": "inbox", "ConversationScreen": "conversation",
-                 "ComposerScreen": "composer"}.get(type(screen).__name__, "desk")
+                 "ComposerScreen": "composer", "ReportsScreen": "reports"}.get(type(screen).__name__, "desk")
         out = []
         seen = set()
         for binding in [*getattr(screen, "BINDINGS", []), *self.app.BINDINGS]:

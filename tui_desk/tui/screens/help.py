@@ -17,12 +17,14 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
     from .composer import ComposerScreen
     from .conversation import ConversationScreen
     from .inbox import InboxScreen
+    from .reports import ReportsScreen
     return [
         ("Everywhere", DeskApp.BINDINGS),
         ("Inbox list", QueueList.BINDINGS),
         ("Inbox", InboxScreen.BINDINGS),
         ("Conversation", ConversationScreen.BINDINGS),
         ("Composer", ComposerScreen.BINDINGS),
+        ("Reports", ReportsScreen.BINDINGS),
     ]
 
 

@@ -21,6 +21,7 @@ from ..widgets.queue import QueueList
 from ..widgets.quickbar import QuickBar
 from ..widgets.sidebar import ViewsSidebar
 from .pickers import InputScreen
+from .reports import ReportsScreen
 
 
 class ColumnHeader(Static):
@@ -41,6 +42,7 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
         Binding("o", "sort", "Sort", id="sort", tooltip="Last activity / longest waiting"),
         Binding("escape", "clear", "Clear", id="clear", show=False, tooltip="Clear marks, filter and search"),
         Binding("tab", "switch_pane", "Views", id="views", show=False, tooltip="Move between views and queue"),
+        Binding("R", "reports", "Reports", id="reports", show=False, tooltip="Reports: summary and volume per hour"),
     ]
 
     def __init__(self, data: DeskData) -> None:
@@ -154,6 +156,9 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
 
     def action_switch_pane(self) -> None:
         (self.query_one(ViewsSidebar) if self.queue.has_focus else self.queue).focus()
+
+    def action_reports(self) -> None:
+        self.app.push_screen(ReportsScreen(self.data))
 
     def action_sort(self) -> None:
         q = self.query_state
