@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 import sqlite_utils
 
+from tui_desk.errors import UsageError
 from tui_desk.parse.model import ParsedMessage
 from tui_desk.store import AlreadyClaimed, ListFilter, Store
 from tui_desk.store.schema import migrations
@@ -156,6 +157,35 @@ def test_status_tags_priority_and_merge_write_events(store):
     assert store.conversation(b)["merged_into"] == a
     assert [r["id"] for r in store.conversations()] == [a], "merged conversations leave the list"
     assert [e["kind"] for e in store.events(a)] == ["created", "tags", "tags", "priority", "merged"]
+
+
+def test_linking_customers_joins_one_person_across_channels(store):
+    mail, _ = add(store, "Where is my order?", sender="mike@customer.example")
+    chat_msg = ParsedMessage(external_id="$c1", kind="chat", sender_address="@mike:chat", sender_name="",
+                             received_at=NOW, created_at=NOW, text="any news?", subject="any news?", raw=b"x")
+    with store.d.tx():
+        chat_customer = store.customer_for("chat", "@mike:chat", "")
+        chat, _ = store.add_inbound("chat", chat_msg, chat_customer, None, "any news?")
+    store.d.conn.execute("UPDATE customers SET timezone = 'Europe/Oslo', tags = '[\"vip\"]' WHERE id = ?",
+                         (chat_customer,))
+    keep = store.find_customer("MIKE@customer.example")  # any case
+    assert keep == store.conversation(mail)["customer_id"] and store.find_customer(f"#{chat}") == chat_customer
+    version = store.conversation(chat)["version"]
+
+    store.link_customers(keep, chat_customer, "ana")
+    customer = store.customer(keep)
+    assert [(i["kind"], i["address"]) for i in customer["identities"]] == [("email", "mike@customer.example"),
+                                                                         ("chat", "@mike:chat")]
+    assert customer["name"] == "Mike" and customer["timezone"] == "Europe/Oslo" and customer["tags"] == ["vip"]
+    assert {c["id"] for c in store.customer_conversations(keep)} == {mail, chat}
+    assert store.conversation(chat)["version"] == version + 1
+    assert store.customer(chat_customer) is None and store.find_customer("@mike:chat") == keep
+    assert store.d.scalar("SELECT count(*) FROM messages WHERE customer_id = ?", (chat_customer,)) == 0
+    assert [e["kind"] for e in store.events(chat)][-1] == "customer_linked"
+    with store.d.tx():  # the next message from the chat handle finds the joined customer
+        assert store.customer_for("chat", "@mike:chat", "Mike J") == keep
+    with pytest.raises(UsageError):
+        store.link_customers(keep, keep, "ana")
 
 
 def test_keyset_paging_visits_every_conversation_once(store):

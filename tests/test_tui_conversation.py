@@ -226,3 +226,29 @@ async def test_click_on_a_fold_opens_it_and_new_messages_are_added_below(desk, d
         assert item.folded
         await pilot.press("x")
         assert not item.folded
+
+
+async def test_link_the_customer_to_their_chat_handle(desk, db_path):
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        chat = store.d.scalar("SELECT id FROM conversations WHERE channel = 'chat' AND subject LIKE '%Sunday%'")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        assert "@zoe:chat" not in card_text(app)
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press(*"@ZOE:chat", "enter")
+        await settle(pilot)
+        app.poll_database()  # as the console's timer would, once the link is committed
+        await settle(pilot)
+        text = card_text(app)
+        assert "@zoe:chat" in text and f"#{chat}" in text  # the chat identity and conversation
+        with Store.open(db_path) as store:
+            assert store.conversation(chat)["customer_id"] == store.conversation(cid)["customer_id"]
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press(*"nobody@nowhere.example", "enter")
+        await settle(pilot)
+        assert any("No customer known as" in str(n.message) for n in app._notifications)

@@ -1,4 +1,5 @@
-"""State changes agents make: claim, assign, status, snooze, tags, priority, merge.
+"""State changes agents make: claim, assign, status, snooze, tags, priority, merge,
+linking one person's identities across channels.
 
 Each change bumps the conversation's version and writes an event (the audit trail and
 the source of reports), in one BEGIN IMMEDIATE transaction.
@@ -134,3 +135,39 @@ class ActionMixin:
             self._bump(source_id, "merged_into = ?, status = 'closed'", (target_id,))
             self.add_event(target_id, "merged", actor, {"from": source_id})
             self.add_event(source_id, "merged", actor, {"into": target_id})
+
+    # -- customers ------------------------------------------------------------------
+
+    def find_customer(self, text: str) -> int | None:
+        """The customer named by an identity ("ana@example.com", "@ana:chat"; any case)
+        or by one of their conversations ("#12")."""
+        text = text.strip()
+        if text.startswith("#") and text[1:].isdigit():
+            return self.d.scalar("SELECT customer_id FROM conversations WHERE id = ?", (int(text[1:]),))
+        return self.d.scalar("SELECT customer_id FROM identities WHERE address = ? COLLATE NOCASE"
+                             " ORDER BY id LIMIT 1", (text,))
+
+    def link_customers(self, keep_id: int, other_id: int, actor: str) -> None:
+        """One person, two customer records (say their email and their chat handle):
+        `other`'s identities, conversations and messages move to `keep`, their tags
+        join, a missing name or time zone is taken over, and `other` is removed.
+        Every moved conversation gets a version bump (open screens reload) and an event."""
+        if keep_id == other_id:
+            raise UsageError("that is already the same customer")
+        with self.d.tx() as conn:
+            keep = self.d.one("SELECT * FROM customers WHERE id = ?", (keep_id,))
+            other = self.d.one("SELECT * FROM customers WHERE id = ?", (other_id,))
+            if keep is None or other is None:
+                raise NotFound(f"no customer {other_id if keep else keep_id}")
+            tags = list(dict.fromkeys([*json.loads(keep["tags"]), *json.loads(other["tags"])]))
+            conn.execute("UPDATE customers SET name = ?, timezone = ?, tags = ? WHERE id = ?",
+                         (keep["name"] or other["name"], keep["timezone"] or other["timezone"],
+                          json.dumps(tags, ensure_ascii=False), keep_id))
+            moved = [r[0] for r in conn.execute("SELECT id FROM conversations WHERE customer_id = ?", (other_id,))]
+            conn.execute("UPDATE identities SET customer_id = ? WHERE customer_id = ?", (keep_id, other_id))
+            conn.execute("UPDATE messages SET customer_id = ? WHERE customer_id = ?", (keep_id, other_id))
+            conn.execute("UPDATE conversations SET customer_id = ?, version = version + 1 WHERE customer_id = ?",
+                         (keep_id, other_id))
+            conn.execute("DELETE FROM customers WHERE id = ?", (other_id,))
+            for conversation_id in moved:
+                self.add_event(conversation_id, "customer_linked", actor, {"into": keep_id, "from": other_id})

@@ -33,7 +33,7 @@ from ..widgets.card import CustomerCard
 from ..widgets.footer import Footer
 from ..widgets.quickbar import QuickBar
 from ..widgets.thread import ThreadView
-from .pickers import ChoiceScreen
+from .pickers import ChoiceScreen, InputScreen
 
 
 def load_bundle(store, conversation_id: int, agent: str) -> dict | None:
@@ -88,6 +88,8 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         Binding("e", "events", "History", id="events", tooltip="Show the event history"),
         Binding("x", "quotes", "Quotes", id="quotes", tooltip="Fold or unfold quoted text"),
         Binding("o", "attachment", "Open file", id="attachment", tooltip="Open an attachment"),
+        Binding("L", "link_customer", "Link customer", id="link_customer", show=False,
+                tooltip="Same person as another customer (their email, chat handle or #conversation)"),
         Binding("j,down", "scroll_down", "Down", id="scroll_down", show=False),
         Binding("k,up", "scroll_up", "Up", id="scroll_up", show=False),
     ]
@@ -213,6 +215,28 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         with self.data.store() as store:
             events = store.events(self.conversation_id)
         self.app.call_from_thread(self.app.push_screen, EventsScreen(events))
+
+    def action_link_customer(self) -> None:
+        customer = (self.bundle or {}).get("customer")
+        if customer is None:
+            self.notify("This conversation has no customer to link", severity="warning")
+            return
+
+        def chosen(text: str | None) -> None:
+            if text and text.strip():
+                self._link(customer["id"], text.strip())
+        self.app.push_screen(InputScreen("Same person as", "their email, chat handle or #conversation",
+                                         hint="their identities and conversations join this customer"), chosen)
+
+    @work(thread=True, group="link", exit_on_error=False)
+    def _link(self, keep_id: int, text: str) -> None:
+        with self.data.store() as store:
+            other = store.find_customer(text)
+            if other is None:
+                self.app.call_from_thread(self.notify, f"No customer known as {one_line(text)}", severity="warning")
+                return
+            store.link_customers(keep_id, other, self.data.agent)
+        self.app.call_from_thread(self.notify, f"Linked: {one_line(text)} is this customer now")
 
     def action_attachment(self) -> None:
         files = [a for items in (self.bundle or {}).get("attachments", {}).values() for a in items]
