@@ -22,7 +22,8 @@ from email.message import Message
 
 from .auto import automatic_reason
 from .model import Attachment, ParsedMessage
-from .text import calendar_summary, decode, html_to_text, split_reply
+from .html import html_to_text
+from .text import calendar_summary, decode, split_reply
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _SPACE = re.compile(r"\s+")
