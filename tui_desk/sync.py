@@ -223,7 +223,7 @@ class _LazyPool:
         if len(items) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
             return [parse_item(i) for i in items]
         if self.executor is None:
-            self.executor = ProcessPoolExecutor(max_workers=os.cpu_count())
+            self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init)
         return self.executor.map(parse_item, items, chunksize=50)
 
     def close(self) -> None:
@@ -238,3 +238,10 @@ def _pool() -> Iterator[_LazyPool]:
         yield pool
     finally:
         pool.close()
+
+
+def _worker_init() -> None:
+    """Parse workers yield to the writer: the single process storing batches is what
+    bounds the ingest rate, and it waits when parsers take every core."""
+    with contextlib.suppress(OSError):
+        os.nice(5)

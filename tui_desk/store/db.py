@@ -24,7 +24,7 @@ BUSY_TIMEOUT_S = 30.0
 # Chinese, Japanese kana and Thai are written without spaces between words; FTS5's
 # unicode61 tokenizer would make a whole sentence one token. Indexing each such
 # character as its own token, and querying words as phrases, finds words inside text.
-_UNSPACED = re.compile(r"([\u0E00-\u0E7F\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uFF66-\uFF9F])")
+_UNSPACED = re.compile(r"[\u0E00-\u0E7F\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uFF66-\uFF9F]+")
 
 
 def segment(text: str | None) -> str:
@@ -35,7 +35,7 @@ def segment(text: str | None) -> str:
 
 
 def _spaced(match: re.Match) -> str:
-    return f" {match.group()} "
+    return " " + " ".join(match.group()) + " "  # one call per run of such characters
 
 
 def now() -> str:
@@ -47,7 +47,8 @@ def stamp(instant: dt.datetime) -> str:
     """UTC, fixed width, sortable as text, readable by SQLite's date functions."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.timezone.utc)
-    return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    # isoformat is several times cheaper than strftime (sync stamps every message)
+    return instant.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_stamp(text: str) -> dt.datetime:

@@ -112,20 +112,31 @@ class IngestMixin:
         created = conversation_id is None
         if created:
             conversation_id = self._new_conversation(channel, msg, customer_id, subject_key, at)
+            status, version = "new", 1
+        else:
+            row = self.d.one(
+                "SELECT status, version + EXISTS (SELECT 1 FROM messages WHERE conversation_id = :id)"
+                " FROM conversations WHERE id = :id", {"id": conversation_id},
+            )
+            status, version = row[0], row[1]
+        # conversation_version given here (what the messages_conversation_version trigger
+        # would compute), so the trigger does not rewrite the just-inserted row
         message_id = self.d.conn.execute(
             "INSERT INTO messages (conversation_id, channel, direction, customer_id, author, author_address,"
             " subject, text, quoted, html, headers, external_id, message_id, in_reply_to, created_at,"
-            " received_at, problems, automatic) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " received_at, problems, automatic, conversation_version)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (conversation_id, channel, msg.direction, customer_id if msg.direction == "in" else None,
              msg.sender_name, msg.sender_address, msg.subject, msg.text, msg.quoted, msg.html,
              json.dumps(msg.headers, ensure_ascii=False), msg.external_id, msg.message_id, msg.in_reply_to,
-             stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic),
+             stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic,
+             version),
         ).lastrowid
         self.d.conn.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
         for attachment in msg.attachments:
             self._add_attachment(message_id, attachment)
         if not created:
-            self._touch(conversation_id, msg, at)
+            self._touch(conversation_id, msg, at, status)
         return conversation_id, message_id
 
     def _new_conversation(self, channel: str, msg: ParsedMessage, customer_id: int | None,
@@ -146,10 +157,9 @@ class IngestMixin:
         )
         return conversation_id
 
-    def _touch(self, conversation_id: int, msg: ParsedMessage, at: str) -> None:
+    def _touch(self, conversation_id: int, msg: ParsedMessage, at: str, status: str) -> None:
         """Bump activity times and the version; a person's message reopens a waiting conversation."""
         person = msg.direction == "in" and msg.automatic is None
-        row = self.d.one("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
         self.d.conn.execute(
             "UPDATE conversations SET last_message_at = max(last_message_at, :at),"
             " last_inbound_at = CASE WHEN :person THEN max(coalesce(last_inbound_at, ''), :at)"
@@ -158,14 +168,14 @@ class IngestMixin:
             " message_count = message_count + 1, version = version + 1 WHERE id = :id",
             {"at": at, "person": person, "reply": msg.direction == "out", "id": conversation_id},
         )
-        if person and row["status"] in _REOPENS:
+        if person and status in _REOPENS:
             self.d.conn.execute(
                 "UPDATE conversations SET status = 'open', snoozed_until = NULL, solved_at = NULL WHERE id = ?",
                 (conversation_id,),
             )
             self.d.conn.execute(
                 "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'status', 'customer', ?, ?)",
-                (conversation_id, now(), json.dumps({"from": row["status"], "to": "open", "why": "customer wrote"})),
+                (conversation_id, now(), json.dumps({"from": status, "to": "open", "why": "customer wrote"})),
             )
 
     def _add_attachment(self, message_id: int, attachment) -> None:
