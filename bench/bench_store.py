@@ -2,7 +2,8 @@
 
 A 100,000-message Maildir (bench/corpus.py, cached in bench/out) is synced into a fresh
 database with the real `tui_desk.sync.run`; then the first page of `conversations list`
-and `search` are timed (median of 20) on the result.
+and `search` are timed (median of 20 each) on the result, for the kinds of query
+agents type (SEARCHES).
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from tui_desk.store import ListFilter, Store
 
 OUT = Path(__file__).resolve().parent / "out"
 SIZES = {"small": 5_000, "full": 100_000}
-QUERIES = ["refund", "tracking parcel", "zipper", "password login", "invoice", "退款", "届いて",
-           "warranty broken", "discount code", "courier late"]
+# what agents type: a rare word (a few hundred hits at 100k), a word in nearly every
+# message, two words, the start of a word, and Chinese (indexed per character)
+SEARCHES = {
+    "rare word": corpus.VOCABULARY[20000],
+    "common word": "order",
+    "two words": "refund parcel",
+    "prefix": "deliv",
+    "Chinese": "订单",
+}
 
 
 def run(size: str) -> list[Figure]:
@@ -42,11 +50,8 @@ def run(size: str) -> list[Figure]:
         nochange = time.perf_counter() - started
         list_ms = _median_ms(lambda: store.conversations(ListFilter(("new", "open")), limit=50))
         all_ms = _median_ms(lambda: store.conversations(ListFilter(), limit=50))
-        search_times = []
-        for i in range(20):
-            t = time.perf_counter()
-            store.search(QUERIES[i % len(QUERIES)], limit=20)
-            search_times.append((time.perf_counter() - t) * 1000)
+        search_ms = {kind: _median_ms(lambda q=query: store.search(q, limit=20)) for kind, query in SEARCHES.items()}
+        hits = {kind: len(store.search(query, limit=20)) for kind, query in SEARCHES.items()}
     size_mb = db_path.stat().st_size / 1e6
     return [
         Figure("store", f"ingest {count:,} messages from a Maildir", f"{rate:,.0f} msg/s ({seconds:.1f} s)",
@@ -56,8 +61,9 @@ def run(size: str) -> list[Figure]:
         Figure("store", "database size", f"{size_mb:,.0f} MB"),
         Figure("store", "conversations list, first page (open)", f"{list_ms:.1f} ms", "≤ 50 ms", list_ms <= 50),
         Figure("store", "conversations list, first page (all)", f"{all_ms:.1f} ms", "≤ 50 ms", all_ms <= 50),
-        Figure("store", "search (median of 20)", f"{statistics.median(search_times):.1f} ms", "≤ 50 ms",
-               statistics.median(search_times) <= 50),
+    ] + [
+        Figure("store", f"search, {kind} ({SEARCHES[kind]!r}, {hits[kind]} shown)", f"{ms:.1f} ms", "≤ 50 ms", ms <= 50)
+        for kind, ms in search_ms.items()
     ]
 
 

@@ -143,3 +143,15 @@ def test_the_customer_is_who_a_reply_goes_to():
     raw = make_email("Kwame via Web Form <forms@shop.example>", headers={"Reply-To": "Kwame Asante <kwame@x.example>"})
     msg = parse_email(raw, NOW)
     assert (msg.sender_name, msg.sender_address) == ("Kwame Asante", "kwame@x.example")
+
+
+def test_html_rendering_keeps_layout_and_drops_what_is_not_text():
+    from tui_desk.parse.html import html_to_text
+
+    text = html_to_text("<p>Hello <b>there</b><!-- note --> you</p><ul><li>one</li><li>two</li></ul>"
+                        "<table><tr><td>Size</td><td>M</td></tr><tr><td>Colour</td><td>red</td></tr></table>"
+                        "<style>p{color:red}</style>line<br>break<script>alert(1)</script>")
+    assert text == "Hello there you\n\n- one\n- two\n\nSize | M\nColour | red\n\nline\nbreak"
+    assert html_to_text("") == "" and html_to_text("just text") == "just text"
+    deep = "<div>" * 5000 + "deep" + "</div>" * 5000
+    assert "deep" in html_to_text(deep), "hostile nesting is text, not a crash"

@@ -216,6 +216,21 @@ def test_search_ranks_subject_and_frequency(store):
     assert store.search('"unbalanced AND (') == [], "user input is never FTS syntax"
 
 
+def test_search_over_a_huge_match_ranks_the_newest_candidates_by_relevance(store, monkeypatch):
+    from tui_desk.store import queries
+
+    monkeypatch.setattr(queries, "RANKED_CANDIDATES", 3)
+    add(store, "refund refund refund", subject="Refund oldest and best")  # falls outside the newest 3
+    add(store, "refund once", subject="Plain")
+    add(store, "refund asked, refund promised", subject="Twice")
+    add(store, "refund", subject="Refund in subject")
+    add(store, "a refund among many many other words in a long message", subject="Long")
+    hits = [h["subject"] for h in store.search("refund")]
+    assert hits == ["Refund in subject", "Twice", "Long"], "newest three, best first"
+    assert [h["subject"] for h in store.search("refund", limit=2)] == hits[:2]
+    assert [h["subject"] for h in store.search("oldest")] == ["Refund oldest and best"]
+
+
 def test_cjk_and_thai_round_trip_and_are_searchable(store):
     texts = {
         "zh": "您好，我想申请退款，订单号是 12345。",

@@ -211,3 +211,33 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
     with Store.open(tmp_path / "d.db") as store, sync.sync_lock(store.path):
         locked = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail")
     assert locked.returncode == 75 and "another sync" in locked.stderr
+
+
+def _index_rows(store: Store) -> list[tuple]:
+    """Every (term, message external id, column, position) in the full-text index."""
+    store.d.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, messages_fts, instance)")
+    return sorted(tuple(r) for r in store.d.all(
+        "SELECT v.term, m.external_id, v.col, v.offset FROM temp.fts_terms v JOIN messages m ON m.id = v.doc"))
+
+
+def test_sync_indexes_a_batch_exactly_as_the_insert_trigger_does(desk, tmp_path):
+    conf, store, maildir, chat = desk
+    bodies = ["Where is my parcel? Tracking says nothing.", "您好，我想申请退款，订单号是 12345。",
+              "สวัสดีครับ ผมต้องการคืนเงิน", "Zipper broke after two weeks, refund please."]
+    for i, body in enumerate(bodies * 3):
+        deliver(maildir, make_email(subject=f"Case {i} 退款", body=body, sender=f"c{i % 5}@x.example"))
+    chat.write_text("".join(chat_line(text=f"chat {i} 订单", sender_id=f"@c{i}:x") for i in range(5)))
+    sync.run(conf, store)
+    synced = _index_rows(store)
+    with Store.open(tmp_path / "by-trigger.db") as other:  # the same messages, row by row through the trigger
+        other.d.conn.execute("PRAGMA foreign_keys=OFF")  # messages only: their conversations do not matter here
+        with other.d.tx():
+            for row in store.d.all("SELECT * FROM messages ORDER BY id"):
+                other.d.conn.execute(
+                    "INSERT INTO messages (id, conversation_id, channel, direction, subject, text, external_id,"
+                    " created_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row["id"], row["conversation_id"], row["channel"], row["direction"], row["subject"],
+                     row["text"], row["external_id"], row["created_at"], row["received_at"]))
+        assert synced == _index_rows(other) and len(synced) > 100
+    assert len(store.search("退款")) == 12 and len(store.search("订单")) == 5 + 3  # chats, Chinese mails
+    store.d.conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.header
+import email.parser
 import email.utils
 import base64
 import binascii
@@ -22,9 +23,12 @@ from email.message import Message
 
 from .auto import automatic_reason
 from .model import Attachment, ParsedMessage
-from .text import calendar_summary, decode, html_to_text, split_reply
+from .html import html_to_text
+from .text import calendar_summary, decode, split_reply
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_HEADERS_ONLY = email.parser.BytesHeaderParser()
 _SPACE = re.compile(r"\s+")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
@@ -55,25 +59,26 @@ def content_id(raw: bytes) -> str:
 
 
 def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
-    msg = email.message_from_bytes(raw)
+    msg = _message(raw)
     problems: list[str] = [type(d).__name__ for d in msg.defects]
-    header = lambda name: header_text(msg, name, problems)  # noqa: E731
+    first = _first_headers(msg)
+    header = lambda name: decode_words(first[name], problems, name) if name in first else ""  # noqa: E731
 
-    name, address = _sender(raw_header(msg, "from"), problems)
+    name, address = _sender(first.get("from"), problems)
     # web forms and some shops send "via Form <forms@…>" with the customer in Reply-To:
     # the customer is whoever a reply goes to
-    reply_name, reply_address = _sender(raw_header(msg, "reply-to"), problems) if msg.get("reply-to") else ("", "")
+    reply_name, reply_address = _sender(first["reply-to"], problems) if first.get("reply-to") else ("", "")
     if reply_address and reply_address != address:
         name, address = reply_name or name, reply_address
     if not address:
         problems.append("no sender address")
     subject = header("subject")
-    message_id = _first_id(raw_header(msg, "message-id"))
+    message_id = _first_id(first.get("message-id"))
     created = _date(msg.get("date"), received_at, problems)
     text, html, attachments = _body(msg, problems)
     new_text, quoted = split_reply(text)
     # the newest 50 are plenty to find a thread; a hostile header may list thousands
-    references = [r for r in _MSGID.findall(_one_line(raw_header(msg, "references") or ""))
+    references = [r for r in _MSGID.findall(_one_line(first.get("references") or ""))
                   if len(r) <= MAX_ID][-50:]
     return ParsedMessage(
         external_id=message_id or content_id(raw),
@@ -87,9 +92,9 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         html=html,
         subject=subject,
         message_id=message_id,
-        in_reply_to=_first_id(raw_header(msg, "in-reply-to")),
+        in_reply_to=_first_id(first.get("in-reply-to")),
         references=references,
-        headers={k: header(k) for k in KEPT_HEADERS if msg.get(k) is not None},
+        headers={k: header(k) for k in KEPT_HEADERS if k in first},
         attachments=attachments,
         automatic=automatic_reason(msg, address, subject),
         problems=sorted(set(problems)),
@@ -97,29 +102,39 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     )
 
 
-def raw_header(msg: Message, name: str) -> str | None:
-    """The header as received (first occurrence), 8-bit bytes recovered as text.
+def _message(raw: bytes) -> Message:
+    """The compat32 parse of `raw`. A single-part mail with clean headers skips the feed
+    parser's line-by-line walk over its body (most of the parse time of a long mail):
+    the headers are parsed alone and the body set as the payload, exactly what the
+    full parse would have set. Anything unusual takes the full parse."""
+    end = _HEADER_END.search(raw)
+    if end is not None:
+        msg = _HEADERS_ONLY.parsebytes(raw[:end.end()])
+        if (not msg.defects and not msg.get_payload()
+                and msg.get_content_maintype() not in ("multipart", "message")):
+            msg.set_payload(raw[end.end():].decode("ascii", "surrogateescape"))
+            return msg
+    return email.message_from_bytes(raw)
+
+
+def _first_headers(msg: Message) -> dict[str, str]:
+    """Lower-cased name → the first occurrence of each header, as received, 8-bit bytes
+    recovered as text.
 
     compat32 keeps undecodable header bytes as surrogates and `msg.get` would turn
     them into U+FFFD; real mail has raw UTF-8 and Latin-1 in headers, so the bytes
     are taken back and decoded (UTF-8, else detected)."""
-    name = name.lower()
+    first: dict[str, str] = {}
     for key, value in msg.raw_items():
-        if key.lower() == name:
-            if isinstance(value, email.header.Header):
-                value = str(value)
-            if _SURROGATE.search(value):
-                value, _ = decode(value.encode("ascii", "surrogateescape"), None)
-            return value
-    return None
-
-
-def header_text(msg: Message, name: str, problems: list[str]) -> str:
-    """A header decoded (RFC 2047) to one line of text; "" when absent."""
-    value = raw_header(msg, name)
-    if value is None:
-        return ""
-    return decode_words(value, problems, name)
+        key = key.lower()
+        if key in first:
+            continue
+        if isinstance(value, email.header.Header):
+            value = str(value)
+        if _SURROGATE.search(value):
+            value, _ = decode(value.encode("ascii", "surrogateescape"), None)
+        first[key] = value
+    return first
 
 
 def decode_words(value: str, problems: list[str], name: str = "header") -> str:

@@ -1,9 +1,8 @@
-"""Turning bytes and HTML into readable text, and splitting quoted history off.
+"""Turning bytes into text, and splitting quoted history off (HTML: parse/html.py).
 
 Decoding trusts a charset label only when it decodes cleanly; otherwise
-charset-normalizer guesses. HTML becomes text through inscriptis (tables and lists
-keep their layout). Reply parsing uses mail-parser-reply on the part of the text
-around the first quote marker, so long mails stay cheap.
+charset-normalizer guesses. Reply parsing uses mail-parser-reply on the part of the
+text around the first quote marker, so long mails stay cheap.
 """
 
 from __future__ import annotations
@@ -71,16 +70,6 @@ def _guess(data: bytes) -> str:
     if best is not None:
         return str(best)
     return data.decode("utf-8", errors="replace")
-
-
-def html_to_text(html: str) -> str:
-    """Readable text from HTML (never raises: falls back to the markup stripped of tags)."""
-    from inscriptis import get_text
-
-    try:
-        return get_text(html).strip()
-    except Exception:  # inscriptis on malformed markup: keep something readable
-        return re.sub(r"<[^>]*>", " ", html).strip()
 
 
 def split_reply(text: str) -> tuple[str, str]:

@@ -5,9 +5,11 @@ Called inside the batch transaction of `sync`; never commits on its own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..parse.model import ParsedMessage
@@ -22,6 +24,28 @@ class IngestMixin:
 
     d: Database
     files: Path
+    _unindexed: list[int] | None = None
+    """Inside indexing_at_end: the messages added but not yet in the full-text index."""
+
+    @contextlib.contextmanager
+    def indexing_at_end(self) -> Iterator[None]:
+        """Messages added inside are put in the full-text index at the end, by one
+        statement, instead of by the insert trigger. Within a transaction FTS5 keeps new
+        terms in memory until a statement opens a savepoint (any statement that fires a
+        trigger does), and then writes them out as a new index segment: indexing row by
+        row made one segment per message, and merging them doubled the cost of a sync
+        batch. Nothing inside may update or delete the messages it adds."""
+        self._unindexed = []
+        try:
+            yield
+            if self._unindexed:
+                self.d.conn.execute(
+                    "INSERT INTO messages_fts (rowid, subject, text) SELECT id, desk_segment(subject),"
+                    " desk_segment(text) FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(self._unindexed),),
+                )
+        finally:
+            self._unindexed = None
 
     # -- duplicates -------------------------------------------------------------------
 
@@ -112,20 +136,36 @@ class IngestMixin:
         created = conversation_id is None
         if created:
             conversation_id = self._new_conversation(channel, msg, customer_id, subject_key, at)
-        message_id = self.d.conn.execute(
+            status, version = "new", 1
+        else:
+            row = self.d.one(
+                "SELECT status, version + EXISTS (SELECT 1 FROM messages WHERE conversation_id = :id)"
+                " FROM conversations WHERE id = :id", {"id": conversation_id},
+            )
+            status, version = row[0], row[1]
+        # conversation_version given here (what the messages_conversation_version trigger
+        # would compute), so the trigger does not rewrite the just-inserted row
+        sql = (
             "INSERT INTO messages (conversation_id, channel, direction, customer_id, author, author_address,"
             " subject, text, quoted, html, headers, external_id, message_id, in_reply_to, created_at,"
-            " received_at, problems, automatic) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (conversation_id, channel, msg.direction, customer_id if msg.direction == "in" else None,
-             msg.sender_name, msg.sender_address, msg.subject, msg.text, msg.quoted, msg.html,
-             json.dumps(msg.headers, ensure_ascii=False), msg.external_id, msg.message_id, msg.in_reply_to,
-             stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic),
-        ).lastrowid
+            " received_at, problems, automatic, conversation_version)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        )
+        params = (conversation_id, channel, msg.direction, customer_id if msg.direction == "in" else None,
+                  msg.sender_name, msg.sender_address, msg.subject, msg.text, msg.quoted, msg.html,
+                  json.dumps(msg.headers, ensure_ascii=False), msg.external_id, msg.message_id, msg.in_reply_to,
+                  stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic,
+                  version)
+        if self._unindexed is None:
+            message_id = self.d.conn.execute(sql, params).lastrowid
+        else:
+            message_id = self.d.insert_unindexed(sql, params)
+            self._unindexed.append(message_id)
         self.d.conn.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
         for attachment in msg.attachments:
             self._add_attachment(message_id, attachment)
         if not created:
-            self._touch(conversation_id, msg, at)
+            self._touch(conversation_id, msg, at, status)
         return conversation_id, message_id
 
     def _new_conversation(self, channel: str, msg: ParsedMessage, customer_id: int | None,
@@ -146,10 +186,9 @@ class IngestMixin:
         )
         return conversation_id
 
-    def _touch(self, conversation_id: int, msg: ParsedMessage, at: str) -> None:
+    def _touch(self, conversation_id: int, msg: ParsedMessage, at: str, status: str) -> None:
         """Bump activity times and the version; a person's message reopens a waiting conversation."""
         person = msg.direction == "in" and msg.automatic is None
-        row = self.d.one("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
         self.d.conn.execute(
             "UPDATE conversations SET last_message_at = max(last_message_at, :at),"
             " last_inbound_at = CASE WHEN :person THEN max(coalesce(last_inbound_at, ''), :at)"
@@ -158,14 +197,14 @@ class IngestMixin:
             " message_count = message_count + 1, version = version + 1 WHERE id = :id",
             {"at": at, "person": person, "reply": msg.direction == "out", "id": conversation_id},
         )
-        if person and row["status"] in _REOPENS:
+        if person and status in _REOPENS:
             self.d.conn.execute(
                 "UPDATE conversations SET status = 'open', snoozed_until = NULL, solved_at = NULL WHERE id = ?",
                 (conversation_id,),
             )
             self.d.conn.execute(
                 "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'status', 'customer', ?, ?)",
-                (conversation_id, now(), json.dumps({"from": row["status"], "to": "open", "why": "customer wrote"})),
+                (conversation_id, now(), json.dumps({"from": status, "to": "open", "why": "customer wrote"})),
             )
 
     def _add_attachment(self, message_id: int, attachment) -> None:

@@ -359,3 +359,20 @@ def m070_report_indexes(db: Database) -> None:
         "CREATE INDEX messages_flow ON messages(conversation_id, received_at, direction, automatic)",
         "CREATE INDEX events_solved ON events(conversation_id, at) WHERE kind = 'status' AND data ->> 'to' = 'solved'",
     ])
+
+
+@migrations()
+def m080_fts_insert_by_hand(db: Database) -> None:
+    # FTS5 writes its pending terms out as a new index segment whenever a statement opens
+    # a savepoint (any statement that fires a trigger does): indexed by the insert
+    # trigger, every synced message became a segment of its own, and merging them
+    # doubled the cost of a sync batch. Sync indexes a batch's new messages with one
+    # statement at its end (IngestMixin.indexing_at_end) and switches the trigger off for
+    # those inserts (desk_fts_by_trigger() is 0 then); every other writer keeps it.
+    _run(db, [
+        "DROP TRIGGER messages_fts_insert",
+        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN desk_fts_by_trigger() BEGIN
+            INSERT INTO messages_fts(rowid, subject, text)
+            VALUES (new.id, desk_segment(new.subject), desk_segment(new.text));
+        END""",
+    ])
