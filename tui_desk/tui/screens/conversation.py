@@ -146,7 +146,7 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
             self._read_inbound = conversation["last_inbound_at"]  # each write wakes every reader
             self._mark_read()
         if conversation["version"] != self.shown_version:
-            self.load_suggestions(self.conversation_id)
+            self.call_after_refresh(self.load_suggestions, self.conversation_id)  # after the frame
             self.shown_version = conversation["version"]
             await self.query_one(ThreadView).show(bundle["messages"], bundle["attachments"])
 
