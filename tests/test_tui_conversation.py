@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from tests.helpers.desk import AGENT, build_desk, conversation_id, write_config
+from tests.helpers.desk import AGENT, conversation_id, write_config
 from tests.helpers.mail import deliver, make_email
+from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, queue, settle
 from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
@@ -17,16 +18,6 @@ from tui_desk.tui.widgets.card import CustomerCard
 from tui_desk.tui.widgets.thread import MessageItem
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def desk(tmp_path, db_path):
-    return build_desk(tmp_path, db_path)
 
 
 def card_text(app) -> str:

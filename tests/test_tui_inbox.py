@@ -7,6 +7,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from tests.helpers.desk import AGENT, HOSTILE, build_desk, conversation_id
+from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, queue, settle, visible_rows
 from tui_desk.errors import ConfigError
 from tui_desk.store import Store
@@ -18,16 +19,6 @@ from tui_desk.tui.widgets.sidebar import ViewsSidebar
 
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def desk(tmp_path, db_path):
-    return build_desk(tmp_path, db_path)
 
 
 async def test_inbox_lists_open_conversations_with_counts(desk, db_path):

@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from tests.helpers import report_fixture as fx
+from tests.tui_helpers import anyio_backend  # noqa: F401 (fixture)
 from tests.tui_helpers import settle
 from tui_desk.errors import UsageError
 from tui_desk.reports import make_period, overview
@@ -26,11 +27,6 @@ from tui_desk.tui.screens.inbox import InboxScreen
 from tui_desk.tui.screens.reports import ReportsScreen, section_table
 
 SIZES = [(80, 24), (160, 48)]
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture

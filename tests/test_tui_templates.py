@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from tests.helpers.desk import build_desk, conversation_id
+from tests.helpers.desk import conversation_id
+from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, queue, settle
 from tui_desk import outbox, paths
 from tui_desk.store import Store
@@ -19,16 +20,6 @@ from tui_desk.tui.screens.templates import TemplatePickerScreen
 from tui_desk.tui.widgets.quickbar import QuickBar
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def desk(tmp_path, db_path):
-    return build_desk(tmp_path, db_path)
 
 
 def with_undo(config, seconds: int):

@@ -1,10 +1,25 @@
-"""Shared by the TUI tests: a fixture desk and a way to let workers finish."""
+"""Shared by the TUI tests: a fixture desk and a way to let workers finish.
+
+The fixtures are imported by the test modules that use them (`anyio_backend` runs the
+Pilot tests on asyncio; `desk` syncs the fixture mail and chat into the test database)."""
 
 from __future__ import annotations
 
-from tests.helpers.desk import FROZEN_NOW
+import pytest
+
+from tests.helpers.desk import FROZEN_NOW, build_desk
 from tui_desk.tui import make_app
 from tui_desk.tui.widgets.queue import QueueList
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def desk(tmp_path, db_path):
+    return build_desk(tmp_path, db_path)
 
 
 def frozen_app(config, db_path, **kwargs):

@@ -29,6 +29,7 @@ from ..replies import PendingReply
 from ..widgets.footer import Footer
 from .pickers import HeldReplyScreen
 
+
 def recipient_name(bundle: dict) -> str:
     customer = bundle.get("customer")
     name = one_line(customer["name"]) if customer else ""
