@@ -63,3 +63,32 @@ def test_reply_from_the_real_command(tmp_path):
     with Store.open(db) as store:
         rows = store.d.all("SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id")
         assert any("Thanks, looking into it now." in r[0] for r in rows)
+
+
+def test_the_console_ends_when_its_terminal_goes_away_without_a_hangup_signal(tmp_path):
+    need(shutil.which("tmux") is not None, "tmux is not installed")
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
+    command = [sys.executable, "-c", "import cli; cli.main()"]
+    built = subprocess.run([*command, "demo", "--db", str(db), "--no-tui"], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    session = f"tui-desk-hup-{os.getpid()}"
+    pid_file = tmp_path / "pid"
+    shell = " ".join(f"'{part}'" for part in [*command, "--db", str(db)])
+    # SIGHUP ignored (as under nohup): only the console's own watch can notice the hang-up
+    _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-e", f"PYTHONPATH={ROOT}",
+          "-e", f"XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}", "-e", f"XDG_DATA_HOME={env['XDG_DATA_HOME']}",
+          f"cd '{ROOT}' && trap '' HUP && echo $$ > '{pid_file}' && exec {shell}")
+    try:
+        _wait_for(session, "All open")
+    finally:
+        _tmux("kill-session", "-t", session)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 20  # a bound on the wait: the watch looks every 2 s
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.2)
+    alive = Path(f"/proc/{pid}").exists()
+    if alive:
+        os.kill(pid, 9)
+    assert not alive, "the console lived on after its terminal went away"

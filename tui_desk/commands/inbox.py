@@ -8,5 +8,8 @@ from .common import Options
 def open_tui(opts: Options) -> None:
     """Run the Textual console on the configured database until the agent quits."""
     from ..tui import make_app  # textual is imported only when the console opens
+    from ..tui.terminal import leave_with_the_terminal
 
-    make_app(opts.config(), opts.database()).run()
+    app = make_app(opts.config(), opts.database())
+    leave_with_the_terminal()
+    app.run()
