@@ -214,6 +214,11 @@ def test_search_ranks_subject_and_frequency(store):
     assert "refund" in hits[1]["snippet"].lower()
     assert store.search("refund parcel")[0]["subject"] == "Refund please", "every word must occur"
     assert store.search('"unbalanced AND (') == [], "user input is never FTS syntax"
+    # the console's search: conversations in the same order, each once, merges followed
+    ranked = [h["conversation_id"] for h in hits]
+    assert list(store.search_conversations("refund")) == ranked
+    store.merge(ranked[2], ranked[0], "ana")
+    assert list(store.search_conversations("refund")) == ranked[:2]
 
 
 def test_search_over_a_huge_match_ranks_the_newest_candidates_by_relevance(store, monkeypatch):

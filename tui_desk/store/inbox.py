@@ -191,8 +191,8 @@ class InboxMixin:
     def search_conversations(self, words: str, limit: int = 500) -> tuple[int, ...]:
         """Conversation ids whose messages match `words`, best match first."""
         seen: dict[int, None] = {}
-        for hit in self.search(words, limit=limit):  # type: ignore[attr-defined]
-            seen.setdefault(self._live(hit["conversation_id"]), None)  # type: ignore[attr-defined]
+        for conversation_id in self.search_message_conversations(words, limit):  # type: ignore[attr-defined]
+            seen.setdefault(self._live(conversation_id), None)  # type: ignore[attr-defined]
         return tuple(seen)
 
     def new_inbound(self, agent: str, since: str) -> list[dict]:

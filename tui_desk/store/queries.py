@@ -131,23 +131,42 @@ class QueryMixin:
         match = fts_query(query)
         if not match:
             return []
-        floor = self.d.scalar(
-            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            (match, RANKED_CANDIDATES - 1),
-        ) or 0
         # rank inside the index first: joining message rows (with their text) for every
         # match before sorting would read far more than the page needs
         rows = self.d.all(
             "SELECT m.id AS message_id, m.conversation_id, m.subject, m.text, m.author, m.created_at,"
-            " c.status, c.channel, hits.score"
-            " FROM (SELECT rowid, bm25(messages_fts, 2.0, 1.0) AS score FROM messages_fts"
-            "       WHERE messages_fts MATCH ? AND rowid >= ? ORDER BY score LIMIT ?) AS hits"
+            f" c.status, c.channel, hits.score FROM ({self._ranked_hits()}) AS hits"
             " JOIN messages m ON m.id = hits.rowid JOIN conversations c ON c.id = m.conversation_id"
             " ORDER BY hits.score",
-            (match, floor, limit),
+            (match, self._rank_floor(match), limit),
         )
         words = query_words(query)
         return [{**{k: r[k] for k in r.keys() if k != "text"}, "snippet": snippet(r["text"], words)} for r in rows]
+
+    def search_message_conversations(self, query: str, limit: int = 500) -> list[int]:
+        """The conversation of each matching message, best match first (ids only: no
+        message text is read, no snippet made)."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self.d.all(
+            f"SELECT m.conversation_id FROM ({self._ranked_hits()}) AS hits JOIN messages m ON m.id = hits.rowid"
+            " ORDER BY hits.score", (match, self._rank_floor(match), limit))
+        return [r[0] for r in rows]
+
+    def _rank_floor(self, match: str) -> int:
+        """The lowest rowid among the newest RANKED_CANDIDATES matches (walking the index
+        in rowid order costs next to nothing)."""
+        return self.d.scalar(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (match, RANKED_CANDIDATES - 1),
+        ) or 0
+
+    @staticmethod
+    def _ranked_hits() -> str:
+        """The best matches (MATCH ?, rowid ≥ ?, LIMIT ?) as (rowid, score), ranked inside the index."""
+        return ("SELECT rowid, bm25(messages_fts, 2.0, 1.0) AS score FROM messages_fts"
+                " WHERE messages_fts MATCH ? AND rowid >= ? ORDER BY score LIMIT ?")
 
 
 def _conversation_row(row) -> dict:
