@@ -32,20 +32,27 @@ def _wait_for(session: str, text: str, limit: float = 30.0) -> str:
     raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
 
 
-def test_reply_from_the_real_command(tmp_path):
+def _console_on_demo(tmp_path, session: str, prefix: str = "") -> Path:
+    """Build the demo database, then run the real console on it in a tmux session
+    (`prefix`: shell commands run before it). Returns the database's path."""
     need(shutil.which("tmux") is not None, "tmux is not installed")
-    pytest.importorskip("tui_desk.outbox")
     db = tmp_path / "demo.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
     command = [sys.executable, "-c", "import cli; cli.main()"]
     built = subprocess.run([*command, "demo", "--db", str(db), "--no-tui"], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
-    session = f"tui-desk-test-{os.getpid()}"
     shell = " ".join(f"'{part}'" for part in [*command, "--db", str(db)])
     _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-e", f"PYTHONPATH={ROOT}",
           "-e", f"XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}", "-e", f"XDG_DATA_HOME={env['XDG_DATA_HOME']}",
-          f"cd '{ROOT}' && {shell}")
+          f"cd '{ROOT}' && {prefix}exec {shell}")
+    return db
+
+
+def test_reply_from_the_real_command(tmp_path):
+    pytest.importorskip("tui_desk.outbox")
+    session = f"tui-desk-test-{os.getpid()}"
+    db = _console_on_demo(tmp_path, session)
     try:
         _wait_for(session, "All open")
         _tmux("send-keys", "-t", session, "Enter")
@@ -66,20 +73,10 @@ def test_reply_from_the_real_command(tmp_path):
 
 
 def test_the_console_ends_when_its_terminal_goes_away_without_a_hangup_signal(tmp_path):
-    need(shutil.which("tmux") is not None, "tmux is not installed")
-    db = tmp_path / "demo.db"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
-    command = [sys.executable, "-c", "import cli; cli.main()"]
-    built = subprocess.run([*command, "demo", "--db", str(db), "--no-tui"], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
     session = f"tui-desk-hup-{os.getpid()}"
     pid_file = tmp_path / "pid"
-    shell = " ".join(f"'{part}'" for part in [*command, "--db", str(db)])
     # SIGHUP ignored (as under nohup): only the console's own watch can notice the hang-up
-    _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-e", f"PYTHONPATH={ROOT}",
-          "-e", f"XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}", "-e", f"XDG_DATA_HOME={env['XDG_DATA_HOME']}",
-          f"cd '{ROOT}' && trap '' HUP && echo $$ > '{pid_file}' && exec {shell}")
+    _console_on_demo(tmp_path, session, prefix=f"trap '' HUP && echo $$ > '{pid_file}' && ")
     try:
         _wait_for(session, "All open")
     finally:
