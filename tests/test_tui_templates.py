@@ -207,7 +207,10 @@ async def test_an_edited_template_takes_effect_without_a_restart(desk, db_path, 
         await pilot.press("t")
         await settle(pilot)
         assert [t.title for t in app.screen.shown][0] == "Where it is"
-        await pilot.press("escape", "1")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "1  Where it is" in bar_text(app)
+        await pilot.press("1")
         await settle(pilot)
         with Store.open(db_path) as store:
             assert store.d.scalar("SELECT count(*) FROM messages WHERE template_id = 'order-status'") == 1

@@ -157,6 +157,7 @@ class TemplateReplies:
         from .screens.templates import TemplatePickerScreen
 
         def chosen(draft: Draft | None) -> None:
+            self.load_suggestions(conversation_id)  # the picker read the files afresh: so does the bar
             if draft is not None:
                 self.fill_slots(draft, bundle)
         app.call_from_thread(app.push_screen, TemplatePickerScreen(picker, context), chosen)
