@@ -48,7 +48,9 @@ class DeskApp(App):
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit tui-desk"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
         Binding("ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Sync every channel now and reload"),
-        Binding("u", "undo", "Undo send", id="undo", tooltip="Take back the reply you just sent (within its undo window)"),
+        # not in the footer: the quick bar says "u undo" while a reply is in its window
+        Binding("u", "undo", "Undo send", id="undo", show=False,
+                tooltip="Take back the reply you just sent (within its undo window)"),
     ]
 
     def __init__(self, config: Config, db_path: Path, *, clock: Callable[[], dt.datetime] | None = None,
@@ -174,22 +176,14 @@ class DeskApp(App):
         now = dt.datetime.now(dt.timezone.utc)
         # once sent, `u` still answers (clearly: too late) for a while, then forgets it
         self.pending_replies = [p for p in self.pending_replies if p.deliver_at + UNDO_MEMORY > now] + [reply]
-        self.refresh_bindings()
         for bar in self.screen.query(QuickBar):
             bar.update_line()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "undo":
-            return bool(self.pending_replies)  # in the footer only while there is something to undo
-        return True
 
     def action_undo(self) -> None:
         if not self.pending_replies:
             self.notify("Nothing to undo", severity="warning")
             return
-        reply = self.pending_replies.pop()
-        self.refresh_bindings()
-        self._take_back(reply)
+        self._take_back(self.pending_replies.pop())
 
     @work(thread=True, group="undo", exit_on_error=False)
     def _take_back(self, reply: PendingReply) -> None:
