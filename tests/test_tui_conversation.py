@@ -10,7 +10,7 @@ import pytest
 from tests.helpers.desk import AGENT, conversation_id, write_config
 from tests.helpers.mail import deliver, make_email
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
-from tests.tui_helpers import frozen_app, queue, settle
+from tests.tui_helpers import frozen_app, open_conversation, queue, settle
 from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
 from tui_desk.tui.screens.inbox import InboxScreen
@@ -22,12 +22,6 @@ pytestmark = pytest.mark.anyio
 
 def card_text(app) -> str:
     return " ".join(str(s.render()) for s in app.screen.query_one(CustomerCard).query("Static"))
-
-
-async def open_conversation(app, pilot, cid: int) -> None:
-    app.open_conversation(cid)
-    await settle(pilot)
-    assert isinstance(app.screen, ConversationScreen)
 
 
 async def test_card_shows_customer_and_history(desk, db_path):

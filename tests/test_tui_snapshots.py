@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from tests.helpers.desk import build_desk, conversation_id
-from tests.tui_helpers import frozen_app, settle
-from tui_desk.store import Store
+from tests.helpers.desk import build_desk
+from tests.tui_helpers import frozen_app, open_order, settle
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -25,11 +24,6 @@ def desk(tmp_path, db_path, monkeypatch):
     time.tzset()
 
 
-def _order_id(db_path) -> int:
-    with Store.open(db_path) as store:
-        return conversation_id(store, "Where is my order")
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_inbox(snap_compare, desk, db_path, size):
     assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=settle)
@@ -37,24 +31,18 @@ def test_inbox(snap_compare, desk, db_path, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_conversation(snap_compare, desk, db_path, size):
-    cid = _order_id(db_path)
-
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.open_conversation(cid)
-        await settle(pilot)
+        await open_order(pilot.app, pilot)
 
     assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_composer(snap_compare, desk, db_path, size):
-    cid = _order_id(db_path)
-
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.open_conversation(cid)
-        await settle(pilot)
+        await open_order(pilot.app, pilot)
         await pilot.press("r")
         await settle(pilot)
         pilot.app.screen.query_one("TextArea").cursor_blink = False
@@ -75,12 +63,9 @@ def test_help(snap_compare, desk, db_path, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_template_picker(snap_compare, desk, db_path, size):
-    cid = _order_id(db_path)
-
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.open_conversation(cid)
-        await settle(pilot)
+        await open_order(pilot.app, pilot)
         await pilot.press("t")
         await settle(pilot)
         pilot.app.screen.query_one("Input").cursor_blink = False

@@ -8,9 +8,8 @@ import shutil
 
 import pytest
 
-from tests.helpers.desk import conversation_id
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
-from tests.tui_helpers import frozen_app, queue, settle
+from tests.tui_helpers import frozen_app, open_order, queue, settle
 from tui_desk import outbox, paths
 from tui_desk.store import Store
 from tui_desk.tui.screens.composer import ComposerScreen
@@ -41,20 +40,11 @@ def bar_text(app) -> str:
     return str(app.screen.query_one(QuickBar).render())
 
 
-async def open_order(app, pilot, db_path) -> int:
-    with Store.open(db_path) as store:
-        cid = conversation_id(store, "Where is my order")
-    app.open_conversation(cid)
-    await settle(pilot)
-    assert isinstance(app.screen, ConversationScreen)
-    return cid
-
-
 async def test_digit_sends_the_pinned_template_and_u_takes_it_back(desk, db_path, tmp_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        cid = await open_order(app, pilot, db_path)
+        cid = await open_order(app, pilot)
         assert "1  Order status" in bar_text(app)  # what each digit sends is shown beside it
         await pilot.press("1")
         await settle(pilot)
@@ -80,7 +70,7 @@ async def test_undo_after_delivery_is_refused_clearly(desk, db_path, tmp_path):
     app = frozen_app(with_undo(desk, 0), db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        cid = await open_order(app, pilot, db_path)
+        cid = await open_order(app, pilot)
         await pilot.press("1")
         await settle(pilot)
         with Store.open(db_path) as store:  # (unless the console's own delivery worker was first)
@@ -113,7 +103,7 @@ async def test_template_with_slots_asks_then_opens_the_composer(desk, db_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        cid = await open_order(app, pilot, db_path)
+        cid = await open_order(app, pilot)
         await pilot.press("2")  # "Refund issued" asks for the order number and the amount
         await settle(pilot)
         assert outbox_rows(db_path, cid) == []  # a template with slots never goes out by itself
@@ -136,7 +126,7 @@ async def test_picker_searches_previews_and_fills_the_composer(desk, db_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        cid = await open_order(app, pilot, db_path)
+        cid = await open_order(app, pilot)
         await pilot.press("t")
         await settle(pilot)
         picker = app.screen
@@ -169,7 +159,7 @@ async def test_picker_escape_sends_nothing(desk, db_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        cid = await open_order(app, pilot, db_path)
+        cid = await open_order(app, pilot)
         await pilot.press("t")
         await settle(pilot)
         await pilot.press(*"refund", "escape")
@@ -182,7 +172,7 @@ async def test_digit_held_when_the_conversation_changed(desk, db_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        cid = await open_order(app, pilot, db_path)
+        cid = await open_order(app, pilot)
         with Store.open(db_path) as store:  # a colleague answers meanwhile
             outbox.queue_reply(store, cid, "Already on it", agent="ana")
         await pilot.press("1")
@@ -199,7 +189,7 @@ async def test_an_edited_template_takes_effect_without_a_restart(desk, db_path, 
     app = frozen_app(config, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        await open_order(app, pilot, db_path)
+        await open_order(app, pilot)
         assert "1  Order status" in bar_text(app)
         page = folder / "order-status.md"
         page.write_text(page.read_text(encoding="utf-8").replace('title = "Order status"', 'title = "Where it is"'),

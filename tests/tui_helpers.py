@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.desk import FROZEN_NOW, build_desk
+from tests.helpers.desk import FROZEN_NOW, build_desk, conversation_id
+from tui_desk.store import Store
 from tui_desk.tui import make_app
 from tui_desk.tui.widgets.queue import QueueList
 
@@ -42,3 +43,19 @@ def queue(app) -> QueueList:
 def visible_rows(app) -> list[str]:
     q = queue(app)
     return [q.render_line(y).text for y in range(min(q.size.height, q.cache.total))]
+
+
+async def open_conversation(app, pilot, cid: int) -> None:
+    """Open conversation `cid` and let it load."""
+    from tui_desk.tui.screens.conversation import ConversationScreen
+    app.open_conversation(cid)
+    await settle(pilot)
+    assert isinstance(app.screen, ConversationScreen)
+
+
+async def open_order(app, pilot) -> int:
+    """Open the fixture's "Where is my order?" conversation (Mike Jones, by mail); its id."""
+    with Store.open(app.data.db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    await open_conversation(app, pilot, cid)
+    return cid
