@@ -18,7 +18,7 @@ from tui_desk import config as config_mod, sync
 from tui_desk.channels import open_channel
 from tui_desk.store import Store
 
-from .conftest import ROOT, need
+from .conftest import ROOT
 from .helpers import synapse as hs
 
 pytestmark = pytest.mark.integration
@@ -26,14 +26,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    why = hs.ensure_venv()
-    need(why is None, why or "")
-    synapse = hs.Synapse(tmp_path_factory.mktemp("synapse"))
-    try:
-        synapse.start()
-    except RuntimeError as exc:
-        need(False, f"Synapse would not start: {exc}")
-    try:
+    with hs.running(tmp_path_factory.mktemp("synapse")) as synapse:
         support = synapse.register("support")
         ana = hs.Client(synapse, synapse.register("ana"))
         ben = hs.Client(synapse, synapse.register("ben"))
@@ -42,8 +35,6 @@ def server(tmp_path_factory):
         yield SimpleNamespace(synapse=synapse, support=support, ana=ana, ben=ben)
         ana.close()
         ben.close()
-    finally:
-        synapse.stop()
 
 
 def desk_config(tmp_path, server, **extra):

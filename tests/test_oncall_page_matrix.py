@@ -17,7 +17,6 @@ from tui_desk.channels import open_channel
 from tui_desk.channels.matrix_direct import PAGE_ROOMS
 from tui_desk.store import Store
 
-from .conftest import need
 from .helpers import synapse as hs
 from .test_oncall_cli import run
 
@@ -28,17 +27,8 @@ NOW = "2026-12-01T12:00:00+00:00"
 
 @pytest.fixture(scope="module")
 def synapse(tmp_path_factory):
-    why = hs.ensure_venv()
-    need(why is None, why or "")
-    server = hs.Synapse(tmp_path_factory.mktemp("synapse"))
-    try:
-        server.start()
-    except RuntimeError as exc:
-        need(False, f"Synapse would not start: {exc}")
-    try:
+    with hs.running(tmp_path_factory.mktemp("synapse")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

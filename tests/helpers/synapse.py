@@ -267,3 +267,21 @@ class Client:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextlib.contextmanager
+def running(folder: Path):
+    """A started Synapse in `folder`, stopped afterwards; skips (fails under CI=true)
+    when it cannot be installed or started."""
+    from tests.conftest import need
+    why = ensure_venv()
+    need(why is None, why or "")
+    server = Synapse(folder)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        need(False, f"Synapse would not start: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
