@@ -8,13 +8,11 @@ Durations below are in seconds: 1 h = 3600.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.helpers import report_fixture as fx
 from tui_desk.reports import Filters, agents, backlog, channels, hours, make_period, summary, templates
-from tui_desk.reports.kpis import trend
 
 
 @pytest.fixture
@@ -304,26 +302,34 @@ def test_reports_never_import_textual():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
-def _berlin(text: str) -> int:
-    return int(dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Europe/Berlin")).timestamp())
+def _conversations(store, created: list[str], solved: dict[int, str] | None = None) -> None:
+    """Conversations created at these Berlin times; `solved`: index → solved_at (a stamp)."""
+    solved = solved or {}
+    with store.d.tx():
+        for n, at in enumerate(created):
+            store.d.conn.execute(
+                "INSERT INTO conversations (channel, subject, status, created_at, last_message_at, solved_at)"
+                " VALUES ('mail', ?, ?, ?, ?, ?)",
+                (f"Trend {n}", "solved" if n in solved else "open", fx.b(at), fx.b(at), solved.get(n)))
 
 
-def test_trend_days_follow_local_midnights_across_dst():
+def test_trend_days_follow_local_midnights_across_dst(store):
     # Berlin leaves summer time on Sunday 2026-10-25 at 03:00 (a 25-hour day)
     period = make_period("2026-10-24", "2026-10-26", "Europe/Berlin", now=fx.NOW)
-    opened = [_berlin("2026-10-24 23:59:59"), _berlin("2026-10-25 00:30"), _berlin("2026-10-25 23:30"),
-              _berlin("2026-10-26 00:00")]
-    solved = [_berlin("2026-10-25 02:30") + 3600]  # the second 02:30 of the day (CET)
-    assert trend(period, opened, solved) == {"bucket": "day", "rows": [
+    second_half_past_two = "2026-10-25T01:30:00.000Z"  # the second 02:30 of the day (CET)
+    _conversations(store, ["2026-10-24 23:59:59", "2026-10-25 00:30", "2026-10-25 23:30", "2026-10-26 00:00",
+                           "2026-10-23 12:00"], solved={4: second_half_past_two})
+    assert summary(store, fx.config(), period)["trend"] == {"bucket": "day", "rows": [
         {"start": "2026-10-24", "opened": 1, "solved": 0},
         {"start": "2026-10-25", "opened": 2, "solved": 1},
         {"start": "2026-10-26", "opened": 1, "solved": 0},
     ]}
 
 
-def test_trend_weeks_start_on_monday():
+def test_trend_weeks_start_on_monday(store):
     period = make_period("2026-09-01", "2026-11-10", "Europe/Berlin", now=fx.NOW)  # 71 days: weekly
-    data = trend(period, [_berlin("2026-10-25 23:30"), _berlin("2026-10-26 00:00"), _berlin("2026-09-01 08:00")], [])
+    _conversations(store, ["2026-10-25 23:30", "2026-10-26 00:00", "2026-09-01 08:00"])
+    data = summary(store, fx.config(), period)["trend"]
     rows = {r["start"]: r["opened"] for r in data["rows"]}
     assert data["bucket"] == "week"
     assert rows["2026-08-31"] == 1 and rows["2026-10-19"] == 1 and rows["2026-10-26"] == 1

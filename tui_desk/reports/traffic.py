@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-import operator
-from itertools import compress, repeat
 
 from ..config import Config
 from ..hours import zone
 from ..store import Store, stamp
-from .kpis import make_clock
+from . import facts
 from .period import Filters, Period
 from .stats import percentiles, rate
 
@@ -92,15 +89,8 @@ def what_if(store: Store, config: Config, period: Period, filters: Filters, minu
     """First responses as they were, and as they would be had someone on call answered
     every conversation opened outside business hours within `minutes` (when the real
     answer was slower). Only answered conversations opened in the period count."""
-    facts = store.report_facts(period.scope(filters), solved=False)
-    clock = make_clock(config, period, facts)
-    answered = list(map(operator.ge, facts.first_reply, repeat(0)))
-    starts = list(compress(facts.created, answered))
-    actual = list(map(operator.sub, map(max, starts, compress(facts.first_reply, answered)), starts))
-    inside = clock.open_many(starts)
-    # after hours the on-call person's cap applies; inside business hours nothing changes
-    covered = list(map(min, actual, map([minutes * 60.0, math.inf].__getitem__, inside)))
-    after_hours = len(inside) - sum(inside)
+    facts.refresh(store, config)
+    actual, covered, after_hours = store.report_what_if(period.scope(filters), minutes * 60.0)
     return {
         "oncall_minutes": minutes,
         "answered": len(actual),

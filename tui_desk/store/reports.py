@@ -1,10 +1,11 @@
 """Read side of `tui-desk report`: SQL aggregates over conversations, messages and events.
 
 Every figure is defined in docs/reports.md; the queries here are the only place it is
-computed from rows. What a report needs per conversation (created, first agent reply,
-solved) comes back as `Facts`: lists of whole epoch seconds in step, one scan of the
-conversations for both clocks, so the service can do the business-hours arithmetic and
-percentiles without parsing 200,000 timestamps.
+computed from rows. The clocks (first response, resolution) are read from report_facts:
+one narrow row per conversation with its instants in epoch seconds and its durations in
+calendar and business seconds, worked out once by the reports service (reports/facts.py)
+when the conversation changes, so a report over 200,000 conversations is aggregates over
+integers (counts and sums in SQL; durations packed for the service's percentiles).
 
 Conventions: an *agent reply* is a message with direction 'out' and automatic NULL
 (notes, automatic acknowledgements and surveys are not); a *person's message* is
@@ -13,15 +14,12 @@ direction 'in' with automatic NULL; merged-away conversations are never counted.
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import json
-import operator
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from .db import Database
-from .schema import PRIORITIES
+from .db import Database, parse_stamp
 
 OPEN_STATUSES = ("new", "open", "pending", "snoozed")
 
@@ -62,102 +60,200 @@ class ReportScope:
     def filtered(self) -> bool:
         return any(v is not None for v in (self.channel, self.agent, self.tag))
 
+    def facts_where(self) -> str:
+        """The same conditions on report_facts `f` (which holds no merged-away conversation)."""
+        clauses = ["1"]
+        if self.channel is not None:
+            clauses.append("f.channel = :channel")
+        if self.agent is not None:
+            clauses.append("f.assignee = :agent")
+        if self.tag is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(f.tags) WHERE value = :tag)")
+        return " AND ".join(clauses)
+
+    @property
+    def since_s(self) -> int:
+        """`since` in epoch seconds, rounded up (report_facts holds whole seconds)."""
+        return -int(-parse_stamp(self.since).timestamp() // 1)
+
+    @property
+    def until_s(self) -> int:
+        return -int(-parse_stamp(self.until).timestamp() // 1)
+
     def params(self, **more) -> dict:
-        return {"since": self.since, "until": self.until, "channel": self.channel,
-                "agent": self.agent, "tag": self.tag, **more}
-
-
-OPENED, SOLVED, ONE_TOUCH, REOPENED = 1, 2, 4, 8
-RANK = 16  # flags // RANK: the priority's place in schema.PRIORITIES (with by="priority")
-"""Bits of `Facts.flags`: opened in the period, solved in the period, solved with exactly
-one agent reply, reopened (a status event from solved to open) before the solve."""
+        return {"since": self.since, "until": self.until, "since_s": self.since_s, "until_s": self.until_s,
+                "channel": self.channel, "agent": self.agent, "tag": self.tag, **more}
 
 
 @dataclass
-class Facts:
-    """Every conversation opened or solved in the period, as lists in step: the instants
-    of both clocks (epoch seconds) and what the counts need.
+class Clocks:
+    """The clocks of one group of conversations in the period (from report_facts).
 
-    first_reply is -1 while unanswered; solved is -1 unless the conversation was solved
-    in the period (its current solved_at falls in it); keys holds each conversation's
-    group column (None when not grouped)."""
+    Opened: created in the period; their first responses (`wait`, calendar seconds, and
+    `wait_open`, business seconds) are those of the answered ones. Solved: solved_at in
+    the period, with `resolve` / `resolve_open` from creation to the solve."""
 
-    created: list[int]
-    first_reply: list[int]
-    solved: list[int]
-    flags: list[int]
-    keys: list | None = None
+    opened: int = 0
+    solved: int = 0
+    unanswered: int = 0
+    one_touch: int = 0
+    reopened: int = 0
+    wait: list[int] = field(default_factory=list)
+    wait_open: list[int] = field(default_factory=list)
+    resolve: list[int] = field(default_factory=list)
+    resolve_open: list[int] = field(default_factory=list)
+
+
+FactRow = tuple
+"""A stale conversation as the facts refresh reads it: (id, channel, assignee,
+first_reply_by, priority, tags, created, answered, solved, one_touch, reopened), the
+instants as epoch seconds (None when not set)."""
 
 
 class ReportsMixin:
-    """Aggregates for the report services. Read-only; no transaction needed."""
+    """Aggregates for the report services, and the report_facts table they read."""
 
     d: Database
 
-    def _access(self, scope: ReportScope) -> str:
-        """How to reach the period's conversations. Through the created_at/solved_at indexes
-        each row costs a random lookup; when the period spans most of the history, reading
-        the whole table in order is many times faster ("NOT INDEXED")."""
-        # two subqueries: each is one step down the created_at index (min and max together are not)
-        first, last = self.d.one("SELECT (SELECT min(created_at) FROM conversations),"
-                                 " (SELECT max(created_at) FROM conversations)")
+    def _facts_access(self, scope: ReportScope) -> str:
+        """How to reach the period's facts. Through the creation index each row costs a
+        random lookup; when the period spans most of the history, reading the whole
+        table in order is many times faster ("NOT INDEXED")."""
+        # two subqueries: each is one step down the index (min and max together are not)
+        first, last = self.d.one("SELECT (SELECT min(created) FROM report_facts), (SELECT max(created) FROM report_facts)")
         if first is None or last <= first:
             return ""
-        span = _days(last) - _days(first)
-        covered = min(_days(scope.until), _days(last)) - max(_days(scope.since), _days(first))
-        return "NOT INDEXED" if covered > 0.25 * span else ""
+        covered = min(scope.until_s, last) - max(scope.since_s, first)
+        return "NOT INDEXED" if covered > 0.25 * (last - first) else ""
 
     def _tuples(self, sql: str, params: dict) -> list[tuple]:
         cursor = self.d.conn.cursor()
         cursor.row_factory = None  # plain tuples: several times cheaper than Row for 200k rows
         return cursor.execute(sql, params).fetchall()
 
-    # -- per conversation -----------------------------------------------------------
+    # -- report_facts: kept by the reports service --------------------------------------
 
-    def report_facts(self, scope: ReportScope, by: str | None = None, solved: bool = True) -> Facts:
-        """One pass over the conversations created or solved in the period (with
-        solved=False only those created in it), `by` a conversation column to group by
-        later ('priority', 'channel', 'assignee', 'first_reply_by') or None.
+    def report_facts_clock(self) -> tuple[str, int] | None:
+        """(business hours, origin) the stored facts were computed with, or None."""
+        row = self.d.one("SELECT hours, origin FROM report_facts_clock")
+        return (row[0], row[1]) if row else None
 
-        The lists come packed by SQLite (group_concat) and are unpacked by one JSON parse
-        each: 200,000 conversations cost milliseconds instead of a Python row each. Every
-        aggregate of one SELECT sees the rows in the same order, so the lists stay in step;
-        no GROUP BY (it would sort every row)."""
-        opened = "(c.created_at >= :since AND c.created_at < :until)"
-        if not solved:  # opened only: the first clock alone, every row flagged OPENED
-            (row,) = self._tuples(
-                f"""SELECT group_concat({epoch('c.created_at')}), group_concat(coalesce({epoch('c.first_reply_at')}, -1)),
-                    {'json_group_array(' + _group(by) + ')' if by else 'NULL'}
-                FROM conversations c {self._access(scope)} WHERE {opened} AND {scope.where()}""", scope.params())
-            created, first_reply = _floats(row[0]), _floats(row[1])
-            return Facts(created, first_reply, [-1] * len(created), [OPENED] * len(created),
-                         json.loads(row[2]) if by else None)
-        solved_in = "(c.solved_at >= :since AND c.solved_at < :until)"
-        # priorities are a fixed set: their number rides in the flags (above the 4 bits),
-        # which saves building and parsing a JSON array of 200,000 strings
-        rank = ("CASE c.priority " + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES)) + " END"
-                if by == "priority" else "0")
-        keys = "json_group_array(k)" if by not in (None, "priority") else "NULL"
+    def earliest_conversation(self) -> int | None:
+        """When the first conversation began, in epoch seconds (None: there is none)."""
+        return self.d.scalar("SELECT unixepoch(min(created_at)) FROM conversations")
+
+    def reset_report_facts(self, hours: str, origin: int) -> None:
+        """Forget every fact: all conversations are stale, to be measured with `hours`
+        from `origin` (epoch seconds)."""
+        with self.d.tx():
+            self.d.conn.execute("DELETE FROM report_facts")
+            self.d.conn.execute("INSERT OR IGNORE INTO report_facts_stale SELECT id FROM conversations")
+            self.d.conn.execute("INSERT OR REPLACE INTO report_facts_clock (id, hours, origin) VALUES (1, ?, ?)",
+                                (hours, origin))
+
+    def refresh_report_facts(self, measure: Callable[[list[FactRow]], list[tuple]], limit: int) -> int:
+        """Measure up to `limit` stale conversations and store their facts, in one
+        transaction (a change made meanwhile marks them stale again after it). `measure`
+        turns FactRows into report_facts rows. Returns how many were stale (0: all fresh)."""
+        with self.d.tx():
+            stale = self._tuples(
+                """SELECT s.conversation_id, c.merged_into IS NULL AND c.id IS NOT NULL, c.channel, c.assignee,
+                    c.first_reply_by, c.priority, c.tags, unixepoch(c.created_at), unixepoch(c.first_reply_at),
+                    unixepoch(c.solved_at), c.agent_replies = 1, c.reopens > 0
+                FROM report_facts_stale s LEFT JOIN conversations c ON c.id = s.conversation_id
+                ORDER BY s.conversation_id LIMIT :limit""", {"limit": limit})
+            if not stale:
+                return 0
+            ids = json.dumps([row[0] for row in stale])
+            conn = self.d.conn
+            conn.execute("DELETE FROM report_facts WHERE conversation_id IN (SELECT value FROM json_each(?))", (ids,))
+            # merged-away (and vanished) conversations are never counted: they get no row
+            conn.executemany(f"INSERT INTO report_facts VALUES ({', '.join('?' * 17)})",
+                             measure([(row[0], *row[2:]) for row in stale if row[1]]))
+            conn.execute("DELETE FROM report_facts_stale WHERE conversation_id IN (SELECT value FROM json_each(?))",
+                         (ids,))
+        return len(stale)
+
+    # -- clocks ---------------------------------------------------------------------
+
+    def report_clocks(self, scope: ReportScope, by: str | None = None, solved: bool = True) -> dict[object, Clocks]:
+        """The period's Clocks per group (`by`: 'channel', 'assignee', 'priority' or
+        'first_reply_by'; None: one group, key None). With solved=False only the opened
+        side is read. Durations come packed by SQLite (group_concat, which skips NULLs)
+        and are unpacked by one JSON parse each, instead of a Python tuple per row. One
+        plain scan per side: SQLite evaluates every expression per row, so two simple
+        scans cost less than one that sorts out both sides row by row."""
+        access, where, key = self._facts_access(scope), scope.facts_where(), _key(by)
+        group = "GROUP BY k" if by else ""  # even GROUP BY NULL sorts every row
+        out: dict[object, Clocks] = {}
+        for k, opened, unanswered, wait, wait_open in self._tuples(
+                f"""SELECT {key} AS k, count(*), sum(f.answered IS NULL), group_concat(f.wait), group_concat(f.wait_open)
+                FROM report_facts f {access} WHERE f.created >= :since_s AND f.created < :until_s AND {where}
+                {group}""", scope.params()):
+            if not opened:
+                continue  # an aggregate without GROUP BY gives one row even when nothing matched
+            out[k] = Clocks(opened=opened, unanswered=unanswered, wait=_ints(wait), wait_open=_ints(wait_open))
+        if not solved:
+            return out
+        for k, count, one_touch, reopened, resolve, resolve_open in self._tuples(
+                f"""SELECT {key} AS k, count(*), sum(f.one_touch), sum(f.reopened), group_concat(f.resolve),
+                    group_concat(f.resolve_open)
+                FROM report_facts f {access} WHERE f.solved >= :since_s AND f.solved < :until_s AND {where}
+                {group}""", scope.params()):
+            if not count:
+                continue
+            clocks = out.setdefault(k, Clocks())
+            clocks.solved, clocks.one_touch, clocks.reopened = count, one_touch, reopened
+            clocks.resolve, clocks.resolve_open = _ints(resolve), _ints(resolve_open)
+        return out
+
+    def report_sla(self, scope: ReportScope, limits: dict[str, float], business: bool, end_s: int,
+                   open_end: int) -> dict[str, tuple[int, int]]:
+        """Per priority, conversations opened in the period and how many of them waited
+        longer than their priority's limit (seconds) for a first response; one still
+        unanswered has waited until `end_s` (business: `open_end`, the business clock's
+        reading then). {priority: (checked, breached)}."""
+        waited = ("coalesce(f.wait_open, max(:open_end - f.open_created, 0))" if business
+                  else "coalesce(f.wait, max(:end_s - f.created, 0))")
+        limit = "CASE f.priority " + " ".join(f"WHEN :p{i} THEN :l{i}" for i in range(len(limits))) + " END"
+        named = {f"p{i}": p for i, p in enumerate(limits)} | {f"l{i}": v for i, v in enumerate(limits.values())}
+        rows = self._tuples(
+            f"""SELECT f.priority, count(*), sum(coalesce({waited} > {limit}, 0)) FROM report_facts f
+                {self._facts_access(scope)}
+            WHERE f.created >= :since_s AND f.created < :until_s AND {scope.facts_where()} GROUP BY f.priority""",
+            scope.params(end_s=end_s, open_end=open_end, **named)) if limits else []
+        return {p: (checked, breached) for p, checked, breached in rows}
+
+    def report_per_day(self, scope: ReportScope, offsets: list[tuple[int, int]]) -> dict[str, dict[int, int]]:
+        """Conversations opened and solved in the period per local day, the day numbered
+        from 1970-01-01. `offsets`: (from epoch second, UTC offset in seconds) in order,
+        the first from the start of the period: {"opened": {day: n}, "solved": {day: n}}."""
+        out = {}
+        for name, column, where in (("opened", "f.created", "f.created >= :since_s AND f.created < :until_s"),
+                                    ("solved", "f.solved", "f.solved >= :since_s AND f.solved < :until_s")):
+            local = _local_seconds(column, offsets)
+            out[name] = dict(self._tuples(
+                f"""SELECT ({local}) / 86400 AS day, count(*) FROM report_facts f {self._facts_access(scope)}
+                WHERE {where} AND {scope.facts_where()} GROUP BY day""", scope.params()))
+        return out
+
+    def report_what_if(self, scope: ReportScope, cap: float) -> tuple[list[int], list[int], int]:
+        """First responses of the conversations opened (and answered) in the period, as
+        they were and as they would be had each one opened while the desk was closed been
+        answered within `cap` seconds; and how many opened while closed."""
         (row,) = self._tuples(
-            f"""SELECT group_concat({epoch('created_at')}), group_concat(coalesce({epoch('first_reply_at')}, -1)),
-                group_concat(CASE WHEN s THEN {epoch('solved_at')} ELSE -1 END),
-                group_concat(o + {SOLVED} * s + {ONE_TOUCH} * (agent_replies = 1) + {REOPENED} * (reopens > 0)
-                             + {RANK} * r), {keys}
-            FROM (SELECT c.created_at, c.first_reply_at, c.solved_at, c.agent_replies, c.reopens,
-                    {_group(by)} AS k, {rank} AS r, {opened} AS o, coalesce({solved_in}, 0) AS s
-                FROM conversations c {self._access(scope)} WHERE ({opened} OR {solved_in}) AND {scope.where()})""",
-            scope.params())
-        created, first_reply, solved_at, flags = map(_floats, row[:4])
-        if by == "priority":
-            return Facts(created, first_reply, solved_at, flags,
-                         list(map(PRIORITIES.__getitem__, map(operator.rshift, flags, itertools.repeat(4)))))
-        return Facts(created, first_reply, solved_at, flags, json.loads(row[4]) if by else None)
+            f"""SELECT group_concat(f.wait), group_concat(CASE WHEN f.created_open THEN f.wait ELSE min(f.wait, :cap) END),
+                sum(NOT f.created_open)
+            FROM report_facts f {self._facts_access(scope)}
+            WHERE f.created >= :since_s AND f.created < :until_s AND f.answered IS NOT NULL AND {scope.facts_where()}""",
+            scope.params(cap=cap))
+        return _ints(row[0]), _ints(row[1]), row[2] or 0
 
     def report_solved_by(self, scope: ReportScope, by: str) -> dict[object, int]:
-        """Conversations solved in the period, counted per conversation column `by`."""
+        """Conversations solved in the period, counted per group `by` (as in report_clocks)."""
         rows = self._tuples(
-            f"""SELECT {_group(by)} AS k, count(*) FROM conversations c {self._access(scope)}
-            WHERE c.solved_at >= :since AND c.solved_at < :until AND {scope.where()} GROUP BY k""", scope.params())
+            f"""SELECT {_key(by)} AS k, count(*) FROM report_facts f
+            WHERE f.solved >= :since_s AND f.solved < :until_s AND {scope.facts_where()} GROUP BY k""", scope.params())
         return dict(rows)
 
     def report_backlog_count(self, scope: ReportScope) -> int:
@@ -252,13 +348,16 @@ class ReportsMixin:
 
     def report_inbound_slots(self, scope: ReportScope, intervals: str) -> dict[int, int]:
         """Messages from people per slot. `intervals` is a JSON list of [start, end, slot]
-        (store stamps, end exclusive); returns {slot: count}."""
+        (store stamps, end exclusive); returns {slot: count}. Each interval is counted on
+        its own (one index range each), so only the ~9,000 interval counts are grouped,
+        not the messages."""
         join = self._join_conversation(scope)
         rows = self._tuples(
-            f"""SELECT j.value ->> 2 AS slot, count(*) FROM json_each(:intervals) j
-            CROSS JOIN messages m INDEXED BY messages_person_in {join}
-            WHERE {PERSON_IN} AND m.received_at >= j.value ->> 0 AND m.received_at < j.value ->> 1
-            GROUP BY slot""", scope.params(intervals=intervals))
+            f"""SELECT slot, sum(n) FROM (SELECT j.value ->> 2 AS slot,
+                    (SELECT count(*) FROM messages m INDEXED BY messages_person_in {join}
+                     WHERE {PERSON_IN} AND m.received_at >= j.value ->> 0 AND m.received_at < j.value ->> 1) AS n
+                FROM json_each(:intervals) j)
+            WHERE n > 0 GROUP BY slot""", scope.params(intervals=intervals))
         return {int(slot): count for slot, count in rows}
 
     # -- backlog ---------------------------------------------------------------------
@@ -292,19 +391,22 @@ class ReportsMixin:
             ORDER BY c.last_inbound_at, c.id LIMIT :limit""", scope.params(limit=limit))
 
 
-def _group(by: str | None) -> str:
-    columns = {None: "NULL", "priority": "c.priority", "channel": "c.channel",
-               "assignee": "c.assignee", "first_reply_by": "c.first_reply_by"}
+def _key(by: str | None) -> str:
+    columns = {None: "NULL", "priority": "f.priority", "channel": "f.channel",
+               "assignee": "f.assignee", "first_reply_by": "f.first_reply_by"}
     return columns[by]
 
 
-def _days(stamp_text: str) -> float:
-    """A stamp as days since the epoch (coarse, for comparing spans)."""
-    return dt.datetime.fromisoformat(stamp_text.replace("Z", "+00:00")).timestamp() / 86400
+def _local_seconds(column: str, offsets: list[tuple[int, int]]) -> str:
+    """SQL for an epoch-seconds column as local wall-clock seconds, given the zone's UTC
+    offsets over the period (whole numbers the caller computed, so inlined)."""
+    later = " ".join(f"WHEN {column} >= {int(start)} THEN {int(offset)}" for start, offset in reversed(offsets[1:]))
+    first = int(offsets[0][1]) if offsets else 0
+    return f"{column} + CASE {later} ELSE {first} END" if later else f"{column} + {first}"
 
 
-def _floats(packed: str | None) -> list[float]:
-    # whole seconds packed as "1762079400,1762083000,...": the JSON parser reads them 3x faster than float()
+def _ints(packed: str | None) -> list[int]:
+    # whole seconds packed as "3600,86400,...": the JSON parser reads them 3x faster than int()
     return json.loads(f"[{packed}]") if packed else []
 
 

@@ -376,3 +376,50 @@ def m080_fts_insert_by_hand(db: Database) -> None:
             VALUES (new.id, desk_segment(new.subject), desk_segment(new.text));
         END""",
     ])
+
+
+@migrations()
+def m090_report_facts(db: Database) -> None:
+    # What the clock reports need per conversation, worked out once instead of on every
+    # report: epoch seconds, the business-hours clock and its durations, and the columns
+    # reports group and filter by. Derived data, refreshed by the reports service
+    # (reports/facts.py) for the conversations listed in report_facts_stale, which the
+    # triggers below fill on every change a report can see. report_facts_clock records
+    # the business hours the open_* columns were computed with: other hours recompute all.
+    _run(db, [
+        """CREATE TABLE report_facts (
+            conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,
+            assignee TEXT,
+            first_reply_by TEXT,
+            priority TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            answered INTEGER,
+            solved INTEGER,
+            open_created INTEGER NOT NULL,
+            created_open INTEGER NOT NULL,
+            wait INTEGER,
+            wait_open INTEGER,
+            resolve INTEGER,
+            resolve_open INTEGER,
+            one_touch INTEGER NOT NULL,
+            reopened INTEGER NOT NULL
+        )""",
+        "CREATE INDEX report_facts_created ON report_facts(created)",
+        "CREATE INDEX report_facts_solved ON report_facts(solved) WHERE solved IS NOT NULL",
+        "CREATE TABLE report_facts_stale (conversation_id INTEGER PRIMARY KEY)",
+        """CREATE TABLE report_facts_clock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            hours TEXT NOT NULL,
+            origin INTEGER NOT NULL
+        )""",
+        """CREATE TRIGGER report_facts_new AFTER INSERT ON conversations BEGIN
+            INSERT OR IGNORE INTO report_facts_stale VALUES (new.id);
+        END""",
+        """CREATE TRIGGER report_facts_changed AFTER UPDATE OF created_at, first_reply_at, first_reply_by,
+            solved_at, channel, assignee, priority, tags, merged_into, agent_replies, reopens ON conversations BEGIN
+            INSERT OR IGNORE INTO report_facts_stale VALUES (new.id);
+        END""",
+        "INSERT INTO report_facts_stale SELECT id FROM conversations",
+    ])
