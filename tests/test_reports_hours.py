@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tui_desk.hours import BusinessClock, BusinessHours, parse_business_hours, parse_holidays, utc_offsets
+from tui_desk.hours import BusinessClock, BusinessHours, parse_business_hours, parse_holidays
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -145,22 +145,3 @@ def test_periods():
         with pytest.raises(UsageError):
             make_period(*bad, now=now)
 
-
-def _epoch(text: str, tz=dt.timezone.utc) -> int:
-    return int(dt.datetime.fromisoformat(text).replace(tzinfo=tz).timestamp())
-
-
-def test_utc_offsets_find_each_change_to_the_second():
-    year = (_epoch("2026-01-01 00:00"), _epoch("2027-01-01 00:00"))
-    # Berlin: summer time from 29 March 01:00 UTC, back on 25 October 01:00 UTC
-    assert utc_offsets(BERLIN, *year) == [(year[0], 3600), (_epoch("2026-03-29 01:00"), 7200),
-                                          (_epoch("2026-10-25 01:00"), 3600)]
-    # Lord Howe Island moves by half an hour; Kolkata never moves
-    assert utc_offsets(ZoneInfo("Australia/Lord_Howe"), *year) == [
-        (year[0], 39600), (_epoch("2026-04-04 15:00"), 37800), (_epoch("2026-10-03 15:30"), 39600)]
-    assert utc_offsets(ZoneInfo("Asia/Kolkata"), *year) == [(year[0], 19800)]
-
-
-def test_utc_offsets_of_a_period_inside_one_offset():
-    start = _epoch("2026-11-02 00:00")
-    assert utc_offsets(BERLIN, start, start + 7 * 86400) == [(start, 3600)]

@@ -214,26 +214,3 @@ class BusinessClock:
         ends = [_BEFORE, *self.ends]
         return list(map(operator.lt, instants, map(ends.__getitem__, found)))
 
-
-def utc_offsets(tz: ZoneInfo, since: float, until: float) -> list[tuple[int, int]]:
-    """The zone's UTC offset over [since, until) (epoch seconds): (from, offset in seconds)
-    pairs in order, the first from `since`. Each change is found to the second: the
-    offset is sampled every 6 hours (zones change at most twice a year) and a change
-    between two samples is narrowed down by bisection."""
-    def offset(t: float) -> int:
-        return int(dt.datetime.fromtimestamp(t, tz).utcoffset().total_seconds())
-
-    start = int(since)
-    out = [(start, offset(start))]
-    step = 6 * 3600
-    t = start
-    while t < until:
-        following = min(t + step, int(until))
-        if offset(following) != out[-1][1]:
-            low, high = t, following  # offset(low) is the current one, offset(high) the next
-            while high - low > 1:
-                middle = (low + high) // 2
-                low, high = (middle, high) if offset(middle) == out[-1][1] else (low, middle)
-            out.append((high, offset(high)))
-        t = following if following > t else t + step
-    return out

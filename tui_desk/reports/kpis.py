@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..config import Config
-from ..hours import utc_offsets, zone
+from ..hours import zone
 from ..store import ReportScope, Store
 from ..store.reports import Clocks
 from . import facts
@@ -20,7 +20,6 @@ from .period import Filters, Period
 from .stats import mean, percentiles, rate, seconds
 
 EMPTY = Clocks()
-EPOCH = dt.date(1970, 1, 1)
 
 
 def first_response(c: Clocks) -> dict:
@@ -58,17 +57,18 @@ def trend(store: Store, period: Period, scope: ReportScope) -> dict:
     """Opened and solved per local day (periods up to 62 days) or per week starting Monday."""
     tz = zone(period.timezone)
     weekly = period.until - period.since > dt.timedelta(days=62)
-
-    def bucket(day: dt.date) -> dt.date:
-        return day - dt.timedelta(days=day.weekday()) if weekly else day
-
     first = period.since.astimezone(tz).date()
     last = (period.until - dt.timedelta(microseconds=1)).astimezone(tz).date()
-    rows = {bucket(first + dt.timedelta(days=i)): [0, 0] for i in range((last - first).days + 1)}
-    per_day = store.report_per_day(scope, utc_offsets(tz, period.since.timestamp(), period.until.timestamp()))
-    for column, name in enumerate(("opened", "solved")):
-        for day, count in per_day[name].items():
-            rows[bucket(EPOCH + dt.timedelta(days=day))][column] += count
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    # each local day from its midnight to the next (23 or 25 hours when the clocks change)
+    midnights = [dt.datetime.combine(day, dt.time(0), tz).timestamp() for day in [*days, last + dt.timedelta(days=1)]]
+    spans = [(max(a, period.since.timestamp()), min(b, period.until.timestamp())) for a, b in zip(midnights, midnights[1:])]
+    counts = store.report_per_day(scope, spans)
+    rows: dict[dt.date, list[int]] = {}
+    for day, opened, solved in zip(days, counts["opened"], counts["solved"]):
+        row = rows.setdefault(day - dt.timedelta(days=day.weekday()) if weekly else day, [0, 0])
+        row[0] += opened
+        row[1] += solved
     return {"bucket": "week" if weekly else "day",
             "rows": [{"start": day.isoformat(), "opened": o, "solved": s} for day, (o, s) in sorted(rows.items())]}
 

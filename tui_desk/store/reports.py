@@ -224,17 +224,17 @@ class ReportsMixin:
             scope.params(end_s=end_s, open_end=open_end, **named)) if limits else []
         return {p: (checked, breached) for p, checked, breached in rows}
 
-    def report_per_day(self, scope: ReportScope, offsets: list[tuple[int, int]]) -> dict[str, dict[int, int]]:
-        """Conversations opened and solved in the period per local day, the day numbered
-        from 1970-01-01. `offsets`: (from epoch second, UTC offset in seconds) in order,
-        the first from the start of the period: {"opened": {day: n}, "solved": {day: n}}."""
+    def report_per_day(self, scope: ReportScope, days: list[tuple[float, float]]) -> dict[str, list[int]]:
+        """Conversations opened and solved in each of `days` ([start, end) in epoch
+        seconds: the local days of the period): {"opened": [n, ...], "solved": [n, ...]}.
+        Each day is one range of the creation (solve) index, counted within the index."""
         out = {}
-        for name, column, where in (("opened", "f.created", "f.created >= :since_s AND f.created < :until_s"),
-                                    ("solved", "f.solved", "f.solved >= :since_s AND f.solved < :until_s")):
-            local = _local_seconds(column, offsets)
-            out[name] = dict(self._tuples(
-                f"""SELECT ({local}) / 86400 AS day, count(*) FROM report_facts f {self._facts_access(scope)}
-                WHERE {where} AND {scope.facts_where()} GROUP BY day""", scope.params()))
+        for name, column in (("opened", "created"), ("solved", "solved")):
+            rows = self._tuples(
+                f"""SELECT (SELECT count(*) FROM report_facts f WHERE f.{column} >= j.value ->> 0
+                    AND f.{column} < j.value ->> 1 AND {scope.facts_where()})
+                FROM json_each(:days) j ORDER BY j.key""", scope.params(days=json.dumps(days)))
+            out[name] = [n for (n,) in rows]
         return out
 
     def report_what_if(self, scope: ReportScope, cap: float) -> tuple[list[int], list[int], int]:
@@ -252,7 +252,7 @@ class ReportsMixin:
     def report_solved_by(self, scope: ReportScope, by: str) -> dict[object, int]:
         """Conversations solved in the period, counted per group `by` (as in report_clocks)."""
         rows = self._tuples(
-            f"""SELECT {_key(by)} AS k, count(*) FROM report_facts f
+            f"""SELECT {_key(by)} AS k, count(*) FROM report_facts f {self._facts_access(scope)}
             WHERE f.solved >= :since_s AND f.solved < :until_s AND {scope.facts_where()} GROUP BY k""", scope.params())
         return dict(rows)
 
@@ -300,10 +300,11 @@ class ReportsMixin:
         An answer is an event 'satisfaction' with data {"score": 1..5}; a survey sent is
         an event 'survey_sent'; a sent survey counts as answered when an answer on the same
         conversation followed it."""
-        group = f"c.{by}" if by in ("assignee", "channel") else "NULL"
+        group = f"f.{by}" if by in ("assignee", "channel") else "NULL"
         # the conversation matters only for filters and grouping (events of merged-away
-        # conversations count like any: the customer did answer)
-        join = (f"JOIN conversations c ON c.id = e.conversation_id AND {scope.where()}"
+        # conversations count like any: the customer did answer); report_facts has what
+        # they need in narrow rows
+        join = (f"JOIN report_facts f ON f.conversation_id = e.conversation_id AND {scope.facts_where()}"
                 if scope.filtered or group != "NULL" else "")
         answer = "(e.kind = 'satisfaction' AND e.data ->> 'score' BETWEEN 1 AND 5)"
         rows = self._tuples(
@@ -312,9 +313,11 @@ class ReportsMixin:
                 sum(e.kind = 'survey_sent' AND EXISTS (SELECT 1 FROM events a WHERE a.conversation_id = e.conversation_id
                     AND a.kind = 'satisfaction' AND a.at >= e.at))
             FROM events e INDEXED BY events_surveys {join}
-            WHERE e.kind IN ('satisfaction', 'survey_sent') AND e.at >= :since AND e.at < :until GROUP BY k""",
+            WHERE e.kind IN ('satisfaction', 'survey_sent') AND e.at >= :since AND e.at < :until
+            {"GROUP BY k" if group != "NULL" else ""}""",
             scope.params())
-        return {k: (a or 0, total or 0, sent or 0, answered or 0) for k, a, total, sent, answered in rows}
+        return {k: (a or 0, total or 0, sent or 0, answered or 0) for k, a, total, sent, answered in rows
+                if a or sent}
 
     # -- templates ------------------------------------------------------------------
 
@@ -395,14 +398,6 @@ def _key(by: str | None) -> str:
     columns = {None: "NULL", "priority": "f.priority", "channel": "f.channel",
                "assignee": "f.assignee", "first_reply_by": "f.first_reply_by"}
     return columns[by]
-
-
-def _local_seconds(column: str, offsets: list[tuple[int, int]]) -> str:
-    """SQL for an epoch-seconds column as local wall-clock seconds, given the zone's UTC
-    offsets over the period (whole numbers the caller computed, so inlined)."""
-    later = " ".join(f"WHEN {column} >= {int(start)} THEN {int(offset)}" for start, offset in reversed(offsets[1:]))
-    first = int(offsets[0][1]) if offsets else 0
-    return f"{column} + CASE {later} ELSE {first} END" if later else f"{column} + {first}"
 
 
 def _ints(packed: str | None) -> list[int]:
