@@ -328,7 +328,9 @@ class ReportsMixin:
         first solve at or after the use, the next outgoing message, the next message from
         the customer, the first satisfaction score after it, and the use + `close_days`
         (a stamp). The same rows as Store.template_uses(), for one period and the
-        report's filters; every lookup is answered from an index (m070)."""
+        report's filters; every lookup is answered from an index (m070). The uses are
+        taken in conversation order, so the lookups walk each index forward instead of
+        jumping about it (half the time warm, and far fewer pages read cold)."""
         join = self._join_conversation(scope)
         return self._tuples(
             f"""SELECT m.template_id, m.received_at,
@@ -342,9 +344,9 @@ class ReportsMixin:
                 (SELECT a.data ->> 'score' FROM events a WHERE a.conversation_id = m.conversation_id
                     AND a.kind = 'satisfaction' AND a.at > m.received_at ORDER BY a.at LIMIT 1),
                 strftime('%Y-%m-%dT%H:%M:%fZ', m.received_at, :shift)
-            FROM messages m INDEXED BY messages_template_use {join}
-            WHERE m.template_id IS NOT NULL AND m.direction = 'out'
-                AND m.received_at >= :since AND m.received_at < :until""",
+            FROM (SELECT m.conversation_id, m.template_id, m.received_at FROM messages m INDEXED BY messages_template_use
+                {join} WHERE m.template_id IS NOT NULL AND m.direction = 'out'
+                AND m.received_at >= :since AND m.received_at < :until ORDER BY m.conversation_id) m""",
             scope.params(shift=f"+{int(close_days)} days"))
 
     # -- traffic ---------------------------------------------------------------------
