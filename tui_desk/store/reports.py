@@ -24,12 +24,6 @@ from .db import Database, parse_stamp
 OPEN_STATUSES = ("new", "open", "pending", "snoozed")
 
 
-def epoch(column: str) -> str:
-    """SQL for a stamp column as whole epoch seconds (twice as fast as julianday arithmetic;
-    reports never need the milliseconds)."""
-    return f"unixepoch({column})"
-
-
 AGENT_REPLY = "m.direction = 'out' AND m.automatic IS NULL"
 PERSON_IN = "m.direction = 'in' AND m.automatic IS NULL"
 
@@ -207,8 +201,8 @@ class ReportsMixin:
             clocks.resolve, clocks.resolve_open = _ints(resolve), _ints(resolve_open)
         return out
 
-    def report_sla(self, scope: ReportScope, limits: dict[str, float], business: bool, end_s: int,
-                   open_end: int) -> dict[str, tuple[int, int]]:
+    def report_sla(self, scope: ReportScope, limits: dict[str, float], business: bool, end_s: float,
+                   open_end: float) -> dict[str, tuple[int, int]]:
         """Per priority, conversations opened in the period and how many of them waited
         longer than their priority's limit (seconds) for a first response; one still
         unanswered has waited until `end_s` (business: `open_end`, the business clock's
