@@ -104,6 +104,14 @@ def test_summary_filters(desk, week):
     assert ana["satisfaction"]["surveys_sent"] == 2
 
 
+def test_tag_filter_matches_whole_tags_however_the_json_was_written(desk, week):
+    with desk.d.tx():  # 1 as another JSON encoder writes it; 3 holds a tag that only contains "vip"
+        desk.d.conn.execute("""UPDATE conversations SET tags = '["caf\\u00e9", "billing"]' WHERE id = 1""")
+        desk.d.conn.execute("""UPDATE conversations SET tags = '["x\\"vip", "vipx"]' WHERE id = 3""")
+    assert summary(desk, fx.config(), week, Filters(tag="café"))["opened"] == 1
+    assert summary(desk, fx.config(), week, Filters(tag="vip"))["opened"] == 1  # 5 only
+
+
 def test_channels(desk, week):
     rows = channels(desk, fx.config(), week)["channels"]
     assert [r["channel"] for r in rows] == ["chat", "mail"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..config import Config
 from ..store import Store, stamp
 from ..templates.stats import CLOSE_DAYS, outcome
+from . import facts
 from .period import Filters, Period
 from .stats import mean, rate
 
@@ -18,6 +19,8 @@ def templates(store: Store, config: Config, period: Period, filters: Filters = F
     (closed ÷ decided uses), satisfaction after use, and ready_to_automate (close rate ≥
     [rules] automate_min_close_rate over at least automate_min_uses uses)."""
     rules = config.rules
+    if filters != Filters():
+        facts.refresh(store, config)  # the filters read report_facts
     groups: dict[str, dict] = {}
     now = stamp(period.now)
     for template, at, solved_at, next_out_at, next_in_at, score, deadline in store.report_template_uses(

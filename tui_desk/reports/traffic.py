@@ -62,6 +62,7 @@ def hours(store: Store, config: Config, period: Period, filters: Filters = Filte
     """Heatmap of messages from people by local weekday × hour, the share arriving
     outside business hours, and the on-call what-if for first responses."""
     minutes = config.reports.what_if_minutes if what_if_minutes is None else what_if_minutes
+    facts.refresh(store, config)  # the filters and the what-if read report_facts
     counts = store.report_inbound_slots(period.scope(filters), json.dumps(pieces(period, config)))
     grid = [[0] * 24 for _ in range(7)]
     inside = 0
@@ -89,7 +90,6 @@ def what_if(store: Store, config: Config, period: Period, filters: Filters, minu
     """First responses as they were, and as they would be had someone on call answered
     every conversation opened outside business hours within `minutes` (when the real
     answer was slower). Only answered conversations opened in the period count."""
-    facts.refresh(store, config)
     actual, covered, after_hours = store.report_what_if(period.scope(filters), minutes * 60.0)
     return {
         "oncall_minutes": minutes,
