@@ -406,9 +406,9 @@ def m090_report_facts(db: Database) -> None:
             one_touch INTEGER NOT NULL,
             reopened INTEGER NOT NULL
         )""",
-        # counts per local day (the trend) stay inside these, also per channel or agent
-        "CREATE INDEX report_facts_created ON report_facts(created, channel, assignee)",
-        "CREATE INDEX report_facts_solved ON report_facts(solved, channel, assignee) WHERE solved IS NOT NULL",
+        # counts per local day (the trend) stay inside these, also with filters
+        "CREATE INDEX report_facts_created ON report_facts(created, channel, assignee, tags)",
+        "CREATE INDEX report_facts_solved ON report_facts(solved, channel, assignee, tags) WHERE solved IS NOT NULL",
         "CREATE TABLE report_facts_stale (conversation_id INTEGER PRIMARY KEY)",
         """CREATE TABLE report_facts_clock (
             id INTEGER PRIMARY KEY CHECK (id = 1),
