@@ -73,6 +73,9 @@ def html_to_text(markup: str) -> str:
 
 def _newlines(out: list[str], count: int) -> None:
     """End the output so far with (at least) `count` line breaks, ignoring trailing spaces."""
+    if out and out[-1] and out[-1][-1] not in " \n":  # most often: text just ended, no break yet
+        out.append("\n" * count)
+        return
     tail = "".join(out[-4:]).rstrip(" ")
     have = len(tail) - len(tail.rstrip("\n")) if tail else count
     if have < count:
@@ -87,7 +90,8 @@ def _collapse(text: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    lines = [_LINE_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    # one substitution over the whole text: a run of spaces and tabs never spans lines
+    lines = [line.strip() for line in _LINE_SPACE.sub(" ", text).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
