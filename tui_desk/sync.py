@@ -26,6 +26,7 @@ from .parse.chat import parse_chat_line
 from .parse.mail import parse_email
 from .parse.model import ParsedMessage
 from .store import Store
+from .store.db import segment
 
 # Parsing is the costly step; large batches are parsed in worker processes while
 # the main process stores the previous batch.
@@ -89,7 +90,10 @@ def parse_item(item: Item) -> ParsedMessage:
         return item.parsed
     if item.format == "chat-line":
         return parse_chat_line(item.raw, item.received_at)
-    return parse_email(item.raw, item.received_at)
+    msg = parse_email(item.raw, item.received_at)
+    if not msg.text.isascii():  # the single writer is what bounds ingest: segment here
+        msg.segmented_text = segment(msg.text)
+    return msg
 
 
 def run(config: Config, store: Store, *, only: str | None = None,

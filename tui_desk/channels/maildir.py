@@ -15,6 +15,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import MaildirChannel as MaildirConfig
@@ -55,16 +56,30 @@ class MaildirChannel:
                         except FileNotFoundError:  # moved by a mail client meanwhile
                             continue
         fresh.sort()
-        for start in range(0, len(fresh), BATCH):
-            items, keys = [], []
-            for mtime_ns, key, sub, name in fresh[start:start + BATCH]:
-                raw = self._read(key, sub, name)
-                if raw is None:
-                    continue  # deleted since listing: nothing to store
-                received = dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.timezone.utc)
-                items.append(Item("email", raw, received))
-                keys.append(key)
-            yield Batch(items, source_keys=keys)
+        chunks = [fresh[start:start + BATCH] for start in range(0, len(fresh), BATCH)]
+        if not chunks:
+            return
+        # the next batch's files are read in a thread while sync parses and stores this
+        # one: a large Maildir is mostly not in the page cache, and the sync's writer
+        # would otherwise wait for the disk (reads release the GIL)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maildir-read") as reader:
+            upcoming = reader.submit(self._read_batch, chunks[0])
+            for number in range(len(chunks)):
+                batch = upcoming.result()
+                if number + 1 < len(chunks):
+                    upcoming = reader.submit(self._read_batch, chunks[number + 1])
+                yield batch
+
+    def _read_batch(self, chunk: list[tuple[int, str, str, str]]) -> Batch:
+        items, keys = [], []
+        for mtime_ns, key, sub, name in chunk:
+            raw = self._read(key, sub, name)
+            if raw is None:
+                continue  # deleted since listing: nothing to store
+            received = dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.timezone.utc)
+            items.append(Item("email", raw, received))
+            keys.append(key)
+        return Batch(items, source_keys=keys)
 
     def _read(self, key: str, sub: str, name: str) -> bytes | None:
         try:

@@ -30,14 +30,16 @@ _AUTO_SUBJECT = re.compile(
 
 def automatic_reason(msg: Message, address: str, subject: str = "") -> str | None:
     """Why a message was sent by a machine, or None for a person."""
-    auto = str(msg.get("auto-submitted") or "").strip().lower()
+    names = {name.lower() for name in msg.keys()}  # one pass: msg.get walks every header each time
+    get = lambda name: msg.get(name) if name in names else None  # noqa: E731
+    auto = str(get("auto-submitted") or "").strip().lower()
     if auto and not auto.startswith("no"):
         return f"auto-submitted: {auto.split(';')[0].strip()}"
     for name in _AUTO_HEADERS:
-        if msg.get(name) is not None:
+        if get(name) is not None:
             return "auto-reply header"
     for name in ("precedence", "x-precedence"):
-        precedence = str(msg.get(name) or "").strip().lower()
+        precedence = str(get(name) or "").strip().lower()
         if precedence in _BULK:
             return f"precedence: {precedence}"
     ctype = msg.get_content_type()
@@ -47,9 +49,9 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
                 "feedback-report": "abuse report"}.get(kind, "report")
     if ctype in ("message/delivery-status", "message/disposition-notification"):
         return "delivery report"
-    if msg.get("list-id") or msg.get("list-unsubscribe") or msg.get("list-post"):
+    if get("list-id") or get("list-unsubscribe") or get("list-post"):
         return "mailing list"
-    if str(msg.get("return-path") or "").strip() == "<>":
+    if str(get("return-path") or "").strip() == "<>":
         return "bounce (empty return path)"
     if _NO_REPLY.match(address or ""):
         return "no-reply sender"

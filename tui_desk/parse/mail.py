@@ -33,6 +33,8 @@ _SPACE = re.compile(r"\s+")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _UNSAFE_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
+# the plainest sender header: ASCII words, single spaces, an address of the usual characters
+_SIMPLE_SENDER = re.compile(r"([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>")
 MAX_DEPTH = 100
 MAX_ID = 998  # a Message-ID longer than a header line is not an id
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
@@ -180,6 +182,9 @@ def _sender(value: str | None, problems: list[str]) -> tuple[str, str]:
     name like "=?utf-8?q?a=0D=0ABcc=3A_x=40y?=" cannot smuggle in another address."""
     if not value:
         return "", ""
+    simple = _SIMPLE_SENDER.fullmatch(value)
+    if simple:  # "Mike Jones <mike@x.example>": what getaddresses gives, without its parser
+        return simple.group(1), simple.group(2).lower()
     try:
         pairs = email.utils.getaddresses([value])
     except Exception:
@@ -280,6 +285,8 @@ def _default_name(ctype: str) -> str:
 
 
 def _filename(part: Message, problems: list[str]) -> str:
+    if part.get("content-disposition") is None and "name" not in str(part.get("content-type", "")).lower():
+        return ""  # no header that could name a file (most text parts): skip the parameter parsing
     try:
         name = part.get_filename() or ""
         if "=?" in name:  # RFC 2047 inside a parameter: not standard, but common

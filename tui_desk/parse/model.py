@@ -53,6 +53,9 @@ class ParsedMessage:
     problems: list[str] = field(default_factory=list)
     """What could not be parsed cleanly; the raw bytes are kept either way."""
     raw: bytes = b""
+    segmented_text: str | None = None
+    """`text` as the full-text index sees it (store.db.segment: CJK and Thai spaced out),
+    when a sync parse worker made it already; None: the writer makes it."""
     alias_ids: list[str] = field(default_factory=list)
     """Other external ids this message may already be stored under (our own chat reply,
     stored by the outbox under its transaction id before the channel named it)."""

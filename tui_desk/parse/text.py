@@ -1,8 +1,9 @@
 """Turning bytes into text, and splitting quoted history off (HTML: parse/html.py).
 
 Decoding trusts a charset label only when it decodes cleanly; otherwise
-charset-normalizer guesses. Reply parsing uses mail-parser-reply on the part of the
-text around the first quote marker, so long mails stay cheap.
+charset-normalizer guesses. Reply parsing reads the part of the text around the first
+quote marker the way mail-parser-reply does (parse/reply_header.py), so long mails
+stay cheap.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ _MARKER_LANGUAGE = {
     "od": "pl", "napisał": "pl", "发件人": "zh", "写道": "zh", "差出人": "ja", "書きました": "ja",
     "보낸 사람": "ko", "님이 작성": "ko",
 }
-_parsers: dict = {}
 
 # cheap pre-check: lines where quoted history or a signature may begin...
 _LINE_START_MARK = re.compile(
@@ -76,7 +76,17 @@ def split_reply(text: str) -> tuple[str, str]:
     """(new text, quoted history and signature). The whole text stays recoverable.
 
     The reply parser is costly on long mail, so it only sees a window of lines around
-    the first place where quoting may begin; everything before the window is new text."""
+    the first place where quoting may begin; everything before the window is new text.
+    Where it finds no quote header (it reads none in Chinese, Japanese, Korean or
+    Spanish, nor Swedish or Polish ones with the name after the verb), a run of ">"
+    lines that ends the mail is still the history (_split_trailing_quote)."""
+    new_text, quoted = _split_by_reply_parser(text)
+    if quoted:
+        return new_text, quoted
+    return _split_trailing_quote(text) or (new_text, quoted)
+
+
+def _split_by_reply_parser(text: str) -> tuple[str, str]:
     found = _first_marker(text)
     if found is None:
         return text.strip(), ""
@@ -91,15 +101,18 @@ def split_reply(text: str) -> tuple[str, str]:
     position = line_start
     for _ in range(_WINDOW_LINES):
         position = text.find("\n", position + 1)
-        if position < 0:
+        if position < 0:  # fewer lines left: the window runs to the end (its last line too)
+            window_end = len(text)
             break
         window_end = position
     window = text[window_start:window_end]
     if len(window) > _WINDOW_CHARS:
         head = text[:line_start].strip()
         return (head, text[line_start:].strip()) if head else (text.strip(), "")
+    from .reply_header import latest_reply  # imported on first need: the reply parser loads slowly
+
     try:
-        latest = (_parser(_languages(marker)).read(window).latest_reply or "").strip()
+        latest = latest_reply(window, _languages(marker))
     except Exception:  # the reply parser is heuristics; a failure only means "no split"
         return text.strip(), ""
     tail = latest[-60:]
@@ -111,6 +124,42 @@ def split_reply(text: str) -> tuple[str, str]:
     if not new_text:
         return text.strip(), ""
     return new_text, text[cut:].strip()
+
+
+def _split_trailing_quote(text: str) -> tuple[str, str] | None:
+    """(new text, history) when the mail ends with ">" lines (blank lines between them
+    allowed): they, and the attribution line above them ("… 写道：", "El … escribió:",
+    "Den … skrev Support <s@x>:"), are the history. None when the mail does not end so,
+    or has nothing before the quote. Only the end counts: a ">" line the customer
+    answers below (an inline reply) is no history."""
+    end = len(text.rstrip())
+    last_line = text[text.rfind("\n", 0, end) + 1:end]
+    if not last_line.lstrip().startswith(">"):  # most mail: decided without splitting lines
+        return None
+    lines = text[:end].split("\n")
+    above = len(lines) - 1  # walks up to the last line that is neither blank nor quoted
+    first_quote = above
+    while above >= 0 and (not lines[above].strip() or lines[above].lstrip().startswith(">")):
+        if lines[above].strip():
+            first_quote = above
+        above -= 1
+    start = first_quote
+    if above >= 0 and _is_attribution(lines[above]):
+        start = above
+        # "On Wed, 7 Jan 2026 at 09:00, Northwind Support" wrapped onto the line above
+        if above > 0 and _ATTRIBUTION_START.match(lines[above - 1]) and not _ATTRIBUTION_START.match(lines[above]):
+            start = above - 1
+    new_text = "\n".join(lines[:start]).strip()
+    if not new_text:
+        return None
+    return new_text, "\n".join(lines[start:]).strip()
+
+
+def _is_attribution(line: str) -> bool:
+    """A line that introduces a quote: "… wrote:" and its translations, or any line
+    ending in a colon that holds an address or a date ("2026年3月2日(月) 9:00 Support <s@x>:")."""
+    line = line.strip()
+    return bool(_ATTRIBUTION.search(line)) or (line.endswith((":", "：")) and _ATTRIBUTION_HINT.search(line) is not None)
 
 
 def _first_marker(text: str) -> tuple[int, str] | None:
@@ -133,14 +182,6 @@ def _languages(marker: str) -> tuple[str, ...]:
         if lowered.startswith(word) or lowered.rstrip(": ：").endswith(word):
             return ("en", language)
     return ("en",)
-
-
-def _parser(languages: tuple[str, ...]):
-    from mailparser_reply import EmailReplyParser
-
-    if languages not in _parsers:
-        _parsers[languages] = EmailReplyParser(languages=list(languages))
-    return _parsers[languages]
 
 
 def calendar_summary(data: bytes) -> str:
@@ -171,6 +212,7 @@ _ATTRIBUTION = re.compile(
     r"(wrote|schrieb[^:：]*|a écrit|escribió|scrisse|skrev|napisał|写道|書きました|のメール|님이 작성)\s*[:：]?\s*$",
     re.IGNORECASE)
 _ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le|El|Il|Op|Den|W dniu)\s")
+_ATTRIBUTION_HINT = re.compile(r"[@\d]")  # an address, or a date or time
 # Outlook's history: a separator line, or a From: line with Sent:/Date:/To: soon after
 _OUTLOOK_SEPARATOR = re.compile(r"^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|"
                                 r"Mensaje original|原始邮件|Forwarded message)\s*-{2,}|_{10,})\s*$", re.IGNORECASE)

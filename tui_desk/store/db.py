@@ -77,6 +77,9 @@ class Database:
         self.fts_by_trigger = True
         """False while sync inserts a message it indexes itself (see insert_unindexed)."""
         conn.create_function("desk_fts_by_trigger", 0, lambda: self.fts_by_trigger)
+        self.segmented: dict[int, str] = {}
+        """Message id → its text as segmented in a parse worker (read once by desk_indexed)."""
+        conn.create_function("desk_indexed", 2, self._indexed)
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
@@ -98,6 +101,11 @@ class Database:
             raise
         else:
             conn.execute("COMMIT")
+
+    def _indexed(self, message_id: int, text: str | None) -> str:
+        """desk_segment(text), unless a parse worker segmented it already."""
+        done = self.segmented.pop(message_id, None)
+        return done if done is not None else segment(text)
 
     def insert_unindexed(self, sql: str, params: tuple) -> int:
         """INSERT one messages row without the full-text trigger; the caller indexes it

@@ -41,11 +41,12 @@ class IngestMixin:
             if self._unindexed:
                 self.d.conn.execute(
                     "INSERT INTO messages_fts (rowid, subject, text) SELECT id, desk_segment(subject),"
-                    " desk_segment(text) FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+                    " desk_indexed(id, text) FROM messages WHERE id IN (SELECT value FROM json_each(?))",
                     (json.dumps(self._unindexed),),
                 )
         finally:
             self._unindexed = None
+            self.d.segmented.clear()
 
     # -- duplicates -------------------------------------------------------------------
 
@@ -161,6 +162,8 @@ class IngestMixin:
         else:
             message_id = self.d.insert_unindexed(sql, params)
             self._unindexed.append(message_id)
+            if msg.segmented_text is not None:
+                self.d.segmented[message_id] = msg.segmented_text
         self.d.conn.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
         for attachment in msg.attachments:
             self._add_attachment(message_id, attachment)

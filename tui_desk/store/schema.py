@@ -379,6 +379,15 @@ def m080_fts_insert_by_hand(db: Database) -> None:
 
 
 @migrations()
+def m081_fts_flush_per_batch(db: Database) -> None:
+    # FTS5 keeps new terms in a hash in memory and writes them out as an index segment
+    # when the hash passes 'hashsize' (1 MB by default): a sync batch of 500 mails filled
+    # it several times, and every extra segment was written, then merged again. 16 MB
+    # holds a batch, so a batch becomes one segment (bench: FTS cost per message -20%).
+    _run(db, ["INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', 16777216)"])
+
+
+@migrations()
 def m090_report_facts(db: Database) -> None:
     # What the clock reports need per conversation, worked out once instead of on every
     # report: epoch seconds, the business-hours clock and its durations, and the columns
