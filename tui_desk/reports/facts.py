@@ -86,7 +86,8 @@ class _Meter:
     def measure(self, rows: list[FactRow]) -> list[tuple]:
         if not rows:
             return []
-        ids, channels, assignees, repliers, priorities, tags, created, answered, solved, one_touch, reopened = zip(*rows)
+        ids, channels, assignees, repliers, priorities, tags, statuses, created, answered, solved, one_touch, reopened \
+            = zip(*rows)
         if min(created) < self.origin:
             raise _BeforeOrigin(min(created))
         # a stop before its start (clock skew between channels) counts as no time
@@ -97,7 +98,7 @@ class _Meter:
         open_answered = _readings(clock, answered)
         open_solved = _readings(clock, solved)
         return list(zip(
-            ids, channels, assignees, repliers, priorities, tags, created, answered, solved,
+            ids, channels, assignees, repliers, priorities, tags, statuses, created, answered, solved,
             open_created, clock.open_many(created),
             _durations(answered, created), _durations(open_answered, open_created),
             _durations(solved, created), _durations(open_solved, open_created),

@@ -93,7 +93,8 @@ def make_period(since: str | None, until: str | None, tz: str, *, default: str =
         zone(tz)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    # whole seconds, like the instants report_facts holds, so "in the period" is exact for them
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     start = parse_when(since or default, tz, now)
     stop = parse_when(until, tz, now, end=True) if until else now
     if stop <= start:

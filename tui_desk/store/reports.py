@@ -67,7 +67,9 @@ class ReportScope:
 
     @property
     def since_s(self) -> int:
-        """`since` in epoch seconds, rounded up (report_facts holds whole seconds)."""
+        """`since` in epoch seconds, rounded up. report_facts holds instants truncated to
+        whole seconds, so a comparison with them is exact when the period's ends are whole
+        seconds (make_period sees to it)."""
         return -int(-parse_stamp(self.since).timestamp() // 1)
 
     @property
@@ -100,7 +102,7 @@ class Clocks:
 
 FactRow = tuple
 """A stale conversation as the facts refresh reads it: (id, channel, assignee,
-first_reply_by, priority, tags, created, answered, solved, one_touch, reopened), the
+first_reply_by, priority, tags, status, created, answered, solved, one_touch, reopened), the
 instants as epoch seconds (None when not set)."""
 
 
@@ -152,7 +154,7 @@ class ReportsMixin:
         with self.d.tx():
             stale = self._tuples(
                 """SELECT s.conversation_id, c.merged_into IS NULL AND c.id IS NOT NULL, c.channel, c.assignee,
-                    c.first_reply_by, c.priority, c.tags, unixepoch(c.created_at), unixepoch(c.first_reply_at),
+                    c.first_reply_by, c.priority, c.tags, c.status, unixepoch(c.created_at), unixepoch(c.first_reply_at),
                     unixepoch(c.solved_at), c.agent_replies = 1, c.reopens > 0
                 FROM report_facts_stale s LEFT JOIN conversations c ON c.id = s.conversation_id
                 ORDER BY s.conversation_id LIMIT :limit""", {"limit": limit})
@@ -162,7 +164,7 @@ class ReportsMixin:
             conn = self.d.conn
             conn.execute("DELETE FROM report_facts WHERE conversation_id IN (SELECT value FROM json_each(?))", (ids,))
             # merged-away (and vanished) conversations are never counted: they get no row
-            conn.executemany(f"INSERT INTO report_facts VALUES ({', '.join('?' * 17)})",
+            conn.executemany(f"INSERT INTO report_facts VALUES ({', '.join('?' * 18)})",
                              measure([(row[0], *row[2:]) for row in stale if row[1]]))
             conn.execute("DELETE FROM report_facts_stale WHERE conversation_id IN (SELECT value FROM json_each(?))",
                          (ids,))
@@ -253,14 +255,9 @@ class ReportsMixin:
     def report_backlog_count(self, scope: ReportScope) -> int:
         """Conversations not solved at the end of the period: created before it and either
         in an open status now or solved only after it."""
-        # two counts: open ones by reading the table in order (an index lookup per row costs
-        # more than the whole scan once the backlog is a few percent of the table), and
-        # those solved after the end through the solved_at index (none when the period ends now)
         return self.d.scalar(
-            f"SELECT (SELECT count(*) FROM conversations c NOT INDEXED WHERE c.status IN {_in(OPEN_STATUSES)}"
-            f" AND c.created_at < :until AND {scope.where()})"
-            f" + (SELECT count(*) FROM conversations c WHERE c.solved_at >= :until"
-            f" AND c.status NOT IN {_in(OPEN_STATUSES)} AND c.created_at < :until AND {scope.where()})",
+            f"""SELECT count(*) FROM report_facts f NOT INDEXED WHERE f.created < :until_s
+                AND (f.status IN {_in(OPEN_STATUSES)} OR f.solved >= :until_s) AND {scope.facts_where()}""",
             scope.params())
 
     def report_inbound_by_channel(self, scope: ReportScope) -> dict[str, int]:

@@ -403,6 +403,7 @@ def m090_report_facts(db: Database) -> None:
             first_reply_by TEXT,
             priority TEXT NOT NULL,
             tags TEXT NOT NULL,
+            status TEXT NOT NULL,
             created INTEGER NOT NULL,
             answered INTEGER,
             solved INTEGER,
@@ -428,7 +429,7 @@ def m090_report_facts(db: Database) -> None:
             INSERT OR IGNORE INTO report_facts_stale VALUES (new.id);
         END""",
         """CREATE TRIGGER report_facts_changed AFTER UPDATE OF created_at, first_reply_at, first_reply_by,
-            solved_at, channel, assignee, priority, tags, merged_into, agent_replies, reopens ON conversations BEGIN
+            solved_at, status, channel, assignee, priority, tags, merged_into, agent_replies, reopens ON conversations BEGIN
             INSERT OR IGNORE INTO report_facts_stale VALUES (new.id);
         END""",
         "INSERT INTO report_facts_stale SELECT id FROM conversations",
