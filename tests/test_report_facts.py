@@ -7,22 +7,11 @@ measure everything anew. The figures themselves are asserted in test_reports.py.
 
 from __future__ import annotations
 
-import pytest
 
 from tests.helpers import report_fixture as fx
+from tests.helpers.report_fixture import desk, week  # noqa: F401 (fixtures)
 from tui_desk.reports import make_period, summary
 from tui_desk.reports import facts
-
-
-@pytest.fixture
-def desk(store):
-    fx.build(store)
-    return store
-
-
-@pytest.fixture
-def week():
-    return make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=fx.NOW)
 
 
 def _checked(report: dict, priority: str) -> int:

@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from tests.helpers import report_fixture as fx
+from tests.helpers.report_fixture import desk, week  # noqa: F401 (fixtures)
 from tui_desk.reports import Filters, agents, backlog, channels, hours, make_period, summary, templates
-
-
-@pytest.fixture
-def desk(store):
-    fx.build(store)
-    return store
-
-
-@pytest.fixture
-def week():
-    return make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=fx.NOW)
 
 
 def test_period_is_the_local_week(week):

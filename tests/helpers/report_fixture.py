@@ -16,6 +16,8 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tui_desk import config as config_mod
 from tui_desk.store import Store, stamp
 
@@ -154,3 +156,18 @@ def build_oncall(store: Store) -> None:
                               ends_at=b("2026-11-08 10:00"), reason="", actor="lead")
     store.oncall_add_rotation(name="evenings", timezone="Europe/Berlin", anchor="2026-11-05T17:00",
                               handoff="17:00", length_hours=24, only="after-hours", members=["dara"], actor="lead")
+
+
+@pytest.fixture
+def desk(store):
+    """The story, written into the test's store."""
+    build(store)
+    return store
+
+
+@pytest.fixture
+def week():
+    """The reported week, as `--since 2026-11-02 --until 2026-11-08 --tz Europe/Berlin`."""
+    from tui_desk.reports import make_period
+
+    return make_period("2026-11-02", "2026-11-08", "Europe/Berlin", now=NOW)
