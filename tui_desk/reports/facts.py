@@ -19,7 +19,7 @@ from itertools import chain
 from ..config import Config
 from ..hours import BusinessClock, BusinessHours
 from ..store import Store
-from ..store.reports import FactRow
+from ..store.report_facts import FactRow
 
 CHUNK = 50_000  # conversations measured per write transaction (a sync waits at most that long)
 DAY = 86400

@@ -13,13 +13,14 @@ from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
 from .queries import QueryMixin
+from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin, InboxMixin):
+            ReportsMixin, ReportFactsMixin, InboxMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

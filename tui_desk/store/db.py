@@ -122,6 +122,12 @@ class Database:
     def all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
 
+    def tuples(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+        """Rows as plain tuples: several times cheaper than Row when there are many."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params).fetchall()
+
     def scalar(self, sql: str, params: tuple | dict = ()):
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .db import Database, parse_stamp
@@ -100,14 +99,8 @@ class Clocks:
     resolve_open: list[int] = field(default_factory=list)
 
 
-FactRow = tuple
-"""A stale conversation as the facts refresh reads it: (id, channel, assignee,
-first_reply_by, priority, tags, status, created, answered, solved, one_touch, reopened), the
-instants as epoch seconds (None when not set)."""
-
-
 class ReportsMixin:
-    """Aggregates for the report services, and the report_facts table they read."""
+    """Aggregates for the report services (report_facts is kept by ReportFactsMixin)."""
 
     d: Database
 
@@ -122,54 +115,6 @@ class ReportsMixin:
         covered = min(scope.until_s, last) - max(scope.since_s, first)
         return "NOT INDEXED" if covered > 0.25 * (last - first) else ""
 
-    def _tuples(self, sql: str, params: dict) -> list[tuple]:
-        cursor = self.d.conn.cursor()
-        cursor.row_factory = None  # plain tuples: several times cheaper than Row for 200k rows
-        return cursor.execute(sql, params).fetchall()
-
-    # -- report_facts: kept by the reports service --------------------------------------
-
-    def report_facts_clock(self) -> tuple[str, int] | None:
-        """(business hours, origin) the stored facts were computed with, or None."""
-        row = self.d.one("SELECT hours, origin FROM report_facts_clock")
-        return (row[0], row[1]) if row else None
-
-    def earliest_conversation(self) -> int | None:
-        """When the first conversation began, in epoch seconds (None: there is none)."""
-        return self.d.scalar("SELECT unixepoch(min(created_at)) FROM conversations")
-
-    def reset_report_facts(self, hours: str, origin: int) -> None:
-        """Forget every fact: all conversations are stale, to be measured with `hours`
-        from `origin` (epoch seconds)."""
-        with self.d.tx():
-            self.d.conn.execute("DELETE FROM report_facts")
-            self.d.conn.execute("INSERT OR IGNORE INTO report_facts_stale SELECT id FROM conversations")
-            self.d.conn.execute("INSERT OR REPLACE INTO report_facts_clock (id, hours, origin) VALUES (1, ?, ?)",
-                                (hours, origin))
-
-    def refresh_report_facts(self, measure: Callable[[list[FactRow]], list[tuple]], limit: int) -> int:
-        """Measure up to `limit` stale conversations and store their facts, in one
-        transaction (a change made meanwhile marks them stale again after it). `measure`
-        turns FactRows into report_facts rows. Returns how many were stale (0: all fresh)."""
-        with self.d.tx():
-            stale = self._tuples(
-                """SELECT s.conversation_id, c.merged_into IS NULL AND c.id IS NOT NULL, c.channel, c.assignee,
-                    c.first_reply_by, c.priority, c.tags, c.status, unixepoch(c.created_at), unixepoch(c.first_reply_at),
-                    unixepoch(c.solved_at), c.agent_replies = 1, c.reopens > 0
-                FROM report_facts_stale s LEFT JOIN conversations c ON c.id = s.conversation_id
-                ORDER BY s.conversation_id LIMIT :limit""", {"limit": limit})
-            if not stale:
-                return 0
-            ids = json.dumps([row[0] for row in stale])
-            conn = self.d.conn
-            conn.execute("DELETE FROM report_facts WHERE conversation_id IN (SELECT value FROM json_each(?))", (ids,))
-            # merged-away (and vanished) conversations are never counted: they get no row
-            conn.executemany(f"INSERT INTO report_facts VALUES ({', '.join('?' * 18)})",
-                             measure([(row[0], *row[2:]) for row in stale if row[1]]))
-            conn.execute("DELETE FROM report_facts_stale WHERE conversation_id IN (SELECT value FROM json_each(?))",
-                         (ids,))
-        return len(stale)
-
     # -- clocks ---------------------------------------------------------------------
 
     def report_clocks(self, scope: ReportScope, by: str | None = None, solved: bool = True) -> dict[object, Clocks]:
@@ -182,7 +127,7 @@ class ReportsMixin:
         access, where, key = self._facts_access(scope), scope.facts_where(), _key(by)
         group = "GROUP BY k" if by else ""  # even GROUP BY NULL sorts every row
         out: dict[object, Clocks] = {}
-        for k, opened, unanswered, wait, wait_open in self._tuples(
+        for k, opened, unanswered, wait, wait_open in self.d.tuples(
                 f"""SELECT {key} AS k, count(*), sum(f.answered IS NULL), group_concat(f.wait), group_concat(f.wait_open)
                 FROM report_facts f {access} WHERE f.created >= :since_s AND f.created < :until_s AND {where}
                 {group}""", scope.params()):
@@ -191,7 +136,7 @@ class ReportsMixin:
             out[k] = Clocks(opened=opened, unanswered=unanswered, wait=_ints(wait), wait_open=_ints(wait_open))
         if not solved:
             return out
-        for k, count, one_touch, reopened, resolve, resolve_open in self._tuples(
+        for k, count, one_touch, reopened, resolve, resolve_open in self.d.tuples(
                 f"""SELECT {key} AS k, count(*), sum(f.one_touch), sum(f.reopened), group_concat(f.resolve),
                     group_concat(f.resolve_open)
                 FROM report_facts f {access} WHERE f.solved >= :since_s AND f.solved < :until_s AND {where}
@@ -213,7 +158,7 @@ class ReportsMixin:
                   else "coalesce(f.wait, max(:end_s - f.created, 0))")
         limit = "CASE f.priority " + " ".join(f"WHEN :p{i} THEN :l{i}" for i in range(len(limits))) + " END"
         named = {f"p{i}": p for i, p in enumerate(limits)} | {f"l{i}": v for i, v in enumerate(limits.values())}
-        rows = self._tuples(
+        rows = self.d.tuples(
             f"""SELECT f.priority, count(*), sum(coalesce({waited} > {limit}, 0)) FROM report_facts f
                 {self._facts_access(scope)}
             WHERE f.created >= :since_s AND f.created < :until_s AND {scope.facts_where()} GROUP BY f.priority""",
@@ -226,7 +171,7 @@ class ReportsMixin:
         Each day is one range of the creation (solve) index, counted within the index."""
         out = {}
         for name, column in (("opened", "created"), ("solved", "solved")):
-            rows = self._tuples(
+            rows = self.d.tuples(
                 f"""SELECT (SELECT count(*) FROM report_facts f WHERE f.{column} >= j.value ->> 0
                     AND f.{column} < j.value ->> 1 AND {scope.facts_where()})
                 FROM json_each(:days) j ORDER BY j.key""", scope.params(days=json.dumps(days)))
@@ -237,7 +182,7 @@ class ReportsMixin:
         """First responses of the conversations opened (and answered) in the period, as
         they were and as they would be had each one opened while the desk was closed been
         answered within `cap` seconds; and how many opened while closed."""
-        (row,) = self._tuples(
+        (row,) = self.d.tuples(
             f"""SELECT group_concat(f.wait), group_concat(CASE WHEN f.created_open THEN f.wait ELSE min(f.wait, :cap) END),
                 sum(NOT f.created_open)
             FROM report_facts f {self._facts_access(scope)}
@@ -247,7 +192,7 @@ class ReportsMixin:
 
     def report_solved_by(self, scope: ReportScope, by: str) -> dict[object, int]:
         """Conversations solved in the period, counted per group `by` (as in report_clocks)."""
-        rows = self._tuples(
+        rows = self.d.tuples(
             f"""SELECT {_key(by)} AS k, count(*) FROM report_facts f {self._facts_access(scope)}
             WHERE f.solved >= :since_s AND f.solved < :until_s AND {scope.facts_where()} GROUP BY k""", scope.params())
         return dict(rows)
@@ -262,7 +207,7 @@ class ReportsMixin:
 
     def report_inbound_by_channel(self, scope: ReportScope) -> dict[str, int]:
         """Messages from people received in the period, per channel."""
-        rows = self._tuples(
+        rows = self.d.tuples(
             # the index holds the channel: no message row is read, with or without filters
             f"SELECT m.channel, count(*) FROM messages m INDEXED BY messages_person_in"
             f" WHERE {PERSON_IN} AND {self._in_scope(scope)} AND m.received_at >= :since AND m.received_at < :until GROUP BY m.channel",
@@ -271,7 +216,7 @@ class ReportsMixin:
 
     def report_replies_by_author(self, scope: ReportScope) -> dict[str, int]:
         """Agent replies written in the period, per author."""
-        rows = self._tuples(
+        rows = self.d.tuples(
             f"SELECT m.author, count(*) FROM messages m"
             f" WHERE {AGENT_REPLY} AND {self._in_scope(scope)} AND m.received_at >= :since AND m.received_at < :until GROUP BY m.author",
             scope.params())
@@ -302,7 +247,7 @@ class ReportsMixin:
         join = (f"JOIN report_facts f ON f.conversation_id = e.conversation_id AND {scope.facts_where()}"
                 if scope.filtered or group != "NULL" else "")
         answer = "(e.kind = 'satisfaction' AND e.data ->> 'score' BETWEEN 1 AND 5)"
-        rows = self._tuples(
+        rows = self.d.tuples(
             f"""SELECT {group} AS k, sum({answer}), sum(CASE WHEN {answer} THEN e.data ->> 'score' END),
                 sum(e.kind = 'survey_sent'),
                 sum(e.kind = 'survey_sent' AND EXISTS (SELECT 1 FROM events a WHERE a.conversation_id = e.conversation_id
@@ -326,7 +271,7 @@ class ReportsMixin:
         report's filters; every lookup is answered from an index (m070). The uses are
         taken in conversation order, so the lookups walk each index forward instead of
         jumping about it (half the time warm, and far fewer pages read cold)."""
-        return self._tuples(
+        return self.d.tuples(
             f"""SELECT m.template_id, m.received_at,
                 (SELECT min(e.at) FROM events e INDEXED BY events_solved WHERE e.conversation_id = m.conversation_id
                     AND e.kind = 'status' AND e.data ->> 'to' = 'solved' AND e.at >= m.received_at),
@@ -350,7 +295,7 @@ class ReportsMixin:
         (store stamps, end exclusive); returns {slot: count}. Each interval is counted on
         its own (one index range each), so only the ~9,000 interval counts are grouped,
         not the messages."""
-        rows = self._tuples(
+        rows = self.d.tuples(
             f"""SELECT slot, sum(n) FROM (SELECT j.value ->> 2 AS slot,
                     (SELECT count(*) FROM messages m INDEXED BY messages_person_in
                      WHERE {PERSON_IN} AND {self._in_scope(scope)} AND m.received_at >= j.value ->> 0 AND m.received_at < j.value ->> 1) AS n
@@ -367,7 +312,7 @@ class ReportsMixin:
         bucket = "CASE " + " ".join(
             f"WHEN julianday(:until) - julianday(c.created_at) < {float(e)} THEN {i}" for i, e in enumerate(edges_days)
         ) + f" ELSE {len(edges_days)} END"
-        return self._tuples(
+        return self.d.tuples(
             f"""SELECT CASE WHEN c.status IN {_in(OPEN_STATUSES)} THEN c.status ELSE 'open' END AS s,
                 {bucket} AS b, count(*)
             FROM conversations c NOT INDEXED WHERE c.created_at < :until AND {scope.where()}
