@@ -1,7 +1,7 @@
 """Keeping report_facts current: each conversation's clocks, worked out once.
 
 A report reads durations from report_facts (store/reports.py) instead of measuring
-200,000 conversations each time. Triggers list every conversation a change touched in
+200,000 conversations each time; store/report_facts.py reads and writes the table. Triggers list every conversation a change touched in
 report_facts_stale; `refresh` measures those (at the start of every clock report, so a
 report never reads a stale fact) and stores them. Business seconds are readings of
 one business clock running from an origin (the first conversation's day), so any
@@ -44,12 +44,13 @@ def refresh(store: Store, config: Config) -> int:
     if state is None or state[0] != key:
         state = _restart(store, key, None)
     measured = 0
+    meter = _Meter(hours, state[1])
     while True:
-        meter = _Meter(hours, state[1])
         try:
             count = store.refresh_report_facts(meter.measure, CHUNK)
         except _BeforeOrigin as exc:
             state = _restart(store, key, exc.args[0])
+            meter = _Meter(hours, state[1])
             continue
         measured += count
         if count < CHUNK:
