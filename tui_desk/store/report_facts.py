@@ -43,6 +43,8 @@ class ReportFactsMixin:
         """Measure up to `limit` stale conversations and store their facts, in one
         transaction (a change made meanwhile marks them stale again after it). `measure`
         turns FactRows into report_facts rows. Returns how many were stale (0: all fresh)."""
+        if not self.d.conn.in_transaction and not self.d.scalar("SELECT EXISTS (SELECT 1 FROM report_facts_stale)"):
+            return 0  # nothing to do: no write lock taken (a sync may hold it), a read-only file is fine
         with self.d.tx():
             stale = self.d.tuples(
                 """SELECT s.conversation_id, c.merged_into IS NULL AND c.id IS NOT NULL, c.channel, c.assignee,
