@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from hypothesis import settings as hypothesis_settings
+
 from tui_desk.store import Store
+
+# CI runs the same examples every time (derandomize); local runs keep exploring widely.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("local", print_blob=True)
+hypothesis_settings.load_profile(
+    "ci" if os.environ.get("CI", "").lower() == "true" else os.environ.get("HYPOTHESIS_PROFILE", "local"))
 
 ROOT = Path(__file__).resolve().parent.parent
 

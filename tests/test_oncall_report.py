@@ -103,6 +103,19 @@ def test_holiday_weight_applies_in_the_persons_zone(desk):
     assert tokyo.holidays == 2 and new_york.holidays == 0
 
 
+def test_override_giver_with_no_hours_is_listed_by_both():
+    """Regression (Hypothesis): a one-minute window inside bo's override of ana's shift."""
+    hours = from_dict(CONFIG).desk.hours()
+    rot = Rotation("r", "America/New_York", dt.datetime(2026, 2, 2, 9, 30), 24, (Epoch(0, ("ana", "bo", "chen")),),
+                   overrides=(Override("bo", berlin("2026-03-10T20:00"), berlin("2026-03-12T03:15"), 1),))
+    since = rot.shift_start(0) + dt.timedelta(minutes=52110)
+    until = since + dt.timedelta(minutes=1)
+    fast = hours_on_call([rot], since, until, hours)
+    report = build([rot], since, until, holidays=hours.holidays, weights=Weights(), hours=hours)
+    assert {p["who"]: p["hours"] for p in report["people"]} == {w: round(h, 2) for w, h in fast.items()}
+    assert fast.keys() == {"ana", "bo"}
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 60 * 24 * 60), st.integers(1, 60 * 24 * 21), st.sampled_from(["always", "after-hours"]))
 def test_hours_on_call_agree_with_the_report(start_minutes, span_minutes, only):

@@ -180,6 +180,9 @@ def hours_on_call(rotations: list[Rotation], since: dt.datetime, until: dt.datet
             if closed_only:
                 taken -= clock.between(seg.start.timestamp(), seg.end.timestamp()) / 3600
             out[seg.who] = out.get(seg.who, 0.0) + taken
+            if seg.override is not None and seg.base != seg.who:
+                # the report lists whoever gave an override, with their hours (maybe 0.0)
+                out.setdefault(seg.base, 0.0)
     return out
 
 
