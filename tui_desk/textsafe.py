@@ -37,3 +37,17 @@ def safe_json(data: object) -> str:
     character escaped (json only escapes C0 by itself)."""
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# RFC 5322 msg-id: "<" dot-atom-text "@" (dot-atom-text / no-fold-literal) ">", printable
+# ASCII only. An encoded word ("=?") is refused too: the email package decodes it when a
+# header is written, and a decoded CR LF would become headers (or a body) of ours.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_STRICT_MSGID = re.compile(rf"<{_ATOM}(?:\.{_ATOM})*@(?:{_ATOM}(?:\.{_ATOM})*|\[[\x21-\x5a\x5e-\x7e]*\])>")
+MAX_MSGID = 250
+
+
+def valid_msgid(value: str | None) -> bool:
+    """Whether `value` is one safe Message-ID token (strict syntax, capped length)."""
+    return (bool(value) and len(value) <= MAX_MSGID and "=?" not in value
+            and _STRICT_MSGID.fullmatch(value) is not None)

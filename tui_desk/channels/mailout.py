@@ -14,11 +14,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from ..errors import ChannelError
-from ..textsafe import one_line
+from ..textsafe import one_line, valid_msgid
 from ..threads import reply_subject
 from .base import Outbound
-
-_MSGID = re.compile(r"^<[^<>\s]+>$")
 
 
 def new_message_id(from_address: str) -> str:
@@ -30,7 +28,7 @@ def new_message_id(from_address: str) -> str:
 def build_reply(outbound: Outbound, channel: str) -> bytes:
     """The reply as bytes ready for a Maildir or SMTP; ChannelError when it cannot be
     addressed (no valid recipient, no Message-ID)."""
-    if not outbound.mail_id or not _MSGID.match(outbound.mail_id):
+    if not outbound.mail_id or not valid_msgid(outbound.mail_id):
         raise ChannelError(channel, f"reply {outbound.outbox_id} has no Message-ID")
     msg = EmailMessage(policy=SMTP)
     try:
@@ -41,8 +39,8 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
     msg["Subject"] = reply_subject(one_line(outbound.subject), outbound.conversation_id)
     msg["Date"] = email.utils.format_datetime(outbound.created_at)
     msg["Message-ID"] = outbound.mail_id
-    ids = [i for i in outbound.references if _MSGID.match(i)]
-    if outbound.in_reply_to and _MSGID.match(outbound.in_reply_to):
+    ids = [i for i in outbound.references if valid_msgid(i)]
+    if outbound.in_reply_to and valid_msgid(outbound.in_reply_to):
         msg["In-Reply-To"] = outbound.in_reply_to
     if ids:
         msg["References"] = " ".join(ids)

@@ -25,6 +25,7 @@ from .auto import automatic_reason
 from .model import Attachment, ParsedMessage
 from .html import html_to_text
 from .text import calendar_summary, decode, split_reply
+from ..textsafe import valid_msgid
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -81,7 +82,10 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     new_text, quoted = split_reply(text)
     # the newest 50 are plenty to find a thread; a hostile header may list thousands
     references = [r for r in _MSGID.findall(_one_line(first.get("references") or ""))
-                  if len(r) <= MAX_ID][-50:]
+                  if valid_msgid(r)][-50:]
+    raw_ids = " ".join(_one_line(str(first.get(k) or "")) for k in ("message-id", "in-reply-to", "references"))
+    if any(not valid_msgid(r) for r in _MSGID.findall(raw_ids)):
+        problems.append("unsafe Message-ID dropped from threading")
     return ParsedMessage(
         external_id=message_id or content_id(raw),
         kind="email",
@@ -200,7 +204,7 @@ def _first_id(value) -> str | None:
     if value is None:
         return None
     found = _MSGID.findall(_one_line(str(value)))
-    return found[0] if found and len(found[0]) <= MAX_ID else None
+    return found[0] if found and valid_msgid(found[0]) else None
 
 
 def _date(value, received_at: dt.datetime, problems: list[str]) -> dt.datetime:
