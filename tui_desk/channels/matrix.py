@@ -49,7 +49,6 @@ MAX_PAGES = 2000
 """Bound on /messages pages per room and run (200,000 events)."""
 MAX_ROUNDS = 5
 """/sync rounds in one pull: another round only after joining invited rooms."""
-STATE_KEYS = ("m.room.member",)
 
 
 class MatrixChannel:
