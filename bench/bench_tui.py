@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.figure import Figure
 from tui_desk import config as config_mod
-from tui_desk.parse.model import ParsedMessage
+from tui_desk.model import ParsedMessage
 from tui_desk.store import Store
 
 SIZES = {"small": 5_000, "full": 100_000}

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers.mail import make_email
 from tui_desk import threads
 from tui_desk.parse.mail import parse_email
-from tui_desk.parse.model import ParsedMessage
+from tui_desk.model import ParsedMessage
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tui_desk import config as config_mod, sync
-from tui_desk.channels.base import Change
+from tui_desk.model import Change
 from tui_desk.channels.matrix import MatrixChannel
 from tui_desk.channels.matrix_events import Names, convert
 from tui_desk.errors import ChannelError

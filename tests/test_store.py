@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from tui_desk.errors import UsageError
-from tui_desk.parse.model import ParsedMessage
+from tui_desk.model import ParsedMessage
 from tui_desk.store import AlreadyClaimed, ListFilter, Store
 from tui_desk.store.schema import migrations
 

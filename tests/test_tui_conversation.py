@@ -137,7 +137,7 @@ async def test_reply_is_queued_and_collision_holds_it(desk, db_path):
 async def test_long_thread_opens_at_the_newest_and_mounts_older_on_scroll(desk, db_path):
     import datetime as dt
 
-    from tui_desk.parse.model import ParsedMessage
+    from tui_desk.model import ParsedMessage
     from tui_desk.tui.widgets.thread import ThreadView
 
     with Store.open(db_path) as store:

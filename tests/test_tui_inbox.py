@@ -173,7 +173,7 @@ async def test_search_filter_and_sort(desk, db_path):
 async def test_search_results_in_relevance_order(desk, db_path):
     import datetime as dt
 
-    from tui_desk.parse.model import ParsedMessage
+    from tui_desk.model import ParsedMessage
     at = dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)  # older than every conversation: activity stays
     with Store.open(db_path) as store, store.d.tx():
         for n, (subject, text) in enumerate([("Where is my order", "and a parcel"),

@@ -24,7 +24,7 @@ from .config import Config
 from .errors import ChannelError, DeskError, LockedError
 from .parse.chat import parse_chat_line
 from .parse.mail import parse_email
-from .parse.model import ParsedMessage
+from .model import ParsedMessage
 from .store import Store
 from .store.db import segment
 

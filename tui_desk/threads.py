@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .parse.model import ParsedMessage
+from .model import ParsedMessage
 from .store.db import stamp
 
 SUBJECT_WINDOW = dt.timedelta(days=14)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..parse.model import ParsedMessage
+from ..model import Change, ParsedMessage
 
 
 @dataclass
@@ -34,23 +34,8 @@ class Batch:
     """Channel position to save with this batch (e.g. last UID, file offset)."""
     source_keys: list[str] = field(default_factory=list)
     """Keys of the source items now stored (local channels remember files this way)."""
-    changes: list["Change"] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     """Edits and deletions of messages pulled before (chat); applied after `items`."""
-
-
-@dataclass
-class Change:
-    """A chat message edited or deleted after it was sent. The store keeps the
-    original text beside the new one; a change to a message it never saw is ignored."""
-
-    external_id: str
-    """The edited or deleted message's id on the channel."""
-    at: dt.datetime
-    by: str
-    """Who changed it (sender address); an edit counts only from the original sender."""
-    text: str | None = None
-    """The new text of an edit; None for a deletion."""
-    redacted: bool = False
 
 
 class Channel(Protocol):

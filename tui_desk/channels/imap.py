@@ -45,10 +45,6 @@ IDLE_RENEW = 25 * 60
 _DROPPED = (imaplib.IMAP4.abort, OSError, EOFError)
 
 
-class _Retry(Exception):
-    """The connection broke where resuming makes sense."""
-
-
 class ImapChannel:
     """One `kind = "imap"` channel."""
 

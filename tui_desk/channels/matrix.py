@@ -31,7 +31,8 @@ import httpx
 from ..config import MatrixChannel as MatrixConfig
 from ..errors import ChannelError
 from ..secrets import Secret
-from .base import Batch, Change, Item
+from ..model import Change
+from .base import Batch, Item
 from .matrix_api import MatrixAPI, MatrixRefused, q
 from .matrix_direct import PAGE_ROOMS, DirectRooms, page_rooms as recorded_rooms
 from .matrix_events import Names, convert
@@ -48,7 +49,6 @@ MAX_PAGES = 2000
 """Bound on /messages pages per room and run (200,000 events)."""
 MAX_ROUNDS = 5
 """/sync rounds in one pull: another round only after joining invited rooms."""
-STATE_KEYS = ("m.room.member",)
 
 
 class MatrixChannel:

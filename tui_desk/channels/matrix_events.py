@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from ..parse.model import Attachment, ParsedMessage
-from .base import Change
+from ..model import Attachment, Change, ParsedMessage
 
 TEXT_TYPES = ("m.text", "m.notice", "m.emote")
 FILE_TYPES = ("m.image", "m.file", "m.audio", "m.video")

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 
-from .model import ParsedMessage
+from ..model import ParsedMessage
 
 REQUIRED = ("conversation", "sender_id", "text", "time")
 

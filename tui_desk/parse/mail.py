@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from email.message import Message
 
 from .auto import automatic_reason
-from .model import Attachment, ParsedMessage
+from ..model import Attachment, ParsedMessage
 from .html import html_to_text
 from .text import calendar_summary, decode, split_reply
 from ..textsafe import valid_msgid

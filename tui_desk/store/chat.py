@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from ..channels.base import Change
+from ..model import Change
 from .db import Database, now, stamp
 
 

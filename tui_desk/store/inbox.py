@@ -203,9 +203,6 @@ class InboxMixin:
             " AND c.status IN ('new','open','pending') AND c.last_inbound_at > ? ORDER BY c.last_inbound_at",
             (agent, since))]
 
-    def latest_inbound(self) -> str:
-        return self.d.scalar("SELECT max(last_inbound_at) FROM conversations") or ""
-
     # -- people --------------------------------------------------------------------
 
     def agent_names(self) -> list[str]:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..parse.model import ParsedMessage
+from ..model import ParsedMessage
 from .db import Database, now, stamp
 
 # statuses a customer's new message moves back to open
