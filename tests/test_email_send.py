@@ -215,3 +215,41 @@ def test_refused_smtp_login_names_the_channel_not_the_password(tmp_path, mailbox
     assert str(denied.value).startswith("channel support: SMTP login refused for 'x'")
     assert "wrong" not in str(denied.value)
     assert smtp_server.envelopes == []
+
+
+# an encoded word inside an inbound Message-ID decodes to CR LF when a header is written:
+# it must never reach a header (or the body) of our reply
+EXPLOITS = [
+    "<m=?utf-8?b?DQpCY2M6IHZpY3RpbTEwQGV2aWwudGVzdA==?=@cust.test>",  # "\r\nBcc: victim10@evil.test"
+    "<m=?utf-8?b?DQpDb250ZW50LVR5cGU6IHRleHQvaHRtbA0KDQo8aDE+UEhJU0g8L2gxPg==?=@cust.test>",  # a new body
+    "<m=?utf-8?q?=0D=0ABcc:_victim@evil.test?=@cust.test>",
+]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("exploit", EXPLOITS)
+@pytest.mark.parametrize("header", ["message_id", "in_reply_to", "references"])
+def test_an_encoded_word_in_a_threading_header_never_reaches_our_reply(tmp_path, store, mailbox, smtp_server,
+                                                                      exploit, header):
+    config = desk(tmp_path, mailbox, smtp_server.port)
+    ids = {"message_id": "<ok1@cust.test>", "in_reply_to": None, "references": None, header: exploit}
+    lines = ["From: Mike Jones <mike@customer.example>", "To: support@desk.example", "Subject: hello",
+             "Date: Mon, 30 Nov 2026 10:00:00 +0000", f"Message-ID: {ids['message_id']}"]
+    lines += [f"In-Reply-To: {ids['in_reply_to']}"] * bool(ids["in_reply_to"])
+    lines += [f"References: {ids['references']}"] * bool(ids["references"])
+    mailbox.deliver(("\r\n".join(lines) + "\r\n\r\nhello there\r\n").encode())
+    assert sync.run(config, store).ok
+    conversation = store.d.scalar("SELECT id FROM conversations")
+    problems = store.d.scalar("SELECT problems FROM messages WHERE direction = 'in'")
+    assert "unsafe Message-ID" in problems
+    queue_reply(store, conversation, "hi", agent="ana")
+    assert deliver_due(config, store, later()).sent == 1
+    (envelope,) = smtp_server.envelopes
+    assert envelope.rcpt_tos == ["mike@customer.example"]
+    head, _, body = envelope.content.partition(b"\r\n\r\n")
+    assert b"=?" not in head and b"victim" not in envelope.content.lower() and b"PHISH" not in envelope.content
+    sent = email.message_from_bytes(envelope.content)
+    assert sent.get_content_type() == "text/plain" and "bcc" not in [k.lower() for k in sent.keys()]
+    assert sent.get_payload(decode=True).strip() == b"hi"
+    filed = mailbox.message_ids("Sent")
+    assert filed == [sent["Message-ID"]]

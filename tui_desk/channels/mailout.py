@@ -8,7 +8,6 @@ a decoded "Re: hi\\r\\nBcc: …" must never become a header of ours.
 from __future__ import annotations
 
 import email.utils
-import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
