@@ -241,3 +241,33 @@ def test_sync_indexes_a_batch_exactly_as_the_insert_trigger_does(desk, tmp_path)
         assert synced == _index_rows(other) and len(synced) > 100
     assert len(store.search("退款")) == 12 and len(store.search("订单")) == 5 + 3  # chats, Chinese mails
     store.d.conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
+
+
+@pytest.mark.parametrize("point", ["after-commit", "mid-transaction"])
+@pytest.mark.parametrize("how", ["KILL", "TERM", "HUP"])
+def test_a_killed_sync_leaves_no_worker_holding_the_lock(tmp_path, point, how):
+    """Batches of 500 are parsed in worker processes forked while the lock is held:
+    whatever ends the sync, the next one runs at once, and nothing is lost or doubled."""
+    maildir = make_maildir(tmp_path / "mail")
+    for n in range(1100):
+        deliver(maildir, make_email(subject=f"order {n}", message_id=f"<k{n}@customer.example>"), name=f"m{n:05d}")
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{maildir}"\n')
+    db = str(tmp_path / "d.db")
+    killed = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "killsync.py"), "--config", str(conf),
+                             "--db", db, "sync", "--quiet"], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                            env={**os.environ, "KILL_AT": point, "KILL_BATCH": "1", "KILL_SIGNAL": how})
+    assert killed.returncode in (-9, 130), killed.stderr
+    assert "Traceback" not in killed.stderr
+    rerun = run_cli("--config", str(conf), "--db", db, "sync", "--quiet")
+    assert rerun.returncode == 0, rerun.stderr  # never 75: no orphaned worker holds the flock
+    with Store.open(tmp_path / "d.db") as store:
+        assert counts(store) == (1100, 1100)
+
+
+def test_quiet_sync_is_silent_when_another_holds_the_lock(tmp_path):
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{make_maildir(tmp_path / "mail")}"\n')
+    with Store.open(tmp_path / "d.db") as store, sync.sync_lock(store.path):
+        locked = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--quiet")
+    assert (locked.returncode, locked.stdout, locked.stderr) == (75, "", "")

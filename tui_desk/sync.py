@@ -9,12 +9,16 @@ nothing and duplicates nothing. One sync at a time per database: an flock beside
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +73,9 @@ class SyncResult:
 
 
 @contextlib.contextmanager
-def sync_lock(db_path: Path) -> Iterator[None]:
-    """Hold the database's sync lock, or raise LockedError at once."""
+def sync_lock(db_path: Path) -> Iterator[int]:
+    """Hold the database's sync lock, or raise LockedError at once; yields the lock's
+    descriptor (parse workers close their inherited copy, so only this process holds it)."""
     lock_path = Path(str(db_path) + ".sync.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
@@ -79,7 +84,7 @@ def sync_lock(db_path: Path) -> Iterator[None]:
         except BlockingIOError:
             raise LockedError(f"another sync is running on {db_path}") from None
         try:
-            yield
+            yield handle.fileno()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -105,7 +110,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
     base = config.path.parent if config.path else None
-    with sync_lock(store.path), _pool() as pool:
+    with sync_lock(store.path) as lock_fd, _pool(lock_fd) as pool:
         store.wake_snoozed()
         for channel_config in channels:
             outcome = result.channels[channel_config.name] = ChannelResult()
@@ -120,6 +125,11 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except ChannelError as exc:
                 outcome.errors += 1
                 outcome.error = str(exc)
+            except BrokenProcessPool:  # a parse worker was killed (e.g. out of memory)
+                pool.reset()
+                outcome.errors += 1
+                outcome.error = (f"channel {channel_config.name}: a parse worker died (out of memory?);"
+                                 " what was stored is kept, the rest is pulled next run")
             except DeskError as exc:  # e.g. a password command that fails
                 outcome.errors += 1
                 outcome.error = f"channel {channel_config.name}: {exc}"
@@ -219,8 +229,9 @@ def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: Chan
 class _LazyPool:
     """Parses small batches inline and large ones in worker processes (started on first need)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lock_fd: int = -1) -> None:
         self.executor: Executor | None = None
+        self.lock_fd = lock_fd
 
     def parse(self, items: list[Item]):
         if all(i.parsed is not None for i in items):  # the channel parsed them (chat events)
@@ -228,25 +239,52 @@ class _LazyPool:
         if len(items) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
             return [parse_item(i) for i in items]
         if self.executor is None:
-            self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init)
+            self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init,
+                                                initargs=(os.getpid(), self.lock_fd))
         return self.executor.map(parse_item, items, chunksize=50)
 
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
 
+    def reset(self) -> None:
+        """Drop a broken pool; the next large batch starts a new one."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None
+
 
 @contextlib.contextmanager
-def _pool() -> Iterator[_LazyPool]:
-    pool = _LazyPool()
+def _pool(lock_fd: int = -1) -> Iterator[_LazyPool]:
+    pool = _LazyPool(lock_fd)
     try:
         yield pool
     finally:
         pool.close()
 
 
-def _worker_init() -> None:
-    """Parse workers yield to the writer: the single process storing batches is what
-    bounds the ingest rate, and it waits when parsers take every core."""
+def _worker_init(parent: int, lock_fd: int) -> None:
+    """Parse workers hold no sync lock and never outlive the sync.
+
+    They are forked while the lock is held: a flock belongs to the open file, so a
+    worker's inherited copy of the descriptor would keep the desk locked after the
+    sync died. The copy is closed, and the kernel kills the worker when its parent
+    dies (PR_SET_PDEATHSIG), also if that happened before this line ran.
+    They also yield to the writer: the single process storing batches is what bounds
+    the ingest rate, and it waits when parsers take every core."""
+    if lock_fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)
+    _die_with_parent()
+    if os.getppid() != parent:
+        os._exit(1)
     with contextlib.suppress(OSError):
         os.nice(5)
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG

@@ -2,7 +2,7 @@
 
 KILL_AT=after-commit: right after batch KILL_BATCH is committed.
 KILL_AT=mid-transaction: inside batch KILL_BATCH's transaction, its messages written
-but not committed. Nothing is cleaned up: it is a real kill -9.
+but not committed. Nothing is cleaned up: it is a real kill -9 (or KILL_SIGNAL=TERM/HUP).
 """
 
 import os
@@ -17,8 +17,11 @@ original = sync._store_batch
 count = 0
 
 
+SIGNAL = getattr(signal, "SIG" + os.environ.get("KILL_SIGNAL", "KILL"))
+
+
 def _die(*_args, **_kwargs):
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), SIGNAL)
 
 
 def store_batch(store, channel, batch, parsed, outcome):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 import typer
 
 from .. import sync as sync_service
-from ..errors import EXIT_FAILED
+from ..errors import EXIT_FAILED, EXIT_LOCKED, LockedError
 from .common import error_line, options, print_json
 
 
@@ -26,12 +27,18 @@ def sync(
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
+    _stop_on_signals()
     if watch:
         _watch(opts, config, channel, json_out, quiet, poll, cycles)
         return
     progress = _progress if (sys.stderr.isatty() and not quiet and not json_out) else None
-    with opts.store() as store:
-        result = sync_service.run(config, store, only=channel, progress=progress)
+    try:
+        with opts.store() as store:
+            result = sync_service.run(config, store, only=channel, progress=progress)
+    except LockedError:
+        if quiet:  # cron's normal case while a long sync runs: exit 75 in silence
+            raise typer.Exit(EXIT_LOCKED) from None
+        raise
     if progress:
         sys.stderr.write("\r\033[K")
     for outcome in result.channels.values():
@@ -85,3 +92,14 @@ def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll:
 def _progress(channel: str, fetched: int) -> None:
     sys.stderr.write(f"\r\033[K{channel}: {fetched} messages")
     sys.stderr.flush()
+
+
+def _interrupted(signum, _frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end a sync like Ctrl-C: the batch in progress rolls back, the
+    parse workers are shut down and the lock is freed (exit 130)."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupted)
