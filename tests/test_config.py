@@ -33,8 +33,16 @@ def test_example_config_is_valid_and_documents_every_section():
     assert [c.kind for c in loaded.channels] == ["maildir", "jsonl"]
     text = (ROOT / "config.example.toml").read_text()
     for section in ("[desk]", "[agent]", "[storage]", "[[channels]]", "[templates]", "[keys]",
-                    "[oncall]", "[rules]", "[survey]"):
+                    "[oncall]", "[rules]"):
         assert section in text
+
+
+@pytest.mark.parametrize("text,key", [("[rules]\npage_on_urgent = true", "rules.page_on_urgent"),
+                                      ("[rules]\nafter_hours_ack = \"ack\"", "rules.after_hours_ack"),
+                                      ("[survey]\nenabled = true", "survey")])
+def test_keys_that_were_never_built_are_refused_by_name(tmp_path, text, key):
+    message = error_of(tmp_path, text)
+    assert key in message and "not built yet" in message
 
 
 def test_unknown_key_names_the_key_and_the_known_ones(tmp_path):

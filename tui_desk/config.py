@@ -13,7 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union
+from typing import ClassVar, Literal, Union
 
 from .configload import build, check_secret
 from .errors import ConfigError
@@ -230,28 +230,19 @@ class OncallSection:
     matrix channel."""
 
 
+NOT_BUILT = "is not built yet and did nothing: remove it (automatic replies and paging will come as rules)"
+
+
 @dataclass
 class RulesSection:
-    """[rules]: automatic behaviour."""
+    """[rules]: thresholds of the template report's "ready to automate" flag."""
 
-    after_hours_ack: str = ""
-    """Template id sent once to a customer writing outside business hours; empty disables."""
-    page_on_urgent: bool = False
-    """Page the on-call person when an urgent message arrives after hours."""
-    urgent_keywords: list[str] = field(default_factory=lambda: ["urgent", "down", "outage"])
+    RETIRED: ClassVar[dict[str, str]] = {
+        "after_hours_ack": NOT_BUILT, "page_on_urgent": NOT_BUILT, "urgent_keywords": NOT_BUILT}
     automate_min_close_rate: float = 0.8
     """A template is "ready to automate" at this close rate..."""
     automate_min_uses: int = 20
     """...over at least this many uses."""
-
-
-@dataclass
-class SurveySection:
-    """[survey]: the short satisfaction survey after a conversation is solved."""
-
-    enabled: bool = False
-    delay_hours: int = 24
-    question: str = "How did we do? Reply with a number from 1 (bad) to 5 (great)."
 
 
 @dataclass
@@ -273,6 +264,9 @@ class ReportsSection:
 class Config:
     """The whole configuration. `path` is the file it came from (None: built-in defaults)."""
 
+    RETIRED: ClassVar[dict[str, str]] = {
+        "survey": "is not built yet and did nothing: remove the [survey] section"}
+
     desk: DeskSection = field(default_factory=DeskSection)
     agent: AgentSection = field(default_factory=AgentSection)
     storage: StorageSection = field(default_factory=StorageSection)
@@ -282,7 +276,6 @@ class Config:
     """Key rebinding: action id → keys, e.g. reply = "r,R"."""
     oncall: OncallSection = field(default_factory=OncallSection)
     rules: RulesSection = field(default_factory=RulesSection)
-    survey: SurveySection = field(default_factory=SurveySection)
     reports: ReportsSection = field(default_factory=ReportsSection)
     path: Path | None = field(default=None, metadata={"toml": False})
     """The file this came from (not a key of the file)."""

@@ -23,7 +23,10 @@ def build(cls: type, data: Any, file: Path | str, key: str, *, channel_kinds: di
         raise ConfigError(file, key or None, f"expected a table, got {_describe(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.metadata.get("toml", True)}
+    retired = getattr(cls, "RETIRED", {})
     for name in data:
+        if name in retired:
+            raise ConfigError(file, _join(key, name), retired[name])
         if name not in fields:
             known = ", ".join(sorted(fields))
             raise ConfigError(file, _join(key, name), f"unknown key (known keys here: {known})")
