@@ -37,7 +37,6 @@ _UNSAFE_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
 # the plainest sender header: ASCII words, single spaces, an address of the usual characters
 _SIMPLE_SENDER = re.compile(r"([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>")
 MAX_DEPTH = 100
-MAX_ID = 998  # a Message-ID longer than a header line is not an id
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
                 "references", "auto-submitted", "precedence", "list-id", "x-autoreply",
                 "x-autorespond", "return-path", "content-type")
