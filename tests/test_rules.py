@@ -499,3 +499,14 @@ def test_agents_away_and_back_and_unknown_names(tmp_path):
     assert not json.loads(cli("--config", str(conf), "agents", "list", "--json").stdout)[1]["away_until"]
     bad = cli("--config", str(conf), "agents", "away", "zoe")
     assert bad.returncode == 2 and "known: ana, bo, cy" in bad.stderr
+
+
+def test_every_example_in_the_rules_doc_loads(tmp_path):
+    text = (ROOT / "docs" / "rules.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```toml\n")[1:]]
+    examples = [b for b in blocks if "[[rules]]" in b]
+    assert len(examples) >= 5
+    for block in examples:
+        data = __import__("tomllib").loads(block)
+        conf = make_config(tmp_path, data["rules"], groups=data.get("groups", [{"name": "billing", "members": ["ana"]}]))
+        assert load_rules(conf, templates={"after-hours-ack"}).rules

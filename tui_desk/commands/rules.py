@@ -152,18 +152,20 @@ def stats(ctx: typer.Context,
 @agents_app.command("list")
 def agents_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
     """Every agent: from the config, the groups and the database; who is away."""
+    from ..rules.spec import all_groups
     config = options(ctx).config()
+    groups = all_groups(config)
     with options(ctx).store() as store:
         rows = {r["name"]: r for r in store.agent_rows()}
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")[:23] + "Z"
-    names = sorted(set(rows) | {a.name for a in config.agents} | {m for g in config.groups for m in g.members})
+    names = sorted(set(rows) | {a.name for a in config.agents} | {m for g in groups for m in g.members})
     emails = {a.name: a.email for a in config.agents}
     listed = []
     for name in names:
         row = rows.get(name, {})
         away = row.get("away_until") if (row.get("away_until") or "") > now else None
         listed.append({"name": name, "email": emails.get(name) or row.get("email") or "",
-                       "away_until": away, "groups": [g.name for g in config.groups if name in g.members]})
+                       "away_until": away, "groups": [g.name for g in groups if name in g.members]})
     if json_out:
         print_json(listed)
         return
@@ -206,7 +208,8 @@ def agents_back(ctx: typer.Context, name: str) -> None:
 
 
 def _known(config, store, name: str) -> None:
-    known = set(store.agent_names()) | {a.name for a in config.agents} | {m for g in config.groups for m in g.members}
+    from ..rules.spec import team
+    known = set(store.agent_names()) | team(config)
     if name not in known:
         raise UsageError(f"no agent {one_line(name)!r} (known: {', '.join(sorted(known)) or 'none'};"
                          " add one with `tui-desk agents add NAME`)")

@@ -124,11 +124,10 @@ def load_rules(config: Config, templates: set[str] | None = None, known_agents: 
     tables = list(config.rules)
     groups = list(config.groups)
     if config.rules_file:
-        extra_file, extra_rules, extra_groups = _rules_file(config)
+        _, extra_rules, extra_groups = _rules_file(config)
         tables += extra_rules
         groups += extra_groups
-    agents = ({a.name for a in config.agents} | {m for g in groups for m in g.members} | {config.agent.name}
-              | set(known_agents))
+    agents = team(config, groups) | set(known_agents)
     ruleset = RuleSet(groups={g.name: g for g in groups}, file=file)
     seen: set[str] = set()
     for i, table in enumerate(tables):
@@ -138,6 +137,17 @@ def load_rules(config: Config, templates: set[str] | None = None, known_agents: 
         seen.add(rule.id)
         ruleset.rules.append(rule)
     return ruleset
+
+
+def all_groups(config: Config) -> list[GroupSection]:
+    """The config's [[groups]] and those of its rules_file."""
+    return list(config.groups) + (_rules_file(config)[2] if config.rules_file else [])
+
+
+def team(config: Config, groups: list[GroupSection] | None = None) -> set[str]:
+    """Every agent the config knows: [[agents]], group members, this terminal's agent."""
+    groups = config.groups if groups is None else groups
+    return {a.name for a in config.agents} | {m for g in groups for m in g.members} | {config.agent.name}
 
 
 def unreachable(ruleset: RuleSet) -> list[tuple[Rule, Rule]]:
