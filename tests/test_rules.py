@@ -7,10 +7,12 @@ import datetime as dt
 import email
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, strategies as st
 
 from tui_desk import config as config_mod, outbox, sync
 from tui_desk.errors import ConfigError
@@ -510,3 +512,34 @@ def test_every_example_in_the_rules_doc_loads(tmp_path):
         data = __import__("tomllib").loads(block)
         conf = make_config(tmp_path, data["rules"], groups=data.get("groups", [{"name": "billing", "members": ["ana"]}]))
         assert load_rules(conf, templates={"after-hours-ack"}).rules
+
+
+PATTERNS = [r"(?i)where is my (order|parcel)", r"(?i)\bre: ?fund\b", r"invoice \d+", r"(?i)ab+c", r"(?x) o r d e r",
+            r"(?i)straße", r"(?i)kelvin"]
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("where is my order parcel REFUND re: fund Invoice 12 abbc ßKk\u212a\u0130\u017fé中")),
+                    max_size=60), pattern=st.sampled_from(PATTERNS))
+def test_the_regex_shortcut_never_changes_an_answer(tmp_path_factory, text, pattern):
+    conf = make_config(tmp_path_factory.mktemp("c"), [rule("r", [{"tag": "+x"}],
+                                                            all=[{"field": "text", "matches": pattern}])])
+    (condition,) = load_rules(conf).rules[0].all
+    assert condition.test({"text": text}) is (re.search(pattern, text) is not None)
+
+
+def test_the_shortcut_knows_every_character_a_regex_takes_for_an_ascii_letter():
+    from tui_desk.rules.spec import ASCII_LOOKALIKES
+    every = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000)
+    assert set(re.findall("(?i)[a-z]", every)) == set(ASCII_LOOKALIKES)
+
+
+def test_two_messages_of_one_conversation_in_one_batch_see_each_others_actions(desk):
+    build, store = desk
+    spec = group_rules("round-robin")
+    conf, maildir = build([rule("route", [{"assign": "group:billing"}], on=["message.new"])], groups=spec["groups"])
+    deliver(maildir, make_email(message_id="<one@c.example>", date="Mon, 02 Mar 2026 10:00:00 +0000"))
+    deliver(maildir, make_email(message_id="<two@c.example>", in_reply_to="<one@c.example>",
+                                date="Mon, 02 Mar 2026 10:05:00 +0000"))
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM conversations") == 1
+    assert [e["to"] for e in events(store, "assignee")] == ["ana"]  # not handed on by the second message

@@ -66,6 +66,7 @@ class Actions:
                  dry: bool = False, library: TemplateLibrary | None = None) -> None:
         self.config, self.store, self.ruleset, self.now, self.dry = config, store, ruleset, now, dry
         self.library = library
+        self.hours = config.desk.hours()
         self._away: set[str] | None = None
 
     def fire(self, rule: Rule, conversation_id: int | None, facts: dict, event: str) -> Firing:

@@ -25,7 +25,7 @@ def derive(raw: dict, config: Config, hours: BusinessHours, now: dt.datetime) ->
         "channel.kind": kinds.get(raw["channel"], ""),
         "from": address,
         "from.domain": address.rpartition("@")[2] if "@" in address else "",
-        "to": raw["headers"].get("to", ""),
+        "to": raw["to_header"] or "",
         "subject": raw.get("message_subject") or raw.get("subject") or "",
         "text": raw.get("text") or "",
         "customer.tags": raw["customer_tags"],

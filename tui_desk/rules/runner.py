@@ -43,14 +43,21 @@ class RunResult:
         return {"events": self.events, "fired": self.fired, "applied": self.applied, "suppressed": self.suppressed}
 
 
-def evaluate(actions: Actions, conversation_id: int, events: set[str], message_id: int | None = None) -> list[Firing]:
-    """Fire the rules matching one event (dry or for real, as `actions` was made)."""
-    raw = actions.store.rule_facts(conversation_id, message_id)
+def evaluate(actions: Actions, conversation_id: int, events: set[str], message_id: int | None = None,
+             raw: dict | None = None) -> list[Firing]:
+    """Fire the rules matching one event (dry or for real, as `actions` was made);
+    `raw`: its facts when the caller read them already."""
+    if raw is None:
+        raw = actions.store.rule_facts(conversation_id, message_id)
     if raw is None or raw["merged_into"] is not None:
         return []
-    facts = derive(raw, actions.config, actions.config.desk.hours(), actions.now)
-    event = sorted(events)[0] if len(events) == 1 else " ".join(sorted(events))
-    return [actions.fire(rule, conversation_id, facts, event) for rule in matching(actions.ruleset, events, facts)]
+    facts = derive(raw, actions.config, actions.hours, actions.now)
+    fired = matching(actions.ruleset, events, facts)
+    if not fired:
+        return []
+    event = " ".join(sorted(events))
+    with actions.store.d.tx():  # a savepoint: one event's failure undoes only its own actions
+        return [actions.fire(rule, conversation_id, facts, event) for rule in fired]
 
 
 def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datetime | None = None) -> RunResult:
@@ -64,14 +71,18 @@ def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datet
     while True:
         with store.d.tx():
             pending = store.pending_rule_events(BATCH)
+            touched: set[int] = set()  # conversations whose facts this batch's actions changed
             for event in pending:
+                cid = event["conversation_id"]
                 try:
-                    with store.d.tx():  # a savepoint: one event's failure undoes only its actions
-                        result.add(evaluate(actions, event["conversation_id"], set(event["events"]),
-                                            event["message_id"]))
+                    firings = evaluate(actions, cid, set(event["events"].split()),
+                                       event["message_id"], raw=None if cid in touched else event)
+                    if any(f.recorded for f in firings):
+                        touched.add(cid)
+                    result.add(firings)
                 except DeskError as exc:
-                    result.errors.append(f"rules on conversation {event['conversation_id']}: {exc}")
-                store.rule_event_done(event["id"])
+                    result.errors.append(f"rules on conversation {cid}: {exc}")
+                store.rule_event_done(event["event_id"])
         result.events += len(pending)
         if len(pending) < BATCH:
             break

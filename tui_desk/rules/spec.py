@@ -30,6 +30,12 @@ DURATION_FIELDS = ("age", "waiting")
 OPERATORS = ("is", "is_not", "contains", "contains_any", "matches", "has", "gt", "lt")
 ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "page")
 RULE_KEYS = ("id", "on", "all", "any", "none", "actions", "stop", "force_reply")
+# The only non-ASCII characters a case-insensitive regex matches to ASCII letters (İ ı ſ
+# and the Kelvin sign; tests/test_rules.py checks the list against every character).
+# Without them in the text, an ASCII literal is in every match exactly when its lower
+# case is in the text's lower case.
+ASCII_LOOKALIKES = "\u0130\u0131\u017f\u212a"
+_ASCII_LOOKALIKES = re.compile(f"[{ASCII_LOOKALIKES}]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,20 @@ class Condition:
     op: str
     value: Any
     regex: re.Pattern | None = None
+    literal: str | None = None
+    """Text every match of `regex` contains (lower-cased when it ignores case): a message
+    without it is passed over without running the regex, which on long mail costs
+    100 times more than the substring test."""
+    want: Any = field(default=None, init=False, repr=False, compare=False)
+    """`value` case-folded once (a tuple for contains_any)."""
+    ignore_case: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        want = tuple(_fold(v) for v in self.value) if self.op == "contains_any" else \
+            _fold(self.value) if isinstance(self.value, str) else self.value
+        object.__setattr__(self, "want", want)
+        # read once: a RegexFlag test per message costs more than the substring test
+        object.__setattr__(self, "ignore_case", bool(self.regex is not None and self.regex.flags & re.IGNORECASE))
 
     def test(self, facts: dict) -> bool:
         have = facts.get(self.field)
@@ -45,29 +65,77 @@ class Condition:
             return have is not None and (have > self.value if self.op == "gt" else have < self.value)
         if self.field in LIST_FIELDS:
             items = have or []
-            if self.op == "has":
-                if isinstance(self.value, bool):
-                    return bool(items) == self.value
-                return _fold(self.value) in (_fold(i) for i in items)
+            if self.op == "has" and isinstance(self.value, bool):
+                return bool(items) == self.value
             if self.op == "is_not":
-                return all(not self._scalar("is", i) for i in items)
-            return any(self._scalar(self.op, i) for i in items)
-        return self._scalar(self.op, have)
-
-    def _scalar(self, op: str, value: Any) -> bool:
-        text = "" if value is None else str(value)
-        if op == "is":
-            return _fold(text) == _fold(self.value)
-        if op == "is_not":
-            return _fold(text) != _fold(self.value)
-        if op == "contains":
-            return _fold(self.value) in _fold(text)
-        if op == "contains_any":
+                return all(_fold(i) != self.want for i in items)
+            return any(self._text(_fold(i), str(i)) for i in items)
+        text = "" if have is None else str(have)
+        if self.op == "matches":
+            return self._text("", text, facts)
+        key = self.field + "\0folded"  # each field is folded once per event, not once per rule
+        folded = facts.get(key)
+        if folded is None:
             folded = _fold(text)
-            return any(_fold(w) in folded for w in self.value)
-        if op == "has":  # on a text field: the same as contains
-            return _fold(self.value) in _fold(text)
-        return bool(self.regex and self.regex.search(text))  # matches
+            facts[key] = folded
+        return self._text(folded, text)
+
+    def _text(self, folded: str, text: str, facts: dict | None = None) -> bool:
+        op, want = self.op, self.want
+        if op == "is":
+            return folded == want
+        if op == "is_not":
+            return folded != want
+        if op in ("contains", "has"):
+            return want in folded
+        if op == "contains_any":
+            return any(w in folded for w in want)
+        if self.regex is None:
+            return False
+        if self.literal is not None:
+            if not self.ignore_case:
+                if self.literal not in text:
+                    return False
+            else:
+                lower = _lower(text, facts, self.field) if self.literal.isascii() else None
+                if lower is not None and self.literal not in lower:
+                    return False
+        return self.regex.search(text) is not None
+
+
+def _lower(text: str, facts: dict | None, field: str) -> str | None:
+    """`text` lower-cased, when that keeps it aligned with a case-insensitive regex's view
+    of ASCII letters (no look-alike characters in it); None otherwise. Once per event."""
+    key = field + "\0lower"
+    if facts is not None and key in facts:
+        return facts[key]
+    lower = text.lower() if text.isascii() or not _ASCII_LOOKALIKES.search(text) else None
+    if facts is not None:
+        facts[key] = lower
+    return lower
+
+
+def required_literal(regex: re.Pattern) -> str | None:
+    """The longest run of plain characters at the top level of `regex` (so in every
+    match), lower-cased under IGNORECASE; None when there is no such run of 3 or more."""
+    try:
+        from re import _constants as C, _parser as parser  # the stdlib's own regex parser
+        tree = parser.parse(regex.pattern, regex.flags)
+    except Exception:  # noqa: BLE001 - an optimisation only: without it the regex still runs
+        return None
+    best, run = "", []
+    for op, arg in list(tree) + [(None, None)]:
+        if op is C.LITERAL:
+            run.append(chr(arg))
+        elif op is C.AT and arg in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
+            continue  # takes no characters: the run goes on
+        else:
+            if len(run) > len(best):
+                best = "".join(run)
+            run = []
+    if len(best) < 3:
+        return None
+    return best.lower() if regex.flags & re.IGNORECASE else best
 
 
 @dataclass(frozen=True)
@@ -93,9 +161,15 @@ class Rule:
     """A hash of the rule's text: the audit trail says which version of a rule fired."""
 
     def matches(self, facts: dict) -> bool:
-        return (all(c.test(facts) for c in self.all)
-                and (not self.any or any(c.test(facts) for c in self.any))
-                and not any(c.test(facts) for c in self.none))
+        for c in self.all:
+            if not c.test(facts):
+                return False
+        if self.any and not any(c.test(facts) for c in self.any):
+            return False
+        for c in self.none:
+            if c.test(facts):
+                return False
+        return True
 
     @property
     def always(self) -> bool:
@@ -262,7 +336,7 @@ def _condition(item: Any, fail) -> Condition:
             fail(op, f"unknown class {value!r} (one of: {', '.join(CLASSES)})")
     if name == "hours" and op in ("is", "is_not") and value not in ("open", "closed"):
         fail(op, "hours is \"open\" or \"closed\"")
-    return Condition(name, op, value, regex)
+    return Condition(name, op, value, regex, required_literal(regex) if regex is not None else None)
 
 
 def _action(item: Any, fail, groups: dict, templates: set[str] | None, agents: set[str]) -> Action:

@@ -8,20 +8,40 @@ import json
 
 from .db import Database, now, stamp
 
-_FACTS = """
-SELECT c.id AS conversation_id, c.channel, c.status, c.priority, c.assignee, c.tags, c.group_name,
-       c.created_at, c.last_inbound_at, c.last_message_at, c.version, c.merged_into, c.customer_id,
-       cu.tags AS customer_tags, cu.name AS customer_name,
+_FACTS_COLUMNS = """
+       c.id AS conversation_id, c.channel, c.status, c.priority, c.assignee, c.tags, c.group_name,
+       c.created_at, c.last_message_at, c.merged_into,
+       cu.tags AS customer_tags,
        m.id AS message_id, m.author_address, m.subject AS message_subject, c.subject, m.text, m.class,
-       m.headers, m.received_at, m.direction,
-       (SELECT json_group_array(filename) FROM attachments WHERE message_id = m.id) AS attachments,
-       (SELECT max(received_at) FROM messages WHERE conversation_id = c.id AND direction = 'out') AS last_reply_at
+       m.headers ->> 'to' AS to_header, m.received_at,
+       (SELECT json_group_array(filename) FROM attachments WHERE message_id = m.id) AS attachments"""
+_LATEST_INBOUND = ("(SELECT id FROM messages WHERE conversation_id = c.id AND direction = 'in'"
+                   " ORDER BY received_at DESC, id DESC LIMIT 1)")
+_FACTS = f"""
+SELECT {_FACTS_COLUMNS}
 FROM conversations c
 LEFT JOIN customers cu ON cu.id = c.customer_id
-LEFT JOIN messages m ON m.id = coalesce(:message_id, (
-    SELECT id FROM messages WHERE conversation_id = c.id AND direction = 'in' ORDER BY received_at DESC, id DESC LIMIT 1))
+LEFT JOIN messages m ON m.id = coalesce(:message_id, {_LATEST_INBOUND})
 WHERE c.id = :conversation_id
 """
+# the queued events and their facts in one statement (sync's batches queue hundreds)
+_PENDING = f"""
+SELECT q.id AS event_id, q.events, {_FACTS_COLUMNS}
+FROM rule_queue q
+JOIN conversations c ON c.id = q.conversation_id
+LEFT JOIN customers cu ON cu.id = c.customer_id
+LEFT JOIN messages m ON m.id = coalesce(q.message_id, {_LATEST_INBOUND})
+ORDER BY q.id LIMIT ?
+"""
+
+
+def _facts(row) -> dict:
+    facts = dict(row)
+    facts["tags"] = json.loads(facts["tags"] or "[]")
+    facts["customer_tags"] = json.loads(facts["customer_tags"] or "[]")
+    attachments = facts["attachments"]
+    facts["attachments"] = [a for a in json.loads(attachments) if a is not None] if attachments != "[null]" else []
+    return facts
 
 
 class RulesMixin:
@@ -38,8 +58,8 @@ class RulesMixin:
         )
 
     def pending_rule_events(self, limit: int = 500) -> list[dict]:
-        rows = self.d.all("SELECT * FROM rule_queue ORDER BY id LIMIT ?", (limit,))
-        return [{**dict(r), "events": r["events"].split(), "data": json.loads(r["data"])} for r in rows]
+        """The oldest queued events, each with the raw facts of `rule_facts`."""
+        return [_facts(r) for r in self.d.all(_PENDING, (limit,))]
 
     def rule_event_done(self, event_id: int) -> None:
         self.d.conn.execute("DELETE FROM rule_queue WHERE id = ?", (event_id,))
@@ -55,14 +75,7 @@ class RulesMixin:
         """The raw facts of an event: the conversation, its customer and the message (the
         latest inbound one when none is given)."""
         row = self.d.one(_FACTS, {"conversation_id": conversation_id, "message_id": message_id})
-        if row is None:
-            return None
-        facts = dict(row)
-        facts["tags"] = json.loads(facts["tags"] or "[]")
-        facts["customer_tags"] = json.loads(facts["customer_tags"] or "[]")
-        facts["headers"] = json.loads(facts["headers"] or "{}")
-        facts["attachments"] = [a for a in json.loads(facts["attachments"] or "[]") if a is not None]
-        return facts
+        return _facts(row) if row is not None else None
 
     def inbound_since(self, since: dt.datetime) -> list[tuple[int, int, bool]]:
         """(conversation id, message id, first inbound of its conversation) for every
