@@ -1,13 +1,23 @@
 """A shared support mailbox over IMAP (imapclient): pull new mail, send replies.
 
 Pull is incremental by UID per folder. The channel's sync state holds, per folder,
-the UIDVALIDITY and the highest UID stored; sync saves each batch's state in the same
-transaction as its messages, so a kill at any moment loses nothing and duplicates
-nothing. A changed UIDVALIDITY means the server renumbered the folder: it is read again
-from the start and what is already stored is recognised by Message-ID (or, without one,
-by a hash of the bytes). Messages are fetched with BODY.PEEK[] (flags untouched unless
-`mark_seen`) in explicit UID chunks: imapclient cannot fetch "1:*" and Dovecot refuses
-one FETCH naming 20,000 UIDs.
+the UIDVALIDITY, the highest UID handled, the UIDs below it still to fetch, and a
+fingerprint (size, arrival time) of the highest UID stored; sync saves each batch's
+state in the same transaction as its messages, so a kill at any moment loses nothing
+and duplicates nothing. A changed UIDVALIDITY means the server renumbered the folder:
+it is read again from the start and what is already stored is recognised by Message-ID
+(or, without one, by a hash of the bytes). So is a folder recreated with its old
+UIDVALIDITY, seen by UIDNEXT going back or by another message at the last stored UID;
+both are reported as warnings. Messages are fetched with BODY.PEEK[] (flags untouched
+unless `mark_seen`) in explicit UID chunks: imapclient cannot fetch "1:*" and Dovecot
+refuses one FETCH naming 20,000 UIDs.
+
+No silent gaps: a FETCH the server refuses (NO) is split until the refused messages
+stand alone, and a UID the server leaves out of its answer while it still holds it is
+not passed over. Such a message is the channel's error for that sync and asked for
+again at the next; after MAX_TRIES syncs it is quarantined (recorded, listed by
+`sync --quarantined`, no longer asked for). A server that hands over nothing at all
+is failing as a whole: no tries are counted then.
 
 A dropped connection is reconnected with backoff and the folder resumed where it
 stopped; a refused login is not retried. Every failure ends as one ChannelError line

@@ -17,7 +17,7 @@ def sync(
     ctx: typer.Context,
     channel: str = typer.Option(None, "--channel", help="Sync only this channel."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed or needs attention."),
     watch: bool = typer.Option(False, "--watch", help="Keep syncing until interrupted: IMAP IDLE and Matrix"
                                " long-polls bring new messages in within seconds."),
     poll: float = typer.Option(30.0, "--poll", min=1.0, help="--watch: longest pause between runs (s)."),
