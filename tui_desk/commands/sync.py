@@ -30,7 +30,9 @@ def sync(
     opts = options(ctx)
     config = opts.config()
     if quarantined:
-        _list_quarantined(opts, json_out)
+        if channel:
+            config.channel(channel)  # an unknown name is a config error (exit 2), as for sync
+        _list_quarantined(opts, json_out, channel)
         return
     _stop_on_signals()
     if watch:
@@ -97,9 +99,9 @@ def _report_problems(result) -> None:
         error_line(f"outbox: {error}")
 
 
-def _list_quarantined(opts, json_out: bool) -> None:
+def _list_quarantined(opts, json_out: bool, channel: str | None) -> None:
     with opts.store() as store:
-        items = store.quarantined()
+        items = [i for i in store.quarantined() if channel is None or i.channel == channel]
     if json_out:
         print_json([item._asdict() for item in items])
         return
