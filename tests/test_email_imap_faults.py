@@ -83,7 +83,7 @@ def test_a_refused_fetch_is_that_channels_error_and_the_rest_goes_on(tmp_path, d
         assert len(stored_ids(store, "other")) == 3
 
 
-@pytest.mark.parametrize("fault", ["refuse", "omit"])
+@pytest.mark.parametrize("fault", ["refuse", "omit", "nil"])
 def test_a_message_failing_three_syncs_is_quarantined_and_no_longer_asked_for(tmp_path, dovecot, proxy, fault):
     box = dovecot.add_user()
     box.deliver_many(mails(box, 5))
@@ -116,7 +116,7 @@ def test_a_message_failing_three_syncs_is_quarantined_and_no_longer_asked_for(tm
     assert listed.returncode == 0, listed.stderr
     [row] = json.loads(listed.stdout)
     assert row["key"] == f"INBOX UID 3 (UIDVALIDITY {validity})" and row["tries"] == 3
-    assert ("SERVERBUG" if fault == "refuse" else "left it out") in row["reason"]
+    assert {"refuse": "SERVERBUG", "omit": "left it out", "nil": "without its bytes"}[fault] in row["reason"]
     text = cli(tmp_path / "config.toml", "sync", "--quarantined")
     assert "INBOX UID 3" in text.stdout
     assert len(json.loads(cli(tmp_path / "config.toml", "sync", "--quarantined", "--channel", "support",

@@ -4,7 +4,8 @@ Everything is forwarded byte for byte, except the answers to `UID FETCH`:
 - `refuse`: UIDs whose FETCH fails the way a server with a damaged message answers:
   the other messages' FETCH responses come through, the damaged one's is left out,
   and the tagged OK becomes `NO [SERVERBUG] …` (Dovecot's own wording);
-- `omit`: UIDs left out of the answer, which still ends in OK (a silent gap).
+- `omit`: UIDs left out of the answer, which still ends in OK (a silent gap);
+- `nil`: UIDs whose message comes as NIL instead of its bytes.
 `requested` records the UIDs each UID FETCH asked for, so a test can tell whether a
 quarantined message is still being asked for.
 """
@@ -43,6 +44,7 @@ class FaultyImap:
         self.upstream = upstream
         self.refuse: set[int] = set()
         self.omit: set[int] = set()
+        self.nil: set[int] = set()
         self.requested: list[set[int]] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -106,6 +108,8 @@ class FaultyImap:
                     uid = _FETCH_UID.search(text)
                     if uid and int(uid.group(1)) in (self.refuse | self.omit):
                         continue
+                    if uid and int(uid.group(1)) in self.nil:
+                        unit = re.sub(rb"\{\d+\+?\}\r\n", b"NIL", text)
                 tag = text.split(b" ", 1)[0]
                 if tag in faulted and text[len(tag):].startswith(b" OK"):
                     faulted.discard(tag)

@@ -249,7 +249,9 @@ class ImapChannel:
             items, missing = [], []
             for uid in chunk:
                 data = got.get(uid)
-                if data and b"BODY[]" in data:
+                if data and b"BODY[]" in data and not isinstance(data[b"BODY[]"], (bytes, bytearray)):
+                    failures[uid] = "the server sent it without its bytes (NIL)"
+                elif data and b"BODY[]" in data:
                     items.append(Item("email", bytes(data[b"BODY[]"]), _received(data.get(b"INTERNALDATE"))))
                     retry.pop(uid, None)
                     if uid > last:
