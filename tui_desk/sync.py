@@ -47,9 +47,14 @@ class ChannelResult:
     duplicates: int = 0
     errors: int = 0
     error: str | None = None
+    quarantined: int = 0
+    """Items given up on in this run (after repeated failures)."""
+    warnings: list[str] = field(default_factory=list)
+    """Not failures, but worth knowing (a folder read again from the start)."""
 
     def as_json(self) -> dict:
-        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates, "errors": self.errors}
+        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates, "errors": self.errors,
+                "quarantined": self.quarantined, "error": self.error, "warnings": self.warnings}
 
 
 @dataclass
@@ -140,6 +145,12 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except DeskError as exc:  # e.g. a password command that fails
                 outcome.errors += 1
                 outcome.error = f"channel {channel_config.name}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen server answer:
+                # still this channel's failure alone; the others sync and the outbox is delivered
+                if os.environ.get("TUI_DESK_DEBUG"):
+                    raise
+                outcome.errors += 1
+                outcome.error = f"channel {channel_config.name}: internal error ({type(exc).__name__}: {exc})"
         # after pulling: a reply is not sent into a conversation the customer just wrote to
         # without that message being stored first
         delivery = outbox.deliver_due(config, store)
@@ -260,9 +271,13 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
             store.apply_change(channel, change)
         if batch.source_keys:
             store.add_source_keys(channel, batch.source_keys)
+        if batch.quarantined:
+            store.add_quarantined(channel, batch.quarantined)
         if batch.state:
             store.save_sync_state(channel, batch.state)
     outcome.fetched += len(messages)
+    outcome.quarantined += len(batch.quarantined)
+    outcome.warnings += batch.warnings
     if ingest.listening:
         ingest.apply_rules()
 

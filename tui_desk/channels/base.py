@@ -36,6 +36,21 @@ class Batch:
     """Keys of the source items now stored (local channels remember files this way)."""
     changes: list[Change] = field(default_factory=list)
     """Edits and deletions of messages pulled before (chat); applied after `items`."""
+    quarantined: list["Quarantined"] = field(default_factory=list)
+    """Items given up on after repeated failures: recorded with this batch, no longer asked for."""
+    warnings: list[str] = field(default_factory=list)
+    """Something the operator should know that is not a failure (a folder read again)."""
+
+
+@dataclass
+class Quarantined:
+    """A source item the channel failed to fetch too often and now skips."""
+
+    key: str
+    """Names the item within the channel (e.g. "INBOX UID 3 (UIDVALIDITY 1700000000)")."""
+    reason: str
+    """The last failure, one line."""
+    tries: int
 
 
 class Channel(Protocol):

@@ -14,6 +14,7 @@ from .inbox import InboxMixin
 from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
+from .quarantine import QuarantineMixin
 from .queries import QueryMixin
 from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
@@ -23,7 +24,7 @@ from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin):
+            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

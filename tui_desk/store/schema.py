@@ -471,3 +471,20 @@ def m200_rules(db: Database) -> None:
         "CREATE TABLE group_state (name TEXT PRIMARY KEY, last_agent TEXT)",
         "CREATE INDEX events_rules ON events(kind, at) WHERE kind = 'rule.matched'",
     ])
+
+
+@migrations()
+def m210_quarantine(db: Database) -> None:
+    # items a channel gave up on after repeated failures (a message the IMAP server
+    # refuses to hand over): listed by `sync --quarantined`, no longer asked for
+    _run(db, [
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            key TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            tries INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (channel, key)
+        )""",
+    ])
