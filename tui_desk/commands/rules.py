@@ -65,10 +65,16 @@ def test(ctx: typer.Context,
          conversation: int = typer.Option(None, "--conversation", help="Try the rules on this conversation."),
          file: Path = typer.Option(None, "--file", help="Try them on a mail file, as a new conversation."),
          channel: str = typer.Option(None, "--channel", help="With --file: the channel it arrives on."),
+         event: list[str] = typer.Option(None, "--event", help="With --conversation: the event(s) to try (default: its"
+                                         " latest message's: message.new and conversation.new or customer.reply)."),
          json_out: bool = typer.Option(False, "--json")) -> None:
     """Which rules match, what they would do, what the loop guard says. Changes nothing."""
     from ..rules.runner import dry_run_conversation, dry_run_message
+    from ..rules.spec import EVENTS
 
+    unknown = [e for e in event or [] if e not in EVENTS]
+    if unknown:
+        raise UsageError(f"unknown event {unknown[0]!r} (one of: {', '.join(EVENTS)})")
     if (conversation is None) == (file is None):
         raise UsageError("give one of --conversation ID or --file MAIL.eml")
     config, ruleset = _ruleset(ctx)
@@ -82,7 +88,7 @@ def test(ctx: typer.Context,
             name = channel or (config.channels[0].name if config.channels else "mail")
             result = dry_run_message(config, store, ruleset, parse_email(raw, dt.datetime.now(dt.timezone.utc)), name)
         else:
-            result = dry_run_conversation(config, store, ruleset, conversation)
+            result = dry_run_conversation(config, store, ruleset, conversation, set(event) if event else None)
     if json_out:
         print_json(result.as_json())
         return
