@@ -117,3 +117,35 @@ def test_core_never_imports_textual():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def _command_paths(command, path=()):
+    """Every command and subcommand of the click tree behind `tui-desk`, as argv prefixes."""
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+def test_every_help_keeps_its_brackets_and_shows_no_bool_metavar():
+    """Help strings name config keys as `[section] key`; a renderer that reads them as
+    markup drops `[section]`. Flags take no value, so none may show a `<bool>` metavar."""
+    import re
+
+    import typer
+    from typer.testing import CliRunner
+
+    import cli as cli_module
+
+    root = typer.main.get_command(cli_module.app)
+    runner = CliRunner()
+    checked = 0
+    for path, command in _command_paths(root):
+        shown = runner.invoke(cli_module.app, [*path, "--help"], env={"COLUMNS": "100"}, terminal_width=100)
+        assert shown.exit_code == 0, (path, shown.output)
+        flat = " ".join(shown.output.split())
+        assert "<bool>" not in flat, (path, shown.output)
+        texts = [command.help or ""] + [p.help or "" for p in command.params if not getattr(p, "hidden", False)]
+        for token in re.findall(r"\[[\w.#-]+\]", " ".join(texts)):
+            assert token in flat, (path, token, shown.output)
+        checked += 1
+    assert checked >= 40, checked  # the walk reached the subcommands
