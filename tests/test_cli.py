@@ -83,6 +83,32 @@ def test_unknown_conversation_is_exit_2(demo_env):
     assert done.returncode == 2 and done.stderr.strip() == "tui-desk: no conversation 999999"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["conversations", "list", "--status", "bogus"],
+     "--status: unknown status 'bogus' (valid: new, open, pending, snoozed, solved, closed)"),
+    (["conversations", "list", "--status", "open", "--status", "bogus"], "--status: unknown status 'bogus'"),
+    (["conversations", "list", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
+    (["conversations", "list", "--assignee", "nobody"], "--assignee: unknown agent 'nobody' (valid: Ana Souza, "),
+    (["report", "summary", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
+    (["report", "agents", "--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: Ana Souza, "),
+    (["report", "backlog", "--tag", "nope"], "--tag: unknown tag 'nope' (valid: none yet)"),
+    (["sync", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: mail, chat)"),
+    (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, sent, failed"),
+])
+def test_unknown_filter_values_are_exit_2_and_list_the_valid_ones(demo_env, args, message):
+    done = cli(*args, env=demo_env, check=False)
+    assert done.returncode == 2 and done.stdout == "", (done.stdout, done.stderr)
+    assert done.stderr.startswith("tui-desk: " + message) and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_filters_naming_known_values_still_list(demo_env):
+    for args in (["--channel", "chat"], ["--assignee", "none"], ["--assignee", "me"], ["--status", "new"]):
+        done = cli("conversations", "list", *args, "--json", env=demo_env)
+        assert isinstance(json.loads(done.stdout), list), args
+    agents = json.loads(cli("report", "agents", "--agent", "ana", "-f", "json", env=demo_env).stdout)
+    assert agents["filters"]["agent"] == "ana"  # an on-call roster id counts as an agent
+
+
 def test_init_writes_config_once(tmp_path):
     env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     cli("init", env=env)

@@ -10,7 +10,7 @@ import typer
 
 from .. import sync as sync_service
 from ..errors import EXIT_FAILED, EXIT_LOCKED, LockedError
-from .common import error_line, options, print_json
+from .common import error_line, one_of, options, print_json
 
 
 def sync(
@@ -27,6 +27,8 @@ def sync(
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
+    if channel is not None:
+        one_of("--channel", channel, [c.name for c in config.channels], "channel")
     _stop_on_signals()
     if watch:
         _watch(opts, config, channel, json_out, quiet, poll, cycles)
