@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from .. import config as config_mod
 from ..errors import UsageError
-from ..store import Store
+from ..store import Store, stamp
 from ..textsafe import one_line, safe_json
 
 out = Console(highlight=False, soft_wrap=False)
@@ -56,9 +57,17 @@ def error_line(message: str) -> None:
     sys.stderr.flush()
 
 
+def json_value(value: object) -> str:
+    """What --json writes for a value json has no form for. An instant is always UTC,
+    YYYY-MM-DDTHH:MM:SS.mmmZ (README), the store's own format: one spelling everywhere."""
+    if isinstance(value, dt.datetime):
+        return stamp(value)
+    return str(value)
+
+
 def print_json(data: object) -> None:
     # plain print: Rich would read "[...]" in customer text as markup
-    print(safe_json(data))
+    print(safe_json(data, default=json_value))
 
 
 def table(*columns: str) -> Table:

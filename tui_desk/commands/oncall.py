@@ -21,6 +21,7 @@ from ..oncall.page import PageFailed, page as send_page
 from ..oncall.schedule import Segment
 from ..oncall.service import Oncall
 from ..oncall.timeparse import UTC
+from ..store import stamp
 from ..textsafe import one_line
 from .common import cell, options, out, print_json, table
 
@@ -219,7 +220,7 @@ def who(ctx: typer.Context, at: str = typer.Option(..., "--at", help='An instant
 
 def segment_dict(desk: Oncall, seg: Segment, tz: ZoneInfo) -> dict:
     return {"rotation": seg.rotation, "who": seg.who, "name": desk.display_name(seg.who),
-            "start": seg.start.astimezone(tz).isoformat(), "end": seg.end.astimezone(tz).isoformat(),
+            "start": stamp(seg.start), "end": stamp(seg.end),
             "hours": round(seg.hours, 2), "shift": seg.shift, "override": seg.override, "base": seg.base}
 
 

@@ -122,7 +122,7 @@ def reply(
     if json_out:
         print_json({"message_id": queued.message_id, "outbox_id": queued.outbox_id,
                     "state": item["state"] if item else None,
-                    "deliver_at": queued.deliver_at.isoformat() if queued.deliver_at else None})
+                    "deliver_at": queued.deliver_at})
     elif note:
         err.print(f"note added to conversation {conversation_id}", markup=False)
     elif item and item["state"] == "sent":
