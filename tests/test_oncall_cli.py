@@ -183,6 +183,16 @@ def test_report_json(desk, capsys):
     assert all(p["shifts"] == 1 and p["hours"] == 168 for p in result["people"])
 
 
+def test_until_a_day_includes_that_whole_day_as_in_the_reports(desk, capsys):
+    add_support(capsys)
+    whole = ok_json(capsys, "oncall", "report", "--since", "2026-11-30", "--until", "2026-12-20")
+    assert (whole["since"], whole["until"]) == ("2026-11-29T23:00:00.000Z", "2026-12-20T23:00:00.000Z")  # Berlin days
+    assert sum(p["hours"] for p in whole["people"]) == 21 * 24 - 9  # the first shift starts Monday 09:00
+    code, out, err = run(capsys, "report", "summary", "--since", "2026-11-30", "--until", "2026-12-20", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["period"]["until"] == whole["until"], "one meaning of --until in every command"
+
+
 # --- paging -------------------------------------------------------------------------------
 
 class Inbox:

@@ -337,8 +337,8 @@ def export(
 @app.command("report")
 def report(
     ctx: typer.Context,
-    since: str = typer.Option(None, "--since", help="Start (default 28 days before --until)."),
-    until: str = typer.Option(None, "--until", help="End (default now)."),
+    since: str = typer.Option(None, "--since", help="Start: a day (from its midnight) or a time (default 28 days before --until)."),
+    until: str = typer.Option(None, "--until", help="End: a day (included, to its end) or a time (default now)."),
     rotation: str = ROTATION, tz: str = TZ, json_out: bool = JSON,
 ) -> None:
     """Per person: hours, nights, weekends, holidays, overrides, conversations, compensation."""

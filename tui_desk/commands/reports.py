@@ -19,8 +19,8 @@ from .common import cell, known_name, one_of, options, out, print_json
 app = typer.Typer(help="The numbers a small team steers by (see docs/reports.md).", no_args_is_help=True)
 
 FORMATS = ("table", "csv", "json", "chart")
-Since = Annotated[Optional[str], typer.Option("--since", help="Start: 7d, 4w, 3m, 1y ago, or a date (default [reports] default_period).")]
-Until = Annotated[Optional[str], typer.Option("--until", help="End: a date (included), a time, or 7d ago (default now).")]
+Since = Annotated[Optional[str], typer.Option("--since", help="Start: 7d, 4w, 3m, 1y ago, or a day (from its midnight) (default [reports] default_period).")]
+Until = Annotated[Optional[str], typer.Option("--until", help="End: a day (included, to its end), a time, or 7d ago (default now).")]
 ChannelOpt = Annotated[Optional[str], typer.Option("--channel", help="Only this channel.")]
 AgentOpt = Annotated[Optional[str], typer.Option("--agent", help="Only conversations assigned to this agent ('me': you).")]
 TagOpt = Annotated[Optional[str], typer.Option("--tag", help="Only conversations with this tag.")]

@@ -18,7 +18,7 @@ from ..store import Store, parse_stamp, stamp
 from . import report as report_mod, roster as roster_mod
 from .schedule import Epoch, Override, Rotation, Segment, Swap
 from .timeparse import (UTC, format_handoff, format_length, localize, parse_day, parse_handoff,
-                        parse_length, parse_when, zone)
+                        parse_length, parse_until, parse_when, zone)
 
 ROTATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_WEEKS = 520
@@ -323,7 +323,7 @@ class Oncall:
 
     def report(self, since: str | None, until: str | None, rotation: str | None, tz: str | None) -> dict:
         zone_ = self.viewer_tz(tz)
-        end = parse_when(until, zone_, now=self.now) if until else self.now
+        end = parse_until(until, zone_, now=self.now) if until else self.now
         begin = parse_when(since, zone_, now=self.now) if since else end - dt.timedelta(days=28)
         if end <= begin:
             raise UsageError("--until must be after --since")
