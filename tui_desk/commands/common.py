@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import config as config_mod
-from ..errors import UsageError
+from ..errors import DeskError, UsageError
 from ..store import Store, stamp
 from ..textsafe import one_line, safe_json
 
@@ -112,7 +112,6 @@ def known_name(option: str, value: str | None, kind: str, config: config_mod.Con
 def _roster_names(config: config_mod.Config, store: Store) -> list[str]:
     """The on-call roster's ids and full names (none if there is no roster, or it is broken:
     `config check` and the oncall commands report that)."""
-    from ..errors import DeskError
     from ..oncall.service import Oncall  # only when a name was not found: the roster is a file to read
     try:
         people = Oncall(store, config).roster
