@@ -28,6 +28,8 @@ app = typer.Typer(
     invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # plain help: Rich markup would eat "[storage] database" and show flags as "<bool>"
+    rich_markup_mode=None,
 )
 
 

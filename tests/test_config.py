@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -214,3 +215,47 @@ def test_cli_reports_config_errors_in_one_line_with_exit_2(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == f"tui-desk: config error in {path}: agent.nmae: unknown key (known keys here: email, name)"
+
+
+def config_check(path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "--config", str(path), "config", "check", *extra],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("keys, key, problem", [
+    ('replyy = "r"', "keys.replyy", "unknown action"),
+    ('reply = "a"', "keys.reply", "'a' is also assign_to_me (Assign to me) on the Conversation screen"),
+    ('templates = "#"', "keys.templates", "'#' is also tags"),
+])
+def test_config_check_refuses_the_keys_the_console_refuses(tmp_path, db_path, keys, key, problem):
+    from tui_desk.tui.app import make_app
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keys]\n{keys}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as console:
+        make_app(config.load(path), db_path)
+    assert console.value.key == key and problem in console.value.problem
+    done = config_check(path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == f"tui-desk: {console.value}"
+    shown = json.loads(config_check(path, "--json").stdout)
+    assert shown["ok"] is False and shown["errors"] == [{"file": str(path), "key": key, "problem": console.value.problem}]
+
+
+def test_config_check_accepts_a_rebinding_that_clashes_with_nothing(tmp_path, db_path):
+    from tui_desk.tui.app import make_app
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\ntags = "t"\ntemplates = "T"\nreply = "r,R"\n', encoding="utf-8")
+    make_app(config.load(path), db_path)
+    done = config_check(path, "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["ok"] is True
+
+
+def test_config_check_json_on_a_broken_config_says_why_on_stdout(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[agent]\nnmae = "x"\n[keys]\nreplyy = "r"\n', encoding="utf-8")
+    done = config_check(path, "--json")
+    assert done.returncode == 2
+    assert json.loads(done.stdout) == {"ok": False, "config": str(path), "errors": [
+        {"file": str(path), "key": "agent.nmae", "problem": "unknown key (known keys here: email, name)"}]}
+    missing = config_check(tmp_path / "nowhere.toml", "--json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["errors"][0]["key"] is None

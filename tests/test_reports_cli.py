@@ -83,12 +83,23 @@ def test_hours_what_if_option(desk):
     (["--since", "2026-11-08", "--until", "2026-11-01"], "the period is empty"),
     (["--tz", "Mars/Olympus"], "unknown timezone"),
     (["--format", "pdf"], "unknown format"),
+    # a filter naming nobody would answer with zeros as if they were true
+    (["--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
+    (["--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: ana, bo)"),
+    (["--tag", "nope"], "--tag: unknown tag 'nope' (valid: billing, vip)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(desk, args, message):
     result = run(*desk, "report", "summary", *args)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_filters_naming_known_values_still_answer(desk):
+    for args in (["--channel", "chat"], ["--agent", "bo"], ["--agent", "me"], ["--tag", "vip"]):
+        result = run(*desk, "report", "summary", *WEEK, *args, "-f", "json")
+        assert result.returncode == 0, (args, result.stderr)
+        assert json.loads(result.stdout)["opened"] >= 1, args
 
 
 def test_untrusted_names_stay_plain_text(desk, db_path):

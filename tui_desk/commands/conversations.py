@@ -7,8 +7,9 @@ import typer
 from ..errors import NotFound
 from ..history import describe
 from ..store import ListFilter
+from ..store.schema import STATUSES
 from ..textsafe import clean, one_line
-from .common import cell, options, out, print_json, table
+from .common import cell, known_name, one_of, options, out, print_json, table
 
 app = typer.Typer(help="List and show conversations.", no_args_is_help=False, invoke_without_command=True)
 
@@ -25,15 +26,19 @@ def list_conversations(
     ctx: typer.Context,
     status: list[str] = typer.Option(None, "--status", help="new, open, pending, snoozed, solved, closed (repeatable)."),
     assignee: str = typer.Option(None, "--assignee", help="An agent, 'me' or 'none'."),
-    channel: str = typer.Option(None, "--channel"),
+    channel: str = typer.Option(None, "--channel", help="Only this channel (a configured name)."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (stable shape)."),
 ) -> None:
     """Conversations, latest activity first."""
     opts = options(ctx)
-    if assignee == "me":
-        assignee = opts.config().agent.name
+    config = opts.config()
+    for s in status or ():
+        one_of("--status", s, STATUSES, "status")
     with opts.store() as store:
+        if assignee != "none":
+            assignee = known_name("--assignee", assignee, "agent", config, store)
+        channel = known_name("--channel", channel, "channel", config, store)
         rows = store.conversations(ListFilter(tuple(status) if status else None, assignee, channel), limit=limit)
     if json_out:
         print_json([_summary(r) for r in rows])

@@ -10,7 +10,7 @@ import typer
 
 from .. import sync as sync_service
 from ..errors import EXIT_FAILED, EXIT_LOCKED, LockedError
-from .common import cell, error_line, options, out, print_json, table
+from .common import cell, error_line, one_of, options, out, print_json, table
 
 
 def sync(
@@ -29,9 +29,9 @@ def sync(
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
+    if channel is not None:
+        one_of("--channel", channel, [c.name for c in config.channels], "channel")
     if quarantined:
-        if channel:
-            config.channel(channel)  # an unknown name is a config error (exit 2), as for sync
         _list_quarantined(opts, json_out, channel)
         return
     _stop_on_signals()

@@ -11,6 +11,7 @@ from .actions import ActionMixin
 from .chat import ChatMixin
 from .db import Database, now
 from .inbox import InboxMixin
+from .names import NamesMixin
 from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
@@ -24,7 +25,7 @@ from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin):
+            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:
