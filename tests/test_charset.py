@@ -9,7 +9,7 @@ import inspect
 import pytest
 
 from tui_desk.parse.charset import decode
-from tui_desk.parse.defects import defect_text, describe
+from tui_desk.parse.defects import defect_text, problem_text
 from tui_desk.parse.mail import parse_email
 
 from .conftest import ROOT
@@ -74,7 +74,7 @@ def test_every_email_defect_reads_as_a_sentence(defect):
     sentence = defect_text(defect.__new__(defect))  # some need arguments; only the class counts
     assert "Defect" not in sentence and defect.__name__ not in sentence
     assert sentence[0].islower() and " " in sentence
-    assert describe(defect.__name__) == sentence  # stored before this: shown the same way
+    assert problem_text(defect.__name__) == sentence  # stored before this: shown the same way
 
 
 def test_an_unknown_defect_still_reads_as_words():
@@ -82,4 +82,4 @@ def test_an_unknown_defect_still_reads_as_words():
         pass
 
     assert defect_text(TruncatedMIMEPartDefect()) == "the message is malformed (truncated MIME part); shown as received"
-    assert describe("no Date header") == "no Date header"  # problems already in words stay
+    assert problem_text("no Date header") == "no Date header"  # problems already in words stay

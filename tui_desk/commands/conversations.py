@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..errors import NotFound
-from ..parse.defects import describe
+from ..parse.defects import problem_text
 from ..store import ListFilter
 from ..textsafe import clean, one_line
 from .common import cell, options, out, print_json, table
@@ -81,7 +81,7 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
           f" · {one_line(name)} <{one_line(address)}>")
     for m in messages:
         flags = [f"automatic: {m['automatic']}"] if m["automatic"] else []
-        flags += [f"problem: {describe(p)}" for p in m["problems"]]
+        flags += [f"problem: {problem_text(p)}" for p in m["problems"]]
         print(f"\n--- {m['direction']} · {one_line(m['author'] or m['author_address'])} · {m['received_at'][:16]}"
               + (f" · {'; '.join(one_line(f) for f in flags)}" if flags else ""))
         print(clean(m["text"]))

@@ -3,7 +3,7 @@
 Python's email parser reports damage as defect objects (email.errors); the desk shows
 each as one sentence saying what is wrong and what was done about it. Problems stored
 before this existed hold the bare class name ("CloseBoundaryNotFoundDefect"):
-`describe` turns those into words at display time too.
+`problem_text` turns those into words at display time too.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def defect_text(defect: object) -> str:
     return _sentence(type(defect).__name__)
 
 
-def describe(problem: str) -> str:
+def problem_text(problem: str) -> str:
     """A stored problem as shown: a bare defect class name becomes its sentence, any
     other problem (already words) stays as it is."""
     return _sentence(problem) if _CLASS_NAME.fullmatch(problem) else problem
