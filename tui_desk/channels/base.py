@@ -89,6 +89,9 @@ class Outbound:
     maybe_sent: bool = False
     """A previous try may have delivered it (a crash between send and mark): look for
     the first copy before sending again."""
+    automatic: bool = False
+    """Sent by a rule, not a person: it says so (Auto-Submitted, m.notice), so that no
+    auto-responder answers it and no loop starts."""
     transmitted: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
     """Called with the external id the moment the reply has left, before slower
     bookkeeping (filing a copy in Sent): the outbox marks it sent there, so a crash

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..errors import NotFound
+from ..history import describe
 from ..parse.defects import problem_text
 from ..store import ListFilter
 from ..textsafe import clean, one_line
@@ -81,12 +82,19 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
           f" · {one_line(name)} <{one_line(address)}>")
     for m in messages:
         flags = [f"automatic: {m['automatic']}"] if m["automatic"] else []
+        flags += [f"class: {m['class']}"] if m["direction"] == "in" and m["class"] != "human" else []
         flags += [f"problem: {problem_text(p)}" for p in m["problems"]]
         print(f"\n--- {m['direction']} · {one_line(m['author'] or m['author_address'])} · {m['received_at'][:16]}"
               + (f" · {'; '.join(one_line(f) for f in flags)}" if flags else ""))
         print(clean(m["text"]))
         for a in m["attachments"]:
             print(f"[attachment] {one_line(a['filename']) or '(no name)'} ({a['content_type']}, {a['size']} bytes)")
+    lines = [(e["at"], describe(e)) for e in events]
+    if any(line for _, line in lines):
+        print("\n--- history")
+        for at, line in lines:
+            if line:
+                print(f"{at[:16]}  {line}")
 
 
 def search(
