@@ -63,6 +63,15 @@ def test_demo_flags_broken_and_automatic_mail(demo_env):
         assert store.d.scalar("SELECT count(*) FROM attachments") >= 2
 
 
+def test_demo_broken_mail_reads_as_words(demo_env):
+    rows = json.loads(cli("conversations", "list", "--json", "--limit", "500", env=demo_env).stdout)
+    broken = next(r for r in rows if r["subject"] == "photos of the buckle (2nd try)")
+    shown = cli("conversations", "show", str(broken["id"]), env=demo_env).stdout
+    assert "Спасибо, Нина" in shown
+    assert "problem: the message's last MIME boundary is missing (cut off?); shown as received" in shown
+    assert "Defect" not in shown
+
+
 def test_search_json(demo_env):
     hits = json.loads(cli("search", "refund", "--json", env=demo_env).stdout)
     assert hits and {"conversation_id", "message_id", "subject", "snippet", "score"} <= set(hits[0])

@@ -262,6 +262,7 @@ def test_reply_columns_follow_every_writer(desk):
     assert _reply_columns(desk, 3) == (fx.b("2026-11-04 10:00"), "bo", 3, 1)
     assert _reply_columns(desk, 4) == (None, None, 0, 0)  # only an automatic acknowledgement
     # merging 5 into 4 moves 5's reply along: both conversations are recomputed
+    desk.link_customers(4, 5, "ana")  # one person (merges across customers are refused)
     desk.merge(5, 4, "ana")
     assert _reply_columns(desk, 4) == (fx.b("2026-11-06 11:00"), "bo", 1, 0)
     assert _reply_columns(desk, 5)[:3] == (None, None, 0)

@@ -6,6 +6,7 @@ import typer
 
 from ..errors import NotFound
 from ..history import describe
+from ..parse.defects import problem_text
 from ..store import ListFilter
 from ..store.schema import STATUSES
 from ..textsafe import clean, one_line
@@ -87,7 +88,7 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
     for m in messages:
         flags = [f"automatic: {m['automatic']}"] if m["automatic"] else []
         flags += [f"class: {m['class']}"] if m["direction"] == "in" and m["class"] != "human" else []
-        flags += [f"problem: {p}" for p in m["problems"]]
+        flags += [f"problem: {problem_text(p)}" for p in m["problems"]]
         print(f"\n--- {m['direction']} · {one_line(m['author'] or m['author_address'])} · {m['received_at'][:16]}"
               + (f" · {'; '.join(one_line(f) for f in flags)}" if flags else ""))
         print(clean(m["text"]))

@@ -73,11 +73,11 @@ def _tables(data: dict) -> None:
 
 
 def _csv(section) -> None:
-    from ..reports.tables import value_raw
+    from ..reports.tables import csv_row
     writer = csv.writer(sys.stdout)
     writer.writerow([f"{name} (seconds)" if kind == "seconds" else name for name, kind in section.columns])
     for row in section.rows:
-        writer.writerow([value_raw(v) for v in row])
+        writer.writerow(csv_row(row))
 
 
 @app.command("summary")

@@ -24,7 +24,9 @@ from email.message import Message
 from .auto import automatic_reason, message_class
 from ..model import Attachment, ParsedMessage
 from .html import html_to_text
-from .text import calendar_summary, decode, split_reply
+from .charset import decode
+from .defects import defect_text
+from .text import calendar_summary, split_reply
 from ..textsafe import valid_msgid
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -62,7 +64,7 @@ def content_id(raw: bytes) -> str:
 
 def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     msg = _message(raw)
-    problems: list[str] = [type(d).__name__ for d in msg.defects]
+    problems: list[str] = [defect_text(d) for d in msg.defects]
     first = _first_headers(msg)
     header = lambda name: decode_words(first[name], problems, name) if name in first else ""  # noqa: E731
 

@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...parse.defects import problem_text
 from ...parse.text import quote_blocks
 from ...textsafe import clean, one_line
 from ..format import local_time
@@ -116,7 +117,7 @@ class MessageItem(Widget):
             else:
                 text.append(f"▸ quoted text ({lines} line{'s' * (lines != 1)})", get("message--fold") + toggle)
         for problem in self.message.get("problems") or []:
-            text.append(f"\n⚠ {one_line(problem)}", get("message--problem"))
+            text.append(f"\n⚠ {one_line(problem_text(problem))}", get("message--problem"))
         for a in self.attachments:
             name = one_line(a.get("filename")) or "(no name)"
             text.append(f"\n📎 {name} ({one_line(a.get('content_type'))}, {a.get('size', 0):,} bytes)",
