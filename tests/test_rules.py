@@ -543,3 +543,15 @@ def test_two_messages_of_one_conversation_in_one_batch_see_each_others_actions(d
     sync.run(conf, store)
     assert store.d.scalar("SELECT count(*) FROM conversations") == 1
     assert [e["to"] for e in events(store, "assignee")] == ["ana"]  # not handed on by the second message
+
+
+def test_a_status_set_with_a_reply_is_a_status_change_for_the_rules(desk):
+    build, store = desk
+    conf, maildir = build([rule("solved", [{"tag": "+done"}], on=["status.changed"],
+                                all=[{"field": "status", "is": "solved"}])])
+    deliver(maildir, make_email())
+    sync.run(conf, store)
+    outbox.queue_reply(store, 1, "Sorted, thanks!", agent="ana", status="solved")
+    sync.run(conf, store)
+    sync.run(conf, store)
+    assert conv(store)["tags"] == ["done"] and len(events(store, "rule.matched")) == 1
