@@ -543,3 +543,86 @@ def test_two_messages_of_one_conversation_in_one_batch_see_each_others_actions(d
     sync.run(conf, store)
     assert store.d.scalar("SELECT count(*) FROM conversations") == 1
     assert [e["to"] for e in events(store, "assignee")] == ["ana"]  # not handed on by the second message
+
+
+def test_a_status_set_with_a_reply_is_a_status_change_for_the_rules(desk):
+    build, store = desk
+    conf, maildir = build([rule("solved", [{"tag": "+done"}], on=["status.changed"],
+                                all=[{"field": "status", "is": "solved"}])])
+    deliver(maildir, make_email())
+    sync.run(conf, store)
+    outbox.queue_reply(store, 1, "Sorted, thanks!", agent="ana", status="solved")
+    sync.run(conf, store)
+    sync.run(conf, store)
+    assert conv(store)["tags"] == ["done"] and len(events(store, "rule.matched")) == 1
+
+
+# -- the after-hours acknowledgement ----------------------------------------------------
+
+def closed_today():
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return {"business_hours": ["mon-sun 00:00-24:00"], "holidays": [today.isoformat()],
+            "support_address": "support@desk.example", "timezone": "UTC"}
+
+
+AFTER_HOURS = [rule("ack", [{"after_hours_ack": "after-hours-ack"}], on=["conversation.new"])]
+
+
+def test_after_hours_ack_once_per_customer_per_closed_period(desk):
+    build, store = desk
+    conf, maildir = build(AFTER_HOURS, desk=closed_today())
+    deliver(maildir, make_email(subject="first question"))
+    deliver(maildir, make_email(subject="second question"))
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM outbox") == 1
+    assert [e["reason"] for e in events(store, "action.suppressed")] == ["already acknowledged since the desk closed"]
+    text = store.d.scalar("SELECT text FROM messages WHERE direction = 'out'")
+    tomorrow = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).strftime("%A")
+    assert f"back {tomorrow} 00:00 (UTC)" in text
+    # the first acknowledgement belonged to the closed period before: a new period, a new one
+    store.d.conn.execute("UPDATE outbox SET created_at = '2000-01-01T00:00:00.000Z'")
+    deliver(maildir, make_email(subject="third question"))
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM outbox") == 2
+
+
+def test_after_hours_ack_is_not_sent_while_open_or_after_an_agent_just_answered(desk):
+    build, store = desk
+    conf, maildir = build(AFTER_HOURS, desk=ALWAYS_OPEN)
+    deliver(maildir, make_email(sender="a@c.example"))
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM outbox") == 0 and events(store, "rule.matched") == []
+    conf, maildir = build([rule("ack", [{"after_hours_ack": "after-hours-ack"}], on=["customer.reply"])],
+                          desk=closed_today())
+    outbox.queue_reply(store, 1, "On it (on call tonight).", agent="bo")
+    deliver(maildir, make_email(sender="a@c.example", message_id="<r1@c.example>",
+                                in_reply_to=store.d.scalar("SELECT external_id FROM messages WHERE id = 1")))
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM outbox WHERE automatic = 1") == 0
+    assert events(store, "action.suppressed")[0]["reason"] == "an agent replied within 10m"
+
+
+def test_after_hours_ack_never_answers_an_auto_reply(desk):
+    build, store = desk
+    conf, maildir = build(AFTER_HOURS, desk=closed_today())
+    deliver(maildir, make_email(subject="Automatic reply: your order", headers={"Auto-Submitted": "auto-replied"}))
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM outbox") == 0
+    assert events(store, "action.suppressed")[0]["reason"] == "message class is auto"
+
+
+@pytest.mark.parametrize("customer_zone,expected", [("Europe/Berlin", "Monday 09:00 (Europe/Berlin)"),
+                                                     ("America/Los_Angeles", "Monday 00:00 (America/Los_Angeles)")])
+def test_next_opening_on_the_night_the_clocks_change(customer_zone, expected):
+    from tui_desk.templates.render import variables_for
+    conf = config_mod.from_dict({"desk": {"timezone": "Europe/Berlin", "business_hours": ["mon-fri 09:00-17:00"]}})
+    at = dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)  # 01:30 in Berlin, CET
+    variables = variables_for(conf, {"id": 1}, {"timezone": customer_zone}, agent="ana", now=at)
+    assert variables["desk"]["next_opening"] == expected  # 09:00 CEST is 07:00 UTC, 00:00 in Los Angeles (PDT)
+
+
+def test_next_opening_skips_holidays():
+    conf = config_mod.from_dict({"desk": {"timezone": "Europe/Berlin", "business_hours": ["mon-fri 09:00-17:00"],
+                                          "holidays": ["2026-12-24", "2026-12-25"]}})
+    at = dt.datetime(2026, 12, 23, 20, 0, tzinfo=dt.timezone.utc)
+    assert conf.desk.hours().next_opening(at) == dt.datetime(2026, 12, 28, 9, 0, tzinfo=conf.desk.hours().tz)

@@ -265,6 +265,9 @@ class AutomationSection:
     own_domains: list[str] = field(default_factory=list)
     """Domains of our own Message-IDs (mail from them is classed `self`); empty: the domain
     of [desk] support_address."""
+    ack_quiet_after_agent: str = "10m"
+    """after_hours_ack: not sent when an agent (e.g. the person on call) replied in the
+    conversation this recently."""
 
 
 @dataclass

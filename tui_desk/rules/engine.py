@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .. import outbox
 from ..config import Config
-from ..store import Store
+from ..store import Store, parse_stamp
 from ..templates.library import TemplateLibrary
 from ..templates.quick import preview
 from . import assign
@@ -150,8 +150,27 @@ class Actions:
             outbox.queue_reply(self.store, cid, action.value, agent=f"rule:{rule.id}", note=True)
         return Outcome(action, "noted: " + action.value[:60], self._changes(cid, write))
 
+    def _after_hours_ack(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        """The template, once per customer per closed period, only while the desk is
+        closed, and not when a person answered in the conversation just now."""
+        words = f"acknowledged after hours with template {action.value}"
+        if facts["hours"] == "open":
+            return Outcome(action, words)
+        address = facts["from"]
+        since = self.hours.closed_since(self.now)
+        if address and self.store.acknowledged_since(address, since):
+            return Outcome(action, words, suppressed="already acknowledged since the desk closed")
+        last = self.store.last_agent_reply(cid) if cid is not None else None
+        quiet = parse_duration(self.config.automation.ack_quiet_after_agent)
+        if last and parse_stamp(last) > self.now - quiet:
+            return Outcome(action, words, suppressed=f"an agent replied within {self.config.automation.ack_quiet_after_agent}")
+        return self._send_template(rule, action, cid, facts, words, f"after-hours rule {rule.id}")
+
     def _reply_template(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
-        words = f"replied with template {action.value}"
+        return self._send_template(rule, action, cid, facts, f"replied with template {action.value}", f"rule {rule.id}")
+
+    def _send_template(self, rule: Rule, action: Action, cid: int | None, facts: dict, words: str,
+                       reason: str) -> Outcome:
         address = facts["from"]
         why = may_auto_reply(facts["class"], address, force=rule.force_reply) or self._cap(address)
         template = self._library().get(action.value)
@@ -170,7 +189,7 @@ class Actions:
         def write() -> None:
             outbox.queue_reply(self.store, cid, draft.rendered.text, agent=f"rule:{rule.id}",
                                template_id=template.id, undo_seconds=self.config.templates.undo_seconds,
-                               automatic=f"rule {rule.id}", recipient=address)
+                               automatic=reason, recipient=address)
         return Outcome(action, words, self._changes(cid, write))
 
     def _page(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:

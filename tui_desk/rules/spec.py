@@ -28,7 +28,7 @@ FIELDS = ("channel", "channel.kind", "from", "from.domain", "to", "subject", "te
 LIST_FIELDS = ("customer.tags", "conversation.tags", "attachments")
 DURATION_FIELDS = ("age", "waiting")
 OPERATORS = ("is", "is_not", "contains", "contains_any", "matches", "has", "gt", "lt")
-ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "page")
+ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "after_hours_ack", "page")
 RULE_KEYS = ("id", "on", "all", "any", "none", "actions", "stop", "force_reply")
 # The only non-ASCII characters a case-insensitive regex matches to ASCII letters (İ ı ſ
 # and the Kelvin sign; tests/test_rules.py checks the list against every character).
@@ -367,7 +367,7 @@ def _action(item: Any, fail, groups: dict, templates: set[str] | None, agents: s
                 fail(kind, f"unknown group {value[6:]!r} (known: {', '.join(groups) or 'none: add [[groups]]'})")
         elif value != "none" and value not in agents:
             fail(kind, f"unknown agent {value!r} (known: {', '.join(sorted(agents))}; or group:NAME, none)")
-    elif kind == "reply_template" and templates is not None and value not in templates:
+    elif kind in ("reply_template", "after_hours_ack") and templates is not None and value not in templates:
         fail(kind, f"unknown template {value!r} (see `tui-desk templates list`)")
     return Action(kind, value)
 

@@ -98,6 +98,9 @@ class OutboxMixin:
                                {"template": template_id, "message_id": message_id})
             if changed_status:
                 self.add_event(conversation_id, "status", agent, {"from": row["status"], "to": status})
+                if not automatic and not agent.startswith("rule:"):  # a person's change: the rules see it once
+                    self.queue_rule_event(conversation_id, ["status.changed"],
+                                          data={"from": row["status"], "to": status})
         return message_id, outbox_id
 
     def _messages_since(self, conversation_id: int, version: int) -> list[dict]:

@@ -166,6 +166,18 @@ class RulesMixin:
             "SELECT count(*) FROM outbox WHERE automatic = 1 AND recipient = ? AND created_at >= ?"
             " AND state != 'cancelled'", (recipient.lower(), stamp(since))) or 0
 
+    def acknowledged_since(self, recipient: str, since: dt.datetime) -> bool:
+        """Whether an after-hours acknowledgement went (or waits to go) to `recipient` since then."""
+        return self.d.one(
+            "SELECT 1 FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.automatic = 1"
+            " AND o.recipient = ? AND o.created_at >= ? AND o.state != 'cancelled'"
+            " AND m.automatic LIKE 'after-hours %'", (recipient.lower(), stamp(since))) is not None
+
+    def last_agent_reply(self, conversation_id: int) -> str | None:
+        """When a person last replied in the conversation (automatic replies aside)."""
+        return self.d.scalar("SELECT max(received_at) FROM messages WHERE conversation_id = ? AND direction = 'out'"
+                             " AND automatic IS NULL", (conversation_id,))
+
     def rule_stats(self, since: dt.datetime | None = None) -> dict[str, dict]:
         """Per rule id: how often it fired, and its last firing."""
         rows = self.d.tuples(
