@@ -148,6 +148,7 @@ class ComposerScreen(Screen):
 
     def _sent(self, queued) -> None:
         self.app.drafts.pop((self.conversation_id, self.note), None)
+        self.app.poll_database()  # committed: the thread shows it now, not at the watch's next tick
         if self.note:
             self.notify("Note saved")
         else:
