@@ -52,3 +52,11 @@ def valid_msgid(value: str | None) -> bool:
     """Whether `value` is one safe Message-ID token (strict syntax, capped length)."""
     return (bool(value) and len(value) <= MAX_MSGID and "=?" not in value
             and _STRICT_MSGID.fullmatch(value) is not None)
+
+
+_MSGID_CANDIDATE = re.compile(r"<[^<>\s]+>")
+
+
+def msgids(header: str | None) -> list[str]:
+    """The safe Message-IDs in a References-like header value, in order (unsafe ones dropped)."""
+    return [m for m in _MSGID_CANDIDATE.findall(header or "") if valid_msgid(m)]
