@@ -49,12 +49,26 @@ def _multipart(parts: list[tuple[str, str | bytes]], boundary: str = "XYZ", subt
     return b"".join(out)
 
 
-def _nested(depth: int) -> bytes:
-    head = _hdr(subject=f"nested {depth}", ctype='multipart/mixed; boundary="b0"').encode()
+def nested(depth: int) -> bytes:
+    """Multiparts `depth` levels deep around one text part ("deep inside")."""
+    head = _hdr(subject=f"nested {depth}", sender="Bo Deep <bo@customer.example>",
+                ctype='multipart/mixed; boundary="b0"').encode()
     body = "".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=\"b{i + 1}\"\r\n\r\n" for i in range(depth))
     body += f"--b{depth}\r\nContent-Type: text/plain\r\n\r\ndeep inside\r\n"
     body += "".join(f"--b{i}--\r\n" for i in reversed(range(depth + 1)))
     return head + body.encode()
+
+
+def eight_bit_attachment(encoding: str = "utf-8") -> bytes:
+    """A mail from Ana whose attachment name is raw 8-bit bytes, unencoded (as many
+    mailers write it): compat32 gives such a part header back as a Header object."""
+    head = _hdr(subject=f"My CV ({encoding})", sender="Ana Lopez <ana@customer.example>",
+                ctype='multipart/mixed; boundary="XYZ"').encode()
+    name = "résumé.pdf".encode(encoding)
+    return (head + b"--XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, my CV is attached.\r\n"
+            b'--XYZ\r\nContent-Type: application/pdf; name="' + name + b'"\r\n'
+            b'Content-Disposition: attachment; filename="' + name + b'"\r\n'
+            b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--XYZ--\r\n")
 
 
 def _tnef() -> bytes:
@@ -93,7 +107,10 @@ def hostile_messages() -> list[tuple[str, bytes]]:
     add("missing-boundary-param", _simple("--abc\r\nContent-Type: text/plain\r\n\r\nhi\r\n--abc--",
                                           ctype="multipart/mixed"))
     add("boundary-never-used", _simple("just text, no parts", ctype='multipart/alternative; boundary="nope"'))
-    add("nested-60", _nested(60))
+    add("nested-60", nested(60))
+    add("nested-5000", nested(5000))
+    add("8bit-attachment-name-utf8", eight_bit_attachment("utf-8"))
+    add("8bit-attachment-name-latin1", eight_bit_attachment("latin-1"))
     add("nested-3-alternative", _multipart([
         ('Content-Type: multipart/alternative; boundary="ALT"',
          "--ALT\r\nContent-Type: text/plain\r\n\r\nplain inner\r\n--ALT\r\nContent-Type: text/html\r\n\r\n"
