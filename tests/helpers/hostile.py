@@ -175,3 +175,39 @@ def hostile_messages() -> list[tuple[str, bytes]]:
     add("bidi-subject", _simple("x", subject="invoice \u202egpj.exe"))
     add("mixed-line-endings", _simple(b"line1\rline2\nline3\r\n\r\r\n"))
     return m
+
+
+# -- templates that ask for unbounded work: each must be refused quickly and clearly ---
+
+HOSTILE_TEMPLATES: dict[str, tuple[str, str]] = {
+    # name: (body, what the refusal says)
+    "power": ("{{ 9**999999999 }}", "9 ** 999999999 would have over 3,000 digits"),
+    "repeat-float": ('{{ "x"*3e9 }}', "can't multiply sequence by non-int of type 'float'"),
+    "repeat-text": ('{{ "x"*3000000000 }}', "repeating 'x' 3,000,000,000 times would be over 100,000 characters"),
+    "repeat-list": ("{{ [1, 2] * 10**9 }}", "repeating [1, 2] 1,000,000,000 times"),
+    "repeat-reversed": ("{{ 10**9 * 'ab' }}", "repeating 'ab' 1,000,000,000 times"),
+    "product": ("{% set a = 2**9000 %}{{ a * a }}", "a product with over 3,000 digits"),
+    "range": ("{{ range(10**9) | list }}", "range is not defined"),
+    "center-filter": ('{{ "x" | center(10**9) }}', "center(1,000,000,000) would be over"),
+    "center-method": ('{{ "x".center(10**9) }}', "center(1,000,000,000) would be over"),
+    "ljust-method": ('{{ "x".ljust(10**9) }}', "ljust(1,000,000,000) would be over"),
+    "percent-width": ('{{ "%999999999d" % 1 }}', "a format width of 999,999,999 characters"),
+    "percent-star": ('{{ "%*d" % (999999999, 1) }}', "a format width of 999,999,999 characters"),
+    "format-width": ('{{ "{:>999999999}".format(1) }}', "a format width of 999,999,999 characters"),
+    "format-nested-width": ('{{ "{:>{}}".format(1, 999999999) }}', "a format width of 999,999,999 characters"),
+    "format-filter": ('{{ "%999999999s" | format("x") }}', "a format width of 999,999,999 characters"),
+    "indent": ('{{ "x\ny" | indent(10**9, true) }}', "indent would be over"),
+    "replace": ('{% set s = "x" * 100000 %}{{ s | replace("", s) }}', "replace would be over"),
+    "expandtabs": ('{{ ("\t" * 1000).expandtabs(100000) }}', "expandtabs would be over"),
+    "join": ('{% set a = "x" * 90000 %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}{{ [b, b] | join }}',
+             "join would be over"),
+    "print-nested": ('{% set a = "x" * 90000 %}{{ [a, a, a] }}', "a value would be over 100,000 characters"),
+    "sum-lists": ('{% set s = ["x"] * 20000 %}{{ [s, s, s] | sum(start=[]) }}', "sum adds numbers only"),
+    "batch": ('{{ "ab" | batch(10**9, "x") | list }}', "batch(1,000,000,000)"),
+    "nested-loops": ('{% set s = "xy" * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
+                     "more than 100,000 steps"),
+    "doubling": ('{% set s = "x" * 100000 %}{% set s = s ~ s %}{{ s }}', "the joined text would be over"),
+    "long-output": ('{% set s = "x" * 60000 %}{{ s }}{{ s }}', "the text would be over 100,000 characters"),
+    "loop-of-literals": ("{% set t %}{% for c in 'x' * 100000 %}" + "y" * 50 + "{% endfor %}{% endset %}{{ t | length }}",
+                         "more than 2,000,000 characters of text in all"),
+}

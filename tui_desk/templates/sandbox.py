@@ -63,10 +63,10 @@ _local = threading.local()
 
 
 @contextmanager
-def limits(time_limit: float = TIME_LIMIT):
+def limits(time_limit: float | None = None):
     """The budget of one render (per thread: the console renders in workers)."""
     previous = getattr(_local, "budget", None)
-    _local.budget = _Budget(time_limit)
+    _local.budget = _Budget(TIME_LIMIT if time_limit is None else time_limit)
     try:
         yield
     finally:
@@ -199,15 +199,26 @@ def _replaced_size(text: object, old: object, new: object, count: object) -> int
     return len(text) + hits * max(len(new) - len(old), 0)
 
 
+_GROWING_FILTERS = frozenset({"center", "indent", "replace", "join", "wordwrap", "format", "batch", "slice", "sum",
+                              "tojson"})
+
+
+@functools.lru_cache(maxsize=None)
+def _signature(func) -> inspect.Signature:
+    return inspect.signature(func)
+
+
 def _bind(func, args: tuple, kwargs: dict) -> dict:
     try:
-        return inspect.signature(func).bind(*args, **kwargs).arguments
+        return _signature(func).bind(*args, **kwargs).arguments
     except TypeError:
         return {}  # the filter itself will say what is wrong with its arguments
 
 
 def _check_filter(name: str, func, args: tuple, kwargs: dict) -> None:
     """Filters that make a longer value than they are given, checked before they run."""
+    if name not in _GROWING_FILTERS:
+        return
     a = _bind(func, args, kwargs)
     if name == "center" and isinstance(a.get("width"), int):
         _fits(a["width"], f"center({a['width']:,})")
