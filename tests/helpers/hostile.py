@@ -199,10 +199,13 @@ HOSTILE_TEMPLATES: dict[str, tuple[str, str]] = {
     "indent": ('{{ "x\ny" | indent(10**9, true) }}', "indent would be over"),
     "replace": ('{% set s = "x" * 100000 %}{{ s | replace("", s) }}', "replace would be over"),
     "expandtabs": ('{{ ("\t" * 1000).expandtabs(100000) }}', "expandtabs would be over"),
-    "join": ('{% set a = "x" * 90000 %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}{{ [b, b] | join }}',
-             "join would be over"),
+    "join": ('{{ ("x" * 50000) | join("y" * 10) }}', "join would be over"),
+    "join-method": ('{{ ("y" * 10).join("x" * 50000) }}', "join would be over"),
     "print-nested": ('{% set a = "x" * 90000 %}{{ [a, a, a] }}', "a value would be over 100,000 characters"),
-    "sum-lists": ('{% set s = ["x"] * 20000 %}{{ [s, s, s] | sum(start=[]) }}', "sum adds numbers only"),
+    "pprint-nested": ('{% set a = "x" * 90000 %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}'
+                      "{% set c = [b, b, b, b, b, b, b, b, b, b] %}{% set d = [c, c, c, c, c, c, c, c, c, c] %}"
+                      "{{ d | pprint | length }}", "an argument would be over 100,000 characters"),
+    "sum-lists": ('{% set s = ["x"] * 1000 %}{{ [s, s, s] | sum(start=[]) }}', "sum adds numbers only"),
     "batch": ('{{ "ab" | batch(10**9, "x") | list }}', "batch(1,000,000,000)"),
     "nested-loops": ('{% set s = "xy" * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
                      "more than 100,000 steps"),

@@ -252,12 +252,20 @@ def _bounded_filter(name: str, func):
     @functools.wraps(func)  # keeps jinja_pass_arg: Jinja still passes the context it asks for
     def bounded(*args, **kwargs):
         _step()
+        _check_arguments(args, kwargs)
         _check_filter(name, func, args, kwargs)
         result = func(*args, **kwargs)
         if isinstance(result, Iterator):
             return _bounded_items(result)
         return _checked(result, f"the result of | {name}")
     return bounded
+
+
+def _check_arguments(args: tuple, kwargs: dict) -> None:
+    """No argument over the limit: a list literal of big lists is cheap to write and
+    costly to print (`| pprint`, `| string`), and no legitimate call needs one."""
+    for value in (*args, *kwargs.values()):
+        _fits(weight(value), "an argument")
 
 
 def _bounded_items(items):
@@ -321,6 +329,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
         _step()
+        _check_arguments(args, kwargs)
         _check_method(__obj, args, kwargs)
         return _checked(super().call(__context, __obj, *args, **kwargs))
 

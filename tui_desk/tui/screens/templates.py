@@ -53,7 +53,7 @@ def preview_text(draft: Draft) -> Text:
 class TemplatePickerScreen(ModalScreen[Draft | None]):
     """Returns the chosen template rendered for the conversation, or None."""
 
-    class Rendered(Message):
+    class DraftReady(Message):
         """A template was rendered for the conversation (in a worker)."""
 
         def __init__(self, draft: Draft, chosen: bool) -> None:
@@ -136,10 +136,10 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
 
     @work(thread=True, group="template-render", exit_on_error=False)
     def _render_draft(self, template, chosen: bool) -> None:
-        self.post_message(self.Rendered(self.context.draft(template), chosen))
+        self.post_message(self.DraftReady(self.context.draft(template), chosen))
 
-    @on(Rendered)
-    def _rendered(self, event: Rendered) -> None:
+    @on(DraftReady)
+    def _rendered(self, event: DraftReady) -> None:
         draft = event.draft
         self._drafts[draft.template.id] = draft
         current = self.current
