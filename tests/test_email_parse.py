@@ -116,6 +116,19 @@ def test_nesting_up_to_the_limit_is_read_and_deeper_is_one_attachment():
     assert kept.filename == NESTED_NAME and b"deep inside" in kept.data
 
 
+def test_a_bug_below_the_headers_still_keeps_the_customer(monkeypatch):
+    import tui_desk.parse.mail as mail
+
+    def broken(text):
+        raise AttributeError("a bug")
+    monkeypatch.setattr(mail, "split_reply", broken)  # fails after the body was read
+    parsed = parse(eight_bit_attachment("utf-8"))
+    assert (parsed.sender_name, parsed.sender_address) == ("Ana Lopez", "ana@customer.example")
+    assert parsed.subject == "My CV (utf-8)" and parsed.message_id and parsed.external_id == parsed.message_id
+    assert parsed.created_at == dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+    assert "unparseable (AttributeError); shown raw" in parsed.problems and "Hello, my CV" in parsed.text
+
+
 def test_an_encoded_name_cannot_smuggle_an_address():
     raw = b"From: =?utf-8?q?a=0D=0ABcc=3A_evil=40x=2Eexample?= <mike@customer.example>\r\n\r\nhi"
     parsed = parse(raw)

@@ -210,6 +210,7 @@ HOSTILE_TEMPLATES: dict[str, tuple[str, str]] = {
     "nested-loops": ('{% set s = "xy" * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
                      "more than 100,000 steps"),
     "doubling": ('{% set s = "x" * 100000 %}{% set s = s ~ s %}{{ s }}', "the joined text would be over"),
+    "recursion": ("{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}", "calls nested too deep"),
     "long-output": ('{% set s = "x" * 60000 %}{{ s }}{{ s }}', "the text would be over 100,000 characters"),
     "loop-of-literals": ("{% set t %}{% for c in 'x' * 100000 %}" + "y" * 50 + "{% endfor %}{% endset %}{{ t | length }}",
                          "more than 2,000,000 characters of text in all"),

@@ -127,6 +127,9 @@ def render(template: Template, variables: dict[str, dict], answers: dict[str, st
         return Rendered("", [str(exc.message)], ask.slots, ask.missing)
     except LimitExceeded as exc:
         return Rendered("", [f"too much for a template: {exc}"], ask.slots, ask.missing)
+    except RecursionError:
+        return Rendered("", ["too much for a template: calls nested too deep (a macro that calls itself?)"],
+                        ask.slots, ask.missing)
     except jinja2.exceptions.SecurityError as exc:
         return Rendered("", [f"refused by the sandbox: {exc}"], ask.slots, ask.missing)
     except Exception as exc:  # noqa: BLE001 - any template error is shown, never sent
