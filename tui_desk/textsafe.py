@@ -32,6 +32,14 @@ def one_line(text: str | None) -> str:
     return " ".join(clean(text).split())
 
 
+def header_text(text: str | None) -> str:
+    """Text for a header we write (a subject, a display name): one line, and no "=?".
+    The email package reads "=?charset?b?…?=" inside a value as an encoded word and
+    writes out what it decodes to, CR LF included: a customer's subject or name holding
+    one literally would become headers (a Bcc) of our reply. "= ?" reads the same."""
+    return one_line(text).replace("=?", "= ?")
+
+
 def safe_json(data: object, default=str) -> str:
     """JSON for a terminal or a pipe: readable Unicode, but every control and bidi
     character escaped (json only escapes C0 by itself). `default` turns what json cannot
