@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
 
@@ -266,6 +269,49 @@ def test_a_killed_sync_leaves_no_worker_holding_the_lock(tmp_path, point, how):
     assert rerun.returncode == 0, rerun.stderr  # never 75: no orphaned worker holds the flock
     with Store.open(tmp_path / "d.db") as store:
         assert counts(store) == (1100, 1100)
+
+
+KILL_TRIALS = 20
+
+
+def _kill_trials(tmp_path, conf, how: str, seed: int) -> list[str]:
+    """KILL_TRIALS syncs killed with SIG`how` at seeded random moments, each followed by
+    a sync that must run at once and leave every message stored exactly once."""
+    rng = random.Random(seed)  # the moments vary between trials, not between runs
+    failures = []
+    for trial in range(KILL_TRIALS):
+        db = str(tmp_path / f"{how}-{trial}.db")
+        started = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--config", str(conf), "--db", db,
+                                    "sync", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        try:
+            started.wait(timeout=rng.uniform(0.3, 2.5))  # Python start-up, then somewhere in the batches
+        except subprocess.TimeoutExpired:
+            started.send_signal(getattr(signal, "SIG" + how))
+        _, stderr = started.communicate(timeout=120)
+        if b"Traceback" in stderr:
+            failures.append(f"{how} trial {trial}: traceback {stderr[-300:]!r}")
+        rerun = run_cli("--config", str(conf), "--db", db, "sync", "--quiet")
+        if rerun.returncode != 0:
+            failures.append(f"{how} trial {trial}: the next sync exited {rerun.returncode}: {rerun.stderr}")
+            continue
+        with Store.open(db) as store:
+            if counts(store) != (450, 450):
+                failures.append(f"{how} trial {trial}: {counts(store)} stored")
+    return failures
+
+
+def test_a_sync_killed_at_random_moments_always_lets_the_next_one_run(tmp_path):
+    """The issue's trial: SIGKILL, SIGTERM and SIGHUP at random moments, 20 times each
+    (one batch of 450, parsed in worker processes); the three signals run side by side."""
+    maildir = make_maildir(tmp_path / "mail")
+    for n in range(450):
+        deliver(maildir, make_email(subject=f"order {n}", message_id=f"<r{n}@customer.example>"), name=f"m{n:05d}")
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{maildir}"\n')
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        results = pool.map(lambda args: _kill_trials(tmp_path, conf, *args), [("KILL", 1), ("TERM", 2), ("HUP", 3)])
+        failures = [f for found in results for f in found]
+    assert failures == []
 
 
 def test_quiet_sync_is_silent_when_another_holds_the_lock(tmp_path):
