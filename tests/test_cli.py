@@ -100,7 +100,7 @@ def test_unknown_conversation_is_exit_2(demo_env):
     (["conversations", "list", "--assignee", "nobody"], "--assignee: unknown agent 'nobody' (valid: Ana Souza, "),
     (["report", "summary", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
     (["report", "agents", "--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: Ana Souza, "),
-    (["report", "backlog", "--tag", "nope"], "--tag: unknown tag 'nope' (valid: none yet)"),
+    (["report", "backlog", "--tag", "nope"], "--tag: unknown tag 'nope' (valid: billing, privacy, sales)"),
     (["sync", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: mail, chat)"),
     (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, sent, failed"),
 ])
