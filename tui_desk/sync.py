@@ -42,11 +42,14 @@ class ChannelResult:
     fetched: int = 0
     new: int = 0
     duplicates: int = 0
+    conflicts: int = 0
+    """Of the duplicates: mails with other bytes under a stored Message-ID (each an `other_copy` event)."""
     errors: int = 0
     error: str | None = None
 
     def as_json(self) -> dict:
-        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates, "errors": self.errors}
+        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates,
+                "conflicts": self.conflicts, "errors": self.errors}
 
 
 @dataclass
@@ -209,8 +212,10 @@ def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: Chan
     with store.d.tx():
         with store.indexing_at_end():  # before the changes below, which may edit these messages
             for msg in messages:
-                if store.known(channel, msg):
+                seen = store.duplicate(channel, msg)
+                if seen:
                     outcome.duplicates += 1
+                    outcome.conflicts += seen == "conflict"
                     continue
                 customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name) \
                     if msg.sender_address and msg.direction == "in" else None

@@ -86,6 +86,19 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
         print(clean(m["text"]))
         for a in m["attachments"]:
             print(f"[attachment] {one_line(a['filename']) or '(no name)'} ({a['content_type']}, {a['size']} bytes)")
+    for e in events:
+        if e["kind"] == "other_copy":
+            _other_copy(e["data"])
+
+
+def _other_copy(data: dict) -> None:
+    """A mail that came under a stored Message-ID with other bytes (kept as an event, not a message)."""
+    text = "same text" if data.get("same_text") else "different text"
+    print(f"\n--- other copy · {one_line(data.get('from'))} · {str(data.get('received_at'))[:16]}"
+          f" · not stored: same Message-ID {one_line(data.get('message_id'))}, other bytes"
+          f" ({data.get('size')} bytes, {text})")
+    if data.get("text"):
+        print(clean(data["text"]))
 
 
 def search(
