@@ -48,12 +48,23 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
     return msg.as_bytes()
 
 
-def _address(name: str, address: str) -> Address:
-    address = address.strip()
+def recipient_problem(to_address: str, thread_key: str | None = None) -> str | None:
+    """Why an email reply cannot go to `to_address`, or None. Asked when a reply is
+    written too, so it is refused then instead of failing at every later sync."""
+    address = to_address.strip()
+    if not address:
+        return "no email address to reply to"
     # one plain addr-spec: no spaces, controls, brackets or list separators (which would
     # make the email package read a second address or a group)
-    if not address or any(c.isspace() or ord(c) < 32 or c in '<>()[],;:"\\' for c in address) \
-            or address.count("@") != 1 or len(address) > 254:
+    if any(c.isspace() or ord(c) < 32 or c in '<>()[],;:"\\' for c in address) \
+            or address.count("@") != 1 or address.startswith("@") or address.endswith("@") or len(address) > 254:
+        return f"not a usable email address: {one_line(address)[:100]!r}"
+    return None
+
+
+def _address(name: str, address: str) -> Address:
+    address = address.strip()
+    if recipient_problem(address):
         raise ValueError(f"not a usable address: {one_line(address)!r}")
     local, _, domain = address.partition("@")
     return Address(display_name=one_line(name), username=local, domain=domain)

@@ -32,7 +32,7 @@ from ..config import MatrixChannel as MatrixConfig
 from ..errors import ChannelError
 from ..secrets import Secret
 from ..model import Change
-from .base import Batch, Item
+from .base import Batch, Item, room_problem
 from .matrix_api import MatrixAPI, MatrixRefused, q
 from .matrix_direct import PAGE_ROOMS, DirectRooms, page_rooms as recorded_rooms
 from .matrix_events import Names, convert
@@ -53,6 +53,8 @@ MAX_ROUNDS = 5
 
 class MatrixChannel:
     """One Matrix account; follows every joined room or the configured `rooms`."""
+
+    reply_problem = staticmethod(room_problem)
 
     def __init__(self, config: MatrixConfig, base: Path | None = None, *,
                  transport: httpx.BaseTransport | None = None,
