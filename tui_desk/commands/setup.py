@@ -10,7 +10,7 @@ from .. import demo as demo_mod, paths
 from ..config import find_config_path, load
 from ..errors import UsageError
 
-from .common import err, options, out, print_json
+from .common import err, error_line, options, out, print_json
 
 config_app = typer.Typer(help="Where the config is, and whether it is valid.", no_args_is_help=True)
 
@@ -24,6 +24,7 @@ def init(ctx: typer.Context, force: bool = typer.Option(False, "--force", help="
     target.parent.mkdir(parents=True, exist_ok=True)
     example = paths.shipped_root() / "config.example.toml"
     target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    target.chmod(0o600)  # it will hold passwords (or say where they are)
     opts.config_path = str(target)
     with opts.store():
         pass
@@ -65,6 +66,8 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
     """Validate the config; exit 2 naming the file and key if something is wrong."""
     opts = options(ctx)
     config = load(opts.config_path, required=True)
+    for warning in config.warnings:
+        error_line(f"tui-desk: {warning}")
     summary = {
         "config": str(config.path),
         "database": str(config.database_path(opts.db_path)),
