@@ -9,7 +9,10 @@ headers) and the de-facto headers of common auto-responders.
 
 from __future__ import annotations
 
+import email.parser
+import email.utils
 import re
+import urllib.parse
 from email.message import Message
 
 _NO_REPLY = re.compile(
@@ -28,6 +31,53 @@ _AUTO_SUBJECT = re.compile(
 )
 
 
+# multipart/report's report-type (RFC 6522), and the part types that carry a report
+_REPORTS = {"delivery-status": "delivery report", "disposition-notification": "read receipt",
+            "feedback-report": "abuse report"}
+_REPORT_PARTS = {"message/delivery-status": "delivery-status", "message/global-delivery-status": "delivery-status",
+                 "message/disposition-notification": "disposition-notification",
+                 "message/feedback-report": "feedback-report"}
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]*")
+_HEADERS = email.parser.BytesHeaderParser()
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def report_type(msg: Message) -> str | None:
+    """"delivery-status", "disposition-notification", "feedback-report" (an abuse report,
+    RFC 5965), another report-type, or None when `msg` is no machine report. Read from
+    multipart/report's report-type (quoted, RFC 2231-encoded or with a comment after it),
+    from a report part at the top or one level down (some senders wrap an abuse report
+    in multipart/mixed), and shared with the loop guard so both agree."""
+    ctype = msg.get_content_type()
+    if ctype in _REPORT_PARTS:
+        return _REPORT_PARTS[ctype]
+    if ctype == "multipart/report":
+        value = msg.get_param("report-type")
+        if value is None:  # report-type*=us-ascii''feedback-report (compat32 leaves it encoded)
+            encoded = msg.get_param("report-type*")
+            value = urllib.parse.unquote(str(encoded).rsplit("'", 1)[-1]) if encoded is not None else ""
+        value = email.utils.collapse_rfc2231_value(value)
+        token = _TOKEN.match(str(value).strip().strip('"').lower())
+        return token.group(0) if token else "report"
+    if msg.get_content_maintype() == "multipart" and isinstance(msg.get_payload(), list):
+        for part in msg.get_payload()[:20]:  # a report part sits next to the human-readable one
+            if isinstance(part, Message) and part.get_content_type() in _REPORT_PARTS:
+                return _REPORT_PARTS[part.get_content_type()]
+    return None
+
+
+def automatic_from_headers(raw: bytes) -> str | None:
+    """`automatic_reason` from the top header block alone: for a mail whose body could
+    not be parsed, which must not lose its mark (a broken abuse report is still one)."""
+    try:
+        end = _HEADER_END.search(raw)
+        msg = _HEADERS.parsebytes(raw[:end.end()] if end else raw)
+        address = email.utils.parseaddr(str(msg.get("reply-to") or msg.get("from") or ""))[1]
+        return automatic_reason(msg, address, str(msg.get("subject") or ""))
+    except Exception:  # noqa: BLE001 - the caller is already the last resort
+        return None
+
+
 def automatic_reason(msg: Message, address: str, subject: str = "") -> str | None:
     """Why a message was sent by a machine, or None for a person."""
     names = {name.lower() for name in msg.keys()}  # one pass: msg.get walks every header each time
@@ -42,13 +92,9 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
         precedence = str(get(name) or "").strip().lower()
         if precedence in _BULK:
             return f"precedence: {precedence}"
-    ctype = msg.get_content_type()
-    if ctype == "multipart/report":
-        kind = str(msg.get_param("report-type") or "").lower()
-        return {"delivery-status": "delivery report", "disposition-notification": "read receipt",
-                "feedback-report": "abuse report"}.get(kind, "report")
-    if ctype in ("message/delivery-status", "message/disposition-notification"):
-        return "delivery report"
+    report = report_type(msg)
+    if report is not None:
+        return _REPORTS.get(report, "report")
     if get("list-id") or get("list-unsubscribe") or get("list-post"):
         return "mailing list"
     if str(get("return-path") or "").strip() == "<>":

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from email.message import Message
 
-from .auto import automatic_reason
+from .auto import automatic_from_headers, automatic_reason
 from ..model import Attachment, ParsedMessage
 from .html import html_to_text
 from .text import calendar_summary, decode, split_reply
@@ -50,7 +50,7 @@ def parse_email(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         text, _ = decode(raw, None)
         return ParsedMessage(
             external_id=content_id(raw), kind="email", sender_address="", sender_name="",
-            received_at=received_at, created_at=received_at, text=text,
+            received_at=received_at, created_at=received_at, text=text, automatic=automatic_from_headers(raw),
             problems=[f"unparseable ({type(exc).__name__}); shown raw"], raw=raw,
         )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from ..parse.auto import report_type
+
 LOOP_HEADER = "X-Tui-Desk-Loop"
 CLASSES = ("auto", "bulk", "bounce", "self", "agent", "human")
 
@@ -32,14 +34,14 @@ def classify(msg: Message, address: str, subject: str = "", *, own_domains: froz
     get = lambda name: str(msg.get(name) or "").strip() if name in names else ""  # noqa: E731
     if get(LOOP_HEADER.lower()) or (own_domains and _domain(get("message-id")) in own_domains):
         return "self"
-    ctype = msg.get_content_type()
-    if (get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "")
-            or (ctype == "multipart/report" and str(msg.get_param("report-type") or "").lower() == "delivery-status")
-            or ctype == "message/delivery-status"):
+    report = report_type(msg)
+    # an abuse report (ARF) is a machine's report on mail we sent, like a delivery report
+    if get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "") \
+            or report in ("delivery-status", "feedback-report"):
         return "bounce"
     auto = get("auto-submitted").lower()
     if (auto and not auto.startswith("no")) or any(get(name) for name in _AUTO_HEADERS) \
-            or (subject and _OUTLOOK_OOF.match(subject)):
+            or (subject and _OUTLOOK_OOF.match(subject)) or report is not None:
         return "auto"
     if get("precedence").lower() in _BULK or get("list-id") or get("list-unsubscribe"):
         return "bulk"
