@@ -4,6 +4,10 @@ or what arrived since comes one run late (integration)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +16,7 @@ from tui_desk import config as config_mod, sync
 from tui_desk.channels import open_channel
 from tui_desk.store import Store
 
+from .conftest import ROOT
 from .helpers import synapse as hs
 
 pytestmark = pytest.mark.integration
@@ -81,3 +86,47 @@ def test_a_quiet_room_is_not_answered_from_an_empty_cached_sync(tmp_path, server
         server.ana.send(room, "second")
         assert sync.run(conf, store).channels["chat"].new == 1
         assert texts(store, room) == ["first", "second"]
+
+
+KILLER = """
+import os, signal, sys
+from tui_desk.store import ingest
+real = ingest.IngestMixin.add_inbound
+def dying(self, *args, **kwargs):  # killed while storing the first message of the run
+    os.kill(os.getpid(), signal.SIGKILL)
+ingest.IngestMixin.add_inbound = dying
+sys.argv = ["tui-desk"] + sys.argv[1:]
+import cli
+cli.main()
+"""
+
+
+def test_kill_9_chain_then_one_run_stores_everything(tmp_path, server):
+    room = server.ana.create_room(invite=[server.support.user_id])
+    server.ana.send(room, "start")
+    config_file = tmp_path / "desk.toml"
+    config_file.write_text(
+        f'[[channels]]\nname = "chat"\nkind = "matrix"\nhomeserver = "{server.synapse.url}"\n'
+        f'user_id = "{server.support.user_id}"\naccess_token_env = "DESK_MATRIX_TOKEN"\n'
+        f"rooms = {json.dumps([room])}\n")
+    env = {**os.environ, "DESK_MATRIX_TOKEN": server.support.token, "PYTHONPATH": str(ROOT)}
+    args = ["--config", str(config_file), "--db", str(tmp_path / "desk.db"), "sync", "--json"]
+    first = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                           env=env, cwd=ROOT, timeout=300)
+    assert first.returncode == 0, first.stderr
+    sent = ["start"]
+    for chain in range(2):
+        for i in range(30):
+            sent.append(f"chain {chain} line {i}")
+            server.ana.send(room, sent[-1])
+        killed = subprocess.run([sys.executable, "-c", KILLER, *args], capture_output=True, text=True,
+                                env=env, cwd=ROOT, timeout=300)
+        assert killed.returncode == -9, killed.stderr
+    sent.append("the last one")
+    server.ana.send(room, sent[-1])
+    rerun = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                           env=env, cwd=ROOT, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["channels"]["chat"]["new"] == len(sent) - 1
+    with Store.open(tmp_path / "desk.db") as store:
+        assert texts(store, room) == sent
