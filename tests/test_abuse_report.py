@@ -79,7 +79,7 @@ def arf(ctype: str, n: int = 1, disposition: str = "inline", crlf: bool = False)
 def test_abuse_report_is_automatic_and_bounce_like(shape, crlf):
     raw = arf(SHAPES[shape], crlf=crlf)
     parsed = parse_email(raw, NOW)
-    assert parsed.automatic == "abuse report"
+    assert (parsed.automatic, parsed.loop_class) == ("abuse report", "bounce")
     assert report_type(email.message_from_bytes(raw)) == "feedback-report"
     klass = classify(email.message_from_bytes(raw), parsed.sender_address, parsed.subject)
     assert klass == "bounce"
@@ -91,7 +91,7 @@ def test_abuse_report_whose_body_breaks_the_parser_keeps_its_mark():
     comes from the top headers then."""
     raw = arf(SHAPES["rfc 5965"], disposition='inline; filename="résumé.eml"')  # raw UTF-8, unencoded
     parsed = parse_email(raw, NOW)
-    assert parsed.automatic == "abuse report"
+    assert (parsed.automatic, parsed.loop_class) == ("abuse report", "bounce")
     assert classify(email.message_from_bytes(raw), "abusedesk@example.com", "FW: Earn money") == "bounce"
 
 

@@ -179,7 +179,7 @@ def test_templates(desk, week):
         {"template": "t-reset", "uses": 1, "closed": 1, "reopened": 0, "pending": 0, "close_rate": 1.0,
          "satisfaction": {"answers": 1, "average": 3.0}, "ready_to_automate": False},
     ]
-    easy = fx.config(rules={"automate_min_uses": 1, "automate_min_close_rate": 0.8})
+    easy = fx.config(templates={"automate_min_uses": 1, "automate_min_close_rate": 0.8})
     ready = {r["template"]: r["ready_to_automate"] for r in templates(desk, easy, week)["templates"]}
     assert ready == {"t-refund": False, "t-reset": True}
 

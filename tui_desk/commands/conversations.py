@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..errors import NotFound
+from ..history import describe
 from ..store import ListFilter
 from ..textsafe import clean, one_line
 from .common import cell, options, out, print_json, table
@@ -80,25 +81,24 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
           f" · {one_line(name)} <{one_line(address)}>")
     for m in messages:
         flags = [f"automatic: {m['automatic']}"] if m["automatic"] else []
+        flags += [f"class: {m['class']}"] if m["direction"] == "in" and m["class"] != "human" else []
         flags += [f"problem: {p}" for p in m["problems"]]
         print(f"\n--- {m['direction']} · {one_line(m['author'] or m['author_address'])} · {m['received_at'][:16]}"
               + (f" · {'; '.join(one_line(f) for f in flags)}" if flags else ""))
         print(clean(m["text"]))
         for a in m["attachments"]:
             print(f"[attachment] {one_line(a['filename']) or '(no name)'} ({a['content_type']}, {a['size']} bytes)")
-    for e in events:
-        if e["kind"] == "other_copy":
-            _other_copy(e["data"])
-
-
-def _other_copy(data: dict) -> None:
-    """A mail that came under a stored Message-ID with other bytes (kept as an event, not a message)."""
-    text = "same text" if data.get("same_text") else "different text"
-    print(f"\n--- other copy · {one_line(data.get('from'))} · {str(data.get('received_at'))[:16]}"
-          f" · not stored: same Message-ID {one_line(data.get('message_id'))}, other bytes"
-          f" ({data.get('size')} bytes, {text})")
-    if data.get("text"):
-        print(clean(data["text"]))
+    lines = [(e["at"], describe(e)) for e in events]
+    if any(line for _, line in lines):
+        print("\n--- history")
+        for at, line in lines:
+            if line:
+                print(f"{at[:16]}  {line}")
+    for e in events:  # the text of a differing copy, which was not stored as a message
+        if e["kind"] == "other_copy" and e["data"].get("text"):
+            print(f"\n--- other copy under {one_line(e['data'].get('message_id'))}"
+                  f" · {one_line(e['data'].get('from'))} · {str(e['data'].get('received_at'))[:16]}")
+            print(clean(e["data"]["text"]))
 
 
 def search(

@@ -66,16 +66,18 @@ def report_type(msg: Message) -> str | None:
     return None
 
 
-def automatic_from_headers(raw: bytes) -> str | None:
-    """`automatic_reason` from the top header block alone: for a mail whose body could
-    not be parsed, which must not lose its mark (a broken abuse report is still one)."""
+def marks_from_headers(raw: bytes) -> tuple[str | None, str]:
+    """(`automatic_reason`, `message_class`) from the top header block alone: for a mail
+    whose body could not be parsed, which must not lose its marks (a broken abuse
+    report is still one, and never gets an automatic answer)."""
     try:
         end = _HEADER_END.search(raw)
         msg = _HEADERS.parsebytes(raw[:end.end()] if end else raw)
         address = email.utils.parseaddr(str(msg.get("reply-to") or msg.get("from") or ""))[1]
-        return automatic_reason(msg, address, str(msg.get("subject") or ""))
+        subject = str(msg.get("subject") or "")
+        return automatic_reason(msg, address, subject), message_class(msg, address, subject)
     except Exception:  # noqa: BLE001 - the caller is already the last resort
-        return None
+        return None, "human"
 
 
 def automatic_reason(msg: Message, address: str, subject: str = "") -> str | None:
@@ -104,3 +106,33 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
     if subject and _AUTO_SUBJECT.match(subject):
         return "auto-reply subject"
     return None
+
+
+LOOP_HEADER = "X-Tui-Desk-Loop"
+"""Marks every automatic message a desk sends, with the desk's own domain: seen coming
+back it is our own (`self`); from another desk, it is `auto`."""
+_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)([+.\-_].*)?@", re.I)
+_CLASS_AUTO_HEADERS = ("x-autoreply", "x-autorespond")
+_CLASS_BULK = ("bulk", "list", "junk")
+# Outlook's out-of-office often carries no Auto-Submitted, only this subject
+_OUTLOOK_OOF = re.compile(r"^\s*(automatic reply|auto(matische)? ?(reply|antwort)|out of (the )?office)\s*:", re.I)
+
+
+def message_class(msg: Message, address: str, subject: str = "") -> str:
+    """The loop guard's class as the headers tell it: bounce, auto, bulk or human.
+    (The desk refines it into `self` or `agent` by its own domains and agents.)
+    A bounce is a bounce though it also looks automatic."""
+    names = {name.lower() for name in msg.keys()}
+    get = lambda name: str(msg.get(name) or "").strip() if name in names else ""  # noqa: E731
+    report = report_type(msg)
+    # an abuse report (ARF) is a machine's report on mail we sent, like a delivery report
+    if (get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "")
+            or report in ("delivery-status", "feedback-report")):
+        return "bounce"
+    auto = get("auto-submitted").lower()
+    if (auto and not auto.startswith("no")) or any(get(name) for name in _CLASS_AUTO_HEADERS) or get(LOOP_HEADER.lower()) \
+            or (subject and _OUTLOOK_OOF.match(subject)) or report is not None:
+        return "auto"
+    if get("precedence").lower() in _CLASS_BULK or get("list-id") or get("list-unsubscribe"):
+        return "bulk"
+    return "human"

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from email.message import Message
 
-from .auto import automatic_from_headers, automatic_reason
+from .auto import automatic_reason, marks_from_headers, message_class
 from ..model import Attachment, ParsedMessage
 from .html import html_to_text
 from .text import calendar_summary, decode, split_reply
@@ -39,7 +39,7 @@ _SIMPLE_SENDER = re.compile(r"([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9._+-]
 MAX_DEPTH = 100
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
                 "references", "auto-submitted", "precedence", "list-id", "x-autoreply",
-                "x-autorespond", "return-path", "content-type")
+                "x-autorespond", "return-path", "content-type", "x-tui-desk-loop")
 
 
 def parse_email(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
@@ -48,9 +48,10 @@ def parse_email(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         return _parse(raw, received_at)
     except Exception as exc:  # any bug or pathological input: keep the message, raw
         text, _ = decode(raw, None)
+        automatic, loop_class = marks_from_headers(raw)
         return ParsedMessage(
             external_id=content_id(raw), kind="email", sender_address="", sender_name="",
-            received_at=received_at, created_at=received_at, text=text, automatic=automatic_from_headers(raw),
+            received_at=received_at, created_at=received_at, text=text, automatic=automatic, loop_class=loop_class,
             problems=[f"unparseable ({type(exc).__name__}); shown raw"], raw=raw,
         )
 
@@ -102,6 +103,7 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         headers={k: header(k) for k in KEPT_HEADERS if k in first},
         attachments=attachments,
         automatic=automatic_reason(msg, address, subject),
+        loop_class=message_class(msg, address, subject),
         problems=sorted(set(problems)),
         raw=raw,
     )

@@ -81,6 +81,8 @@ class ActionMixin:
             if until:
                 data["until"] = until
             self.add_event(conversation_id, "status", actor, data)
+            if not actor.startswith("rule:"):  # what rules do raises no new rule events
+                self.queue_rule_event(conversation_id, ["status.changed"], data=data)
 
     def set_priority(self, conversation_id: int, priority: str, actor: str) -> None:
         if priority not in PRIORITIES:

@@ -434,3 +434,57 @@ def m090_report_facts(db: Database) -> None:
         END""",
         "INSERT INTO report_facts_stale SELECT id FROM conversations",
     ])
+
+
+@migrations()
+def m200_rules(db: Database) -> None:
+    # The rules engine (tui_desk.rules). rule_queue holds the events rules have yet to
+    # see: sync writes a message's row in the batch's own transaction, and the runner
+    # deletes it in the transaction of the rule's actions, so a crash in between loses
+    # nothing and applies nothing twice.
+    _run(db, [
+        # the loop guard's class of each message (auto, bulk, bounce, self, agent, human)
+        "ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT 'human'",
+        "UPDATE messages SET class = 'auto' WHERE automatic IS NOT NULL AND direction = 'in'",
+        "ALTER TABLE conversations ADD COLUMN group_name TEXT",
+        "CREATE INDEX conversations_group ON conversations(group_name, status) WHERE group_name IS NOT NULL",
+        "ALTER TABLE agents ADD COLUMN away_until TEXT",
+        # automatic replies (sent by a rule): counted per recipient for the loop guard's caps
+        "ALTER TABLE outbox ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN recipient TEXT",
+        "CREATE INDEX outbox_automatic ON outbox(recipient, created_at) WHERE automatic = 1",
+        """CREATE TABLE rule_queue (
+            id INTEGER PRIMARY KEY,
+            events TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            message_id INTEGER REFERENCES messages(id),
+            at TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )""",
+        # a timer rule fires once per conversation until the conversation changes again
+        """CREATE TABLE rule_timers (
+            rule_id TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            version INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, conversation_id)
+        )""",
+        "CREATE TABLE group_state (name TEXT PRIMARY KEY, last_agent TEXT)",
+        "CREATE INDEX events_rules ON events(kind, at) WHERE kind = 'rule.matched'",
+    ])
+
+
+@migrations()
+def m210_quarantine(db: Database) -> None:
+    # items a channel gave up on after repeated failures (a message the IMAP server
+    # refuses to hand over): listed by `sync --quarantined`, no longer asked for
+    _run(db, [
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            key TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            tries INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (channel, key)
+        )""",
+    ])

@@ -101,7 +101,7 @@ class ChangeActions:
     @work(thread=True, group="pick", exit_on_error=False)
     def _pick_agent(self) -> None:
         with self.data.store() as store:
-            names = store.agent_names()
+            names = sorted(set(store.agent_names()) | self.data.team)
         self.app.call_from_thread(self._ask_agent, names)  # type: ignore[attr-defined]
 
     def _ask_agent(self, names: list[str]) -> None:

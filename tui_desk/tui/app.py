@@ -230,8 +230,9 @@ class DeskApp(App):
             result = sync.run(self.data.config, store)
         new = sum(r.new for r in result.channels.values())
         errors = [r.error for r in result.channels.values() if r.error]
-        self.call_from_thread(self.notify, Text(f"Sync: {new} new" + "".join(f"\n{e}" for e in errors)),
-                              severity="error" if errors else "information")
+        warnings = [f"channel {name}: {w}" for name, r in result.channels.items() for w in r.warnings]
+        self.call_from_thread(self.notify, Text(f"Sync: {new} new" + "".join(f"\n{e}" for e in errors + warnings)),
+                              severity="error" if errors else "warning" if warnings else "information")
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

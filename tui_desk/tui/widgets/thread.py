@@ -45,6 +45,8 @@ def message_head(message: dict) -> Text:
     head.append(f" · {local_time(message.get('received_at'))}", "dim")
     if message.get("automatic"):
         head.append(f" · automatic: {one_line(message['automatic'])}", "dim italic")
+    if direction == "in" and message.get("class", "human") not in ("human", None):
+        head.append(f" · {one_line(message['class'])}", "dim italic")
     return head
 
 
