@@ -152,3 +152,27 @@ async def test_console_digit_and_composer_refuse_a_reply_without_address(console
         assert outbox_count(db_path) == 0
         assert isinstance(app.screen, ComposerScreen), "the draft stays open"
         assert any(n.startswith("Not sent:") and "no email address to reply to" in n for n in notices(app))
+
+
+def test_a_channel_this_config_lacks_is_not_judged(desk):
+    """An agent's console may run without the channels (cron's sync, with its own
+    config, delivers): the reply is queued, not refused."""
+    _, db = desk
+    from tui_desk import outbox
+    with Store.open(db) as store:
+        cid = store.d.scalar("SELECT id FROM conversations WHERE subject = 'help 1'")
+        assert outbox.reply_problem(config_mod.Config(), store, cid) is None
+        assert outbox.queue_reply(store, cid, "hi", agent="ana", config=config_mod.Config()).outbox_id
+
+
+def test_an_automatic_rule_reply_is_held_back_without_a_usable_address(tmp_path):
+    from . import test_rules as rules_tests
+    conf = rules_tests.make_config(tmp_path, rules_tests.ACK)
+    deliver(tmp_path / "mail", mail_from(b"a@b@c", 1))  # read as the address "@c"
+    deliver(tmp_path / "mail", mail_from(b"Mike <mike@customer.example>", 2))
+    with Store.open(tmp_path / "desk.db") as store:
+        assert sync.run(conf, store).ok
+        assert [r[0] for r in store.d.tuples("SELECT recipient FROM outbox")] == ["mike@customer.example"]
+        [held] = rules_tests.events(store, "action.suppressed")
+        assert held["reason"] == "not a usable email address: '@c'"
+        assert sync.run(conf, store).ok, "and no later sync fails on it"
