@@ -105,7 +105,7 @@ def test_sending_twice_with_one_txn_id_posts_once(desk, server):
     sync.run(conf, store)
     channel = open_channel(conf.channels[0])
     outbound = SimpleNamespace(txn_id="tuidesk-retry-1", thread_key=room, conversation_id=1,
-                               text="Yes, here!", maybe_sent=False)
+                               text="Yes, here!", maybe_sent=False, automatic=False)
     try:
         first = channel.send(outbound)
         outbound.maybe_sent = True  # the retry after a crash between send and mark
