@@ -123,6 +123,7 @@ def test_init_writes_config_once(tmp_path):
     cli("init", env=env)
     written = tmp_path / "config" / "tui-desk" / "config.toml"
     assert written.read_text() == (ROOT / "config.example.toml").read_text()
+    assert written.stat().st_mode & 0o777 == 0o600, "it will hold passwords"
     again = cli("init", env=env, check=False)
     assert again.returncode == 2 and "--force" in again.stderr
     cli("init", "--force", env=env)

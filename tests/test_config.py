@@ -259,3 +259,94 @@ def test_config_check_json_on_a_broken_config_says_why_on_stdout(tmp_path):
         {"file": str(path), "key": "agent.nmae", "problem": "unknown key (known keys here: email, name)"}]}
     missing = config_check(tmp_path / "nowhere.toml", "--json")
     assert missing.returncode == 2 and json.loads(missing.stdout)["errors"][0]["key"] is None
+
+
+SECRETS_INLINE = """\
+    [[channels]]
+    name = "mail"
+    kind = "imap"
+    host = "imap.example.com"
+    username = "support@example.com"
+    password = "hunter2-inline"
+    smtp_password = "hunter3-inline"
+
+    [[channels]]
+    name = "chat"
+    kind = "matrix"
+    homeserver = "https://matrix.example.org"
+    user_id = "@desk:example.org"
+    access_token = "syt_inline_token"
+
+    [oncall.smtp]
+    host = "smtp.example.com"
+    password = "hunter4-inline"
+"""
+
+
+def test_inline_passwords_in_a_file_others_can_read_are_warned_about(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(SECRETS_INLINE))
+    path.chmod(0o644)
+    [warning] = config.load(path).warnings
+    assert str(path) in warning and "mode 0644" in warning and f"chmod 600 {path}" in warning
+    for key in ("channels[0].password", "channels[0].smtp_password", "channels[1].access_token",
+                "oncall.smtp.password"):
+        assert key in warning
+    assert "password_env" in warning and "_cmd" in warning
+    assert "hunter" not in warning and "syt_inline" not in warning, "never the secret itself"
+    for mode in (0o640, 0o604):
+        path.chmod(mode)
+        assert config.load(path).warnings, oct(mode)
+    path.chmod(0o600)
+    assert config.load(path).warnings == []
+
+
+def test_secrets_by_env_or_command_need_no_private_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent("""\
+        [[channels]]
+        name = "mail"
+        kind = "imap"
+        host = "imap.example.com"
+        username = "support@example.com"
+        password_env = "SUPPORT_PW"
+        smtp_password_cmd = "pass show smtp"
+    """))
+    path.chmod(0o644)
+    assert config.load(path).warnings == []
+
+
+def test_cli_prints_the_warning_on_stderr_and_still_runs(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(SECRETS_INLINE))
+    path.chmod(0o644)
+    env = {"PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path / "data")}
+    for args in (["config", "check"], ["conversations", "list", "--json"]):
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--config", str(path), *args],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"tui-desk: warning: {path} holds channels[0].password") and "chmod 600" in line
+        assert "hunter" not in done.stderr + done.stdout
+    path.chmod(0o600)
+    quiet = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--config", str(path), "config", "check"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+
+
+@pytest.mark.anyio
+async def test_console_shows_the_warning_too(tmp_path, db_path):
+    from tests.tui_helpers import frozen_app, settle
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(SECRETS_INLINE))
+    path.chmod(0o644)
+    loaded = config.load(path)
+    app = frozen_app(loaded, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert any("chmod 600" in str(n.message) and n.title == "Config" for n in app._notifications)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"

@@ -49,9 +49,9 @@ def test_syncing_the_same_maildir_twice_adds_nothing(desk):
     for i in range(12):
         deliver(maildir, make_email(subject=f"Question {i}", sender=f"c{i}@x.example"))
     first = sync.run(conf, store)
-    assert first.channels["mail"].as_json() == {"fetched": 12, "new": 12, "duplicates": 0, "errors": 0, "quarantined": 0, "error": None, "warnings": []}
+    assert first.channels["mail"].as_json() == {"fetched": 12, "new": 12, "duplicates": 0, "conflicts": 0, "errors": 0, "quarantined": 0, "error": None, "warnings": []}
     second = sync.run(conf, store)
-    assert second.channels["mail"].as_json() == {"fetched": 0, "new": 0, "duplicates": 0, "errors": 0, "quarantined": 0, "error": None, "warnings": []}
+    assert second.channels["mail"].as_json() == {"fetched": 0, "new": 0, "duplicates": 0, "conflicts": 0, "errors": 0, "quarantined": 0, "error": None, "warnings": []}
     # a mail client moving files to cur/ and flagging them changes nothing either
     for path in (maildir / "new").iterdir():
         os.rename(path, maildir / "cur" / (path.name + ":2,S"))
@@ -205,7 +205,7 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
     data = json.loads(done.stdout)
     assert set(data) == {"channels", "outbox", "rules", "seconds"}
     assert data["rules"] == {"events": 0, "fired": 0, "applied": 0, "suppressed": 0}
-    assert data["channels"]["mail"] == {"fetched": 1, "new": 1, "duplicates": 0, "errors": 0, "quarantined": 0,
+    assert data["channels"]["mail"] == {"fetched": 1, "new": 1, "duplicates": 0, "conflicts": 0, "errors": 0, "quarantined": 0,
                                         "error": None, "warnings": []}
     assert data["channels"]["gone"]["errors"] == 1
     assert data["channels"]["gone"]["error"].startswith("channel gone: ")  # which channel failed, and why

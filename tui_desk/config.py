@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union
 
-from .configload import build, check_secret
+from .configload import build, check_secret, exposed_secrets_warning, inline_secrets
 from .errors import ConfigError
 from .hours import BusinessHours, parse_business_hours, parse_holidays
 from .secrets import Secret
@@ -314,6 +314,9 @@ class Config:
     reports: ReportsSection = field(default_factory=ReportsSection)
     path: Path | None = field(default=None, metadata={"toml": False})
     """The file this came from (not a key of the file)."""
+    warnings: list[str] = field(default_factory=list, metadata={"toml": False})
+    """What is accepted but unsafe (a password in a file others can read); front ends
+    print these on stderr."""
 
     def channel(self, name: str) -> Channel:
         """The channel called `name`; ConfigError if there is none."""
@@ -377,7 +380,11 @@ def load(path: str | os.PathLike | None = None, *, required: bool = False) -> Co
         raise ConfigError(file, None, f"not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(file, None, f"cannot read: {exc.strerror}") from None
-    return from_dict(data, file)
+    config = from_dict(data, file)
+    warning = exposed_secrets_warning(file, inline_secrets(config))
+    if warning:
+        config.warnings.append(warning)
+    return config
 
 
 def from_dict(data: dict, file: Path | str = "config") -> Config:

@@ -97,6 +97,40 @@ def check_secret(file: Path | str, prefix: str, obj: Any, base: str) -> None:
         raise ConfigError(file, f"{prefix}.{given[1]}", f"give only one of {base}, {base}_env, {base}_cmd")
 
 
+def inline_secrets(obj: Any, key: str = "") -> list[str]:
+    """Dotted keys of the secrets written into the file itself: every set field that
+    has a `<name>_env` sibling (password, smtp_password, access_token, ...)."""
+    found = []
+    for f in dataclasses.fields(obj):
+        value, name = getattr(obj, f.name), _join(key, f.name)
+        if dataclasses.is_dataclass(value):
+            found += inline_secrets(value, name)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if dataclasses.is_dataclass(item):
+                    found += inline_secrets(item, f"{name}[{i}]")
+        elif isinstance(value, str) and value and hasattr(obj, f"{f.name}_env"):
+            found.append(name)
+    return found
+
+
+def exposed_secrets_warning(file: Path, secrets: list[str]) -> str | None:
+    """Like ssh with a private key: a file holding secrets must not be readable by
+    group or others. The warning names the file, the keys and both fixes."""
+    if not secrets:
+        return None
+    try:
+        mode = file.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o044:
+        return None
+    keys = ", ".join(secrets)
+    envs = ", ".join(sorted({f"{s.rsplit('.', 1)[-1]}_env" for s in secrets}))
+    return (f"warning: {file} holds {keys} in the file itself and is readable by others (mode {mode:04o}):"
+            f" run `chmod 600 {file}`, or give the secret by {envs} or *_cmd instead")
+
+
 def _join(key: str, name: str) -> str:
     return f"{key}.{name}" if key else name
 

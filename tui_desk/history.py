@@ -65,6 +65,10 @@ def _words(kind: str, d: dict) -> str:
         return f"linked customer {d.get('from')} to customer {d.get('into')}"
     if kind in ("page", "page.requested"):
         return f"paged {d.get('who') or d.get('person') or 'on call'}"
+    if kind == "other_copy":
+        text = "same text" if d.get("same_text") else "different text"
+        return (f"another mail from {d.get('from') or '?'} came under Message-ID {d.get('message_id')} with other"
+                f" bytes ({d.get('size')} bytes, {text}); not stored as a message")
     if kind == "action.suppressed":
         return f"{d.get('action')} held back: {d.get('reason')}"
     details = ", ".join(f"{k} {v}" for k, v in d.items())

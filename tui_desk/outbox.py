@@ -17,14 +17,15 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from .channels import Channel, Outbound, open_channel
+from .channels import Channel, Outbound, open_channel, reply_problem as channel_reply_problem
 from .channels.mailout import new_message_id
 from .config import Config
-from .errors import ConfigError, DeskError
+from .errors import ConfigError, DeskError, UsageError
 from .store import Store
 from .store.outbox import ConversationChanged
 
-__all__ = ["ConversationChanged", "DeliveryResult", "QueuedReply", "cancel", "deliver_due", "queue_reply", "retry"]
+__all__ = ["ConversationChanged", "DeliveryResult", "QueuedReply", "cancel", "deliver_due", "queue_reply",
+           "reply_problem", "retry"]
 
 # Waits after the 1st, 2nd, ... failed try; after the last one the reply is failed for good.
 BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200)]
@@ -57,15 +58,22 @@ class DeliveryResult:
 def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, note: bool = False,
                 status: str | None = None, template_id: str | None = None, undo_seconds: float = 0,
                 expected_version: int | None = None, automatic: str | None = None,
-                recipient: str | None = None) -> QueuedReply:
+                recipient: str | None = None, config: Config | None = None) -> QueuedReply:
     """Write a reply (or an internal note) for delivery after `undo_seconds`.
 
     One transaction: the message row, the outbox row (not for notes), the status change
     and the events; the conversation's version is bumped and the first agent reply sets
     first_response_at. With `expected_version`, raises ConversationChanged (carrying
-    the messages the agent has not seen) instead when the conversation moved on."""
+    the messages the agent has not seen) instead when the conversation moved on.
+    With `config` (every front end gives it), a reply that could not be delivered (no
+    usable address, no room) is refused with UsageError before anything is written."""
     if not text.strip():
         raise DeskError("the reply is empty; nothing was queued")
+    if config is not None and not note:
+        problem = reply_problem(config, store, conversation_id)
+        if problem:
+            raise UsageError(f"cannot reply to conversation {conversation_id}: {problem}; nothing was queued"
+                             " (an internal note can still be added)")
     deliver_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=max(undo_seconds, 0))
     message_id, outbox_id = store.add_reply(
         conversation_id, text, agent=agent, note=note, status=status, template_id=template_id,
@@ -73,6 +81,23 @@ def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, no
         automatic=automatic, recipient=recipient,
     )
     return QueuedReply(outbox_id, message_id, None if note else deliver_at)
+
+
+def reply_problem(config: Config, store: Store, conversation_id: int) -> str | None:
+    """Why a reply in this conversation could not be delivered, or None (it may still
+    fail for other reasons when it is sent: a server down, a refused recipient)."""
+    conversation = store.conversation(conversation_id)
+    if conversation is None or conversation["merged_into"] is not None:
+        return None  # queueing says "no conversation" or "merged into" itself
+    try:
+        channel = config.channel(conversation["channel"])
+    except ConfigError:  # not configured here: another config (cron's sync) may deliver it
+        return None
+    _, address = store.recipient(conversation_id)
+    try:
+        return channel_reply_problem(channel, address, conversation["thread_key"])
+    except DeskError as exc:  # a kind this version cannot run
+        return str(exc)
 
 
 def cancel(store: Store, outbox_id: int, agent: str) -> None:

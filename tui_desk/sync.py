@@ -45,6 +45,8 @@ class ChannelResult:
     fetched: int = 0
     new: int = 0
     duplicates: int = 0
+    conflicts: int = 0
+    """Of the duplicates: mails with other bytes under a stored Message-ID (each an `other_copy` event)."""
     errors: int = 0
     error: str | None = None
     quarantined: int = 0
@@ -53,7 +55,8 @@ class ChannelResult:
     """Not failures, but worth knowing (a folder read again from the start)."""
 
     def as_json(self) -> dict:
-        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates, "errors": self.errors,
+        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates,
+                "conflicts": self.conflicts, "errors": self.errors,
                 "quarantined": self.quarantined, "error": self.error, "warnings": self.warnings}
 
 
@@ -257,8 +260,10 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
     with store.d.tx():
         with store.indexing_at_end():  # before the changes below, which may edit these messages
             for msg in messages:
-                if store.known(channel, msg):
+                seen = store.duplicate(channel, msg)
+                if seen:
                     outcome.duplicates += 1
+                    outcome.conflicts += seen == "conflict"
                     continue
                 customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name) \
                     if msg.sender_address and msg.direction == "in" else None

@@ -286,6 +286,7 @@ def toml_config(path: Path, channels: list[dict], database: Path | None = None, 
         lines += [f"{k} = {value(v)}" for k, v in channel.items()]
         lines.append("")
     path.write_text("\n".join(lines))
+    path.chmod(0o600)  # it holds the test password inline (a readable one is warned about)
     return path
 
 

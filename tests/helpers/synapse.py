@@ -59,9 +59,10 @@ presence:
 url_preview_enabled: false
 enable_metrics: false
 caches:
-  # each test starts a desk from scratch: an initial /sync must not be answered from
-  # the previous test's cached one (Synapse keeps them 2 minutes by default)
-  sync_response_cache_duration: 0
+  # 0: each test starts a desk from scratch, and an initial /sync must not be answered
+  # from the previous test's cached one; "2m" is Synapse's default (tests of the desk
+  # against that cache ask for it)
+  sync_response_cache_duration: {sync_cache}
 {limits}
 """
 
@@ -130,7 +131,7 @@ class User:
 class Synapse:
     """One homeserver process; `pid` is Synapse's own process id."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, sync_cache: str = "0") -> None:
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -140,7 +141,7 @@ class Synapse:
         (root / "media").mkdir(exist_ok=True)
         (root / "homeserver.yaml").write_text(CONFIG.format(
             server_name=SERVER_NAME, root=root, port=self.port, secret=self.secret,
-            macaroon=secrets.token_hex(16), form=secrets.token_hex(16), limits=_limits()))
+            macaroon=secrets.token_hex(16), form=secrets.token_hex(16), limits=_limits(), sync_cache=sync_cache))
         (root / "log.yaml").write_text(LOG.format(root=root))
         seed = base64.b64encode(os.urandom(32)).decode().rstrip("=")
         (root / "signing.key").write_text(f"ed25519 a_test {seed}\n")
@@ -270,13 +271,14 @@ class Client:
 
 
 @contextlib.contextmanager
-def running(folder: Path):
+def running(folder: Path, sync_cache: str = "0"):
     """A started Synapse in `folder`, stopped afterwards; skips (fails under CI=true)
-    when it cannot be installed or started."""
+    when it cannot be installed or started. `sync_cache`: how long it keeps /sync
+    answers for a repeated request (Synapse's default is "2m")."""
     from tests.conftest import need
     why = ensure_venv()
     need(why is None, why or "")
-    server = Synapse(folder)
+    server = Synapse(folder, sync_cache)
     try:
         server.start()
     except RuntimeError as exc:

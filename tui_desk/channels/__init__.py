@@ -14,19 +14,29 @@ from .base import Batch, Change, Channel, Item, Outbound
 
 def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
     """A channel object for one `[[channels]]` entry; relative paths are taken from `base`."""
+    return _kind(config)(config, base)
+
+
+def reply_problem(config: ChannelConfig, to_address: str, thread_key: str | None) -> str | None:
+    """Why a reply on this channel could not reach this recipient, or None; asked without
+    opening the channel (no connection, no secret), before a reply is queued."""
+    return _kind(config).reply_problem(to_address, thread_key)
+
+
+def _kind(config: ChannelConfig) -> type:
     if config.kind == "maildir":
         from .maildir import MaildirChannel
-        return MaildirChannel(config, base)
+        return MaildirChannel
     if config.kind == "jsonl":
         from .jsonl import JsonlChannel
-        return JsonlChannel(config, base)
+        return JsonlChannel
     if config.kind == "imap":
         from .imap import ImapChannel
-        return ImapChannel(config, base)
+        return ImapChannel
     if config.kind == "matrix":
         from .matrix import MatrixChannel
-        return MatrixChannel(config, base)
+        return MatrixChannel
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 
-__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "open_channel"]
+__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "open_channel", "reply_problem"]

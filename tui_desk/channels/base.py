@@ -74,8 +74,18 @@ class Channel(Protocol):
         (by `txn_id` or `mail_id`) instead of sending a second one."""
         ...
 
+    def reply_problem(self, to_address: str, thread_key: str | None) -> str | None:
+        """Why a reply to this recipient (address, or chat room) cannot be sent here, or
+        None; a static method, asked before a reply is queued (see `reply_problem`)."""
+        ...
+
     def close(self) -> None:
         ...
+
+
+def room_problem(to_address: str, thread_key: str | None) -> str | None:
+    """Chat kinds reply in the conversation's room: why there is none to reply in, or None."""
+    return None if thread_key else "no chat room to reply in"
 
 
 @dataclass

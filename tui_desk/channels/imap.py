@@ -43,7 +43,7 @@ from ..config import ImapChannel as ImapConfig
 from ..errors import ChannelError
 from . import smtp
 from .base import Batch, Item, Outbound, Quarantined
-from .mailout import build_reply
+from .mailout import build_reply, recipient_problem
 
 # Waits before each reconnect attempt: a server restarting or a network blip recovers
 # within a few seconds; cron runs again in a minute anyway.
@@ -101,6 +101,7 @@ class ImapChannel:
 
     message_ids = True
     """The outbox gives every reply a Message-ID before the first try."""
+    reply_problem = staticmethod(recipient_problem)
 
     def __init__(self, config: ImapConfig, base: Path | None = None) -> None:
         self.config = config

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..config import JsonlChannel as JsonlConfig
 from ..errors import ChannelError
-from .base import Batch, Item, Outbound
+from .base import Batch, Item, Outbound, room_problem
 
 BATCH = 1000
 HEAD = 4096  # bytes of the file's beginning that identify it
@@ -28,6 +28,7 @@ HEAD = 4096  # bytes of the file's beginning that identify it
 
 class JsonlChannel:
     message_ids = False
+    reply_problem = staticmethod(room_problem)
 
     def __init__(self, config: JsonlConfig, base: Path | None = None) -> None:
         self.name = config.name

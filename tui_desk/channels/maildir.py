@@ -21,13 +21,14 @@ from pathlib import Path
 from ..config import MaildirChannel as MaildirConfig
 from ..errors import ChannelError
 from .base import Batch, Item, Outbound
-from .mailout import build_reply
+from .mailout import build_reply, recipient_problem
 
 BATCH = 500
 
 
 class MaildirChannel:
     message_ids = True
+    reply_problem = staticmethod(recipient_problem)
 
     def __init__(self, config: MaildirConfig, base: Path | None = None) -> None:
         self.name = config.name

@@ -54,16 +54,27 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
     return msg.as_bytes()
 
 
-def _address(name: str, address: str) -> Address:
-    address = address.strip()
+def recipient_problem(to_address: str, thread_key: str | None = None) -> str | None:
+    """Why an email reply cannot go to `to_address`, or None. Asked when a reply is
+    written too, so it is refused then instead of failing at every later sync."""
+    address = to_address.strip()
+    if not address:
+        return "no email address to reply to"
     # one plain addr-spec: no spaces, controls, brackets or list separators (which would
     # make the email package read a second address or a group)
-    if not address or any(c.isspace() or ord(c) < 32 or c in '<>()[],;:"\\' for c in address) \
-            or address.count("@") != 1 or len(address) > 254 or "=?" in address:
-        raise ValueError(f"not a usable address: {one_line(address)!r}")
-    local, _, domain = address.partition("@")
-    if not local or not domain:
-        raise ValueError(f"not a usable address: {one_line(address)!r}")
+    if any(c.isspace() or ord(c) < 32 or c in '<>()[],;:"\\' for c in address) \
+            or address.count("@") != 1 or address.startswith("@") or address.endswith("@") or len(address) > 254 \
+            or "=?" in address:
+        return f"not a usable email address: {one_line(address)[:100]!r}"
     if not address.isascii():  # would need SMTPUTF8; the email package would mangle it into an encoded word
-        raise ValueError(f"not an ASCII address (internationalised addresses are not supported): {one_line(address)!r}")
+        return f"not an ASCII email address (internationalised addresses are not supported): {one_line(address)[:100]!r}"
+    return None
+
+
+def _address(name: str, address: str) -> Address:
+    address = address.strip()
+    problem = recipient_problem(address)
+    if problem:
+        raise ValueError(problem)
+    local, _, domain = address.partition("@")
     return Address(display_name=header_text(name), username=local, domain=domain)

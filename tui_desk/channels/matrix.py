@@ -21,6 +21,7 @@ crash re-reads from the last committed token (duplicates are recognised by event
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,7 +33,7 @@ from ..config import MatrixChannel as MatrixConfig
 from ..errors import ChannelError
 from ..secrets import Secret
 from ..model import Change
-from .base import Batch, Item
+from .base import Batch, Item, room_problem
 from .matrix_api import MatrixAPI, MatrixRefused, q
 from .matrix_direct import PAGE_ROOMS, DirectRooms, page_rooms as recorded_rooms
 from .matrix_events import Names, convert
@@ -49,10 +50,14 @@ MAX_PAGES = 2000
 """Bound on /messages pages per room and run (200,000 events)."""
 MAX_ROUNDS = 5
 """/sync rounds in one pull: another round only after joining invited rooms."""
+REQUEST_KEY = "org.tui-desk.request"
+"""Filter key whose fresh value per /sync keeps the homeserver from answering from its cache."""
 
 
 class MatrixChannel:
     """One Matrix account; follows every joined room or the configured `rooms`."""
+
+    reply_problem = staticmethod(room_problem)
 
     def __init__(self, config: MatrixConfig, base: Path | None = None, *,
                  transport: httpx.BaseTransport | None = None,
@@ -112,8 +117,14 @@ class MatrixChannel:
         if self.page_rooms:
             room_filter["not_rooms"] = sorted(self.page_rooms)
         params = {
+            # A homeserver answers a repeated request (same since, filter, timeout) from its
+            # cache (Synapse: 2 minutes): after an interrupted run, the next one would get
+            # that older answer, and whatever came since would wait a run. A key of our own
+            # in the filter (homeservers ignore unknown ones) makes each request new; a
+            # transport retry of this one reuses it, and may get the same answer.
             "filter": json.dumps({"room": room_filter, "presence": {"types": []},
-                                  "account_data": {"types": [PAGE_ROOMS]}}),
+                                  "account_data": {"types": [PAGE_ROOMS]},
+                                  REQUEST_KEY: secrets.token_hex(8)}),
             "timeout": str(int(wait * 1000)) if since else "0",
             "set_presence": "offline",
         }

@@ -33,6 +33,8 @@ class Options:
     def config(self) -> config_mod.Config:
         if self._config is None:
             self._config = config_mod.load(self.config_path)
+            for warning in self._config.warnings:  # once per command, on stderr (cron mails it)
+                error_line(f"tui-desk: {warning}")
         return self._config
 
     def database(self) -> Path:

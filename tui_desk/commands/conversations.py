@@ -107,6 +107,11 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
         for at, line in lines:
             if line:
                 print(f"{at[:16]}  {line}")
+    for e in events:  # the text of a differing copy, which was not stored as a message
+        if e["kind"] == "other_copy" and e["data"].get("text"):
+            print(f"\n--- other copy under {one_line(e['data'].get('message_id'))}"
+                  f" · {one_line(e['data'].get('from'))} · {str(e['data'].get('received_at'))[:16]}")
+            print(clean(e["data"]["text"]))
 
 
 def search(

@@ -116,7 +116,7 @@ def reply(
         else:
             body = text if text is not None else _read(file)
             queued = outbox_service.queue_reply(store, conversation_id, body, agent=agent, note=note,
-                                                status=status, undo_seconds=wait)
+                                                status=status, undo_seconds=wait, config=config)
         delivered = outbox_service.deliver_due(config, store) if now and not note else None
         item = store.outbox_item(queued.outbox_id) if queued.outbox_id else None
     if json_out:

@@ -23,6 +23,7 @@ def init(ctx: typer.Context, force: bool = typer.Option(False, "--force", help="
     target.parent.mkdir(parents=True, exist_ok=True)
     example = paths.shipped_root() / "config.example.toml"
     target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    target.chmod(0o600)  # it will hold passwords (or say where they are)
     opts.config_path = str(target)
     with opts.store():
         pass
@@ -70,6 +71,8 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
         config, errors = None, [exc]
     else:
         from .rules import lint
+        for warning in config.warnings:
+            error_line(f"tui-desk: {warning}")
         errors = _keymap_errors(config) + lint(config, opts)
     if errors:
         if json_out:

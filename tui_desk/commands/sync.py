@@ -53,7 +53,9 @@ def sync(
         print_json(result.as_json())
     elif not quiet and sys.stdout.isatty():
         for name, r in result.channels.items():
-            print(f"{name}: {r.new} new, {r.duplicates} duplicates, {r.fetched} fetched")
+            print(f"{name}: {r.new} new, {r.duplicates} duplicates, {r.fetched} fetched"
+                  + (f" ({r.conflicts} with other bytes under a stored Message-ID: see `conversations show`)"
+                     if r.conflicts else ""))
         if result.sent or result.failed:
             print(f"outbox: {result.sent} sent, {result.failed} failed")
     if not result.ok:

@@ -9,7 +9,10 @@ headers) and the de-facto headers of common auto-responders.
 
 from __future__ import annotations
 
+import email.parser
+import email.utils
 import re
+import urllib.parse
 from email.message import Message
 
 _NO_REPLY = re.compile(
@@ -28,6 +31,55 @@ _AUTO_SUBJECT = re.compile(
 )
 
 
+# multipart/report's report-type (RFC 6522), and the part types that carry a report
+_REPORTS = {"delivery-status": "delivery report", "disposition-notification": "read receipt",
+            "feedback-report": "abuse report"}
+_REPORT_PARTS = {"message/delivery-status": "delivery-status", "message/global-delivery-status": "delivery-status",
+                 "message/disposition-notification": "disposition-notification",
+                 "message/feedback-report": "feedback-report"}
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]*")
+_HEADERS = email.parser.BytesHeaderParser()
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def report_type(msg: Message) -> str | None:
+    """"delivery-status", "disposition-notification", "feedback-report" (an abuse report,
+    RFC 5965), another report-type, or None when `msg` is no machine report. Read from
+    multipart/report's report-type (quoted, RFC 2231-encoded or with a comment after it),
+    from a report part at the top or one level down (some senders wrap an abuse report
+    in multipart/mixed), and shared with the loop guard so both agree."""
+    ctype = msg.get_content_type()
+    if ctype in _REPORT_PARTS:
+        return _REPORT_PARTS[ctype]
+    if ctype == "multipart/report":
+        value = msg.get_param("report-type")
+        if value is None:  # report-type*=us-ascii''feedback-report (compat32 leaves it encoded)
+            encoded = msg.get_param("report-type*")
+            value = urllib.parse.unquote(str(encoded).rsplit("'", 1)[-1]) if encoded is not None else ""
+        value = email.utils.collapse_rfc2231_value(value)
+        token = _TOKEN.match(str(value).strip().strip('"').lower())
+        return token.group(0) if token else "report"
+    if msg.get_content_maintype() == "multipart" and isinstance(msg.get_payload(), list):
+        for part in msg.get_payload()[:20]:  # a report part sits next to the human-readable one
+            if isinstance(part, Message) and part.get_content_type() in _REPORT_PARTS:
+                return _REPORT_PARTS[part.get_content_type()]
+    return None
+
+
+def marks_from_headers(raw: bytes) -> tuple[str | None, str]:
+    """(`automatic_reason`, `message_class`) from the top header block alone: for a mail
+    whose body could not be parsed, which must not lose its marks (a broken abuse
+    report is still one, and never gets an automatic answer)."""
+    try:
+        end = _HEADER_END.search(raw)
+        msg = _HEADERS.parsebytes(raw[:end.end()] if end else raw)
+        address = email.utils.parseaddr(str(msg.get("reply-to") or msg.get("from") or ""))[1]
+        subject = str(msg.get("subject") or "")
+        return automatic_reason(msg, address, subject), message_class(msg, address, subject)
+    except Exception:  # noqa: BLE001 - the caller is already the last resort
+        return None, "human"
+
+
 def automatic_reason(msg: Message, address: str, subject: str = "") -> str | None:
     """Why a message was sent by a machine, or None for a person."""
     names = {name.lower() for name in msg.keys()}  # one pass: msg.get walks every header each time
@@ -42,13 +94,9 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
         precedence = str(get(name) or "").strip().lower()
         if precedence in _BULK:
             return f"precedence: {precedence}"
-    ctype = msg.get_content_type()
-    if ctype == "multipart/report":
-        kind = str(msg.get_param("report-type") or "").lower()
-        return {"delivery-status": "delivery report", "disposition-notification": "read receipt",
-                "feedback-report": "abuse report"}.get(kind, "report")
-    if ctype in ("message/delivery-status", "message/disposition-notification"):
-        return "delivery report"
+    report = report_type(msg)
+    if report is not None:
+        return _REPORTS.get(report, "report")
     if get("list-id") or get("list-unsubscribe") or get("list-post"):
         return "mailing list"
     if str(get("return-path") or "").strip() == "<>":
@@ -76,14 +124,14 @@ def message_class(msg: Message, address: str, subject: str = "") -> str:
     A bounce is a bounce though it also looks automatic."""
     names = {name.lower() for name in msg.keys()}
     get = lambda name: str(msg.get(name) or "").strip() if name in names else ""  # noqa: E731
-    ctype = msg.get_content_type()
-    report = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
-    if (get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "") or report == "delivery-status"
-            or ctype == "message/delivery-status"):
+    report = report_type(msg)
+    # an abuse report (ARF) is a machine's report on mail we sent, like a delivery report
+    if (get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "")
+            or report in ("delivery-status", "feedback-report")):
         return "bounce"
     auto = get("auto-submitted").lower()
     if (auto and not auto.startswith("no")) or any(get(name) for name in _CLASS_AUTO_HEADERS) or get(LOOP_HEADER.lower()) \
-            or (subject and _OUTLOOK_OOF.match(subject)) or report:
+            or (subject and _OUTLOOK_OOF.match(subject)) or report is not None:
         return "auto"
     if get("precedence").lower() in _CLASS_BULK or get("list-id") or get("list-unsubscribe"):
         return "bulk"

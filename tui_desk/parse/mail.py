@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from email.message import Message
 
-from .auto import automatic_reason, message_class
+from .auto import automatic_reason, marks_from_headers, message_class
 from ..model import Attachment, ParsedMessage
 from .html import html_to_text
 from .charset import decode
@@ -87,10 +87,11 @@ def _salvage(raw: bytes, received_at: dt.datetime, problem: str) -> ParsedMessag
         created = _date(first.get("date"), received_at, problems)
     except Exception:
         pass
+    automatic, loop_class = marks_from_headers(raw)
     return ParsedMessage(
         external_id=message_id or content_id(raw), kind="email", sender_address=address, sender_name=name,
         received_at=received_at, created_at=created, text=text, subject=subject, message_id=message_id,
-        problems=sorted(set(problems)), raw=raw,
+        automatic=automatic, loop_class=loop_class, problems=sorted(set(problems)), raw=raw,
     )
 
 

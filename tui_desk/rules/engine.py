@@ -176,6 +176,8 @@ class Actions:
         template = self._library().get(action.value)
         if why is None and template is None:
             why = f"no template {action.value!r}"
+        if why is None and cid is not None:  # it could never be delivered (no usable address)
+            why = outbox.reply_problem(self.config, self.store, cid)
         if why is None and cid is not None:  # (a dry run of a mail file has no conversation to render for)
             draft = preview(self.config, self.store, template, cid, agent=self.config.desk.name)
             if not draft.rendered.ok:

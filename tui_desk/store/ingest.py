@@ -18,6 +18,9 @@ from .db import Database, now, stamp
 # statuses a customer's new message moves back to open
 _REOPENS = ("pending", "snoozed", "solved")
 
+OTHER_COPY_TEXT = 2000
+"""How much of a differing copy's text its `other_copy` event keeps (the rest stays in the mailbox)."""
+
 
 class IngestMixin:
     """Write side of sync. Needs `self.d` (Database) and `self.files` (attachment dir)."""
@@ -50,15 +53,53 @@ class IngestMixin:
 
     # -- duplicates -------------------------------------------------------------------
 
-    def known(self, channel: str, msg: ParsedMessage) -> bool:
-        """True if this message is already stored: same external id on the channel, or the
-        same Message-ID (a re-delivered copy, a rescan after UIDVALIDITY changed)."""
+    def duplicate(self, channel: str, msg: ParsedMessage) -> str | None:
+        """None for a new message; "copy" if it is already stored (same external id on
+        the channel, or the same Message-ID: a re-delivered copy, a rescan after
+        UIDVALIDITY changed); "conflict" if a mail with other bytes came under a stored
+        Message-ID. It is not stored, but recorded once as an `other_copy` event on the
+        conversation holding the stored one, so it does not vanish without a trace."""
         for external_id in (msg.external_id, *msg.alias_ids):
-            if self.d.one("SELECT 1 FROM messages WHERE channel = ? AND external_id = ?", (channel, external_id)):
-                return True
-        return bool(msg.message_id) and msg.message_id != msg.external_id and bool(
-            self.d.one("SELECT 1 FROM messages WHERE message_id = ? AND channel = ?", (msg.message_id, channel))
+            row = self.d.one("SELECT id FROM messages WHERE channel = ? AND external_id = ?", (channel, external_id))
+            if row:
+                same_id = msg.kind == "email" and bool(msg.message_id) and external_id == msg.message_id
+                return "conflict" if same_id and self._other_copy(row[0], msg) else "copy"
+        if msg.message_id and msg.message_id != msg.external_id:
+            row = self.d.one("SELECT id FROM messages WHERE message_id = ? AND channel = ?", (msg.message_id, channel))
+            if row:
+                return "conflict" if msg.kind == "email" and self._other_copy(row[0], msg) else "copy"
+        return None
+
+    def _other_copy(self, stored_id: int, msg: ParsedMessage) -> bool:
+        """Record `msg` as another copy of stored message `stored_id` if its bytes differ
+        (line endings aside) and that copy was not recorded before; True if recorded.
+        Our own replies have no raw bytes stored: their copies coming back are not news."""
+        row = self.d.one(
+            "SELECT m.conversation_id, m.text, r.raw FROM messages m JOIN message_raw r ON r.message_id = m.id"
+            " WHERE m.id = ?", (stored_id,),
         )
+        if row is None:
+            return False
+        digest = _digest(msg.raw)
+        if digest == _digest(row["raw"]):
+            return False
+        conversation_id = self._live(row["conversation_id"])
+        if self.d.one(
+            "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'other_copy' AND data ->> 'sha256' = ?",
+            (conversation_id, digest),
+        ):
+            return False
+        same_text = msg.text == row["text"]
+        data = {"message_id": msg.message_id, "stored_message": stored_id, "sha256": digest, "size": len(msg.raw),
+                "from": msg.sender_address, "subject": msg.subject[:200], "received_at": stamp(msg.received_at),
+                "same_text": same_text}
+        if not same_text:
+            data["text"] = msg.text[:OTHER_COPY_TEXT]
+        self.d.conn.execute(
+            "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'other_copy', 'sync', ?, ?)",
+            (conversation_id, now(), json.dumps(data, ensure_ascii=False)),
+        )
+        return True
 
     # -- threading lookups (used by tui_desk.threads) ----------------------------------
 
@@ -251,6 +292,11 @@ class IngestMixin:
         self.d.conn.executemany(
             "INSERT OR IGNORE INTO source_items (channel, key) VALUES (?, ?)", [(channel, k) for k in keys]
         )
+
+
+def _digest(raw: bytes) -> str:
+    """SHA-256 of raw mail with CRLF read as LF (IMAP and Maildir differ only in that)."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def _first_line(text: str) -> str:

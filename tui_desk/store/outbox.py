@@ -182,19 +182,26 @@ class OutboxMixin:
             "SELECT author, author_address, message_id, headers FROM messages WHERE conversation_id = ?"
             " AND direction = 'in' ORDER BY received_at DESC, id DESC LIMIT 1", (row["conversation_id"],))
         job["to_name"], job["to_address"], job["in_reply_to"], job["references"] = "", "", None, []
-        if last is not None:
-            job["to_name"], job["to_address"] = last["author"], last["author_address"]
-            if last["message_id"]:
-                headers = json.loads(last["headers"] or "{}")
-                refs = msgids(headers.get("references", "")) + [last["message_id"]]
-                job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
-        if not job["to_address"] and row["customer_id"] is not None:
-            ident = self.d.one("SELECT address, display_name FROM identities WHERE customer_id = ? ORDER BY id LIMIT 1",
-                               (row["customer_id"],))
-            if ident:
-                job["to_address"], job["to_name"] = ident["address"], ident["display_name"]
+        if last is not None and last["message_id"]:
+            headers = json.loads(last["headers"] or "{}")
+            refs = msgids(headers.get("references", "")) + [last["message_id"]]
+            job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
+        job["to_name"], job["to_address"] = self.recipient(row["conversation_id"])
         job["created_at"] = parse_stamp(job["created_at"])
         return job
+
+    def recipient(self, conversation_id: int) -> tuple[str, str]:
+        """(name, address) a reply in this conversation goes to: the author of the latest
+        inbound message, else the customer's first identity; ("", "") when neither."""
+        last = self.d.one(
+            "SELECT author, author_address FROM messages WHERE conversation_id = ? AND direction = 'in'"
+            " ORDER BY received_at DESC, id DESC LIMIT 1", (conversation_id,))
+        if last is not None and last["author_address"]:
+            return last["author"] or "", last["author_address"]
+        ident = self.d.one(
+            "SELECT i.address, i.display_name FROM identities i JOIN conversations c ON c.customer_id = i.customer_id"
+            " WHERE c.id = ? ORDER BY i.id LIMIT 1", (conversation_id,))
+        return (ident["display_name"] or "", ident["address"]) if ident else ("", "")
 
     def set_mail_id(self, message_id: int, mail_id: str) -> None:
         """Record the Message-ID of an outgoing email before it is sent (so a retry after

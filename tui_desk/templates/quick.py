@@ -149,5 +149,6 @@ def send_template(config: Config, store: Store, template: Template, conversation
         raise NeedsComposer(draft)
     wait = config.templates.undo_seconds if undo_seconds is None else undo_seconds
     queued = outbox.queue_reply(store, conversation_id, draft.rendered.text, agent=agent, status=status,
-                                template_id=template.id, undo_seconds=wait, expected_version=expected_version)
+                                template_id=template.id, undo_seconds=wait, expected_version=expected_version,
+                                config=config)
     return QuickReply(queued, template, draft.to, draft.rendered.text)

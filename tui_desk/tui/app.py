@@ -84,6 +84,8 @@ class DeskApp(App):
         self.set_interval(ONCALL_SECONDS, self._oncall_status)
         self._oncall_status()
         self.push_screen(InboxScreen(self.data))
+        for warning in self.data.config.warnings:  # also on stderr, hidden behind the console
+            self.notify(Text(one_line(warning)), severity="warning", title="Config", timeout=20)
 
     def on_unmount(self) -> None:
         if self._watch is not None:

@@ -16,6 +16,7 @@ from textual import work
 from textual.binding import Binding
 
 from .. import outbox
+from ..errors import UsageError
 from ..templates import Template
 from ..templates.quick import Draft, NeedsComposer, digit_choice, open_picker, preview, reply_context, send_template
 from ..templates.quick import suggestions as suggest
@@ -147,6 +148,9 @@ class TemplateReplies:
             except outbox.ConversationChanged:
                 app.call_from_thread(app.notify, f"#{conversation_id} changed since you looked at it: nothing"
                                      " was sent. Have a look, then press the digit again.", severity="warning")
+                return
+            except UsageError as refused:  # e.g. the conversation has no usable address
+                app.call_from_thread(app.notify, Text(one_line(str(refused))), severity="error", title="Not sent")
                 return
         app.call_from_thread(app.track_reply, PendingReply(
             sent.queued.outbox_id, conversation_id, template.title, sent.to, sent.queued.deliver_at, sent.text))

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
+from ...errors import UsageError
 from ...templates.quick import Draft
 from ...textsafe import one_line
 from ..data import DeskData
@@ -140,9 +141,14 @@ class ComposerScreen(Screen):
                     store, self.conversation_id, text, agent=self.data.agent, note=self.note,
                     status="pending" if reply else None, expected_version=expected_version,
                     template_id=self.template.template.id if self.template and reply else None,
-                    undo_seconds=self.data.config.templates.undo_seconds if reply else 0)
+                    undo_seconds=self.data.config.templates.undo_seconds if reply else 0,
+                    config=self.data.config)
             except outbox.ConversationChanged as changed:
                 self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer], changed.current)
+                return
+            except UsageError as refused:  # e.g. no usable address: the draft stays here
+                self.app.call_from_thread(self.notify, Text(one_line(str(refused))), severity="error",
+                                          title="Not sent")
                 return
         self.app.call_from_thread(self._sent, queued)
 
