@@ -73,6 +73,7 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
         from .rules import lint
         for warning in config.warnings:
             error_line(f"tui-desk: {warning}")
+        opts._config = config  # checked once: the rules lint reads the same config
         errors = _keymap_errors(config) + lint(config, opts)
     if errors:
         if json_out:
