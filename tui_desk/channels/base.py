@@ -59,6 +59,10 @@ class Channel(Protocol):
         (by `txn_id` or `mail_id`) instead of sending a second one."""
         ...
 
+    # optional: def delivery_record(self, outbound: Outbound) -> str | None
+    # For a reply left "uncertain": "sent" or "not sent" when the channel can prove it,
+    # None when a person has to check (channels.imap: the Sent folder).
+
     def close(self) -> None:
         ...
 
@@ -89,6 +93,9 @@ class Outbound:
     maybe_sent: bool = False
     """A previous try may have delivered it (a crash between send and mark): look for
     the first copy before sending again."""
+    data_begins: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    """Called by email kinds just before SMTP DATA: the outbox commits "uncertain" there,
+    so an interruption from then on is never retried automatically."""
     transmitted: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
     """Called with the external id the moment the reply has left, before slower
     bookkeeping (filing a copy in Sent): the outbox marks it sent there, so a crash

@@ -51,8 +51,9 @@ def sync(
     elif not quiet and sys.stdout.isatty():
         for name, r in result.channels.items():
             print(f"{name}: {r.new} new, {r.duplicates} duplicates, {r.fetched} fetched")
-        if result.sent or result.failed:
-            print(f"outbox: {result.sent} sent, {result.failed} failed")
+        if result.sent or result.failed or result.uncertain:
+            print(f"outbox: {result.sent} sent, {result.failed} failed"
+                  + (f", {result.uncertain} may have been sent" if result.uncertain else ""))
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 

@@ -14,6 +14,9 @@ migrations = Migrations("tui_desk")
 STATUSES = ("new", "open", "pending", "snoozed", "solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 OUTBOX_STATES = ("queued", "sending", "sent", "failed", "cancelled")
+"""The outbox states m001 created (kept as they were: m001 must not change)."""
+DELIVERY_STATES = ("queued", "sending", "uncertain", "sent", "failed", "cancelled")
+"""The outbox states since m100: "uncertain" = SMTP DATA began and no 250 was recorded."""
 
 
 def _run(db: Database, statements: list[str]) -> None:
@@ -433,4 +436,36 @@ def m090_report_facts(db: Database) -> None:
             INSERT OR IGNORE INTO report_facts_stale VALUES (new.id);
         END""",
         "INSERT INTO report_facts_stale SELECT id FROM conversations",
+    ])
+
+
+@migrations()
+def m100_outbox_uncertain(db: Database) -> None:
+    # A reply whose SMTP DATA began but whose 250 was never recorded (a dropped connection,
+    # a timeout, a kill) may have reached the customer: it becomes "uncertain" and is not
+    # retried automatically. SQLite cannot change a CHECK constraint in place, so the
+    # table is rebuilt (nothing references outbox rows).
+    columns = ("id, message_id, conversation_id, channel, state, txn_id, not_before, next_try_at, tries,"
+               " last_error, created_by, created_at, sent_at, undo")
+    _run(db, [
+        f"""CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id),
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN {_in(DELIVERY_STATES)}),
+            txn_id TEXT NOT NULL UNIQUE,
+            not_before TEXT NOT NULL,
+            next_try_at TEXT NOT NULL,
+            tries INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            undo TEXT NOT NULL DEFAULT '{{}}'
+        )""",
+        f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_new RENAME TO outbox",
+        "CREATE INDEX outbox_due ON outbox(state, next_try_at)",
     ])
