@@ -282,7 +282,7 @@ class ImapChannel:
         """{uid: confirmed} of the copies of `message_id` in `folder`, and whether the
         folder keeps our keyword (without it, copies are filed only after the 250)."""
         client = self._client()
-        selected = client.select_folder(folder, readonly=True)
+        selected = client.select_folder(folder)  # EXAMINE (read-only) lists no PERMANENTFLAGS
         permanent = [bytes(f).lower() for f in selected.get(b"PERMANENTFLAGS", ())]
         keywords = b"\\*" in permanent or UNCONFIRMED.lower() in permanent
         uids = client.search(["HEADER", "Message-ID", message_id])

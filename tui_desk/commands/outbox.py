@@ -51,6 +51,10 @@ def list_outbox(
                      cell(r["tries"]), cell(when[:19].replace("T", " ")), cell(r["created_by"]),
                      cell(r["text"][:40]), cell(error))
     out.print(grid)
+    for r in rows:  # a line of its own, so no table width hides it
+        if r["state"] == "uncertain":
+            print(f"reply {r['id']} {outbox_service.UNCERTAIN_HINT}:"
+                  f" tui-desk outbox retry {r['id']} | tui-desk outbox cancel {r['id']}")
 
 
 @app.command("retry")
