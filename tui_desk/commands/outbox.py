@@ -143,6 +143,8 @@ def reply(
         err.print(f"note added to conversation {conversation_id}", markup=False)
     elif item and item["state"] == "sent":
         err.print(f"reply {queued.outbox_id} sent", markup=False)
+    elif item and item["state"] == "uncertain":
+        err.print(f"reply {queued.outbox_id} {outbox_service.UNCERTAIN_HINT}", markup=False)
     else:
         err.print(f"reply {queued.outbox_id} queued; it goes out after {queued.deliver_at:%H:%M:%S} UTC"
                   f" (tui-desk outbox cancel {queued.outbox_id} takes it back)", markup=False)

@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...outbox import UNCERTAIN_HINT
 from ...parse.text import quote_blocks
 from ...textsafe import clean, one_line
 from ..format import local_time
@@ -45,6 +46,8 @@ def message_head(message: dict) -> Text:
     head.append(f" · {local_time(message.get('received_at'))}", "dim")
     if message.get("automatic"):
         head.append(f" · automatic: {one_line(message['automatic'])}", "dim italic")
+    if message.get("delivery") == "uncertain":
+        head.append(f" · ⚠ {UNCERTAIN_HINT} (outbox {message.get('outbox_id')})", "bold")
     return head
 
 
