@@ -291,3 +291,15 @@ def test_a_refusal_after_the_message_is_a_plain_failure_retried_later(tmp_path, 
     assert deliver_due(config, store, dt.datetime.now(dt.timezone.utc) + MUCH_LATER).sent == 1
     assert len(smtp_server.copies) == 1 and len(mailbox.message_ids("Sent")) == 1
     assert UNCONFIRMED.decode() not in sent_flags(mailbox)[0]
+
+
+@pytest.mark.integration
+def test_no_sent_folder_to_file_the_copy_in_sends_nothing_and_says_how_to_fix_it(tmp_path, store, mailbox,
+                                                                                 smtp_server):
+    config = desk(tmp_path, mailbox, smtp_server, sent_folder="No such folder")
+    reply = a_reply(config, store, mailbox)
+    result = deliver_due(config, store)
+    assert (result.sent, result.failed, result.uncertain) == (0, 1, 0)
+    assert "not sent: cannot file its copy in 'No such folder' first" in result.errors[0]
+    assert 'sent_folder = ""' in result.errors[0]
+    assert smtp_server.copies == [] and state(store, reply) == "queued"

@@ -250,8 +250,9 @@ class ImapChannel:
             if outbound.transmitted:  # it left: recorded before the slower bookkeeping
                 outbound.transmitted(outbound.mail_id)
             self._confirm(folder, outbound.mail_id, raw, filed and keywords)
-        except (IMAPClientError, *_DROPPED) as exc:
-            raise ChannelError(self.name, f"cannot file the copy in {folder!r}: {_reason(exc)}") from None
+        except (IMAPClientError, *_DROPPED) as exc:  # before DATA: nothing went
+            raise ChannelError(self.name, f"not sent: cannot file its copy in {folder!r} first ({_reason(exc)});"
+                                          f' create the folder, or set sent_folder = "" to send without copies') from None
         finally:
             self.close()
         return outbound.mail_id
