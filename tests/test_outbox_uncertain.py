@@ -32,6 +32,9 @@ from tui_desk.outbox import UNCERTAIN_HINT, deliver_due, queue_reply
 ROOT = Path(__file__).resolve().parent.parent
 # past the lease (10 min), the first backoffs and the check delay (1 h) of the outbox
 MUCH_LATER = dt.timedelta(hours=3)
+# the client's smtp_timeout, and how long the server holds back its 250 past it: the
+# timeout stays long enough for the steps before DATA on a loaded machine
+TIMEOUT, STALL = 3, 5.0
 
 
 class Misbehaving:
@@ -159,13 +162,14 @@ def test_a_connection_dropped_after_data_is_uncertain_and_never_sent_again(tmp_p
 
 @pytest.mark.integration
 def test_a_250_after_the_clients_timeout_is_never_sent_again(tmp_path, store, mailbox, smtp_server):
-    config = desk(tmp_path, mailbox, smtp_server, smtp_timeout=1)
+    config = desk(tmp_path, mailbox, smtp_server, smtp_timeout=TIMEOUT)
     reply = a_reply(config, store, mailbox)
-    smtp_server.mode, smtp_server.delay = "stall", 2.5
+    smtp_server.mode, smtp_server.delay = "stall", STALL
+    started = time.monotonic()
     result = deliver_due(config, store)
     assert result.uncertain == 1 and "may have been sent" in result.errors[0], result.errors
     assert state(store, reply) == "uncertain"
-    time.sleep(2)  # the late 250 has come and gone
+    time.sleep(max(0.0, STALL + 0.5 - (time.monotonic() - started)))  # the late 250 has come and gone
     again(config, store, smtp_server)
     assert len(smtp_server.copies) == 1 and state(store, reply) == "uncertain"
 
@@ -196,10 +200,10 @@ def test_a_kill_around_the_250_never_gives_a_second_copy(tmp_path, store, mailbo
 def test_the_sent_folder_proves_an_uncertain_reply_went_out(tmp_path, store, mailbox, smtp_server):
     # the server files its own copy in Sent as it takes the message, then its 250 comes
     # too late: the copy it filed (without our keyword) proves the reply went out
-    config = desk(tmp_path, mailbox, smtp_server, smtp_timeout=1)
+    config = desk(tmp_path, mailbox, smtp_server, smtp_timeout=TIMEOUT)
     reply = a_reply(config, store, mailbox)
     smtp_server.files_in_sent = lambda raw: mailbox.deliver(raw, "Sent")
-    smtp_server.mode, smtp_server.delay = "stall", 2.5
+    smtp_server.mode, smtp_server.delay = "stall", STALL
     assert deliver_due(config, store).uncertain == 1
     smtp_server.files_in_sent = None
     assert state(store, reply) == "uncertain"

@@ -294,7 +294,7 @@ class OutboxMixin:
                                  " only failed, queued or uncertain replies can be retried")
             conn.execute("UPDATE outbox SET state = 'queued', tries = 0, next_try_at = ?,"
                          " not_before = min(not_before, ?) WHERE id = ?", (now(), now(), outbox_id))
-            self.add_event(row["conversation_id"], "reply_retry", agent, {"outbox_id": outbox_id})
+            self.add_event(row["conversation_id"], "reply_retry", agent, {"outbox_id": outbox_id, "was": row["state"]})
 
     # -- reading ----------------------------------------------------------------------
 
