@@ -16,7 +16,8 @@ import sys
 import typer
 
 from tui_desk.commands import (
-    conversations, oncall, outbox as outbox_cmd, reports, setup, sync as sync_cmd, templates as templates_cmd,
+    conversations, oncall, outbox as outbox_cmd, reports, rules as rules_cmd, setup, sync as sync_cmd,
+    templates as templates_cmd,
 )
 from tui_desk.commands.common import Options, error_line, options
 from tui_desk.errors import EXIT_FAILED, DeskError
@@ -27,6 +28,8 @@ app = typer.Typer(
     invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # plain help: Rich markup would eat "[storage] database" and show flags as "<bool>"
+    rich_markup_mode=None,
 )
 
 
@@ -54,6 +57,8 @@ app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(templates_cmd.app, name="templates")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(reports.app, name="report")
+app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(rules_cmd.agents_app, name="agents")
 
 
 def main() -> None:

@@ -63,6 +63,15 @@ def test_demo_flags_broken_and_automatic_mail(demo_env):
         assert store.d.scalar("SELECT count(*) FROM attachments") >= 2
 
 
+def test_demo_broken_mail_reads_as_words(demo_env):
+    rows = json.loads(cli("conversations", "list", "--json", "--limit", "500", env=demo_env).stdout)
+    broken = next(r for r in rows if r["subject"] == "photos of the buckle (2nd try)")
+    shown = cli("conversations", "show", str(broken["id"]), env=demo_env).stdout
+    assert "Спасибо, Нина" in shown
+    assert "problem: the message's last MIME boundary is missing (cut off?); shown as received" in shown
+    assert "Defect" not in shown
+
+
 def test_search_json(demo_env):
     hits = json.loads(cli("search", "refund", "--json", env=demo_env).stdout)
     assert hits and {"conversation_id", "message_id", "subject", "snippet", "score"} <= set(hits[0])
@@ -81,6 +90,32 @@ def test_plain_output_never_carries_escapes(demo_env):
 def test_unknown_conversation_is_exit_2(demo_env):
     done = cli("conversations", "show", "999999", env=demo_env, check=False)
     assert done.returncode == 2 and done.stderr.strip() == "tui-desk: no conversation 999999"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["conversations", "list", "--status", "bogus"],
+     "--status: unknown status 'bogus' (valid: new, open, pending, snoozed, solved, closed)"),
+    (["conversations", "list", "--status", "open", "--status", "bogus"], "--status: unknown status 'bogus'"),
+    (["conversations", "list", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
+    (["conversations", "list", "--assignee", "nobody"], "--assignee: unknown agent 'nobody' (valid: Ana Souza, "),
+    (["report", "summary", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
+    (["report", "agents", "--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: Ana Souza, "),
+    (["report", "backlog", "--tag", "nope"], "--tag: unknown tag 'nope' (valid: none yet)"),
+    (["sync", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: mail, chat)"),
+    (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, sent, failed"),
+])
+def test_unknown_filter_values_are_exit_2_and_list_the_valid_ones(demo_env, args, message):
+    done = cli(*args, env=demo_env, check=False)
+    assert done.returncode == 2 and done.stdout == "", (done.stdout, done.stderr)
+    assert done.stderr.startswith("tui-desk: " + message) and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_filters_naming_known_values_still_list(demo_env):
+    for args in (["--channel", "chat"], ["--assignee", "none"], ["--assignee", "me"], ["--status", "new"]):
+        done = cli("conversations", "list", *args, "--json", env=demo_env)
+        assert isinstance(json.loads(done.stdout), list), args
+    agents = json.loads(cli("report", "agents", "--agent", "ana", "-f", "json", env=demo_env).stdout)
+    assert agents["filters"]["agent"] == "ana"  # an on-call roster id counts as an agent
 
 
 def test_init_writes_config_once(tmp_path):
@@ -117,3 +152,119 @@ def test_core_never_imports_textual():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def _command_paths(command, path=()):
+    """Every command and subcommand of the click tree behind `tui-desk`, as argv prefixes."""
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+def test_every_help_keeps_its_brackets_and_shows_no_bool_metavar():
+    """Help strings name config keys as `[section] key`; a renderer that reads them as
+    markup drops `[section]`. Flags take no value, so none may show a `<bool>` metavar."""
+    import re
+
+    import typer
+    from typer.testing import CliRunner
+
+    import cli as cli_module
+
+    root = typer.main.get_command(cli_module.app)
+    runner = CliRunner()
+    checked = 0
+    for path, command in _command_paths(root):
+        shown = runner.invoke(cli_module.app, [*path, "--help"], env={"COLUMNS": "100"}, terminal_width=100)
+        assert shown.exit_code == 0, (path, shown.output)
+        flat = " ".join(shown.output.split())
+        assert "<bool>" not in flat, (path, shown.output)
+        texts = [command.help or ""] + [p.help or "" for p in command.params if not getattr(p, "hidden", False)]
+        for token in re.findall(r"\[[\w.#-]+\]", " ".join(texts)):
+            assert token in flat, (path, token, shown.output)
+        checked += 1
+    assert checked >= 40, checked  # the walk reached the subcommands
+
+
+STAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
+
+
+def _time_values(data, where="$"):
+    """(path, value) of every value that is or names a time: a string holding a date and a
+    clock time, or any value under a key ending in `_at`."""
+    import re
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key.endswith("_at") and value is not None and not isinstance(value, (dict, list)):
+                yield f"{where}.{key}", value
+            elif not isinstance(value, str):
+                yield from _time_values(value, f"{where}.{key}")
+            elif re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
+                yield f"{where}.{key}", value
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _time_values(value, f"{where}[{i}]")
+    elif isinstance(data, str) and re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", data):
+        yield where, data
+
+
+def test_every_json_output_writes_times_one_way(tmp_path):
+    """README: JSON times are UTC, YYYY-MM-DDTHH:MM:SS.mmmZ. Every command that takes --json
+    (found by walking the command tree) runs on a demo desk, and every time it prints is checked."""
+    import datetime as dt
+    import re
+
+    import typer
+
+    import cli as cli_module
+
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    cli("demo", "--no-tui", env=env)
+    # the demo roster's command contact appends to a file in /tmp: page into this test's folder instead
+    config_file = __import__("pathlib").Path(cli("config", "path", env=env).stdout.split()[1])
+    roster = tmp_path / "oncall.toml"
+    roster.write_text((ROOT / "data/demo/oncall.toml").read_text().replace("/tmp/oncall-pages.txt", str(tmp_path / "paged")))
+    config_file.write_text(re.sub(r'roster = ".*"', f'roster = "{roster}"', config_file.read_text()))
+    conv = json.loads(cli("conversations", "list", "--json", env=env).stdout)[0]["id"]
+    template = json.loads(cli("templates", "list", "--json", env=env).stdout)[0]["id"]
+    day = lambda weeks: (dt.date.today() + dt.timedelta(weeks=weeks)).isoformat()  # noqa: E731
+    runs = {
+        ("sync",): ["sync"],
+        ("search",): ["search", "refund"],
+        ("conversations", "list"): ["conversations", "list"],
+        ("conversations", "show"): ["conversations", "show", str(conv)],
+        ("config", "check"): ["config", "check"],
+        ("reply",): ["reply", str(conv), "--text", "On it."],
+        ("outbox", "list"): ["outbox", "list"],
+        ("outbox", "flush"): ["outbox", "flush"],
+        ("templates", "list"): ["templates", "list"],
+        ("templates", "show"): ["templates", "show", template, "--conversation", str(conv)],
+        ("templates", "check"): ["templates", "check"],
+        ("templates", "stats"): ["templates", "stats"],
+        ("oncall", "rotation", "list"): ["oncall", "rotation", "list"],  # first: it seeds the roster's rotation
+        ("oncall", "rotation", "add"): ["oncall", "rotation", "add", "pager", "--members", "chen", "--tz", "Asia/Shanghai",
+                                        "--start", "2026-01-05"],
+        ("oncall", "rotation", "show"): ["oncall", "rotation", "show", "support"],
+        ("oncall", "members"): ["oncall", "members", "pager", "--add", "ana"],
+        ("oncall", "now"): ["oncall", "now"],
+        ("oncall", "who"): ["oncall", "who", "--at", f"{day(1)} 22:00", "-r", "support"],
+        ("oncall", "schedule"): ["oncall", "schedule", "--weeks", "2"],
+        ("oncall", "override", "add"): ["oncall", "override", "add", "-r", "support", "--who", "bo",
+                                        "--from", f"{day(3)} 18:00", "--to", f"{day(3)} 23:00"],
+        ("oncall", "override", "list"): ["oncall", "override", "list"],
+        ("oncall", "swap"): ["oncall", "swap", "-r", "support", "--shift", f"{day(1)} 12:00", "--with", f"{day(2)} 12:00"],
+        ("oncall", "report"): ["oncall", "report"],
+        ("oncall", "page"): ["oncall", "page", "-r", "pager", "-m", "test page"],
+    }
+    with_json = {path for path, command in _command_paths(typer.main.get_command(cli_module.app))
+                 if any("--json" in p.opts for p in command.params)}
+    assert with_json == set(runs), "every command with --json is run here"
+    outputs = {path: cli(*args, "--json", env=env).stdout for path, args in runs.items()}
+    for report in ("summary", "channels", "agents", "templates", "hours", "backlog"):
+        outputs[("report", report)] = cli("report", report, "--format", "json", env=env).stdout
+    seen = 0
+    for path, text in outputs.items():
+        for where, value in _time_values(json.loads(text)):
+            assert isinstance(value, str) and re.fullmatch(STAMP, value), (" ".join(path), where, value)
+            seen += 1
+    assert seen > 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -33,16 +34,19 @@ def test_example_config_is_valid_and_documents_every_section():
     assert [c.kind for c in loaded.channels] == ["maildir", "jsonl"]
     text = (ROOT / "config.example.toml").read_text()
     for section in ("[desk]", "[agent]", "[storage]", "[[channels]]", "[templates]", "[keys]",
-                    "[oncall]", "[rules]"):
+                    "[oncall]", "[[rules]]", "[[groups]]", "[[agents]]", "[automation]"):
         assert section in text
 
 
-@pytest.mark.parametrize("text,key", [("[rules]\npage_on_urgent = true", "rules.page_on_urgent"),
-                                      ("[rules]\nafter_hours_ack = \"ack\"", "rules.after_hours_ack"),
-                                      ("[survey]\nenabled = true", "survey")])
-def test_keys_that_were_never_built_are_refused_by_name(tmp_path, text, key):
+def test_keys_that_were_never_built_are_refused_by_name(tmp_path):
+    message = error_of(tmp_path, "[survey]\nenabled = true")
+    assert "survey" in message and "not built yet" in message
+
+
+@pytest.mark.parametrize("text", ["[rules]\npage_on_urgent = true", "[rules]\nautomate_min_uses = 5"])
+def test_the_old_rules_table_names_the_new_keys(tmp_path, text):
     message = error_of(tmp_path, text)
-    assert key in message and "not built yet" in message
+    assert "rules:" in message and "[[rules]]" in message and "[templates]" in message
 
 
 def test_unknown_key_names_the_key_and_the_known_ones(tmp_path):
@@ -211,3 +215,47 @@ def test_cli_reports_config_errors_in_one_line_with_exit_2(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == f"tui-desk: config error in {path}: agent.nmae: unknown key (known keys here: email, name)"
+
+
+def config_check(path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "--config", str(path), "config", "check", *extra],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("keys, key, problem", [
+    ('replyy = "r"', "keys.replyy", "unknown action"),
+    ('reply = "a"', "keys.reply", "'a' is also assign_to_me (Assign to me) on the Conversation screen"),
+    ('templates = "#"', "keys.templates", "'#' is also tags"),
+])
+def test_config_check_refuses_the_keys_the_console_refuses(tmp_path, db_path, keys, key, problem):
+    from tui_desk.tui.app import make_app
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keys]\n{keys}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as console:
+        make_app(config.load(path), db_path)
+    assert console.value.key == key and problem in console.value.problem
+    done = config_check(path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == f"tui-desk: {console.value}"
+    shown = json.loads(config_check(path, "--json").stdout)
+    assert shown["ok"] is False and shown["errors"] == [{"file": str(path), "key": key, "problem": console.value.problem}]
+
+
+def test_config_check_accepts_a_rebinding_that_clashes_with_nothing(tmp_path, db_path):
+    from tui_desk.tui.app import make_app
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\ntags = "t"\ntemplates = "T"\nreply = "r,R"\n', encoding="utf-8")
+    make_app(config.load(path), db_path)
+    done = config_check(path, "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["ok"] is True
+
+
+def test_config_check_json_on_a_broken_config_says_why_on_stdout(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[agent]\nnmae = "x"\n[keys]\nreplyy = "r"\n', encoding="utf-8")
+    done = config_check(path, "--json")
+    assert done.returncode == 2
+    assert json.loads(done.stdout) == {"ok": False, "config": str(path), "errors": [
+        {"file": str(path), "key": "agent.nmae", "problem": "unknown key (known keys here: email, name)"}]}
+    missing = config_check(tmp_path / "nowhere.toml", "--json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["errors"][0]["key"] is None

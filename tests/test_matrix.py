@@ -137,7 +137,7 @@ def test_401_and_403_are_clear_and_never_show_the_token():
 
     channel = make_channel(forbidden, [])
     with pytest.raises(ChannelError) as failed:
-        channel.send(type("Out", (), {"thread_key": "!r:desk.test", "txn_id": "t/1", "text": "hi",
+        channel.send(type("Out", (), {"thread_key": "!r:desk.test", "txn_id": "t/1", "text": "hi", "automatic": False,
                                       "conversation_id": 1})())
     assert "channel chat:" in str(failed.value) and "403 M_FORBIDDEN" in str(failed.value)
     assert "\x1b" not in str(failed.value)
@@ -150,7 +150,7 @@ def test_the_txn_id_is_the_path_segment_of_the_send():
         seen.append((request.method, request.url.raw_path.decode(), json.loads(request.content)))
         return httpx.Response(200, json={"event_id": "$sent"})
 
-    out = type("Out", (), {"thread_key": "!room:desk.test", "txn_id": "tuidesk-1/2", "text": "Hello", "conversation_id": 1})()
+    out = type("Out", (), {"thread_key": "!room:desk.test", "txn_id": "tuidesk-1/2", "text": "Hello", "conversation_id": 1, "automatic": False})()
     assert make_channel(handler, []).send(out) == "$sent"
     assert seen == [("PUT", "/_matrix/client/v3/rooms/%21room%3Adesk.test/send/m.room.message/tuidesk-1%2F2",
                      {"msgtype": "m.text", "body": "Hello"})]

@@ -99,15 +99,15 @@ def test_rotation_who_and_now(desk, capsys):
     add_support(capsys)
     rot = ok_json(capsys, "oncall", "rotation", "show", "support")
     assert rot["members"] == ["ana", "bo", "chen"] and rot["length"] == "1w" and rot["handoff"] == "mon 09:00"
-    assert rot["starts"] == "2026-11-30T09:00:00+01:00"  # shown in the agent's zone: the desk's
+    assert rot["starts"] == "2026-11-30T08:00:00.000Z"  # 09:00 in Berlin; JSON times are UTC stamps
     who = ok_json(capsys, "oncall", "who", "--at", "2026-12-24 22:00", "--tz", "America/New_York")
     assert (who[0]["who"], who[0]["since"], who[0]["until"]) == (
-        "ana", "2026-12-21T03:00:00-05:00", "2026-12-28T03:00:00-05:00")
+        "ana", "2026-12-21T08:00:00.000Z", "2026-12-28T08:00:00.000Z")  # --tz reads --at, not the JSON
     at = ok_json(capsys, "oncall", "who", "--at", "2026-12-16 12:00")
-    assert at[0]["who"] == "chen" and at[0]["next"] == "ana" and at[0]["until"] == "2026-12-21T09:00:00+01:00"
+    assert at[0]["who"] == "chen" and at[0]["next"] == "ana" and at[0]["until"] == "2026-12-21T08:00:00.000Z"
     now = ok_json(capsys, "oncall", "now")
-    assert now[0] == {**now[0], "who": "ana", "name": "Ana Lima", "since": "2026-11-30T09:00:00+01:00",
-                      "until": "2026-12-07T09:00:00+01:00", "next": "bo", "active": True}
+    assert now[0] == {**now[0], "who": "ana", "name": "Ana Lima", "since": "2026-11-30T08:00:00.000Z",
+                      "until": "2026-12-07T08:00:00.000Z", "next": "bo", "active": True}
     assert [r["name"] for r in ok_json(capsys, "oncall", "rotation", "list")] == ["support"]
 
 
@@ -117,14 +117,14 @@ def test_schedule_overrides_swaps_and_members(desk, capsys):
                        "--to", "2026-12-03 08:00", "--reason", "ana at the dentist")
     sched = ok_json(capsys, "oncall", "schedule", "--weeks", "2", "--tz", "Asia/Shanghai")
     assert [(s["who"], s["start"]) for s in sched] == [
-        ("ana", "2026-11-30T16:00:00+08:00"), ("chen", "2026-12-03T01:00:00+08:00"),
-        ("ana", "2026-12-03T15:00:00+08:00"), ("bo", "2026-12-07T16:00:00+08:00"),
-        ("chen", "2026-12-14T16:00:00+08:00")]
+        ("ana", "2026-11-30T08:00:00.000Z"), ("chen", "2026-12-02T17:00:00.000Z"),
+        ("ana", "2026-12-03T07:00:00.000Z"), ("bo", "2026-12-07T08:00:00.000Z"),
+        ("chen", "2026-12-14T08:00:00.000Z")]
     assert sched[1]["override"] == override["id"] and sched[1]["base"] == "ana"
     swap = ok_json(capsys, "oncall", "swap", "--rotation", "support", "--shift", "2026-12-07", "--with", "2026-12-14")
     assert swap["requested_by"] == "lead" and (swap["a_was"], swap["b_was"]) == ("bo", "chen")
     members = ok_json(capsys, "oncall", "members", "support", "--remove", "bo")
-    assert members["members"] == ["ana", "chen"] and members["effective"].startswith("2026-12-07T09:00")
+    assert members["members"] == ["ana", "chen"] and members["effective"] == "2026-12-07T08:00:00.000Z"
     later = ok_json(capsys, "oncall", "schedule", "--from", "2026-12-07", "--weeks", "3")
     assert "bo" not in [s["who"] for s in later]
     assert ok_json(capsys, "oncall", "override", "list")[0]["reason"] == "ana at the dentist"
@@ -181,6 +181,16 @@ def test_report_json(desk, capsys):
     result = ok_json(capsys, "oncall", "report", "--since", "2026-11-30 09:00", "--until", "2026-12-21 09:00")
     assert [p["who"] for p in result["people"]] == ["ana", "bo", "chen"]
     assert all(p["shifts"] == 1 and p["hours"] == 168 for p in result["people"])
+
+
+def test_until_a_day_includes_that_whole_day_as_in_the_reports(desk, capsys):
+    add_support(capsys)
+    whole = ok_json(capsys, "oncall", "report", "--since", "2026-11-30", "--until", "2026-12-20")
+    assert (whole["since"], whole["until"]) == ("2026-11-29T23:00:00.000Z", "2026-12-20T23:00:00.000Z")  # Berlin days
+    assert sum(p["hours"] for p in whole["people"]) == 21 * 24 - 9  # the first shift starts Monday 09:00
+    code, out, err = run(capsys, "report", "summary", "--since", "2026-11-30", "--until", "2026-12-20", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["period"]["until"] == whole["until"], "one meaning of --until in every command"
 
 
 # --- paging -------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_templates(desk, week):
         {"template": "t-reset", "uses": 1, "closed": 1, "reopened": 0, "pending": 0, "close_rate": 1.0,
          "satisfaction": {"answers": 1, "average": 3.0}, "ready_to_automate": False},
     ]
-    easy = fx.config(rules={"automate_min_uses": 1, "automate_min_close_rate": 0.8})
+    easy = fx.config(templates={"automate_min_uses": 1, "automate_min_close_rate": 0.8})
     ready = {r["template"]: r["ready_to_automate"] for r in templates(desk, easy, week)["templates"]}
     assert ready == {"t-refund": False, "t-reset": True}
 
@@ -262,6 +262,7 @@ def test_reply_columns_follow_every_writer(desk):
     assert _reply_columns(desk, 3) == (fx.b("2026-11-04 10:00"), "bo", 3, 1)
     assert _reply_columns(desk, 4) == (None, None, 0, 0)  # only an automatic acknowledgement
     # merging 5 into 4 moves 5's reply along: both conversations are recomputed
+    desk.link_customers(4, 5, "ana")  # one person (merges across customers are refused)
     desk.merge(5, 4, "ana")
     assert _reply_columns(desk, 4) == (fx.b("2026-11-06 11:00"), "bo", 1, 0)
     assert _reply_columns(desk, 5)[:3] == (None, None, 0)

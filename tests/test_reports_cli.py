@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -43,7 +44,7 @@ def test_json_summary(desk):
 def test_table_summary_shows_durations(desk):
     result = run(*desk, "report", "summary", *WEEK)
     assert result.returncode == 0, result.stderr
-    assert "first response median (calendar hours)" in result.stdout
+    assert "first response median, calendar time" in result.stdout
     assert "7h 00m" in result.stdout  # (7200 + 43200) / 2 s
     assert "75.0%" in result.stdout   # one-touch
 
@@ -55,6 +56,27 @@ def test_csv_channels(desk):
     assert rows[0][:4] == ["channel", "opened", "msgs in", "solved"]
     assert rows[0][4] == "FRT median (seconds)"
     assert rows[1][:5] == ["chat", "4", "5", "1", "25200"]
+
+
+def test_csv_summary_says_seconds_where_it_writes_seconds(desk):
+    result = run(*desk, "report", "summary", *WEEK, "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = {row[0]: row[1] for row in csv.reader(io.StringIO(result.stdout))}
+    assert rows["first response median, calendar time (seconds)"] == "25200"  # 7h 00m on screen
+    assert float(rows["first response p90, business time (seconds)"]) >= 0
+    assert rows["conversations opened"] == "7"
+    assert not [label for label in rows if "hours" in label], "no figure labelled in hours holds seconds"
+
+
+def test_summary_chart_names_days_on_its_x_axis(desk):
+    result = run(*desk, "report", "summary", "--since", "2026-11-02", "--until", "2026-11-29", "-f", "chart")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.rstrip().splitlines()
+    bottom = max(i for i, line in enumerate(lines) if "└" in line)  # the frame, below the legend
+    axis = lines[bottom + 1]
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", axis)
+    assert dates[0] == "2026-11-02" and len(dates) >= 3 and dates == sorted(dates)
+    assert not re.search(r"\b\d+\.\d\b", axis), axis  # no "1.0 5.7 10.3" positions
 
 
 def test_agent_me_and_tag(desk):
@@ -83,12 +105,23 @@ def test_hours_what_if_option(desk):
     (["--since", "2026-11-08", "--until", "2026-11-01"], "the period is empty"),
     (["--tz", "Mars/Olympus"], "unknown timezone"),
     (["--format", "pdf"], "unknown format"),
+    # a filter naming nobody would answer with zeros as if they were true
+    (["--channel", "nope"], "--channel: unknown channel 'nope' (valid: chat, mail)"),
+    (["--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: ana, bo)"),
+    (["--tag", "nope"], "--tag: unknown tag 'nope' (valid: billing, vip)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(desk, args, message):
     result = run(*desk, "report", "summary", *args)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_filters_naming_known_values_still_answer(desk):
+    for args in (["--channel", "chat"], ["--agent", "bo"], ["--agent", "me"], ["--tag", "vip"]):
+        result = run(*desk, "report", "summary", *WEEK, *args, "-f", "json")
+        assert result.returncode == 0, (args, result.stderr)
+        assert json.loads(result.stdout)["opened"] >= 1, args
 
 
 def test_untrusted_names_stay_plain_text(desk, db_path):

@@ -146,6 +146,24 @@ def test_snoozed_conversations_wake_up(store):
     assert store.conversation(conversation)["status"] == "open"
 
 
+def test_merge_across_customers_is_refused_until_they_are_linked(store):
+    mike, _ = add(store, "my parcel", subject="Parcel")
+    ana, _ = add(store, "my invoice", subject="Invoice", sender="ana@example.br")
+    versions = [store.conversation(c)["version"] for c in (mike, ana)]
+    refused = (rf"cannot merge #{ana} into #{mike}: they belong to different customers"
+               r" \(Mike <ana@example.br>; Mike <mike@customer.example>\); if they are one person, link the customers first")
+    with pytest.raises(UsageError, match=refused):
+        store.merge(ana, mike, "bo")
+    assert store.merge_refusal(ana, mike) and store.merge_refusal(mike, mike)
+    assert [store.conversation(c)["version"] for c in (mike, ana)] == versions, "nothing changed"
+    assert [m["text"] for m in store.messages(ana)] == ["my invoice"]
+    assert [e["kind"] for e in store.events(ana)] == ["created"]
+    store.link_customers(store.find_customer("mike@customer.example"), store.find_customer("ana@example.br"), "bo")
+    assert store.merge_refusal(ana, mike) is None
+    store.merge(ana, mike, "bo")
+    assert store.conversation(ana)["merged_into"] == mike
+
+
 def test_status_tags_priority_and_merge_write_events(store):
     a, _ = add(store, "one", subject="Refund")
     b, _ = add(store, "two", subject="Refund again", at=NOW + dt.timedelta(minutes=5))

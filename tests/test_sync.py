@@ -46,9 +46,9 @@ def test_syncing_the_same_maildir_twice_adds_nothing(desk):
     for i in range(12):
         deliver(maildir, make_email(subject=f"Question {i}", sender=f"c{i}@x.example"))
     first = sync.run(conf, store)
-    assert first.channels["mail"].as_json() == {"fetched": 12, "new": 12, "duplicates": 0, "errors": 0}
+    assert first.channels["mail"].as_json() == {"fetched": 12, "new": 12, "duplicates": 0, "errors": 0, "quarantined": 0, "error": None, "warnings": []}
     second = sync.run(conf, store)
-    assert second.channels["mail"].as_json() == {"fetched": 0, "new": 0, "duplicates": 0, "errors": 0}
+    assert second.channels["mail"].as_json() == {"fetched": 0, "new": 0, "duplicates": 0, "errors": 0, "quarantined": 0, "error": None, "warnings": []}
     # a mail client moving files to cur/ and flagging them changes nothing either
     for path in (maildir / "new").iterdir():
         os.rename(path, maildir / "cur" / (path.name + ":2,S"))
@@ -200,9 +200,12 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
     done = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--json")
     assert done.returncode == 1, "one channel failed"
     data = json.loads(done.stdout)
-    assert set(data) == {"channels", "outbox", "seconds"}
-    assert data["channels"]["mail"] == {"fetched": 1, "new": 1, "duplicates": 0, "errors": 0}
+    assert set(data) == {"channels", "outbox", "rules", "seconds"}
+    assert data["rules"] == {"events": 0, "fired": 0, "applied": 0, "suppressed": 0}
+    assert data["channels"]["mail"] == {"fetched": 1, "new": 1, "duplicates": 0, "errors": 0, "quarantined": 0,
+                                        "error": None, "warnings": []}
     assert data["channels"]["gone"]["errors"] == 1
+    assert data["channels"]["gone"]["error"].startswith("channel gone: ")  # which channel failed, and why
     assert data["outbox"] == {"sent": 0, "failed": 0, "uncertain": 0}
     assert "channel gone:" in done.stderr and "Traceback" not in done.stderr
     quiet = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail", "--quiet")

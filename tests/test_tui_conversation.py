@@ -11,9 +11,11 @@ from tests.helpers.desk import AGENT, conversation_id, write_config
 from tests.helpers.mail import deliver, make_email
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, open_conversation, queue, settle, visible_rows
+from tui_desk import sync
 from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
 from tui_desk.tui.screens.inbox import InboxScreen
+from tui_desk.tui.screens.pickers import ConfirmScreen
 from tui_desk.tui.widgets.card import CustomerCard
 from tui_desk.tui.widgets.thread import MessageItem
 
@@ -47,22 +49,55 @@ async def test_card_shows_customer_and_history(desk, db_path):
         assert isinstance(app.screen, InboxScreen)
 
 
-async def test_merge_into_another(desk, db_path):
+async def test_merge_asks_first_and_refuses_other_customers(desk, db_path, tmp_path):
+    deliver(tmp_path / "mail", make_email("Mike Jones <mike@customer.example>", "Second parcel missing", "And this one?"))
     with Store.open(db_path) as store:
-        source, target = conversation_id(store, "Invoice"), conversation_id(store, "Where is my order")
+        sync.run(desk, store)
+        source = conversation_id(store, "Second parcel")
+        target = conversation_id(store, "Where is my order")  # Mike Jones too
+        other = conversation_id(store, "Invoice")  # Ana Lima
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
+        assert queue(app).cache.total == 9
         await open_conversation(app, pilot, source)
-        await pilot.press("m")
+
+        async def merge_into(number: int) -> None:
+            await pilot.press("m")
+            await settle(pilot)
+            await pilot.press(*str(number), "enter")
+            await settle(pilot)
+
+        await merge_into(other)  # another customer's: refused at once, nothing asked
+        assert isinstance(app.screen, ConversationScreen)
+        assert any("belong to different customers (Mike Jones <mike@customer.example>; Ana Lima <ana@example.br>)" in str(n.message) for n in app._notifications)
+        await merge_into(target)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Second parcel missing" in shown and "Where is my order?" in shown and "cannot be undone" in shown
+        await pilot.press("enter")  # the enter that closed the number dialog does not confirm
         await settle(pilot)
-        await pilot.press(*str(target), "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        with Store.open(db_path) as store:
+            assert store.conversation(source)["merged_into"] is None
+            assert store.conversation(other)["merged_into"] is None
+        await merge_into(target)
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
         with Store.open(db_path) as store:
             assert store.conversation(source)["merged_into"] == target
             assert len(store.messages(target)) == 2
-        assert queue(app).cache.total == 7
+        assert queue(app).cache.total == 8
+        await open_conversation(app, pilot, other)
+        await pilot.press("full_stop")  # a merge is never repeated without asking
+        await settle(pilot)
+        assert any("not repeated" in str(n.message) for n in app._notifications)
+        with Store.open(db_path) as store:
+            assert store.conversation(other)["merged_into"] is None
 
 
 async def test_live_update_from_another_process_keeps_the_cursor(desk, db_path, tmp_path):

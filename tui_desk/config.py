@@ -13,7 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 
 from .configload import build, check_secret
 from .errors import ConfigError
@@ -188,6 +188,10 @@ class TemplatesSection:
     """Folder of template files (Markdown with +++ TOML front matter); empty means the built-in set."""
     undo_seconds: int = 10
     """How long a one-keystroke reply waits before it is delivered (u cancels)."""
+    automate_min_close_rate: float = 0.8
+    """`report templates` flags a template "ready to automate" at this close rate..."""
+    automate_min_uses: int = 20
+    """...over at least this many uses."""
 
 
 @dataclass
@@ -233,19 +237,40 @@ class OncallSection:
     matrix channel."""
 
 
-NOT_BUILT = "is not built yet and did nothing: remove it (automatic replies and paging will come as rules)"
+@dataclass
+class AgentEntry:
+    """[[agents]]: a member of the team (also added with `tui-desk agents add`)."""
+
+    name: str
+    email: str = ""
+    """Their own address: mail from it is classed `agent`, never answered automatically."""
 
 
 @dataclass
-class RulesSection:
-    """[rules]: thresholds of the template report's "ready to automate" flag."""
+class GroupSection:
+    """[[groups]]: a team rules can route to (`assign = "group:NAME"`)."""
 
-    RETIRED: ClassVar[dict[str, str]] = {
-        "after_hours_ack": NOT_BUILT, "page_on_urgent": NOT_BUILT, "urgent_keywords": NOT_BUILT}
-    automate_min_close_rate: float = 0.8
-    """A template is "ready to automate" at this close rate..."""
-    automate_min_uses: int = 20
-    """...over at least this many uses."""
+    name: str
+    members: list[str] = field(default_factory=list)
+    """Agent names."""
+    assign: Literal["round-robin", "least-open", "manual"] = "round-robin"
+    """How a routed conversation gets its agent; away agents are skipped ("manual": nobody)."""
+
+
+@dataclass
+class AutomationSection:
+    """[automation]: the loop guard's limits on what rules send by themselves."""
+
+    max_per_hour: int = 3
+    """Automatic messages to one recipient per hour; more are suppressed (and recorded)."""
+    max_per_day: int = 10
+    """...and per day."""
+    own_domains: list[str] = field(default_factory=list)
+    """Domains of our own Message-IDs (mail from them is classed `self`); empty: the domain
+    of [desk] support_address."""
+    ack_quiet_after_agent: str = "10m"
+    """after_hours_ack: not sent when an agent (e.g. the person on call) replied in the
+    conversation this recently."""
 
 
 @dataclass
@@ -269,6 +294,10 @@ class Config:
 
     RETIRED: ClassVar[dict[str, str]] = {
         "survey": "is not built yet and did nothing: remove the [survey] section"}
+    OLD_RULES: ClassVar[str] = (
+        "[rules] is now a list of [[rules]] tables (see docs/rules.md); automate_min_close_rate and"
+        " automate_min_uses moved to [templates], and after_hours_ack, page_on_urgent and urgent_keywords"
+        " are written as rules")
 
     desk: DeskSection = field(default_factory=DeskSection)
     agent: AgentSection = field(default_factory=AgentSection)
@@ -278,7 +307,13 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     """Key rebinding: action id → keys, e.g. reply = "r,R"."""
     oncall: OncallSection = field(default_factory=OncallSection)
-    rules: RulesSection = field(default_factory=RulesSection)
+    agents: list[AgentEntry] = field(default_factory=list)
+    groups: list[GroupSection] = field(default_factory=list)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    """[[rules]] tables, checked and compiled by tui_desk.rules (see docs/rules.md)."""
+    rules_file: str = ""
+    """A TOML file of [[rules]] (and [[groups]]) beside this one, read after these."""
+    automation: AutomationSection = field(default_factory=AutomationSection)
     reports: ReportsSection = field(default_factory=ReportsSection)
     path: Path | None = field(default=None, metadata={"toml": False})
     """The file this came from (not a key of the file)."""
@@ -290,6 +325,16 @@ class Config:
                 return channel
         known = ", ".join(c.name for c in self.channels) or "none configured"
         raise ConfigError(self.path or "config", "channels", f"no channel named {name!r} (known: {known})")
+
+    def own_domains(self) -> frozenset[str]:
+        """Domains of our own Message-IDs ([automation] own_domains, else the support address's)."""
+        domains = self.automation.own_domains or [self.desk.support_address.rpartition("@")[2]]
+        return frozenset(d.strip().lower() for d in domains if d.strip())
+
+    def agent_addresses(self) -> frozenset[str]:
+        """The team's own addresses: [[agents]] emails and this terminal's [agent] email."""
+        found = [a.email for a in self.agents] + [self.agent.email]
+        return frozenset(e.strip().lower() for e in found if e.strip())
 
     def database_path(self, override: str | os.PathLike | None = None) -> Path:
         """`--db`, else [storage] database (relative to the config file), else the data dir."""
@@ -340,6 +385,8 @@ def load(path: str | os.PathLike | None = None, *, required: bool = False) -> Co
 
 def from_dict(data: dict, file: Path | str = "config") -> Config:
     """Build a validated Config from parsed TOML (used by `load` and tests)."""
+    if isinstance(data.get("rules"), dict):
+        raise ConfigError(file, "rules", Config.OLD_RULES)
     config: Config = build(Config, data, file, "", channel_kinds=CHANNEL_KINDS)
     config.path = Path(file) if not isinstance(file, Path) else file
     _check(config, file)
@@ -385,3 +432,7 @@ def _check(config: Config, file: Path | str) -> None:
         config.desk.hours()
     except ValueError as exc:
         raise ConfigError(file, "desk", str(exc)) from None
+    names = [g.name for g in config.groups]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ConfigError(file, f"groups[{i}].name", f"duplicate group name {name!r}")

@@ -146,4 +146,38 @@ path = "mail"
 name = "chat"
 kind = "jsonl"
 path = "chat.jsonl"
+
+# Rules (docs/rules.md): try `tui-desk rules test --conversation 13 --event conversation.new`
+[[agents]]
+name = "ana"
+email = "ana@northwind.example"
+
+[[agents]]
+name = "bo"
+email = "bo@northwind.example"
+
+[[groups]]
+name = "billing"
+members = ["ana", "bo"]
+assign = "round-robin"
+
+[[rules]]
+id = "billing"
+on = ["conversation.new"]
+any = [{{ field = "subject", contains_any = ["refund", "invoice", "rechnung", "rücksendung"] }}]
+none = [{{ field = "class", is = "bulk" }}]
+actions = [{{ tag = "+billing" }}, {{ assign = "group:billing" }}]
+
+[[rules]]
+id = "privacy"
+on = ["conversation.new"]
+any = [{{ field = "subject", matches = "(?i)gdpr|erasure|personal data" }}]
+actions = [{{ tag = "+privacy" }}, {{ priority = "high" }}, {{ note = "Data-protection request: answer within 30 days." }}]
+stop = true
+
+[[rules]]
+id = "sales"
+on = ["conversation.new"]
+any = [{{ field = "subject", contains_any = ["wholesale", "partnership"] }}]
+actions = [{{ tag = "+sales" }}, {{ priority = "low" }}]
 '''

@@ -103,6 +103,13 @@ class BusinessHours:
                     return candidate
         return None
 
+    def closed_since(self, instant: dt.datetime) -> dt.datetime:
+        """When the closed period `instant` falls in began: the end of the last opening
+        before it (at most 31 days back; `instant` itself while the desk is open)."""
+        back = _aware(instant) - dt.timedelta(days=31)
+        intervals = self.open_intervals(back, _aware(instant))
+        return intervals[-1][1] if intervals else back
+
     # -- arithmetic: open time between two instants ---------------------------------
 
     def open_intervals(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:

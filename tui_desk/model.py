@@ -51,6 +51,8 @@ class ParsedMessage:
     attachments: list[Attachment] = field(default_factory=list)
     automatic: str | None = None
     """Why this is machine-sent (auto-reply, bounce, bulk); None for a person."""
+    loop_class: str = "human"
+    """The loop guard's class: auto, bulk, bounce, self, agent or human (tui_desk.rules.guard)."""
     problems: list[str] = field(default_factory=list)
     """What could not be parsed cleanly; the raw bytes are kept either way."""
     raw: bytes = b""

@@ -70,7 +70,8 @@ class DeliveryResult:
 
 def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, note: bool = False,
                 status: str | None = None, template_id: str | None = None, undo_seconds: float = 0,
-                expected_version: int | None = None) -> QueuedReply:
+                expected_version: int | None = None, automatic: str | None = None,
+                recipient: str | None = None) -> QueuedReply:
     """Write a reply (or an internal note) for delivery after `undo_seconds`.
 
     One transaction: the message row, the outbox row (not for notes), the status change
@@ -83,6 +84,7 @@ def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, no
     message_id, outbox_id = store.add_reply(
         conversation_id, text, agent=agent, note=note, status=status, template_id=template_id,
         txn_id=f"tuidesk-{uuid.uuid4().hex}", deliver_at=deliver_at, expected_version=expected_version,
+        automatic=automatic, recipient=recipient,
     )
     return QueuedReply(outbox_id, message_id, None if note else deliver_at)
 
@@ -158,7 +160,7 @@ def _outbound(config: Config, job: dict, **callbacks) -> Outbound:
         to_address=job["to_address"], to_name=job["to_name"], created_at=job["created_at"],
         mail_id=job["mail_id"], in_reply_to=job["in_reply_to"], references=job["references"],
         from_address=config.desk.support_address, from_name=config.desk.name,
-        maybe_sent=job["maybe_sent"], **callbacks,
+        maybe_sent=job["maybe_sent"], automatic=bool(job["automatic"]), **callbacks,
     )
 
 

@@ -29,6 +29,9 @@ from .errors import ChannelError, DeskError, LockedError
 from .parse.chat import parse_chat_line
 from .parse.mail import parse_email
 from .model import ParsedMessage
+from .rules import guard
+from .rules.runner import RunResult, run_pending
+from .rules.spec import RuleSet, load_rules
 from .store import Store
 from .store.db import segment
 
@@ -44,9 +47,14 @@ class ChannelResult:
     duplicates: int = 0
     errors: int = 0
     error: str | None = None
+    quarantined: int = 0
+    """Items given up on in this run (after repeated failures)."""
+    warnings: list[str] = field(default_factory=list)
+    """Not failures, but worth knowing (a folder read again from the start)."""
 
     def as_json(self) -> dict:
-        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates, "errors": self.errors}
+        return {"fetched": self.fetched, "new": self.new, "duplicates": self.duplicates, "errors": self.errors,
+                "quarantined": self.quarantined, "error": self.error, "warnings": self.warnings}
 
 
 @dataclass
@@ -58,6 +66,7 @@ class SyncResult:
     """Replies left "uncertain" in this run: they may have been sent (see `outbox list`)."""
     outbox_errors: list[str] = field(default_factory=list)
     """Why replies failed in this run (printed on stderr, not part of --json)."""
+    rules: RunResult = field(default_factory=RunResult)
     seconds: float = 0.0
     waited: bool = False
     """A channel long-polled in this run (sync --watch), so the run itself paced the loop."""
@@ -70,6 +79,7 @@ class SyncResult:
         return {
             "channels": {name: r.as_json() for name, r in self.channels.items()},
             "outbox": {"sent": self.sent, "failed": self.failed, "uncertain": self.uncertain},
+            "rules": self.rules.as_json(),
             "seconds": round(self.seconds, 3),
         }
 
@@ -112,8 +122,10 @@ def run(config: Config, store: Store, *, only: str | None = None,
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
     base = config.path.parent if config.path else None
+    ingest = _Ingest(config, store, result.rules)
     with sync_lock(store.path) as lock_fd, _pool(lock_fd) as pool:
         store.wake_snoozed()
+        ingest.apply_rules()  # events left by a run that died after its batch, and status changes
         for channel_config in channels:
             outcome = result.channels[channel_config.name] = ChannelResult()
             try:
@@ -121,7 +133,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
                 if wait and hasattr(channel, "long_poll"):
                     channel.long_poll, wait, result.waited = wait, 0.0, True
                 try:
-                    _pull(store, channel, outcome, pool, progress)
+                    _pull(ingest, channel, outcome, pool, progress)
                 finally:
                     channel.close()
             except ChannelError as exc:
@@ -135,6 +147,12 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except DeskError as exc:  # e.g. a password command that fails
                 outcome.errors += 1
                 outcome.error = f"channel {channel_config.name}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen server answer:
+                # still this channel's failure alone; the others sync and the outbox is delivered
+                if os.environ.get("TUI_DESK_DEBUG"):
+                    raise
+                outcome.errors += 1
+                outcome.error = f"channel {channel_config.name}: internal error ({type(exc).__name__}: {exc})"
         # after pulling: a reply is not sent into a conversation the customer just wrote to
         # without that message being stored first
         delivery = outbox.deliver_due(config, store)
@@ -185,8 +203,37 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
     return results
 
 
-def _pull(store: Store, channel, outcome: ChannelResult, pool: "_LazyPool",
+class _Ingest:
+    """Storing batches, and the rules right after each one commits."""
+
+    def __init__(self, config: Config, store: Store, rules: RunResult) -> None:
+        self.config, self.store, self.rules = config, store, rules
+        self.ruleset: RuleSet = load_rules(config, known_agents=set(store.agent_names()))
+        self.listening = self.ruleset.listening({"conversation.new", "message.new", "customer.reply"})
+        self.own_domains = config.own_domains()
+        self.agents = config.agent_addresses()
+
+    def classify(self, msg: ParsedMessage) -> None:
+        if msg.direction == "in":
+            msg.loop_class = guard.refine(msg.loop_class, msg.message_id, msg.sender_address,
+                                          loop=msg.headers.get("x-tui-desk-loop", ""),
+                                          own_domains=self.own_domains, agents=self.agents)
+
+    def queue(self, msg: ParsedMessage, created: bool, conversation_id: int, message_id: int) -> None:
+        if self.listening and msg.direction == "in":
+            events = ["message.new", "conversation.new" if created else "customer.reply"]
+            self.store.queue_rule_event(conversation_id, events, message_id)
+
+    def apply_rules(self) -> None:
+        done = run_pending(self.config, self.store, self.ruleset)
+        for name in ("events", "fired", "applied", "suppressed"):
+            setattr(self.rules, name, getattr(self.rules, name) + getattr(done, name))
+        self.rules.errors += done.errors
+
+
+def _pull(ingest: _Ingest, channel, outcome: ChannelResult, pool: "_LazyPool",
           progress: Callable[[str, int], None] | None) -> None:
+    store = ingest.store
     state = store.sync_state(channel.name)
     seen = store.source_keys(channel.name)
     pending = None  # (batch, future parse results) overlapping with storing the previous one
@@ -195,19 +242,20 @@ def _pull(store: Store, channel, outcome: ChannelResult, pool: "_LazyPool",
             parsed = pool.parse(batch.items)
             if pending is not None:
                 done, pending = pending, None
-                _store_batch(store, channel.name, *done, outcome)
+                _store_batch(ingest, channel.name, *done, outcome)
                 if progress:
                     progress(channel.name, outcome.fetched)
             pending = (batch, parsed)
     finally:
         # a batch pulled whole is stored even when the channel fails on the next one
         if pending is not None:
-            _store_batch(store, channel.name, *pending, outcome)
+            _store_batch(ingest, channel.name, *pending, outcome)
             if progress:
                 progress(channel.name, outcome.fetched)
 
 
-def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: ChannelResult) -> None:
+def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: ChannelResult) -> None:
+    store = ingest.store
     messages = list(parsed)
     with store.d.tx():
         with store.indexing_at_end():  # before the changes below, which may edit these messages
@@ -218,15 +266,23 @@ def _store_batch(store: Store, channel: str, batch: Batch, parsed, outcome: Chan
                 customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name) \
                     if msg.sender_address and msg.direction == "in" else None
                 conversation_id = threads.find_conversation(store, channel, msg, customer_id)
-                store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject))
+                ingest.classify(msg)
+                stored = store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject))
+                ingest.queue(msg, conversation_id is None, *stored)
                 outcome.new += 1
         for change in batch.changes:
             store.apply_change(channel, change)
         if batch.source_keys:
             store.add_source_keys(channel, batch.source_keys)
+        if batch.quarantined:
+            store.add_quarantined(channel, batch.quarantined)
         if batch.state:
             store.save_sync_state(channel, batch.state)
     outcome.fetched += len(messages)
+    outcome.quarantined += len(batch.quarantined)
+    outcome.warnings += batch.warnings
+    if ingest.listening:
+        ingest.apply_rules()
 
 
 class _LazyPool:

@@ -32,10 +32,11 @@ def one_line(text: str | None) -> str:
     return " ".join(clean(text).split())
 
 
-def safe_json(data: object) -> str:
+def safe_json(data: object, default=str) -> str:
     """JSON for a terminal or a pipe: readable Unicode, but every control and bidi
-    character escaped (json only escapes C0 by itself)."""
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    character escaped (json only escapes C0 by itself). `default` turns what json cannot
+    write (a datetime...) into text."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=default)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

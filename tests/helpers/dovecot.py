@@ -233,6 +233,25 @@ class Mailbox:
     def set_uidvalidity(self, value: int, folder: str = "INBOX") -> None:
         self.server.doveadm("mailbox", "update", "-u", self.user, "--uid-validity", str(value), folder)
 
+    def status(self, folder: str = "INBOX") -> dict[str, int]:
+        """The server's UIDVALIDITY, UIDNEXT and message count of `folder`."""
+        out = self.server.doveadm("mailbox", "status", "-u", self.user, "uidvalidity uidnext messages", folder)
+        return {k: int(v) for k, v in (part.split("=") for part in out.split()[1:])}
+
+    def recreate(self, raws, folder: str = "INBOX") -> None:
+        """Delete `folder` with all its mail and Dovecot's own records of it, make it again
+        holding `raws`, and give it back its old UIDVALIDITY: UIDs start at 1 again."""
+        validity = self.status(folder)["uidvalidity"]
+        path = self.folder_dir(folder)
+        for entry in path.iterdir():
+            if entry.is_dir() and not entry.name.startswith(".") or entry.name.startswith("dovecot"):
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(exist_ok=True)
+        self.server._own(path)
+        self.deliver_many(raws, folder)
+        self.set_uidvalidity(validity, folder)
+
     def config(self, name: str = "support", **extra) -> dict:
         """A `[[channels]]` entry for this mailbox."""
         entry = {

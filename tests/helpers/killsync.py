@@ -2,7 +2,7 @@
 
 KILL_AT=after-commit: right after batch KILL_BATCH is committed.
 KILL_AT=mid-transaction: inside batch KILL_BATCH's transaction, its messages written
-but not committed. Nothing is cleaned up: it is a real kill -9 (or KILL_SIGNAL=TERM/HUP).
+but not committed. KILL_AT=before-rules: batch KILL_BATCH committed, its rules not run. Nothing is cleaned up: it is a real kill -9 (or KILL_SIGNAL=TERM/HUP).
 """
 
 import os
@@ -24,13 +24,16 @@ def _die(*_args, **_kwargs):
     os.kill(os.getpid(), SIGNAL)
 
 
-def store_batch(store, channel, batch, parsed, outcome):
+def store_batch(ingest, channel, batch, parsed, outcome):
     global count
     count += 1
+    store = ingest.store
     if count == target and point == "mid-transaction":
         store.save_sync_state = _die  # called after the rows are inserted, before COMMIT
         store.add_source_keys = _die
-    original(store, channel, batch, parsed, outcome)
+    if count == target and point == "before-rules":
+        ingest.apply_rules = _die
+    original(ingest, channel, batch, parsed, outcome)
     if count == target and point == "after-commit":
         _die()
 

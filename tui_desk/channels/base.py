@@ -36,6 +36,21 @@ class Batch:
     """Keys of the source items now stored (local channels remember files this way)."""
     changes: list[Change] = field(default_factory=list)
     """Edits and deletions of messages pulled before (chat); applied after `items`."""
+    quarantined: list["Quarantined"] = field(default_factory=list)
+    """Items given up on after repeated failures: recorded with this batch, no longer asked for."""
+    warnings: list[str] = field(default_factory=list)
+    """Something the operator should know that is not a failure (a folder read again)."""
+
+
+@dataclass
+class Quarantined:
+    """A source item the channel failed to fetch too often and now skips."""
+
+    key: str
+    """Names the item within the channel (e.g. "INBOX UID 3 (UIDVALIDITY 1700000000)")."""
+    reason: str
+    """The last failure, one line."""
+    tries: int
 
 
 class Channel(Protocol):
@@ -93,6 +108,9 @@ class Outbound:
     maybe_sent: bool = False
     """A previous try may have delivered it (a crash between send and mark): look for
     the first copy before sending again."""
+    automatic: bool = False
+    """Sent by a rule, not a person: it says so (Auto-Submitted, m.notice), so that no
+    auto-responder answers it and no loop starts."""
     data_begins: Callable[[], None] | None = field(default=None, repr=False, compare=False)
     """Called by email kinds just before SMTP DATA: the outbox commits "uncertain" there,
     so an interruption from then on is never retried automatically."""

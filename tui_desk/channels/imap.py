@@ -1,13 +1,23 @@
 """A shared support mailbox over IMAP (imapclient): pull new mail, send replies.
 
 Pull is incremental by UID per folder. The channel's sync state holds, per folder,
-the UIDVALIDITY and the highest UID stored; sync saves each batch's state in the same
-transaction as its messages, so a kill at any moment loses nothing and duplicates
-nothing. A changed UIDVALIDITY means the server renumbered the folder: it is read again
-from the start and what is already stored is recognised by Message-ID (or, without one,
-by a hash of the bytes). Messages are fetched with BODY.PEEK[] (flags untouched unless
-`mark_seen`) in explicit UID chunks: imapclient cannot fetch "1:*" and Dovecot refuses
-one FETCH naming 20,000 UIDs.
+the UIDVALIDITY, the highest UID handled, the UIDs below it still to fetch, and a
+fingerprint (size, arrival time) of the highest UID stored; sync saves each batch's
+state in the same transaction as its messages, so a kill at any moment loses nothing
+and duplicates nothing. A changed UIDVALIDITY means the server renumbered the folder:
+it is read again from the start and what is already stored is recognised by Message-ID
+(or, without one, by a hash of the bytes). So is a folder recreated with its old
+UIDVALIDITY, seen by UIDNEXT going back or by another message at the last stored UID;
+both are reported as warnings. Messages are fetched with BODY.PEEK[] (flags untouched
+unless `mark_seen`) in explicit UID chunks: imapclient cannot fetch "1:*" and Dovecot
+refuses one FETCH naming 20,000 UIDs.
+
+No silent gaps: a FETCH the server refuses (NO) is split until the refused messages
+stand alone, and a UID the server leaves out of its answer while it still holds it is
+not passed over. Such a message is the channel's error for that sync and asked for
+again at the next; after MAX_TRIES syncs it is quarantined (recorded, listed by
+`sync --quarantined`, no longer asked for). A server that hands over nothing at all
+is failing as a whole: no tries are counted then.
 
 A dropped connection is reconnected with backoff and the folder resumed where it
 stopped; a refused login is not retried. Every failure ends as one ChannelError line
@@ -32,7 +42,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from ..config import ImapChannel as ImapConfig
 from ..errors import ChannelError
 from . import smtp
-from .base import Batch, Item, Outbound
+from .base import Batch, Item, Outbound, Quarantined
 from .mailout import build_reply
 
 # Waits before each reconnect attempt: a server restarting or a network blip recovers
@@ -46,6 +56,47 @@ _DROPPED = (imaplib.IMAP4.abort, OSError, EOFError)
 # On a reply's copy in Sent, filed before the message goes: "not yet confirmed by the
 # SMTP server's 250". Taken off once the 250 is recorded.
 UNCONFIRMED = b"$TuiDeskUnconfirmed"
+
+# A message the server fails to hand over is asked for again at each sync; after this
+# many syncs it is quarantined (`sync --quarantined` lists it) and no longer asked for.
+MAX_TRIES = 3
+# Refused multi-message FETCHes per folder and sync while narrowing a refusal down to
+# the messages at fault; beyond it the server refuses everything, not one message.
+NARROW_BUDGET = 32
+
+
+class _Keys:
+    """The sync-state keys of one folder: UIDVALIDITY, the highest UID handled, the
+    UIDs below it still to fetch (uid=tries), and the fingerprint of the highest UID
+    stored (how a recreated folder that reused its UIDVALIDITY is noticed)."""
+
+    def __init__(self, folder: str) -> None:
+        self.validity, self.uid = f"{folder}:uidvalidity", f"{folder}:uid"
+        self.retry, self.check = f"{folder}:retry", f"{folder}:check"
+
+    def state(self, validity: str, last: int, retry: dict[int, int], check: str) -> dict[str, str]:
+        return {self.validity: validity, self.uid: str(last), self.retry: _retries_text(retry), self.check: check}
+
+
+def _retries(text: str) -> dict[int, int]:
+    found = {}
+    for part in text.split(","):
+        uid, _, tries = part.partition("=")
+        if uid.isdigit() and tries.isdigit():
+            found[int(uid)] = int(tries)
+    return found
+
+
+def _retries_text(retry: dict[int, int]) -> str:
+    return ",".join(f"{uid}={tries}" for uid, tries in sorted(retry.items()))
+
+
+def _fingerprint(uid: int, data: dict) -> str:
+    """UID, size and arrival time: another message at the same UID differs in them."""
+    size, date = data.get(b"RFC822.SIZE"), data.get(b"INTERNALDATE")
+    if size is None or not isinstance(date, dt.datetime):
+        return ""
+    return f"{uid} {size} {_received(date).isoformat()}"
 
 
 class ImapChannel:
@@ -117,15 +168,23 @@ class ImapChannel:
     # -- pull ------------------------------------------------------------------------
 
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
-        """New mail of every folder, in batches of `batch_size`, oldest UID first."""
+        """New mail of every folder, in batches of `batch_size`, oldest UID first.
+
+        A folder that fails (cannot be opened, a server that refuses every FETCH) does not
+        stop the others; what failed is raised as one ChannelError after the last folder."""
         state = dict(state)
         self.connect()
+        problems: list[str] = []
+        tried: set[tuple[str, int]] = set()  # failed in this run: not asked again after a reconnect
         for folder in self.config.folders:
             for attempt in range(len(BACKOFF) + 1):
                 try:
-                    for batch in self._pull_folder(folder, state):
+                    for batch in self._pull_folder(folder, state, problems, tried):
                         state.update(batch.state)
                         yield batch
+                    break
+                except ChannelError as exc:
+                    problems.append(exc.cause)
                     break
                 except _DROPPED as exc:
                     if attempt == len(BACKOFF):
@@ -133,11 +192,15 @@ class ImapChannel:
                                                       f"{folder!r}: {_reason(exc)}") from None
                     self.sleep(BACKOFF[attempt])
                     self.connect()
+        if problems:
+            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+            raise ChannelError(self.name, "; ".join(problems[:5]) + more)
 
-    def _pull_folder(self, folder: str, state: dict[str, str]) -> Iterator[Batch]:
+    def _pull_folder(self, folder: str, state: dict[str, str], problems: list[str],
+                     tried: set[tuple[str, int]]) -> Iterator[Batch]:
         client = self.client
         assert client is not None
-        vkey, ukey = f"{folder}:uidvalidity", f"{folder}:uid"
+        keys = _Keys(folder)
         try:
             info = client.select_folder(folder, readonly=not self.config.mark_seen)
         except imaplib.IMAP4.abort:
@@ -145,28 +208,135 @@ class ImapChannel:
         except IMAPClientError as exc:
             raise ChannelError(self.name, f"cannot open folder {folder!r}: {_reason(exc)}") from None
         validity = str(info.get(b"UIDVALIDITY", ""))
-        same = state.get(vkey) == validity
-        last = int(state.get(ukey, "0")) if same else 0
-        uidnext = info.get(b"UIDNEXT")
-        if same and uidnext is not None and int(uidnext) <= last + 1:
+        uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") is not None else None
+        same = state.get(keys.validity) == validity
+        last = int(state.get(keys.uid, "0")) if same else 0
+        retry = _retries(state.get(keys.retry, "")) if same else {}
+        check = state.get(keys.check, "") if same else ""
+        warnings = []
+        if not same and state.get(keys.validity):
+            warnings.append(f"folder {folder!r}: UIDVALIDITY changed from {state[keys.validity]} to {validity}:"
+                            " reading it again from the start (messages already stored are recognised)")
+        recreated = None
+        if same and last and uidnext is not None and uidnext <= last:
+            recreated = f"UIDNEXT {uidnext} is not above the last UID stored, {last}"
+        elif same and uidnext is not None and uidnext <= last + 1 and not retry:
             return  # nothing new: the no-change sync costs one SELECT per folder
-        uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
-        if not uids:
-            if not same:
-                yield Batch([], {vkey: validity, ukey: str(last)})
+        elif same and check:
+            recreated = self._not_the_same(check)
+        if recreated:
+            # UIDs never go back within one UIDVALIDITY: the folder was deleted and made
+            # again, and the server reused the UIDVALIDITY. Read like a changed one.
+            warnings.append(f"folder {folder!r} was recreated with the same UIDVALIDITY {validity} ({recreated}):"
+                            " reading it again from the start (messages already stored are recognised)")
+            same, last, retry, check = False, 0, {}, ""
+        try:
+            new = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
+        except imaplib.IMAP4.abort:
+            raise
+        except IMAPClientError as exc:
+            raise ChannelError(self.name, f"cannot search folder {folder!r}: {_reason(exc)}") from None
+        todo = sorted(u for u in retry if (folder, u) not in tried) + new
+        if not todo:
+            if not same or warnings:
+                yield Batch([], keys.state(validity, last, retry, check), warnings=warnings)
             return
         part = b"BODY[]" if self.config.mark_seen else b"BODY.PEEK[]"
+        wanted = [part, b"INTERNALDATE", b"RFC822.SIZE"]
         size = max(1, self.config.batch_size)
-        for start in range(0, len(uids), size):
-            chunk = uids[start:start + size]
-            fetched = client.fetch(chunk, [part, b"INTERNALDATE"])
-            items = []
+        budget = [NARROW_BUDGET]
+        fetched_any = False
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            got, failures = self._fetch(folder, chunk, wanted, budget)
+            items, missing = [], []
             for uid in chunk:
-                data = fetched.get(uid)
-                if not data or b"BODY[]" not in data:
-                    continue  # expunged since the search
-                items.append(Item("email", bytes(data[b"BODY[]"]), _received(data.get(b"INTERNALDATE"))))
-            yield Batch(items, {vkey: validity, ukey: str(chunk[-1])})
+                data = got.get(uid)
+                if data and b"BODY[]" in data and not isinstance(data[b"BODY[]"], (bytes, bytearray)):
+                    failures[uid] = "the server sent it without its bytes (NIL)"
+                elif data and b"BODY[]" in data:
+                    items.append(Item("email", bytes(data[b"BODY[]"]), _received(data.get(b"INTERNALDATE"))))
+                    retry.pop(uid, None)
+                    if uid > last:
+                        check = _fingerprint(uid, data)
+                elif uid not in failures:
+                    missing.append(uid)
+            # left out of the answer: expunged since the search, or a gap in the server's answer
+            for uid in self._still_there(missing):
+                failures[uid] = "the server left it out of its FETCH answer"
+            for uid in missing:
+                if uid not in failures:
+                    retry.pop(uid, None)
+            fetched_any = fetched_any or bool(items)
+            if failures and not fetched_any and len(todo) > 1:
+                # nothing at all came: the server's fault, not one message's; tries not counted
+                reason = next(iter(failures.values()))
+                raise ChannelError(self.name, f"the server gave no message of folder {folder!r}: {reason}")
+            quarantined = []
+            for uid, reason in sorted(failures.items()):
+                tried.add((folder, uid))
+                tries = retry.pop(uid, 0) + 1
+                if tries >= MAX_TRIES:
+                    quarantined.append(Quarantined(f"{folder} UID {uid} (UIDVALIDITY {validity})", reason, tries))
+                    problems.append(f"{folder!r} UID {uid} quarantined after {tries} tries and no longer asked"
+                                    f" for ({reason}); `tui-desk sync --quarantined` lists it")
+                else:
+                    retry[uid] = tries
+                    problems.append(f"{folder!r} UID {uid} not fetched (try {tries} of {MAX_TRIES}, asked again"
+                                    f" next sync): {reason}")
+            last = max(last, chunk[-1])
+            yield Batch(items, keys.state(validity, last, retry, check), quarantined=quarantined, warnings=warnings)
+            warnings = []
+
+    def _fetch(self, folder: str, uids: list[int], wanted: list[bytes],
+               budget: list[int]) -> tuple[dict, dict[int, str]]:
+        """FETCH `uids`; a refused FETCH is split in halves until the refused messages
+        stand alone. Returns the answers and, per refused UID, why."""
+        client = self.client
+        assert client is not None
+        try:
+            return client.fetch(uids, wanted), {}
+        except imaplib.IMAP4.abort:
+            raise
+        except IMAPClientError as exc:
+            reason = _reason(exc)
+            if len(uids) == 1:
+                return {}, {uids[0]: reason}
+            budget[0] -= 1
+            if budget[0] <= 0:
+                raise ChannelError(self.name, f"the server keeps refusing FETCH in folder {folder!r}: {reason}") from None
+        half = len(uids) // 2
+        got, failures = self._fetch(folder, uids[:half], wanted, budget)
+        more, more_failures = self._fetch(folder, uids[half:], wanted, budget)
+        return {**got, **more}, {**failures, **more_failures}
+
+    def _still_there(self, uids: list[int]) -> set[int]:
+        """Which of these UIDs the folder still holds (when unsure: all of them)."""
+        if not uids:
+            return set()
+        try:
+            return set(self.client.search(["UID", ",".join(map(str, uids))])) & set(uids)
+        except imaplib.IMAP4.abort:
+            raise
+        except IMAPClientError:
+            return set(uids)
+
+    def _not_the_same(self, check: str) -> str | None:
+        """Why the message at the last stored UID is another one now, or None (also
+        when it was deleted since: nothing left to compare)."""
+        uid_text, _, _ = check.partition(" ")
+        if not uid_text.isdigit():
+            return None
+        uid = int(uid_text)
+        try:
+            data = self.client.fetch([uid], [b"RFC822.SIZE", b"INTERNALDATE"]).get(uid)
+        except imaplib.IMAP4.abort:
+            raise
+        except IMAPClientError:
+            return None
+        if not data or _fingerprint(uid, data) == check:
+            return None
+        return f"the message at UID {uid} is not the one stored from there"
 
     # -- watch -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from ..errors import ChannelError
+from ..parse.auto import LOOP_HEADER
 from ..textsafe import one_line, valid_msgid
 from ..threads import reply_subject
 from .base import Outbound
@@ -43,7 +44,12 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
         msg["In-Reply-To"] = outbound.in_reply_to
     if ids:
         msg["References"] = " ".join(ids)
-    msg["Auto-Submitted"] = "no"
+    if outbound.automatic:  # RFC 3834; Outlook/Exchange auto-replies obey the second
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"
+        msg[LOOP_HEADER] = one_line(outbound.from_address.rpartition("@")[2].lower()) or "tui-desk.invalid"
+    else:
+        msg["Auto-Submitted"] = "no"
     msg.set_content(outbound.text)
     return msg.as_bytes()
 

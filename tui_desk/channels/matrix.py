@@ -207,7 +207,8 @@ class MatrixChannel:
         if not room_id:
             raise ChannelError(self.name, f"conversation {outbound.conversation_id} has no Matrix room to reply in")
         answer = self.api.call("PUT", f"/rooms/{q(room_id)}/send/m.room.message/{q(outbound.txn_id)}",
-                               json={"msgtype": "m.text", "body": outbound.text})
+                               json={"msgtype": "m.notice" if outbound.automatic else "m.text",
+                                     "body": outbound.text})
         event_id = answer.get("event_id")
         if not isinstance(event_id, str):
             raise ChannelError(self.name, "the homeserver accepted the reply but returned no event id")

@@ -102,6 +102,7 @@ def convert(event: dict, room_id: str, names: Names, own_user_id: str) -> Parsed
             msg.text = f"* {msg.sender_name} {msg.text}"
         elif msgtype == "m.notice":
             msg.automatic = "matrix notice (sent by a bot)"
+            msg.loop_class = "auto"
         elif msgtype not in TEXT_TYPES:
             msg.problems.append(f"unknown msgtype {str(msgtype)[:60]!r}; shown as text")
     html = content.get("formatted_body")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import config as config_mod
-from ..store import Store
+from ..errors import DeskError, UsageError
+from ..store import Store, stamp
 from ..textsafe import one_line, safe_json
 
 out = Console(highlight=False, soft_wrap=False)
@@ -54,9 +57,17 @@ def error_line(message: str) -> None:
     sys.stderr.flush()
 
 
+def json_value(value: object) -> str:
+    """What --json writes for a value json has no form for. An instant is always UTC,
+    YYYY-MM-DDTHH:MM:SS.mmmZ (README), the store's own format: one spelling everywhere."""
+    if isinstance(value, dt.datetime):
+        return stamp(value)
+    return str(value)
+
+
 def print_json(data: object) -> None:
     # plain print: Rich would read "[...]" in customer text as markup
-    print(safe_json(data))
+    print(safe_json(data, default=json_value))
 
 
 def table(*columns: str) -> Table:
@@ -67,3 +78,43 @@ def table(*columns: str) -> Table:
 def cell(value: object) -> Text:
     """A table cell from untrusted text: cleaned, and never read as markup."""
     return Text(one_line("" if value is None else str(value)))
+
+
+def one_of(option: str, value: str, valid: Iterable[str], what: str) -> str:
+    """`value` if it is one of `valid`; else a usage error (exit 2) that lists them.
+    Every option that names a status, channel, agent, tag or format goes through here,
+    so a typo is never answered with an empty list as if it were true."""
+    valid = list(dict.fromkeys(valid))
+    if value in valid:
+        return value
+    shown = ", ".join(valid[:30]) + (f" and {len(valid) - 30} more" if len(valid) > 30 else "")
+    raise UsageError(f"{option}: unknown {what} {value!r} (valid: {shown or 'none yet'})")
+
+
+def known_name(option: str, value: str | None, kind: str, config: config_mod.Config, store: Store) -> str | None:
+    """A channel, agent or tag named on the command line, checked against the config and
+    the database ('me' as an agent is `[agent] name`; on-call roster people are agents
+    too). None stays None (no filter)."""
+    if value is None:
+        return None
+    if kind == "agent" and value == "me":
+        return config.agent.name
+    configured = {"channel": [c.name for c in config.channels], "agent": [config.agent.name], "tag": []}[kind]
+    if value in configured or store.name_in_use(kind, value):
+        return value
+    if kind == "agent":
+        configured += _roster_names(config, store)
+        if value in configured:
+            return value
+    return one_of(option, value, sorted(set(configured) | set(store.names_in_use(kind))), kind)
+
+
+def _roster_names(config: config_mod.Config, store: Store) -> list[str]:
+    """The on-call roster's ids and full names (none if there is no roster, or it is broken:
+    `config check` and the oncall commands report that)."""
+    from ..oncall.service import Oncall  # only when a name was not found: the roster is a file to read
+    try:
+        people = Oncall(store, config).roster
+    except DeskError:
+        return []
+    return [n for who, person in people.items() for n in (who, person.name) if n]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from ..errors import NotFound
+from ..history import describe
+from ..parse.defects import problem_text
 from ..store import ListFilter
+from ..store.schema import STATUSES
 from ..textsafe import clean, one_line
-from .common import cell, options, out, print_json, table
+from .common import cell, known_name, one_of, options, out, print_json, table
 
 app = typer.Typer(help="List and show conversations.", no_args_is_help=False, invoke_without_command=True)
 
@@ -24,15 +27,19 @@ def list_conversations(
     ctx: typer.Context,
     status: list[str] = typer.Option(None, "--status", help="new, open, pending, snoozed, solved, closed (repeatable)."),
     assignee: str = typer.Option(None, "--assignee", help="An agent, 'me' or 'none'."),
-    channel: str = typer.Option(None, "--channel"),
+    channel: str = typer.Option(None, "--channel", help="Only this channel (a configured name)."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (stable shape)."),
 ) -> None:
     """Conversations, latest activity first."""
     opts = options(ctx)
-    if assignee == "me":
-        assignee = opts.config().agent.name
+    config = opts.config()
+    for s in status or ():
+        one_of("--status", s, STATUSES, "status")
     with opts.store() as store:
+        if assignee != "none":
+            assignee = known_name("--assignee", assignee, "agent", config, store)
+        channel = known_name("--channel", channel, "channel", config, store)
         rows = store.conversations(ListFilter(tuple(status) if status else None, assignee, channel), limit=limit)
     if json_out:
         print_json([_summary(r) for r in rows])
@@ -80,12 +87,19 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
           f" · {one_line(name)} <{one_line(address)}>")
     for m in messages:
         flags = [f"automatic: {m['automatic']}"] if m["automatic"] else []
-        flags += [f"problem: {p}" for p in m["problems"]]
+        flags += [f"class: {m['class']}"] if m["direction"] == "in" and m["class"] != "human" else []
+        flags += [f"problem: {problem_text(p)}" for p in m["problems"]]
         print(f"\n--- {m['direction']} · {one_line(m['author'] or m['author_address'])} · {m['received_at'][:16]}"
               + (f" · {'; '.join(one_line(f) for f in flags)}" if flags else ""))
         print(clean(m["text"]))
         for a in m["attachments"]:
             print(f"[attachment] {one_line(a['filename']) or '(no name)'} ({a['content_type']}, {a['size']} bytes)")
+    lines = [(e["at"], describe(e)) for e in events]
+    if any(line for _, line in lines):
+        print("\n--- history")
+        for at, line in lines:
+            if line:
+                print(f"{at[:16]}  {line}")
 
 
 def search(

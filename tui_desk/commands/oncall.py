@@ -21,6 +21,7 @@ from ..oncall.page import PageFailed, page as send_page
 from ..oncall.schedule import Segment
 from ..oncall.service import Oncall
 from ..oncall.timeparse import UTC
+from ..store import stamp
 from ..textsafe import one_line
 from .common import cell, options, out, print_json, table
 
@@ -219,7 +220,7 @@ def who(ctx: typer.Context, at: str = typer.Option(..., "--at", help='An instant
 
 def segment_dict(desk: Oncall, seg: Segment, tz: ZoneInfo) -> dict:
     return {"rotation": seg.rotation, "who": seg.who, "name": desk.display_name(seg.who),
-            "start": seg.start.astimezone(tz).isoformat(), "end": seg.end.astimezone(tz).isoformat(),
+            "start": stamp(seg.start), "end": stamp(seg.end),
             "hours": round(seg.hours, 2), "shift": seg.shift, "override": seg.override, "base": seg.base}
 
 
@@ -336,8 +337,8 @@ def export(
 @app.command("report")
 def report(
     ctx: typer.Context,
-    since: str = typer.Option(None, "--since", help="Start (default 28 days before --until)."),
-    until: str = typer.Option(None, "--until", help="End (default now)."),
+    since: str = typer.Option(None, "--since", help="Start: a day (from its midnight) or a time (default 28 days before --until)."),
+    until: str = typer.Option(None, "--until", help="End: a day (included, to its end) or a time (default now)."),
     rotation: str = ROTATION, tz: str = TZ, json_out: bool = JSON,
 ) -> None:
     """Per person: hours, nights, weekends, holidays, overrides, conversations, compensation."""

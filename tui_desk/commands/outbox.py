@@ -12,7 +12,7 @@ from ..errors import EXIT_FAILED, NotFound, UsageError
 from ..store import schema
 from ..templates import TemplateLibrary
 from ..templates.quick import send_template
-from .common import cell, err, options, out, print_json, table
+from .common import cell, err, one_of, options, out, print_json, table
 
 app = typer.Typer(help="Replies waiting to go out, sent, or failed.", invoke_without_command=True)
 
@@ -34,8 +34,7 @@ def list_outbox(
 ) -> None:
     """Replies, newest first, with their delivery state ("uncertain": may have been sent)."""
     for s in state or ():
-        if s not in schema.DELIVERY_STATES:
-            raise UsageError(f"unknown state {s!r} (one of: {', '.join(schema.DELIVERY_STATES)})")
+        one_of("--state", s, schema.DELIVERY_STATES, "state")
     with options(ctx).store() as store:
         rows = store.outbox_items(tuple(state) if state else None, limit)
     if json_out:
@@ -115,8 +114,8 @@ def reply(
     config = opts.config()
     if sum(x is not None for x in (template, text, file)) != 1:
         raise UsageError("give exactly one of --template, --text, --file")
-    if status not in (None, "pending", "solved", "open"):
-        raise UsageError(f"--status: {status!r} is not one of pending, solved, open")
+    if status is not None:
+        one_of("--status", status, ("pending", "solved", "open"), "status")
     status = status or (None if note else "pending")
     wait = 0 if now else config.templates.undo_seconds
     agent = config.agent.name
@@ -138,7 +137,7 @@ def reply(
     if json_out:
         print_json({"message_id": queued.message_id, "outbox_id": queued.outbox_id,
                     "state": item["state"] if item else None,
-                    "deliver_at": queued.deliver_at.isoformat() if queued.deliver_at else None})
+                    "deliver_at": queued.deliver_at})
     elif note:
         err.print(f"note added to conversation {conversation_id}", markup=False)
     elif item and item["state"] == "sent":

@@ -29,6 +29,7 @@ def chart(data: dict, color: bool = True) -> str:
 
 
 SHADES = " .:-=+*#%@"
+DATE_LABEL_WIDTH = 14  # "2026-11-02" and the space to the next one
 MARKERS = ["█", "▒", "░", "▞"]  # groups stay apart without colour too
 
 
@@ -56,6 +57,9 @@ def _summary(figure, d: dict) -> bool:
     x = list(range(1, len(rows) + 1))
     figure.draw(figure.signal(x, [r["opened"] for r in rows]).lines().label("opened"))
     figure.draw(figure.signal(x, [r["solved"] for r in rows]).lines().label("solved"))
+    # the x axis names days, not positions: as many dates as fit side by side
+    step = -(-len(rows) // max(1, figure.size()[0] // DATE_LABEL_WIDTH))
+    figure.ruler(axis=0).ticks(x[::step], [r["start"] for r in rows][::step])
     figure.title(f"Conversations per {d['trend']['bucket']} from {rows[0]['start']} to {rows[-1]['start']}")
     return True
 

@@ -14,14 +14,13 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..errors import UsageError
-from .common import cell, options, out, print_json
+from .common import cell, known_name, one_of, options, out, print_json
 
 app = typer.Typer(help="The numbers a small team steers by (see docs/reports.md).", no_args_is_help=True)
 
 FORMATS = ("table", "csv", "json", "chart")
-Since = Annotated[Optional[str], typer.Option("--since", help="Start: 7d, 4w, 3m, 1y ago, or a date (default [reports] default_period).")]
-Until = Annotated[Optional[str], typer.Option("--until", help="End: a date (included), a time, or 7d ago (default now).")]
+Since = Annotated[Optional[str], typer.Option("--since", help="Start: 7d, 4w, 3m, 1y ago, or a day (from its midnight) (default [reports] default_period).")]
+Until = Annotated[Optional[str], typer.Option("--until", help="End: a day (included, to its end), a time, or 7d ago (default now).")]
 ChannelOpt = Annotated[Optional[str], typer.Option("--channel", help="Only this channel.")]
 AgentOpt = Annotated[Optional[str], typer.Option("--agent", help="Only conversations assigned to this agent ('me': you).")]
 TagOpt = Annotated[Optional[str], typer.Option("--tag", help="Only conversations with this tag.")]
@@ -30,16 +29,15 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv, json
 
 
 def _run(ctx: typer.Context, name: str, since, until, channel, agent, tag, tz, fmt: str, **extra) -> None:
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
+    one_of("--format", fmt, FORMATS, "format")
     from .. import reports as reports_mod  # here, not at the top: other commands start faster
     opts = options(ctx)
     config = opts.config()
-    if agent == "me":
-        agent = config.agent.name
     period = reports_mod.make_period(since, until, tz or config.desk.timezone, default=config.reports.default_period)
-    filters = reports_mod.Filters(channel, agent, tag)
     with opts.store() as store:
+        filters = reports_mod.Filters(known_name("--channel", channel, "channel", config, store),
+                                      known_name("--agent", agent, "agent", config, store),
+                                      known_name("--tag", tag, "tag", config, store))
         data = reports_mod.REPORTS[name](store, config, period, filters, **extra)
     if fmt == "json":
         print_json(data)
@@ -75,11 +73,11 @@ def _tables(data: dict) -> None:
 
 
 def _csv(section) -> None:
-    from ..reports.tables import value_raw
+    from ..reports.tables import csv_row
     writer = csv.writer(sys.stdout)
     writer.writerow([f"{name} (seconds)" if kind == "seconds" else name for name, kind in section.columns])
     for row in section.rows:
-        writer.writerow([value_raw(v) for v in row])
+        writer.writerow(csv_row(row))
 
 
 @app.command("summary")

@@ -8,9 +8,8 @@ import typer
 
 from .. import demo as demo_mod, paths
 from ..config import find_config_path, load
-from ..errors import UsageError
-
-from .common import err, options, out, print_json
+from ..errors import EXIT_USAGE, ConfigError, UsageError
+from .common import err, error_line, options, out, print_json
 
 config_app = typer.Typer(help="Where the config is, and whether it is valid.", no_args_is_help=True)
 
@@ -62,9 +61,22 @@ def config_path(ctx: typer.Context) -> None:
 
 @config_app.command("check")
 def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
-    """Validate the config; exit 2 naming the file and key if something is wrong."""
+    """Validate the config as the console does ([keys] included); exit 2 naming the file
+    and key of every mistake."""
     opts = options(ctx)
-    config = load(opts.config_path, required=True)
+    try:
+        config = load(opts.config_path, required=True)
+    except ConfigError as exc:
+        config, errors = None, [exc]
+    else:
+        errors = _keymap_errors(config)
+    if errors:
+        if json_out:
+            print_json({"ok": False, "config": str(config.path if config else find_config_path(opts.config_path)),
+                        "errors": [{"file": e.path, "key": e.key, "problem": e.problem} for e in errors]})
+        for error in errors:
+            error_line(f"tui-desk: {error}")
+        raise typer.Exit(EXIT_USAGE)
     summary = {
         "config": str(config.path),
         "database": str(config.database_path(opts.db_path)),
@@ -74,3 +86,12 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
         print_json({"ok": True, **summary})
     else:
         out.print(f"{config.path}: ok ({len(config.channels)} channels)", markup=False)
+
+
+def _keymap_errors(config) -> list[ConfigError]:
+    """The console's own [keys] check (unknown actions, clashing keys). It needs the
+    console's bindings, so Textual is imported, but only when there is a [keys] table."""
+    if not config.keys:
+        return []
+    from ..tui.app import keymap_errors
+    return keymap_errors(config)

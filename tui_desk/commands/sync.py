@@ -10,23 +10,30 @@ import typer
 
 from .. import sync as sync_service
 from ..errors import EXIT_FAILED, EXIT_LOCKED, LockedError
-from .common import error_line, options, print_json
+from .common import cell, error_line, one_of, options, out, print_json, table
 
 
 def sync(
     ctx: typer.Context,
     channel: str = typer.Option(None, "--channel", help="Sync only this channel."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed or needs attention."),
     watch: bool = typer.Option(False, "--watch", help="Keep syncing until interrupted: IMAP IDLE and Matrix"
                                " long-polls bring new messages in within seconds."),
     poll: float = typer.Option(30.0, "--poll", min=1.0, help="--watch: longest pause between runs (s)."),
     cycles: int = typer.Option(0, "--cycles", min=0, hidden=True, help="--watch: stop after N runs (tests)."),
+    quarantined: bool = typer.Option(False, "--quarantined", help="Do not sync: list the messages given up on"
+                                     " after repeated failures (with --json: as JSON)."),
 ) -> None:
     """Pull new messages from every channel, then deliver due replies. Exit 0 ok, 1 a channel failed, 2 config error,
     75 another sync is running."""
     opts = options(ctx)
     config = opts.config()
+    if channel is not None:
+        one_of("--channel", channel, [c.name for c in config.channels], "channel")
+    if quarantined:
+        _list_quarantined(opts, json_out, channel)
+        return
     _stop_on_signals()
     if watch:
         _watch(opts, config, channel, json_out, quiet, poll, cycles)
@@ -41,11 +48,7 @@ def sync(
         raise
     if progress:
         sys.stderr.write("\r\033[K")
-    for outcome in result.channels.values():
-        if outcome.error:
-            error_line(outcome.error)
-    for error in result.outbox_errors:
-        error_line(f"outbox: {error}")
+    _report_problems(result)
     if json_out:
         print_json(result.as_json())
     elif not quiet and sys.stdout.isatty():
@@ -69,11 +72,7 @@ def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll:
                 error_line("another sync is running; waiting")
             return
         failed = failed or not result.ok
-        for outcome in result.channels.values():
-            if outcome.error:
-                error_line(outcome.error)
-        for error in result.outbox_errors:
-            error_line(f"outbox: {error}")
+        _report_problems(result)
         if json_out:
             # one line per round (JSON lines); ASCII-escaped, so no control character gets through
             print(json.dumps(result.as_json(), ensure_ascii=True), flush=True)
@@ -88,6 +87,32 @@ def _watch(opts, config, channel: str | None, json_out: bool, quiet: bool, poll:
                            on_error=error_line)
     if failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _report_problems(result) -> None:
+    """Errors and warnings on stderr, one line each (also with --quiet: cron mails them)."""
+    for name, outcome in result.channels.items():
+        for warning in outcome.warnings:
+            error_line(f"warning: channel {name}: {warning}")
+        if outcome.error:
+            error_line(outcome.error)
+    for error in result.outbox_errors:
+        error_line(f"outbox: {error}")
+
+
+def _list_quarantined(opts, json_out: bool, channel: str | None) -> None:
+    with opts.store() as store:
+        items = [i for i in store.quarantined() if channel is None or i.channel == channel]
+    if json_out:
+        print_json([item._asdict() for item in items])
+        return
+    if not items:
+        print("nothing quarantined")
+        return
+    grid = table("channel", "item", "tries", "quarantined", "last failure")
+    for item in items:
+        grid.add_row(cell(item.channel), cell(item.key), cell(item.tries), cell(item.at), cell(item.reason))
+    out.print(grid)
 
 
 def _progress(channel: str, fetched: int) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ..hours import BusinessClock, BusinessHours
+from ..store.db import stamp
 from .schedule import Rotation, Segment
 from .timeparse import UTC
 
@@ -159,7 +160,7 @@ def build(rotations: list[Rotation], since: dt.datetime, until: dt.datetime, *,
         fairness.append(_fairness(rot, loads))
     count = conversations or (lambda who, intervals: 0)
     return {
-        "since": since.astimezone(UTC).isoformat(), "until": until.astimezone(UTC).isoformat(),
+        "since": stamp(since), "until": stamp(until),
         "people": [people[w].as_dict(count(w, people[w].intervals)) for w in sorted(people)],
         "rotations": fairness,
     }

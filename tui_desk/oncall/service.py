@@ -18,7 +18,7 @@ from ..store import Store, parse_stamp, stamp
 from . import report as report_mod, roster as roster_mod
 from .schedule import Epoch, Override, Rotation, Segment, Swap
 from .timeparse import (UTC, format_handoff, format_length, localize, parse_day, parse_handoff,
-                        parse_length, parse_when, zone)
+                        parse_length, parse_until, parse_when, zone)
 
 ROTATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_WEEKS = 520
@@ -158,7 +158,7 @@ class Oncall:
         return {
             "name": rot.name, "members": list(rot.members), "length": format_length(rot.length_hours),
             "length_hours": rot.length_hours, "handoff": row["handoff"], "timezone": rot.timezone,
-            "only": rot.only, "starts": start.astimezone(tz).isoformat(), "period_hours":
+            "only": rot.only, "starts": stamp(start), "period_hours":
             rot.length_hours * len(rot.members),
             "overrides": [self.override_dict(rot, o, tz) for o in rot.overrides],
             "swaps": [{"id": s.id, "shift_a": s.shift_a, "shift_b": s.shift_b, "requested_by": s.requested_by}
@@ -195,13 +195,13 @@ class Oncall:
         from_shift, members, _ = self.store.oncall_change_members(name, decide, self.actor)
         rot = self.rotation(name)
         return {"rotation": name, "members": members, "from_shift": from_shift,
-                "effective": rot.shift_start(from_shift).astimezone(self.viewer_tz()).isoformat()}
+                "effective": stamp(rot.shift_start(from_shift))}
 
     # --- overrides and swaps --------------------------------------------------------
 
     def override_dict(self, rot: Rotation, o: Override, tz: ZoneInfo) -> dict:
-        return {"id": o.id, "rotation": rot.name, "who": o.who, "from": o.start.astimezone(tz).isoformat(),
-                "to": o.end.astimezone(tz).isoformat(), "reason": o.reason}
+        return {"id": o.id, "rotation": rot.name, "who": o.who, "from": stamp(o.start),
+                "to": stamp(o.end), "reason": o.reason}
 
     def add_override(self, rotation: str | None, who: str, start: str, end: str, tz: str | None,
                      reason: str = "") -> dict:
@@ -261,7 +261,7 @@ class Oncall:
         return out
 
     def _who_dict(self, rot: Rotation, instant: dt.datetime, info: dict | None, tz: ZoneInfo) -> dict:
-        iso = lambda t: t.astimezone(tz).isoformat() if t else None  # noqa: E731
+        iso = lambda t: stamp(t) if t else None  # noqa: E731
         if info is None:
             return {"rotation": rot.name, "at": iso(instant), "who": None, "name": None, "since": None,
                     "until": None, "next": None, "override": None, "active": False,
@@ -323,7 +323,7 @@ class Oncall:
 
     def report(self, since: str | None, until: str | None, rotation: str | None, tz: str | None) -> dict:
         zone_ = self.viewer_tz(tz)
-        end = parse_when(until, zone_, now=self.now) if until else self.now
+        end = parse_until(until, zone_, now=self.now) if until else self.now
         begin = parse_when(since, zone_, now=self.now) if since else end - dt.timedelta(days=28)
         if end <= begin:
             raise UsageError("--until must be after --since")
@@ -338,5 +338,5 @@ class Oncall:
             self.rotations(rotation), begin, end, holidays=self.config.desk.hours().holidays, weights=weights,
             hours=self.config.desk.hours(), conversations=handled,
             person_tz={pid: p.timezone for pid, p in self.roster.items() if p.timezone})
-        result["since"], result["until"] = begin.astimezone(zone_).isoformat(), end.astimezone(zone_).isoformat()
+        result["since"], result["until"] = stamp(begin), stamp(end)
         return result

@@ -96,6 +96,16 @@ def parse_when(text: str, tz: ZoneInfo, *, now: dt.datetime | None = None) -> dt
     return localize(parsed, tz)
 
 
+def parse_until(text: str, tz: ZoneInfo, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The end of a period: a bare day ("2026-12-31", "today") includes that whole day, so
+    the end is the next local midnight, as in `tui-desk report --until`; a time is that instant."""
+    raw = (text or "").strip()
+    if raw.lower() != "today" and ("T" in raw or " " in raw or raw.lower() == "now"):
+        return parse_when(raw, tz, now=now)
+    day = parse_day(raw, tz, now=now) + dt.timedelta(days=1)
+    return localize(dt.datetime.combine(day, dt.time()), tz, strict=False)
+
+
 def parse_day(text: str, tz: ZoneInfo, *, now: dt.datetime | None = None) -> dt.date:
     """A calendar day: an ISO date, "today", or the local day of a full timestamp."""
     return parse_when(text, tz, now=now).astimezone(tz).date() if "T" in text or " " in text.strip() \

@@ -58,3 +58,33 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
     if subject and _AUTO_SUBJECT.match(subject):
         return "auto-reply subject"
     return None
+
+
+LOOP_HEADER = "X-Tui-Desk-Loop"
+"""Marks every automatic message a desk sends, with the desk's own domain: seen coming
+back it is our own (`self`); from another desk, it is `auto`."""
+_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)([+.\-_].*)?@", re.I)
+_CLASS_AUTO_HEADERS = ("x-autoreply", "x-autorespond")
+_CLASS_BULK = ("bulk", "list", "junk")
+# Outlook's out-of-office often carries no Auto-Submitted, only this subject
+_OUTLOOK_OOF = re.compile(r"^\s*(automatic reply|auto(matische)? ?(reply|antwort)|out of (the )?office)\s*:", re.I)
+
+
+def message_class(msg: Message, address: str, subject: str = "") -> str:
+    """The loop guard's class as the headers tell it: bounce, auto, bulk or human.
+    (The desk refines it into `self` or `agent` by its own domains and agents.)
+    A bounce is a bounce though it also looks automatic."""
+    names = {name.lower() for name in msg.keys()}
+    get = lambda name: str(msg.get(name) or "").strip() if name in names else ""  # noqa: E731
+    ctype = msg.get_content_type()
+    report = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    if (get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "") or report == "delivery-status"
+            or ctype == "message/delivery-status"):
+        return "bounce"
+    auto = get("auto-submitted").lower()
+    if (auto and not auto.startswith("no")) or any(get(name) for name in _CLASS_AUTO_HEADERS) or get(LOOP_HEADER.lower()) \
+            or (subject and _OUTLOOK_OOF.match(subject)) or report:
+        return "auto"
+    if get("precedence").lower() in _CLASS_BULK or get("list-id") or get("list-unsubscribe"):
+        return "bulk"
+    return "human"

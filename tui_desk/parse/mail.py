@@ -21,10 +21,12 @@ import re
 from collections.abc import Iterator
 from email.message import Message
 
-from .auto import automatic_reason
+from .auto import automatic_reason, message_class
 from ..model import Attachment, ParsedMessage
 from .html import html_to_text
-from .text import calendar_summary, decode, split_reply
+from .charset import decode
+from .defects import defect_text
+from .text import calendar_summary, split_reply
 from ..textsafe import valid_msgid
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -39,7 +41,7 @@ _SIMPLE_SENDER = re.compile(r"([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9._+-]
 MAX_DEPTH = 100
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
                 "references", "auto-submitted", "precedence", "list-id", "x-autoreply",
-                "x-autorespond", "return-path", "content-type")
+                "x-autorespond", "return-path", "content-type", "x-tui-desk-loop")
 
 
 def parse_email(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
@@ -62,7 +64,7 @@ def content_id(raw: bytes) -> str:
 
 def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     msg = _message(raw)
-    problems: list[str] = [type(d).__name__ for d in msg.defects]
+    problems: list[str] = [defect_text(d) for d in msg.defects]
     first = _first_headers(msg)
     header = lambda name: decode_words(first[name], problems, name) if name in first else ""  # noqa: E731
 
@@ -102,6 +104,7 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         headers={k: header(k) for k in KEPT_HEADERS if k in first},
         attachments=attachments,
         automatic=automatic_reason(msg, address, subject),
+        loop_class=message_class(msg, address, subject),
         problems=sorted(set(problems)),
         raw=raw,
     )

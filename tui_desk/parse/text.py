@@ -1,14 +1,12 @@
-"""Turning bytes into text, and splitting quoted history off (HTML: parse/html.py).
+"""Splitting quoted history off (bytes to text: parse/charset.py; HTML: parse/html.py).
 
-Decoding trusts a charset label only when it decodes cleanly; otherwise
-charset-normalizer guesses. Reply parsing reads the part of the text around the first
+Reply parsing reads the part of the text around the first
 quote marker the way mail-parser-reply does (parse/reply_header.py), so long mails
 stay cheap.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 
 
@@ -38,38 +36,6 @@ _CONTEXT_LINES = 8
 # the reply parser's regexes grow with line length; past this the split is made at
 # the first quote marker without it (a 100,000-character line costs 0.2 s otherwise)
 _WINDOW_CHARS = 20_000
-
-
-def decode(data: bytes, label: str | None) -> tuple[str, str | None]:
-    """Bytes → text. Returns (text, problem) where problem says when the label was wrong."""
-    if label:
-        name = label.strip().strip('"').lower()
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            return _guess(data), f"unknown charset {label!r}"
-        try:
-            return data.decode(name), None
-        except UnicodeDecodeError:
-            return _guess(data), f"text is not {label!r}"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return _guess(data), None if data.isascii() else "no charset label"
-
-
-def _guess(data: bytes) -> str:
-    if len(data) < 64:  # too little to detect from (a header word): UTF-8, else Windows-1252
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("cp1252", errors="replace")
-    import charset_normalizer  # imported on first need: most mail is labelled right
-
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None:
-        return str(best)
-    return data.decode("utf-8", errors="replace")
 
 
 def split_reply(text: str) -> tuple[str, str]:

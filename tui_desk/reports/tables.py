@@ -36,14 +36,15 @@ def _summary(d: dict) -> list[Section]:
     for name, figures in (("first response", fr), ("resolution", res)):
         for clock in ("calendar", "business"):
             for which in ("median", "p90"):
-                add([f"{name} {which} ({clock} hours)", ("seconds", figures[clock][which])])
+                # "calendar"/"business" name the clock, not a unit: the value is a duration
+                add([f"{name} {which}, {clock} time", ("seconds", figures[clock][which])])
     add(["conversations awaiting a first response", fr["unanswered"]])
     add(["one-touch resolution rate", ("rate", d["one_touch"]["rate"])])
     add(["reopen rate", ("rate", d["reopened"]["rate"])])
     add(["satisfaction average (1-5)", sat["average"]])
     add(["satisfaction answers", sat["answers"]])
     add(["survey response rate", ("rate", sat["response_rate"])])
-    add([f"SLA breaches ({sla['clock']} hours)", sla["breached"]])
+    add([f"SLA breaches, {sla['clock']} time", sla["breached"]])
     add(["SLA breach rate", ("rate", sla["rate"])])
     targets = Section("SLA by priority", [("priority", "text"), ("target hours", "number"),
                                            ("checked", "int"), ("breached", "int")])
@@ -154,6 +155,14 @@ def value_text(kind: str, value) -> str:
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     return str(value)
+
+
+def csv_row(row: list) -> list:
+    """A row as written to CSV. A figure whose value is a duration says so in its name
+    ("first response median, calendar time (seconds)"), as duration columns do."""
+    if row and isinstance(row[0], str) and any(isinstance(v, tuple) and v[0] == "seconds" for v in row[1:]):
+        row = [f"{row[0]} (seconds)", *row[1:]]
+    return [value_raw(v) for v in row]
 
 
 def value_raw(value):

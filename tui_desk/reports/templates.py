@@ -17,8 +17,8 @@ from .stats import mean, rate
 def templates(store: Store, config: Config, period: Period, filters: Filters = Filters()) -> dict:
     """Per template used in the period: uses, closed / reopened / pending, close rate
     (closed ÷ decided uses), satisfaction after use, and ready_to_automate (close rate ≥
-    [rules] automate_min_close_rate over at least automate_min_uses uses)."""
-    rules = config.rules
+    [templates] automate_min_close_rate over at least automate_min_uses uses)."""
+    rules = config.templates
     if filters != Filters():
         facts.refresh(store, config)  # the filters read report_facts
     groups: dict[str, dict] = {}

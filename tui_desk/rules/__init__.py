@@ -1,1 +1,2 @@
-"""Automation: the loop guard's message classes (rules and actions come later, issue 14)."""
+"""Automation: rules that act on new messages and status changes, groups to route to,
+and the loop guard that keeps automatic replies from starting mail loops."""

@@ -1,9 +1,9 @@
-"""The loop guard's class of an inbound message: auto, bulk, bounce, self, agent or human.
+"""The loop guard: every inbound message's class, and whether an automatic message may
+answer it.
 
-Every inbound message gets exactly one class before any rule runs, and automatic replies
-go only to `human` messages, so two desks (or a desk and an auto-responder) cannot talk to
-each other forever. The order matters: our own mail coming back is `self` even though it
-carries Auto-Submitted; a bounce is a bounce even when it also looks automatic.
+Classes: auto, bulk, bounce, self, agent, human. Automatic replies go only to `human`
+messages, so two desks (or a desk and an auto-responder) cannot talk to each other
+forever; the caps per recipient (checked by the rules runner) stop the rest.
 """
 
 from __future__ import annotations
@@ -11,52 +11,47 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-LOOP_HEADER = "X-Tui-Desk-Loop"
+from ..parse.auto import LOOP_HEADER, message_class
+
 CLASSES = ("auto", "bulk", "bounce", "self", "agent", "human")
+__all__ = ["CLASSES", "LOOP_HEADER", "classify", "may_auto_reply", "refine"]
 
-_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)([+.\-_].*)?@", re.I)
-_AUTO_HEADERS = ("x-autoreply", "x-autorespond")
-_BULK = ("bulk", "list", "junk")
-# Outlook's out-of-office sets X-Auto-Response-Suppress or this subject, often no Auto-Submitted
-_OUTLOOK_OOF = re.compile(r"^\s*(automatic reply|auto(matische)? ?(reply|antwort)|out of (the )?office)\s*:", re.I)
+_NO_REPLY = re.compile(r"(no-?reply|do-?not-?reply|mailer-daemon|postmaster)([+.\-_].*)?")
 
 
-def _domain(value: str) -> str:
-    return value.rsplit("@", 1)[-1].strip(" <>").lower() if "@" in value else ""
+def refine(klass: str, message_id: str | None, address: str, *, loop: str = "",
+           own_domains: frozenset[str] = frozenset(), agents: frozenset[str] = frozenset()) -> str:
+    """The class from the headers, made `self` for our own loop header or Message-ID
+    domain, and `agent` for a teammate's address."""
+    if own_domains and (loop.strip().lower() in own_domains or _domain(message_id or "") in own_domains):
+        return "self"
+    if klass == "human" and (address or "").strip().lower() in agents:
+        return "agent"
+    return klass
 
 
 def classify(msg: Message, address: str, subject: str = "", *, own_domains: frozenset[str] = frozenset(),
              agents: frozenset[str] = frozenset()) -> str:
     """The loop guard's class of `msg`, sent from `address` (one of CLASSES)."""
-    names = {name.lower() for name in msg.keys()}
-    get = lambda name: str(msg.get(name) or "").strip() if name in names else ""  # noqa: E731
-    if get(LOOP_HEADER.lower()) or (own_domains and _domain(get("message-id")) in own_domains):
-        return "self"
-    ctype = msg.get_content_type()
-    if (get("return-path") == "<>" or _BOUNCE_SENDER.match(address or "")
-            or (ctype == "multipart/report" and str(msg.get_param("report-type") or "").lower() == "delivery-status")
-            or ctype == "message/delivery-status"):
-        return "bounce"
-    auto = get("auto-submitted").lower()
-    if (auto and not auto.startswith("no")) or any(get(name) for name in _AUTO_HEADERS) \
-            or (subject and _OUTLOOK_OOF.match(subject)):
-        return "auto"
-    if get("precedence").lower() in _BULK or get("list-id") or get("list-unsubscribe"):
-        return "bulk"
-    if (address or "").strip().lower() in agents:
-        return "agent"
-    return "human"
+    return refine(message_class(msg, address, subject), str(msg.get("message-id") or ""), address,
+                  loop=str(msg.get(LOOP_HEADER) or ""), own_domains=own_domains, agents=agents)
 
 
 def may_auto_reply(klass: str, address: str, *, force: bool = False) -> str | None:
     """Why an automatic message to this sender must not go out, or None when it may.
 
     `force` (a rule's force_reply) passes the class check only; no-reply and bounce
-    addresses are never answered, and the caps still apply elsewhere.
+    addresses are never answered, and the caps still apply.
     """
     local = (address or "").split("@", 1)[0].lower()
-    if re.fullmatch(r"(no-?reply|do-?not-?reply|mailer-daemon|postmaster)([+.\-_].*)?", local):
-        return f"no-reply address {address}"
     if klass != "human" and not force:
         return f"message class is {klass}"
+    if not address:
+        return "no address to answer"
+    if _NO_REPLY.fullmatch(local):
+        return f"no-reply address {address}"
     return None
+
+
+def _domain(value: str) -> str:
+    return value.rsplit("@", 1)[-1].strip(" <>").lower() if "@" in value else ""

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 
 from ..errors import DeskError, NotFound, UsageError
+from ..textsafe import one_line
 from .db import Database, now, stamp
 from .schema import PRIORITIES, STATUSES
 
@@ -81,6 +82,8 @@ class ActionMixin:
             if until:
                 data["until"] = until
             self.add_event(conversation_id, "status", actor, data)
+            if not actor.startswith("rule:"):  # what rules do raises no new rule events
+                self.queue_rule_event(conversation_id, ["status.changed"], data=data)
 
     def set_priority(self, conversation_id: int, priority: str, actor: str) -> None:
         if priority not in PRIORITIES:
@@ -113,15 +116,37 @@ class ActionMixin:
                 self.add_event(row["id"], "status", "snooze", {"from": "snoozed", "to": "open", "why": "snooze ended"})
         return len(rows)
 
+    def merge_refusal(self, source_id: int, target_id: int) -> str | None:
+        """Why `source` cannot be merged into `target`, or None when it can."""
+        if source_id == target_id:
+            return "cannot merge a conversation into itself"
+        source, target = self._current(source_id), self._current(target_id)
+        if source["merged_into"] is not None or target["merged_into"] is not None:
+            return "one of these conversations was already merged"
+        if None not in (source["customer_id"], target["customer_id"]) and source["customer_id"] != target["customer_id"]:
+            # a merge cannot be undone and would leave one customer's mail under another's
+            # name: refused until customers can be merged (link them first if they are one person)
+            names = [self._customer_name(source["customer_id"]), self._customer_name(target["customer_id"])]
+            return (f"cannot merge #{source_id} into #{target_id}: they belong to different customers"
+                    f" ({names[0]}; {names[1]}); if they are one person, link the customers first")
+        return None
+
+    def _customer_name(self, customer_id: int) -> str:
+        row = self.d.one("SELECT c.name, (SELECT address FROM identities WHERE customer_id = c.id ORDER BY id LIMIT 1)"
+                         " AS address FROM customers c WHERE c.id = ?", (customer_id,))
+        # name and address: two customers may well share a name
+        name, address = (one_line(row["name"] or "")[:40], one_line(row["address"] or "")[:60]) if row else ("", "")
+        return f"{name} <{address}>" if name and address else name or address or f"customer {customer_id}"
+
     def merge(self, source_id: int, target_id: int, actor: str) -> None:
         """Move `source`'s messages into `target`; `source` stays as a pointer so its
-        threading keys (ticket tag, Message-IDs) still lead to `target`."""
-        if source_id == target_id:
-            raise UsageError("cannot merge a conversation into itself")
+        threading keys (ticket tag, Message-IDs) still lead to `target`. Refused (UsageError)
+        for the reasons `merge_refusal` gives."""
         with self.d.tx():
-            source, target = self._current(source_id), self._current(target_id)
-            if source["merged_into"] is not None or target["merged_into"] is not None:
-                raise UsageError("one of these conversations was already merged")
+            source = self._current(source_id)
+            refusal = self.merge_refusal(source_id, target_id)
+            if refusal:
+                raise UsageError(refusal)
             self.d.conn.execute("UPDATE messages SET conversation_id = ? WHERE conversation_id = ?",
                                 (target_id, source_id))
             self.d.conn.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..paths import attachments_dir
@@ -9,18 +11,21 @@ from .actions import ActionMixin
 from .chat import ChatMixin
 from .db import Database, now
 from .inbox import InboxMixin
+from .names import NamesMixin
 from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
+from .quarantine import QuarantineMixin
 from .queries import QueryMixin
 from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
+from .rules import RulesMixin
 from .schema import migrations
 from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin, ReportFactsMixin, InboxMixin):
+            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:
@@ -45,6 +50,15 @@ class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, Templa
             pending = [m.name for m in migrations.pending(self.d.db)]
             migrations.apply(self.d.db)
         return pending
+
+    @contextlib.contextmanager
+    def rolled_back(self) -> Iterator[None]:
+        """A transaction whose every write is undone at the end (`rules replay`)."""
+        self.d.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            self.d.conn.execute("ROLLBACK")
 
     def ensure_agent(self, name: str, email: str = "") -> None:
         with self.d.tx():

@@ -47,9 +47,9 @@ class InboxQuery:
     """What the inbox list shows: a view, a sort order, and optional narrowing."""
 
     view: str = "open"
-    """unassigned | mine | open | pending | snoozed | solved | channel | tag | search."""
+    """unassigned | mine | open | pending | snoozed | solved | group | channel | tag | search."""
     arg: str | None = None
-    """The channel or tag name for those views."""
+    """The group, channel or tag name for those views."""
     agent: str = ""
     """Whose "Mine" (and whose unread markers)."""
     sort: str = "activity"
@@ -68,6 +68,8 @@ class InboxQuery:
             return f"Channel {self.arg}"
         if self.view == "tag":
             return f"Tag {self.arg}"
+        if self.view == "group":
+            return f"Group {self.arg}"
         if self.view == "search":
             return f"Search: {self.arg}"
         return VIEW_TITLES.get(self.view, self.view)
@@ -95,7 +97,8 @@ class InboxMixin:
         plus = "+" if ordered else ""
         clauses, params = ["c.merged_into IS NULL"], []
         statuses = {"unassigned": ("new", "open"), "mine": ACTIVE, "open": ACTIVE, "pending": ("pending",),
-                    "snoozed": ("snoozed",), "solved": ("solved",), "channel": ACTIVE, "tag": ACTIVE}.get(q.view)
+                    "snoozed": ("snoozed",), "solved": ("solved",), "channel": ACTIVE, "tag": ACTIVE,
+                    "group": ACTIVE}.get(q.view)
         if statuses:
             clauses.append(f"{plus}c.status IN ({','.join('?' * len(statuses))})")
             params.extend(statuses)
@@ -109,6 +112,9 @@ class InboxMixin:
             params.append(q.arg)
         elif q.view == "tag":
             clauses.append("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = ?)")
+            params.append(q.arg)
+        elif q.view == "group":
+            clauses.append(f"{plus}c.group_name = ?")
             params.append(q.arg)
         elif q.view == "search":
             ids = q.ids or ()
@@ -171,8 +177,9 @@ class InboxMixin:
             f"SELECT count(*) FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id"
             f" WHERE {' AND '.join(clauses)} AND ({key}, c.id) {cmp} (?, ?)", (*params, value, conversation_id))
 
-    def view_counts(self, agent: str) -> dict[str, int]:
-        """Live counts for the sidebar: each fixed view, "channel:NAME" and "tag:NAME"."""
+    def view_counts(self, agent: str, groups: tuple[str, ...] = ()) -> dict[str, int]:
+        """Live counts for the sidebar: each fixed view, "group:NAME" (each of `groups`,
+        the configured ones, also when empty), "channel:NAME" and "tag:NAME"."""
         row = self.d.one(
             "SELECT"
             " sum(status IN ('new','open') AND assignee IS NULL),"
@@ -181,6 +188,11 @@ class InboxMixin:
             " sum(status = 'pending'), sum(status = 'snoozed'), sum(status = 'solved')"
             " FROM conversations WHERE merged_into IS NULL", (agent,))
         counts = {name: row[i] or 0 for i, name in enumerate(("unassigned", "mine", "open", "pending", "snoozed", "solved"))}
+        counts.update({f"group:{g}": 0 for g in groups})
+        for r in self.d.all("SELECT group_name, count(*) FROM conversations WHERE merged_into IS NULL"
+                            " AND group_name IS NOT NULL AND status IN ('new','open','pending') GROUP BY group_name"):
+            if r[0] in groups:
+                counts[f"group:{r[0]}"] = r[1]
         for r in self.d.all("SELECT channel, count(*) FROM conversations WHERE merged_into IS NULL"
                             " AND status IN ('new','open','pending') GROUP BY channel ORDER BY channel"):
             counts[f"channel:{r[0]}"] = r[1]

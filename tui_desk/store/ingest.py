@@ -149,14 +149,14 @@ class IngestMixin:
         sql = (
             "INSERT INTO messages (conversation_id, channel, direction, customer_id, author, author_address,"
             " subject, text, quoted, html, headers, external_id, message_id, in_reply_to, created_at,"
-            " received_at, problems, automatic, conversation_version)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " received_at, problems, automatic, conversation_version, class)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         )
         params = (conversation_id, channel, msg.direction, customer_id if msg.direction == "in" else None,
                   msg.sender_name, msg.sender_address, msg.subject, msg.text, msg.quoted, msg.html,
                   json.dumps(msg.headers, ensure_ascii=False), msg.external_id, msg.message_id, msg.in_reply_to,
                   stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic,
-                  version)
+                  version, msg.loop_class)
         if self._unindexed is None:
             message_id = self.d.conn.execute(sql, params).lastrowid
         else:

@@ -50,8 +50,11 @@ class OutboxMixin:
 
     def add_reply(self, conversation_id: int, text: str, *, agent: str, note: bool, status: str | None,
                   template_id: str | None, txn_id: str, deliver_at: dt.datetime,
-                  expected_version: int | None) -> tuple[int, int | None]:
-        """Write a reply (or note) in one transaction; returns (message_id, outbox_id)."""
+                  expected_version: int | None, automatic: str | None = None,
+                  recipient: str | None = None) -> tuple[int, int | None]:
+        """Write a reply (or note) in one transaction; returns (message_id, outbox_id).
+        `automatic`: why a machine sends it (a rule): marked so, kept out of the agents'
+        response times, and counted per `recipient` for the loop guard's caps."""
         if status is not None and (status not in STATUSES or status == "snoozed"):
             choices = ", ".join(s for s in STATUSES if s != "snoozed")
             raise UsageError(f"a reply cannot set status {status!r} (one of: {choices})")
@@ -68,10 +71,10 @@ class OutboxMixin:
             direction = "note" if note else "out"
             message_id = conn.execute(
                 "INSERT INTO messages (conversation_id, channel, direction, author, text, external_id,"
-                " created_at, received_at, template_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, row["channel"], direction, agent, text, txn_id, at, at, template_id),
+                " created_at, received_at, template_id, automatic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, row["channel"], direction, agent, text, txn_id, at, at, template_id, automatic),
             ).lastrowid
-            first_response = direction == "out" and row["first_response_at"] is None
+            first_response = direction == "out" and row["first_response_at"] is None and not automatic
             changed_status = status is not None and status != row["status"]
             sets = ["last_message_at = max(last_message_at, :at)", "message_count = message_count + 1",
                     "version = version + 1"]
@@ -88,9 +91,9 @@ class OutboxMixin:
                 undo = {"status": [row["status"], status] if changed_status else None}
                 outbox_id = conn.execute(
                     "INSERT INTO outbox (message_id, conversation_id, channel, txn_id, not_before, next_try_at,"
-                    " created_by, created_at, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_by, created_at, undo, automatic, recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (message_id, conversation_id, row["channel"], txn_id, stamp(deliver_at), stamp(deliver_at),
-                     agent, at, json.dumps(undo)),
+                     agent, at, json.dumps(undo), int(bool(automatic)), recipient.lower() if recipient else None),
                 ).lastrowid
                 self.add_event(conversation_id, "reply_queued", agent,
                                {"message_id": message_id, "outbox_id": outbox_id, "deliver_at": stamp(deliver_at)})
@@ -101,6 +104,9 @@ class OutboxMixin:
                                {"template": template_id, "message_id": message_id})
             if changed_status:
                 self.add_event(conversation_id, "status", agent, {"from": row["status"], "to": status})
+                if not automatic and not agent.startswith("rule:"):  # a person's change: the rules see it once
+                    self.queue_rule_event(conversation_id, ["status.changed"],
+                                          data={"from": row["status"], "to": status})
         return message_id, outbox_id
 
     def _messages_since(self, conversation_id: int, version: int) -> list[dict]:
@@ -180,7 +186,7 @@ class OutboxMixin:
     def outbound(self, outbox_id: int) -> dict:
         """Everything a channel needs to send outbox row `outbox_id`."""
         row = self.d.one(
-            "SELECT o.id AS outbox_id, o.txn_id, o.channel, o.tries, o.conversation_id, o.created_by AS agent,"
+            "SELECT o.id AS outbox_id, o.txn_id, o.channel, o.tries, o.conversation_id, o.created_by AS agent, o.automatic,"
             " m.id AS message_id, m.text, m.message_id AS mail_id, m.created_at,"
             " c.subject, c.thread_key, c.customer_id"
             " FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = o.conversation_id"

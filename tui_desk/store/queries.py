@@ -74,7 +74,7 @@ class QueryMixin:
 
     def conversation(self, conversation_id: int) -> dict | None:
         row = self.d.one(
-            f"SELECT {LIST_COLUMNS}, c.snoozed_until, c.solved_at, c.merged_into, c.thread_key"
+            f"SELECT {LIST_COLUMNS}, c.snoozed_until, c.solved_at, c.merged_into, c.thread_key, c.group_name"
             " FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
             (conversation_id,),
         )
@@ -83,7 +83,7 @@ class QueryMixin:
     def messages(self, conversation_id: int) -> list[dict]:
         rows = self.d.all(
             "SELECT id, direction, author, author_address, subject, text, quoted, created_at, received_at,"
-            " message_id, problems, automatic, template_id, redacted, edited_at,"
+            " message_id, problems, automatic, class, template_id, redacted, edited_at,"
             " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id) AS attachments,"
             " (SELECT o.state FROM outbox o WHERE o.message_id = m.id) AS delivery,"
             " (SELECT o.id FROM outbox o WHERE o.message_id = m.id) AS outbox_id"

@@ -7,6 +7,8 @@ A new migration is a new function at the end; never edit one that has shipped.
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("tui_desk")
@@ -16,7 +18,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 OUTBOX_STATES = ("queued", "sending", "sent", "failed", "cancelled")
 """The outbox states m001 created (kept as they were: m001 must not change)."""
 DELIVERY_STATES = ("queued", "sending", "uncertain", "sent", "failed", "cancelled")
-"""The outbox states since m100: "uncertain" = SMTP DATA began and no 250 was recorded."""
+"""The outbox states since m220: "uncertain" = SMTP DATA began and no 250 was recorded."""
 
 
 def _run(db: Database, statements: list[str]) -> None:
@@ -440,32 +442,78 @@ def m090_report_facts(db: Database) -> None:
 
 
 @migrations()
-def m100_outbox_uncertain(db: Database) -> None:
+def m200_rules(db: Database) -> None:
+    # The rules engine (tui_desk.rules). rule_queue holds the events rules have yet to
+    # see: sync writes a message's row in the batch's own transaction, and the runner
+    # deletes it in the transaction of the rule's actions, so a crash in between loses
+    # nothing and applies nothing twice.
+    _run(db, [
+        # the loop guard's class of each message (auto, bulk, bounce, self, agent, human)
+        "ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT 'human'",
+        "UPDATE messages SET class = 'auto' WHERE automatic IS NOT NULL AND direction = 'in'",
+        "ALTER TABLE conversations ADD COLUMN group_name TEXT",
+        "CREATE INDEX conversations_group ON conversations(group_name, status) WHERE group_name IS NOT NULL",
+        "ALTER TABLE agents ADD COLUMN away_until TEXT",
+        # automatic replies (sent by a rule): counted per recipient for the loop guard's caps
+        "ALTER TABLE outbox ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN recipient TEXT",
+        "CREATE INDEX outbox_automatic ON outbox(recipient, created_at) WHERE automatic = 1",
+        """CREATE TABLE rule_queue (
+            id INTEGER PRIMARY KEY,
+            events TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            message_id INTEGER REFERENCES messages(id),
+            at TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )""",
+        # a timer rule fires once per conversation until the conversation changes again
+        """CREATE TABLE rule_timers (
+            rule_id TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            version INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, conversation_id)
+        )""",
+        "CREATE TABLE group_state (name TEXT PRIMARY KEY, last_agent TEXT)",
+        "CREATE INDEX events_rules ON events(kind, at) WHERE kind = 'rule.matched'",
+    ])
+
+
+@migrations()
+def m210_quarantine(db: Database) -> None:
+    # items a channel gave up on after repeated failures (a message the IMAP server
+    # refuses to hand over): listed by `sync --quarantined`, no longer asked for
+    _run(db, [
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            key TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            tries INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (channel, key)
+        )""",
+    ])
+
+
+@migrations()
+def m220_outbox_uncertain(db: Database) -> None:
     # A reply whose SMTP DATA began but whose 250 was never recorded (a dropped connection,
     # a timeout, a kill) may have reached the customer: it becomes "uncertain" and is not
-    # retried automatically. SQLite cannot change a CHECK constraint in place, so the
-    # table is rebuilt (nothing references outbox rows).
-    columns = ("id, message_id, conversation_id, channel, state, txn_id, not_before, next_try_at, tries,"
-               " last_error, created_by, created_at, sent_at, undo")
+    # retried by itself. SQLite cannot change a CHECK constraint in place, so the table
+    # is rebuilt from its own definition with the new list (whatever columns it has by
+    # now), rows, indexes and triggers kept; nothing references outbox rows.
+    table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()[0]
+    check = f"CHECK (state IN {_in(OUTBOX_STATES)})"
+    if check not in table:
+        raise RuntimeError("m220: the outbox table's state CHECK is not the one m001 created")
+    extras = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'outbox' AND type IN ('index', 'trigger') AND sql IS NOT NULL")]
+    new = table.replace(check, f"CHECK (state IN {_in(DELIVERY_STATES)})")
+    new = re.sub(r'^CREATE TABLE "?outbox"?', "CREATE TABLE outbox_new", new)
     _run(db, [
-        f"""CREATE TABLE outbox_new (
-            id INTEGER PRIMARY KEY,
-            message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id),
-            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-            channel TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN {_in(DELIVERY_STATES)}),
-            txn_id TEXT NOT NULL UNIQUE,
-            not_before TEXT NOT NULL,
-            next_try_at TEXT NOT NULL,
-            tries INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            created_by TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            sent_at TEXT,
-            undo TEXT NOT NULL DEFAULT '{{}}'
-        )""",
-        f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox",
+        new,
+        "INSERT INTO outbox_new SELECT * FROM outbox",
         "DROP TABLE outbox",
         "ALTER TABLE outbox_new RENAME TO outbox",
-        "CREATE INDEX outbox_due ON outbox(state, next_try_at)",
+        *extras,
     ])

@@ -9,14 +9,16 @@ import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
 from ..errors import DeskError, UsageError
 from ..store import Store
+from ..textsafe import one_line
 from .data import DeskData
 from .messages import ChangeApplied
-from .screens.pickers import ChoiceScreen, InputScreen
+from .screens.pickers import ChoiceScreen, ConfirmScreen, InputScreen
 
 Change = Callable[[Store, int], None]
 NOBODY = "-nobody-"
@@ -60,6 +62,15 @@ def parse_tags(text: str) -> tuple[list[str], list[str]]:
     return add, remove
 
 
+def _merge_line(store: Store, conversation_id: int) -> str:
+    """"#12 “Invoice question” · Ana Lima": what a merge would move, for the question."""
+    conversation = store.conversation(conversation_id)
+    if conversation is None:
+        return f"#{conversation_id} (no such conversation)"
+    who = conversation["customer_name"] or conversation["customer_address"] or ""
+    return f"#{conversation_id} “{one_line(conversation['subject'] or '')[:60]}” · {one_line(who)[:40] or 'unknown customer'}"
+
+
 class ChangeActions:
     """Mixin for screens: needs `data` (DeskData) and `change_targets()`."""
 
@@ -101,7 +112,7 @@ class ChangeActions:
     @work(thread=True, group="pick", exit_on_error=False)
     def _pick_agent(self) -> None:
         with self.data.store() as store:
-            names = store.agent_names()
+            names = sorted(set(store.agent_names()) | self.data.team)
         self.app.call_from_thread(self._ask_agent, names)  # type: ignore[attr-defined]
 
     def _ask_agent(self, names: list[str]) -> None:
@@ -146,12 +157,39 @@ class ChangeActions:
             if not text.isdigit():
                 self.notify(f"not a conversation number: {text}", severity="error")  # type: ignore[attr-defined]
                 return
-            target, actor = int(text), self.data.agent
-            self.apply_change(f"merge into #{target}", lambda store, cid: store.merge(cid, target, actor))
+            self._check_merge(self.change_targets(), int(text))
         self.app.push_screen(InputScreen("Merge into conversation #", "1234"), chosen)  # type: ignore[attr-defined]
+
+    @work(thread=True, group="pick", exit_on_error=False)
+    def _check_merge(self, ids: list[int], target: int) -> None:
+        """A merge cannot be undone: refused merges are named at once, the rest are
+        shown (subject, customer) and asked about before anything changes."""
+        with self.data.store() as store:
+            try:
+                refusals = [r for r in (store.merge_refusal(cid, target) for cid in ids) if r]
+                lines = [_merge_line(store, cid) for cid in ids]
+                into = _merge_line(store, target)
+            except DeskError as exc:
+                refusals = [str(exc)]
+        if refusals:
+            for refusal in refusals:
+                self.app.call_from_thread(self.notify, Text(one_line(refusal)), severity="error")  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self._ask_merge, ids, target, lines, into)  # type: ignore[attr-defined]
+
+    def _ask_merge(self, ids: list[int], target: int, lines: list[str], into: str) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                actor = self.data.agent
+                self.apply_change(f"merge into #{target}", lambda store, cid: store.merge(cid, target, actor))
+        title = f"Merge {len(ids)} conversation{'s' * (len(ids) != 1)} into another? This cannot be undone."
+        self.app.push_screen(ConfirmScreen(title, [*lines, f"into {into}"], "merge"), confirmed)  # type: ignore[attr-defined]
 
     def action_repeat(self) -> None:
         if self.last_change is None:
             self.notify("No action to repeat yet", severity="warning")  # type: ignore[attr-defined]
+            return
+        if self.last_change[0].startswith("merge"):  # never without asking: press m
+            self.notify("A merge is not repeated with '.': press m", severity="warning")  # type: ignore[attr-defined]
             return
         self.apply_change(*self.last_change)

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from ..config import Config
-from .. import outbox
+from .. import keymap, outbox
 from ..errors import ConfigError, DeskError
 from ..oncall.service import Oncall
 from ..store import Store, now
@@ -229,8 +229,9 @@ class DeskApp(App):
             result = sync.run(self.data.config, store)
         new = sum(r.new for r in result.channels.values())
         errors = [r.error for r in result.channels.values() if r.error]
-        self.call_from_thread(self.notify, Text(f"Sync: {new} new" + "".join(f"\n{e}" for e in errors)),
-                              severity="error" if errors else "information")
+        warnings = [f"channel {name}: {w}" for name, r in result.channels.items() for w in r.warnings]
+        self.call_from_thread(self.notify, Text(f"Sync: {new} new" + "".join(f"\n{e}" for e in errors + warnings)),
+                              severity="error" if errors else "warning" if warnings else "information")
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -240,13 +241,29 @@ class DeskApp(App):
             self.notify(Text(one_line(message)), severity="error", title="Something failed")
 
 
+def binding_scopes() -> list[keymap.Scope]:
+    """The console's bindings as plain data, per screen with the app-wide ones (the keys
+    active together), for `keymap.problems`."""
+    sections = dict(key_sections())
+    together = {"Inbox": ("Inbox list", "Inbox"), "Conversation": ("Conversation",),
+                "Composer": ("Composer",), "Reports": ("Reports",)}
+    return [(screen, [(b.id, b.key, b.tooltip or str(b.description)) for title in ("Everywhere", *titles)
+                      for b in sections[title]])
+            for screen, titles in together.items()]
+
+
+def keymap_errors(config: Config) -> list[ConfigError]:
+    """Unknown action ids and clashing keys in [keys], each a config error naming the key
+    (`tui-desk config check` reports the same list)."""
+    return [ConfigError(config.path or "config", key, problem)
+            for key, problem in keymap.problems(config.keys, binding_scopes())]
+
+
 def check_keymap(config: Config) -> None:
-    """Unknown action ids in [keys] are config errors naming the key."""
-    known = {b.id for _, bindings in key_sections() for b in bindings if b.id}
-    for action in config.keys:
-        if action not in known:
-            raise ConfigError(config.path or "config", f"keys.{action}",
-                              f"unknown action (known: {', '.join(sorted(known))})")
+    """Refuse to start on a [keys] mistake (the first one)."""
+    errors = keymap_errors(config)
+    if errors:
+        raise errors[0]
 
 
 def make_app(config: Config, db_path: Path | str, *, clock: Callable[[], dt.datetime] | None = None,

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..config import Config
+from ..errors import ConfigError
+from ..rules.spec import all_groups, team
 from ..store import Store
 from ..store.inbox import InboxQuery, sort_key
 from ..templates import TemplateLibrary
@@ -31,6 +33,14 @@ class DeskData:
         self.channel_kinds = {c.name: c.kind for c in config.channels}
         self.library = TemplateLibrary.for_config(config)
         """The reply templates, re-read as their files change."""
+        try:
+            groups = all_groups(config)
+        except ConfigError:  # a broken rules file: sync says so; the console still opens
+            groups = list(config.groups)
+        self.groups = tuple(g.name for g in groups)
+        """The groups rules route to: each is a view of its own."""
+        self.team = team(config, groups)
+        """Every agent the config names (the assign picker lists them from the first day)."""
 
     @contextlib.contextmanager
     def store(self) -> Iterator[Store]:

@@ -22,11 +22,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
 
+from ...history import describe
 from ...paths import attachments_dir
 from ...textsafe import one_line
 from ..actions import CHANGE_BINDINGS, ChangeActions
 from ..data import DeskData
-from ..format import fit, local_time
+from ..format import local_time
 from ..messages import ChangeApplied, DatabaseChanged
 from ..replies import TEMPLATE_BINDINGS, TemplateReplies
 from ..widgets.card import CustomerCard
@@ -68,9 +69,10 @@ class EventsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         text = Text()
         for e in self.events:
-            details = ", ".join(f"{k}={one_line(str(v))}" for k, v in e["data"].items())
-            text.append(f"{local_time(e['at'])}  ", "dim")
-            text.append(f"{fit(one_line(e['kind']), 9)} {fit(one_line(e['actor']), 10)} {details}\n")  # cells
+            line = describe(e)
+            if line:
+                text.append(f"{local_time(e['at'])}  ", "dim")
+                text.append(line + "\n")
         with VerticalScroll(classes="dialog wide"):
             yield Static(Text("History"), classes="dialog-title")
             yield Static(text or Text("(no events)"))

@@ -100,7 +100,7 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def _load_counts(self) -> None:
         with self.data.store() as store:
-            counts = store.view_counts(self.data.agent)
+            counts = store.view_counts(self.data.agent, self.data.groups)
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_counts(self, counts: dict[str, int]) -> None:

@@ -87,3 +87,21 @@ class HeldReplyScreen(ModalScreen[str]):
                     yield Static(head)
                     yield Static(Text(clean(message.get("text") or "")), classes="held-text")
             yield Static(Text("s send anyway · e keep editing · d discard"), classes="dialog-hint")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before something that cannot be undone: y does it, n or esc does not. Enter
+    does nothing here, so the enter that closed the previous dialog cannot confirm."""
+
+    BINDINGS = [Binding("y", "dismiss(True)", "Yes"), Binding("n,escape", "dismiss(False)", "No")]
+
+    def __init__(self, title: str, lines: list[str], yes: str) -> None:
+        super().__init__()
+        self.title_text, self.lines, self.yes = title, lines, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            for line in self.lines:
+                yield Static(Text(one_line(line)))
+            yield Static(Text(f"y {self.yes} · n or esc cancel"), classes="dialog-hint")

@@ -1,4 +1,4 @@
-"""The sidebar of inbox views (fixed views, then each channel, then each tag) with live counts.
+"""The sidebar of inbox views (fixed views, then each group, channel and tag) with live counts.
 
 A bounded list (a few dozen entries at most), so Textual's OptionList is the right tool.
 """
@@ -17,12 +17,15 @@ from ..format import channel_glyph, fit
 
 
 def view_label(key: str, channel_kinds: dict[str, str] | None = None) -> str:
-    """A view's name; a channel's is marked by its kind (✉ mail, 💬 chat), a tag's by #."""
+    """A view's name; a channel's is marked by its kind (✉ mail, 💬 chat), a tag's by #,
+    a group's by @."""
     if key.startswith("channel:"):
         name = key.split(":", 1)[1]
         return channel_glyph((channel_kinds or {}).get(name, "")) + " " + one_line(name)
     if key.startswith("tag:"):
         return "# " + one_line(key.split(":", 1)[1])
+    if key.startswith("group:"):
+        return "@ " + one_line(key.split(":", 1)[1])
     return VIEW_TITLES.get(key, key)
 
 
@@ -58,8 +61,8 @@ class ViewsSidebar(OptionList):
         self.counts = counts
         self._drawn_width = width
         current = self.highlighted_option.id if self.highlighted_option else None
-        keys = [k for k in VIEW_TITLES] + [k for k in counts if k.startswith("channel:")] \
-            + [k for k in counts if k.startswith("tag:")]
+        keys = [k for k in VIEW_TITLES] + [k for k in counts if k.startswith("group:")] \
+            + [k for k in counts if k.startswith("channel:")] + [k for k in counts if k.startswith("tag:")]
         inner = max(width - 4, 8)
         options = []
         for key in keys:

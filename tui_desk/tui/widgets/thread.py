@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...outbox import UNCERTAIN_HINT
+from ...parse.defects import problem_text
 from ...parse.text import quote_blocks
 from ...textsafe import clean, one_line
 from ..format import local_time
@@ -46,6 +47,8 @@ def message_head(message: dict) -> Text:
     head.append(f" · {local_time(message.get('received_at'))}", "dim")
     if message.get("automatic"):
         head.append(f" · automatic: {one_line(message['automatic'])}", "dim italic")
+    if direction == "in" and message.get("class", "human") not in ("human", None):
+        head.append(f" · {one_line(message['class'])}", "dim italic")
     if message.get("delivery") == "uncertain":
         head.append(f" · ⚠ {UNCERTAIN_HINT} (outbox {message.get('outbox_id')})", "bold")
     return head
@@ -117,7 +120,7 @@ class MessageItem(Widget):
             else:
                 text.append(f"▸ quoted text ({lines} line{'s' * (lines != 1)})", get("message--fold") + toggle)
         for problem in self.message.get("problems") or []:
-            text.append(f"\n⚠ {one_line(problem)}", get("message--problem"))
+            text.append(f"\n⚠ {one_line(problem_text(problem))}", get("message--problem"))
         for a in self.attachments:
             name = one_line(a.get("filename")) or "(no name)"
             text.append(f"\n📎 {name} ({one_line(a.get('content_type'))}, {a.get('size', 0):,} bytes)",

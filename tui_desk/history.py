@@ -1,0 +1,71 @@
+"""A conversation's events in plain words, for the console's history and the CLI.
+
+    describe({"kind": "rule.matched", "actor": "rule:billing", "data": {...}})
+    → "rule billing: tagged billing, assigned to group billing → ana"
+"""
+
+from __future__ import annotations
+
+from .textsafe import one_line
+
+# events that repeat what another line says already (a rule's own tags/assignee events
+# are summed up by its rule.matched line)
+_COVERED_BY_RULE = ("tags", "assignee", "priority", "status", "group", "note", "reply_queued",
+                    "template_used", "action.applied", "action.suppressed", "page.requested")
+
+
+def who(actor: str) -> str:
+    """"rule:billing" → "rule billing"; people and parts of the desk as they are."""
+    return "rule " + actor[5:] if actor.startswith("rule:") else actor
+
+
+def describe(event: dict) -> str | None:
+    """One line for the event; None when another line of the history says it already."""
+    kind, actor, data = event["kind"], event.get("actor") or "", event.get("data") or {}
+    if actor.startswith("rule:") and kind in _COVERED_BY_RULE:
+        return None
+    text = _words(kind, data)
+    return one_line(f"{who(actor)}: {text}" if kind != "rule.matched" else text)
+
+
+def _words(kind: str, d: dict) -> str:
+    if kind == "rule.matched":
+        return d.get("words") or f"rule {d.get('rule')} fired"
+    if kind == "created":
+        return f"conversation started on {d.get('channel', '?')}"
+    if kind == "status":
+        why = f" ({d['why']})" if d.get("why") else ""
+        until = f" until {d['until']}" if d.get("until") else ""
+        return f"status {d.get('from')} → {d.get('to')}{until}{why}"
+    if kind == "assignee":
+        return f"assigned to {d['to']}" if d.get("to") else f"unassigned (was {d.get('from')})"
+    if kind == "priority":
+        return f"priority {d.get('from')} → {d.get('to')}"
+    if kind == "tags":
+        return ", ".join([f"tagged {t}" for t in d.get("added", [])] + [f"untagged {t}" for t in d.get("removed", [])])
+    if kind == "group":
+        return f"moved to group {d['to']}" if d.get("to") else "taken out of its group"
+    if kind == "note":
+        return "wrote an internal note"
+    if kind == "reply_queued":
+        return f"queued a reply (sends at {d.get('deliver_at', '?')})"
+    if kind == "reply_sent":
+        return "reply sent"
+    if kind == "reply_failed":
+        return f"reply failed: {d.get('error', '?')}"
+    if kind == "reply_cancelled":
+        return "took a reply back before it was sent"
+    if kind == "reply_retry":
+        return "sent a failed reply again"
+    if kind == "template_used":
+        return f"used template {d.get('template')}"
+    if kind == "merged":
+        return f"merged conversation {d['from']} into this one" if "from" in d else f"merged into conversation {d.get('into')}"
+    if kind == "customer_linked":
+        return f"linked customer {d.get('from')} to customer {d.get('into')}"
+    if kind in ("page", "page.requested"):
+        return f"paged {d.get('who') or d.get('person') or 'on call'}"
+    if kind == "action.suppressed":
+        return f"{d.get('action')} held back: {d.get('reason')}"
+    details = ", ".join(f"{k} {v}" for k, v in d.items())
+    return f"{kind.replace('_', ' ')}" + (f": {details}" if details else "")

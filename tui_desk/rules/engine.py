@@ -1,0 +1,221 @@
+"""Evaluating rules for one event, and carrying out (or describing) their actions.
+
+Rules run in file order; each fires at most once per event; `stop` ends the event's
+evaluation. Every rule sees the event as it arrived: what an earlier rule did does
+not change what a later one tests, and the actions raise no new events, so nothing
+recurses. A rule whose actions change nothing records nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .. import outbox
+from ..config import Config
+from ..store import Store, parse_stamp
+from ..templates.library import TemplateLibrary
+from ..templates.quick import preview
+from . import assign
+from .durations import parse_duration
+from .guard import may_auto_reply
+from .spec import Action, Rule, RuleSet
+
+
+@dataclass
+class Outcome:
+    action: Action
+    words: str
+    """What it did (or would do), in plain words: "tagged billing"."""
+    changed: bool = False
+    suppressed: str | None = None
+    """Why the loop guard (or a missing template) held it back."""
+
+
+@dataclass
+class Firing:
+    rule: Rule
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> bool:
+        return any(o.changed or o.suppressed for o in self.outcomes)
+
+    def words(self) -> str:
+        said = [o.words if not o.suppressed else f"{o.words} suppressed ({o.suppressed})" for o in self.outcomes
+                if o.changed or o.suppressed]
+        return f"rule {self.rule.id}: " + (", ".join(said) or "nothing to change")
+
+
+def matching(ruleset: RuleSet, events: set[str], facts: dict) -> list[Rule]:
+    """The rules that fire for this event, in order, up to the first that stops."""
+    fired = []
+    for rule in ruleset.rules:
+        if events.intersection(rule.on) and rule.matches(facts):
+            fired.append(rule)
+            if rule.stop:
+                break
+    return fired
+
+
+class Actions:
+    """Carries out a rule's actions through the store (inside the caller's transaction),
+    or with `dry`, only says what they would do."""
+
+    def __init__(self, config: Config, store: Store, ruleset: RuleSet, now: dt.datetime, *,
+                 dry: bool = False, library: TemplateLibrary | None = None) -> None:
+        self.config, self.store, self.ruleset, self.now, self.dry = config, store, ruleset, now, dry
+        self.library = library
+        self.hours = config.desk.hours()
+        self._away: set[str] | None = None
+
+    def fire(self, rule: Rule, conversation_id: int | None, facts: dict, event: str) -> Firing:
+        firing = Firing(rule, [self._one(rule, action, conversation_id, facts) for action in rule.actions])
+        if firing.recorded and not self.dry:
+            actor = f"rule:{rule.id}"
+            self.store.add_event(conversation_id, "rule.matched", actor,
+                                 {"rule": rule.id, "hash": rule.digest, "event": event, "words": firing.words()})
+            for o in firing.outcomes:
+                if o.suppressed:
+                    self.store.add_event(conversation_id, "action.suppressed", actor,
+                                         {"rule": rule.id, "action": o.action.kind, "reason": o.suppressed})
+                elif o.changed:
+                    self.store.add_event(conversation_id, "action.applied", actor,
+                                         {"rule": rule.id, "action": o.action.kind, "words": o.words})
+        return firing
+
+    # -- one action -------------------------------------------------------------------
+
+    def _one(self, rule: Rule, action: Action, conversation_id: int, facts: dict) -> Outcome:
+        handler = getattr(self, "_" + action.kind)
+        return handler(rule, action, conversation_id, facts)
+
+    def _changes(self, conversation_id: int, write) -> bool:
+        """Run `write` (unless dry) and tell whether it changed the conversation."""
+        if self.dry:
+            return True
+        before = self.store.conversation_version(conversation_id)
+        write()
+        return self.store.conversation_version(conversation_id) != before
+
+    def _tag(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        add = [t.lstrip("+") for t in action.value if not t.startswith("-")]
+        remove = [t[1:] for t in action.value if t.startswith("-")]
+        have = facts["conversation.tags"]
+        would = any(t not in have for t in add) or any(t in have for t in remove)
+        words = ", ".join([f"tagged {t}" for t in add] + [f"untagged {t}" for t in remove])
+        changed = would and self._changes(cid, lambda: self.store.set_tags(cid, add, remove, f"rule:{rule.id}"))
+        return Outcome(action, words, changed)
+
+    def _priority(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        changed = facts["priority"] != action.value and self._changes(
+            cid, lambda: self.store.set_priority(cid, action.value, f"rule:{rule.id}"))
+        return Outcome(action, f"priority {action.value}", changed)
+
+    def _status(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        changed = facts["status"] != action.value and self._changes(
+            cid, lambda: self.store.set_status(cid, action.value, f"rule:{rule.id}"))
+        return Outcome(action, f"status {action.value}", changed)
+
+    def _snooze(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        until = self.now + parse_duration(action.value)
+        changed = facts["status"] != "snoozed" and self._changes(
+            cid, lambda: self.store.set_status(cid, "snoozed", f"rule:{rule.id}", snoozed_until=until))
+        return Outcome(action, f"snoozed for {action.value}", changed)
+
+    def _assign(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        actor = f"rule:{rule.id}"
+        if not action.value.startswith("group:"):
+            agent = None if action.value == "none" else action.value
+            changed = (facts["assignee"] or None) != agent and self._changes(
+                cid, lambda: self.store.assign(cid, agent, actor))
+            return Outcome(action, f"assigned to {agent}" if agent else "unassigned", changed)
+        group = self.ruleset.groups[action.value[6:]]
+        agent = None if facts["assignee"] else assign.pick(self.store, group, self.away())
+        words = f"assigned to group {group.name}" + (f" → {agent}" if agent else
+                                                      " (kept by " + facts["assignee"] + ")" if facts["assignee"] else
+                                                      " (nobody available: waits in the group's view)")
+
+        def write() -> None:
+            self.store.set_group(cid, group.name, actor)
+            if agent:
+                self.store.assign(cid, agent, actor)
+                self.store.set_group_last_agent(group.name, agent)
+
+        changed = (facts["group"] != group.name or agent is not None) and self._changes(cid, write)
+        return Outcome(action, words, changed)
+
+    def _note(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        def write() -> None:
+            outbox.queue_reply(self.store, cid, action.value, agent=f"rule:{rule.id}", note=True)
+        return Outcome(action, "noted: " + action.value[:60], self._changes(cid, write))
+
+    def _after_hours_ack(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        """The template, once per customer per closed period, only while the desk is
+        closed, and not when a person answered in the conversation just now."""
+        words = f"acknowledged after hours with template {action.value}"
+        if facts["hours"] == "open":
+            return Outcome(action, words)
+        address = facts["from"]
+        since = self.hours.closed_since(self.now)
+        if address and self.store.acknowledged_since(address, since):
+            return Outcome(action, words, suppressed="already acknowledged since the desk closed")
+        last = self.store.last_agent_reply(cid) if cid is not None else None
+        quiet = parse_duration(self.config.automation.ack_quiet_after_agent)
+        if last and parse_stamp(last) > self.now - quiet:
+            return Outcome(action, words, suppressed=f"an agent replied within {self.config.automation.ack_quiet_after_agent}")
+        return self._send_template(rule, action, cid, facts, words, f"after-hours rule {rule.id}")
+
+    def _reply_template(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        return self._send_template(rule, action, cid, facts, f"replied with template {action.value}", f"rule {rule.id}")
+
+    def _send_template(self, rule: Rule, action: Action, cid: int | None, facts: dict, words: str,
+                       reason: str) -> Outcome:
+        address = facts["from"]
+        why = may_auto_reply(facts["class"], address, force=rule.force_reply) or self._cap(address)
+        template = self._library().get(action.value)
+        if why is None and template is None:
+            why = f"no template {action.value!r}"
+        if why is None and cid is not None:  # (a dry run of a mail file has no conversation to render for)
+            draft = preview(self.config, self.store, template, cid, agent=self.config.desk.name)
+            if not draft.rendered.ok:
+                why = "the template needs a person: " + ("; ".join(draft.rendered.problems)
+                                                         or "fill in " + ", ".join(draft.rendered.missing))
+        if why is not None:
+            return Outcome(action, words, suppressed=why)
+        if self.dry:
+            return Outcome(action, words, True)
+
+        def write() -> None:
+            outbox.queue_reply(self.store, cid, draft.rendered.text, agent=f"rule:{rule.id}",
+                               template_id=template.id, undo_seconds=self.config.templates.undo_seconds,
+                               automatic=reason, recipient=address)
+        return Outcome(action, words, self._changes(cid, write))
+
+    def _page(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        # paging itself is built on this hook (the on-call automation); the request is recorded
+        def write() -> None:
+            self.store.add_event(cid, "page.requested", f"rule:{rule.id}", {"who": action.value, "rule": rule.id})
+        if not self.dry:
+            write()
+        return Outcome(action, f"page requested: {action.value}", True)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _cap(self, address: str) -> str | None:
+        limits = self.config.automation
+        for span, limit, word in ((dt.timedelta(hours=1), limits.max_per_hour, "an hour"),
+                                  (dt.timedelta(days=1), limits.max_per_day, "a day")):
+            if self.store.automatic_sent_to(address, self.now - span) >= limit:
+                return f"cap reached: {limit} automatic messages {word} to {address}"
+        return None
+
+    def away(self) -> set[str]:
+        if self._away is None:
+            self._away = self.store.away_agents(self.now)
+        return self._away
+
+    def _library(self) -> TemplateLibrary:
+        if self.library is None:
+            self.library = TemplateLibrary.for_config(self.config)
+        return self.library

@@ -1,0 +1,57 @@
+"""The fields a condition can test, worked out from what the store says of an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..config import Config
+from ..hours import BusinessHours
+from ..model import ParsedMessage
+from ..store import parse_stamp
+
+
+def derive(raw: dict, config: Config, hours: BusinessHours, now: dt.datetime) -> dict:
+    """Condition fields (see spec.FIELDS) from `Store.rule_facts`.
+
+    `age` is the time since the conversation began; `waiting`, the time since its last
+    message either way (how long the customer has waited for us while it is open, how
+    long we have waited for them while it is pending)."""
+    address = (raw.get("author_address") or "").lower()
+    at = parse_stamp(raw["received_at"]) if raw.get("received_at") else now
+    last = parse_stamp(raw["last_message_at"]) if raw.get("last_message_at") else now
+    kinds = {c.name: c.kind for c in config.channels}
+    return {
+        "channel": raw["channel"],
+        "channel.kind": kinds.get(raw["channel"], ""),
+        "from": address,
+        "from.domain": address.rpartition("@")[2] if "@" in address else "",
+        "to": raw["to_header"] or "",
+        "subject": raw.get("message_subject") or raw.get("subject") or "",
+        "text": raw.get("text") or "",
+        "customer.tags": raw["customer_tags"],
+        "conversation.tags": raw["tags"],
+        "priority": raw["priority"],
+        "status": raw["status"],
+        "assignee": raw["assignee"] or "",
+        "group": raw["group_name"] or "",
+        "hours": "open" if hours.is_open(at) else "closed",
+        "class": raw.get("class") or "human",
+        "attachments": raw["attachments"],
+        "age": (now - parse_stamp(raw["created_at"])).total_seconds(),
+        "waiting": max((now - last).total_seconds(), 0.0),
+    }
+
+
+def from_message(msg: ParsedMessage, channel: str, config: Config, hours: BusinessHours,
+                 now: dt.datetime) -> dict:
+    """Condition fields of a message not stored (`rules test --file`): a new conversation."""
+    address = (msg.sender_address or "").lower()
+    kinds = {c.name: c.kind for c in config.channels}
+    return {
+        "channel": channel, "channel.kind": kinds.get(channel, ""), "from": address,
+        "from.domain": address.rpartition("@")[2] if "@" in address else "", "to": msg.headers.get("to", ""),
+        "subject": msg.subject, "text": msg.text, "customer.tags": [], "conversation.tags": [],
+        "priority": "normal", "status": "new", "assignee": "", "group": "",
+        "hours": "open" if hours.is_open(msg.received_at) else "closed", "class": msg.loop_class,
+        "attachments": [a.filename for a in msg.attachments], "age": 0.0, "waiting": 0.0,
+    }

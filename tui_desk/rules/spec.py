@@ -1,0 +1,376 @@
+"""Rules as written in the config: `[[rules]]` tables, checked and compiled once.
+
+A mistake is a ConfigError naming the file, the rule's id and the key, so `rules
+check`, `config check` and a sync all refuse a broken rule the same way. Regexes are
+compiled here, never per message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, GroupSection
+from ..configload import build
+from ..errors import ConfigError
+from ..store.schema import PRIORITIES, STATUSES
+from .durations import parse_duration
+
+EVENTS = ("conversation.new", "message.new", "customer.reply", "status.changed", "timer")
+FIELDS = ("channel", "channel.kind", "from", "from.domain", "to", "subject", "text", "customer.tags",
+          "conversation.tags", "priority", "status", "assignee", "group", "hours", "class", "attachments",
+          "age", "waiting")
+LIST_FIELDS = ("customer.tags", "conversation.tags", "attachments")
+DURATION_FIELDS = ("age", "waiting")
+OPERATORS = ("is", "is_not", "contains", "contains_any", "matches", "has", "gt", "lt")
+ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "after_hours_ack", "page")
+RULE_KEYS = ("id", "on", "all", "any", "none", "actions", "stop", "force_reply")
+# The only non-ASCII characters a case-insensitive regex matches to ASCII letters (İ ı ſ
+# and the Kelvin sign; tests/test_rules.py checks the list against every character).
+# Without them in the text, an ASCII literal is in every match exactly when its lower
+# case is in the text's lower case.
+ASCII_LOOKALIKES = "\u0130\u0131\u017f\u212a"
+_ASCII_LOOKALIKES = re.compile(f"[{ASCII_LOOKALIKES}]")
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any
+    regex: re.Pattern | None = None
+    literal: str | None = None
+    """Text every match of `regex` contains (lower-cased when it ignores case): a message
+    without it is passed over without running the regex, which on long mail costs
+    100 times more than the substring test."""
+    want: Any = field(default=None, init=False, repr=False, compare=False)
+    """`value` case-folded once (a tuple for contains_any)."""
+    ignore_case: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        want = tuple(_fold(v) for v in self.value) if self.op == "contains_any" else \
+            _fold(self.value) if isinstance(self.value, str) else self.value
+        object.__setattr__(self, "want", want)
+        # read once: a RegexFlag test per message costs more than the substring test
+        object.__setattr__(self, "ignore_case", bool(self.regex is not None and self.regex.flags & re.IGNORECASE))
+
+    def test(self, facts: dict) -> bool:
+        have = facts.get(self.field)
+        if self.op in ("gt", "lt"):
+            return have is not None and (have > self.value if self.op == "gt" else have < self.value)
+        if self.field in LIST_FIELDS:
+            items = have or []
+            if self.op == "has" and isinstance(self.value, bool):
+                return bool(items) == self.value
+            if self.op == "is_not":
+                return all(_fold(i) != self.want for i in items)
+            return any(self._text(_fold(i), str(i)) for i in items)
+        text = "" if have is None else str(have)
+        if self.op == "matches":
+            return self._text("", text, facts)
+        key = self.field + "\0folded"  # each field is folded once per event, not once per rule
+        folded = facts.get(key)
+        if folded is None:
+            folded = _fold(text)
+            facts[key] = folded
+        return self._text(folded, text)
+
+    def _text(self, folded: str, text: str, facts: dict | None = None) -> bool:
+        op, want = self.op, self.want
+        if op == "is":
+            return folded == want
+        if op == "is_not":
+            return folded != want
+        if op in ("contains", "has"):
+            return want in folded
+        if op == "contains_any":
+            return any(w in folded for w in want)
+        if self.regex is None:
+            return False
+        if self.literal is not None:
+            if not self.ignore_case:
+                if self.literal not in text:
+                    return False
+            else:
+                lower = _lower(text, facts, self.field) if self.literal.isascii() else None
+                if lower is not None and self.literal not in lower:
+                    return False
+        return self.regex.search(text) is not None
+
+
+def _lower(text: str, facts: dict | None, field: str) -> str | None:
+    """`text` lower-cased, when that keeps it aligned with a case-insensitive regex's view
+    of ASCII letters (no look-alike characters in it); None otherwise. Once per event."""
+    key = field + "\0lower"
+    if facts is not None and key in facts:
+        return facts[key]
+    lower = text.lower() if text.isascii() or not _ASCII_LOOKALIKES.search(text) else None
+    if facts is not None:
+        facts[key] = lower
+    return lower
+
+
+def required_literal(regex: re.Pattern) -> str | None:
+    """The longest run of plain characters at the top level of `regex` (so in every
+    match), lower-cased under IGNORECASE; None when there is no such run of 3 or more."""
+    try:
+        from re import _constants as C, _parser as parser  # the stdlib's own regex parser
+        tree = parser.parse(regex.pattern, regex.flags)
+    except Exception:  # noqa: BLE001 - an optimisation only: without it the regex still runs
+        return None
+    best, run = "", []
+    for op, arg in list(tree) + [(None, None)]:
+        if op is C.LITERAL:
+            run.append(chr(arg))
+        elif op is C.AT and arg in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
+            continue  # takes no characters: the run goes on
+        else:
+            if len(run) > len(best):
+                best = "".join(run)
+            run = []
+    if len(best) < 3:
+        return None
+    return best.lower() if regex.flags & re.IGNORECASE else best
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    value: Any
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    on: tuple[str, ...]
+    all: tuple[Condition, ...] = ()
+    any: tuple[Condition, ...] = ()
+    none: tuple[Condition, ...] = ()
+    actions: tuple[Action, ...] = ()
+    stop: bool = False
+    force_reply: bool = False
+    digest: str = ""
+    """A hash of the rule's text: the audit trail says which version of a rule fired."""
+
+    def matches(self, facts: dict) -> bool:
+        for c in self.all:
+            if not c.test(facts):
+                return False
+        if self.any and not any(c.test(facts) for c in self.any):
+            return False
+        for c in self.none:
+            if c.test(facts):
+                return False
+        return True
+
+    @property
+    def always(self) -> bool:
+        """Matches every event it listens to (no conditions at all)."""
+        return not (self.all or self.any or self.none)
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule] = field(default_factory=list)
+    groups: dict[str, GroupSection] = field(default_factory=dict)
+    file: str = "config"
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def listening(self, events: set[str]) -> bool:
+        return any(events.intersection(r.on) for r in self.rules)
+
+
+def load_rules(config: Config, templates: set[str] | None = None, known_agents: set[str] = frozenset()) -> RuleSet:
+    """The config's rules (and those of its rules_file), checked. `templates`: the ids a
+    reply_template may name (None: not checked); `known_agents`: agents the store knows
+    beside the config's."""
+    file = str(config.path or "config")
+    tables = list(config.rules)
+    groups = list(config.groups)
+    if config.rules_file:
+        _, extra_rules, extra_groups = _rules_file(config)
+        tables += extra_rules
+        groups += extra_groups
+    agents = team(config, groups) | set(known_agents)
+    ruleset = RuleSet(groups={g.name: g for g in groups}, file=file)
+    seen: set[str] = set()
+    for i, table in enumerate(tables):
+        rule = _rule(table, file, i, ruleset.groups, templates, agents)
+        if rule.id in seen:
+            raise ConfigError(file, f"rules[{i}].id", f"duplicate rule id {rule.id!r}")
+        seen.add(rule.id)
+        ruleset.rules.append(rule)
+    return ruleset
+
+
+def all_groups(config: Config) -> list[GroupSection]:
+    """The config's [[groups]] and those of its rules_file."""
+    return list(config.groups) + (_rules_file(config)[2] if config.rules_file else [])
+
+
+def team(config: Config, groups: list[GroupSection] | None = None) -> set[str]:
+    """Every agent the config knows: [[agents]], group members, this terminal's agent."""
+    groups = config.groups if groups is None else groups
+    return {a.name for a in config.agents} | {m for g in groups for m in g.members} | {config.agent.name}
+
+
+def unreachable(ruleset: RuleSet) -> list[tuple[Rule, Rule]]:
+    """(rule, the earlier rule that always stops before it) for rules that can never run."""
+    found = []
+    for i, rule in enumerate(ruleset.rules):
+        for earlier in ruleset.rules[:i]:
+            if earlier.stop and earlier.always and set(rule.on) <= set(earlier.on):
+                found.append((rule, earlier))
+                break
+    return found
+
+
+def _rules_file(config: Config) -> tuple[str, list, list]:
+    path = Path(config.rules_file).expanduser()
+    if not path.is_absolute() and config.path is not None:
+        path = config.path.parent / path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(config.path or "config", "rules_file", f"cannot read {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, f"not valid TOML: {exc}") from None
+    unknown = set(data) - {"rules", "groups"}
+    if unknown:
+        raise ConfigError(path, sorted(unknown)[0], "unknown key (a rules file holds [[rules]] and [[groups]])")
+    if not isinstance(data.get("rules", []), list):
+        raise ConfigError(path, "rules", "expected a list of [[rules]] tables")
+    groups = [build(GroupSection, g, path, f"groups[{i}]", channel_kinds={})
+              for i, g in enumerate(data.get("groups", []))]
+    return str(path), data.get("rules", []), groups
+
+
+def _rule(table: Any, file: str, index: int, groups: dict, templates: set[str] | None, agents: set[str]) -> Rule:
+    where = f"rules[{index}]"
+    if not isinstance(table, dict):
+        raise ConfigError(file, where, "expected a table")
+    rule_id = table.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise ConfigError(file, f"{where}.id", "required: a stable name for the rule (the audit trail uses it)")
+    where = f"rules[{index}] (id {rule_id!r})"
+
+    def fail(key: str, why: str):
+        raise ConfigError(file, f"{where}.{key}", why)
+
+    for key in table:
+        if key not in RULE_KEYS:
+            fail(key, f"unknown key (known: {', '.join(RULE_KEYS)})")
+    on = table.get("on")
+    on = [on] if isinstance(on, str) else on
+    if not on or not isinstance(on, list) or any(e not in EVENTS for e in on):
+        fail("on", f"expected a list of events among: {', '.join(EVENTS)}")
+    conditions = {}
+    for part in ("all", "any", "none"):
+        items = table.get(part, [])
+        if not isinstance(items, list):
+            fail(part, "expected a list of conditions, e.g. [{ field = \"subject\", contains = \"refund\" }]")
+        conditions[part] = tuple(_condition(c, lambda k, w, j=j: fail(f"{part}[{j}].{k}", w))
+                                 for j, c in enumerate(items))
+    actions = table.get("actions", [])
+    if not isinstance(actions, list) or not actions:
+        fail("actions", f"expected a non-empty list of actions among: {', '.join(ACTIONS)}")
+    parsed = tuple(_action(a, lambda k, w, j=j: fail(f"actions[{j}].{k}", w), groups, templates, agents)
+                   for j, a in enumerate(actions))
+    for flag in ("stop", "force_reply"):
+        if not isinstance(table.get(flag, False), bool):
+            fail(flag, "expected true or false")
+    digest = hashlib.sha256(json.dumps(table, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return Rule(rule_id, tuple(on), conditions["all"], conditions["any"], conditions["none"], parsed,
+                table.get("stop", False), table.get("force_reply", False), digest)
+
+
+def _condition(item: Any, fail) -> Condition:
+    if not isinstance(item, dict):
+        fail("field", "expected a table like { field = \"subject\", contains = \"refund\" }")
+    name = item.get("field")
+    if name not in FIELDS:
+        fail("field", f"unknown field {name!r} (known: {', '.join(FIELDS)})")
+    ops = [k for k in item if k != "field"]
+    if len(ops) != 1 or ops[0] not in OPERATORS:
+        fail(ops[0] if ops else "field", f"expected exactly one operator among: {', '.join(OPERATORS)}")
+    op = ops[0]
+    value = item[op]
+    regex = None
+    if op == "matches":
+        if not isinstance(value, str):
+            fail(op, "expected a regular expression as a string")
+        try:
+            regex = re.compile(value)
+        except re.error as exc:
+            fail(op, f"bad regular expression: {exc}")
+    elif op == "contains_any":
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            fail(op, "expected a non-empty list of strings")
+        value = tuple(value)
+    elif op in ("gt", "lt"):
+        if name in DURATION_FIELDS:
+            try:
+                value = parse_duration(value).total_seconds()
+            except ValueError as exc:
+                fail(op, str(exc))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            fail(op, "expected a number")
+    elif op == "has":
+        if not isinstance(value, (str, bool)):
+            fail(op, "expected a string (an item of the list) or true/false")
+    elif not isinstance(value, str):
+        fail(op, "expected a string")
+    if name == "class" and op in ("is", "is_not"):
+        from .guard import CLASSES
+        if value not in CLASSES:
+            fail(op, f"unknown class {value!r} (one of: {', '.join(CLASSES)})")
+    if name == "hours" and op in ("is", "is_not") and value not in ("open", "closed"):
+        fail(op, "hours is \"open\" or \"closed\"")
+    return Condition(name, op, value, regex, required_literal(regex) if regex is not None else None)
+
+
+def _action(item: Any, fail, groups: dict, templates: set[str] | None, agents: set[str]) -> Action:
+    if not isinstance(item, dict) or len(item) != 1:
+        fail("action", f"expected a table with one action, e.g. {{ tag = \"+billing\" }} (one of: {', '.join(ACTIONS)})")
+    (kind, value), = item.items()
+    if kind not in ACTIONS:
+        fail(kind, f"unknown action (known: {', '.join(ACTIONS)})")
+    if not isinstance(value, str) or not value.strip():
+        fail(kind, "expected a non-empty string")
+    if kind == "tag":
+        value = tuple(value.split())
+        if not all(t.lstrip("+-") for t in value):
+            fail(kind, "expected tags like \"+billing -spam\"")
+    elif kind == "priority" and value not in PRIORITIES:
+        fail(kind, f"unknown priority {value!r} (one of: {', '.join(PRIORITIES)})")
+    elif kind == "status" and (value not in STATUSES or value == "snoozed"):
+        fail(kind, f"unknown status {value!r} (one of: {', '.join(s for s in STATUSES if s != 'snoozed')}; "
+                   "use snooze = \"2d\" to snooze)")
+    elif kind == "snooze":
+        try:
+            parse_duration(value)
+        except ValueError as exc:
+            fail(kind, str(exc))
+    elif kind == "assign":
+        if value.startswith("group:"):
+            if value[6:] not in groups:
+                fail(kind, f"unknown group {value[6:]!r} (known: {', '.join(groups) or 'none: add [[groups]]'})")
+        elif value != "none" and value not in agents:
+            fail(kind, f"unknown agent {value!r} (known: {', '.join(sorted(agents))}; or group:NAME, none)")
+    elif kind in ("reply_template", "after_hours_ack") and templates is not None and value not in templates:
+        fail(kind, f"unknown template {value!r} (see `tui-desk templates list`)")
+    return Action(kind, value)
+
+
+def _fold(value: Any) -> str:
+    return str(value).casefold()
