@@ -102,7 +102,7 @@ def test_unknown_conversation_is_exit_2(demo_env):
     (["report", "agents", "--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: Ana Souza, "),
     (["report", "backlog", "--tag", "nope"], "--tag: unknown tag 'nope' (valid: none yet)"),
     (["sync", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: mail, chat)"),
-    (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, sent, failed"),
+    (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, uncertain, sent, failed"),
 ])
 def test_unknown_filter_values_are_exit_2_and_list_the_valid_ones(demo_env, args, message):
     done = cli(*args, env=demo_env, check=False)
@@ -255,7 +255,13 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("oncall", "swap"): ["oncall", "swap", "-r", "support", "--shift", f"{day(1)} 12:00", "--with", f"{day(2)} 12:00"],
         ("oncall", "report"): ["oncall", "report"],
         ("oncall", "page"): ["oncall", "page", "-r", "pager", "-m", "test page"],
+        ("rules", "check"): ["rules", "check"],
+        ("rules", "test"): ["rules", "test", "--conversation", str(conv)],
+        ("rules", "replay"): ["rules", "replay", "--since", "90d"],
+        ("rules", "stats"): ["rules", "stats"],
+        ("agents", "list"): ["agents", "list"],
     }
+    cli("agents", "away", "ana", "--until", day(1), env=env)
     with_json = {path for path, command in _command_paths(typer.main.get_command(cli_module.app))
                  if any("--json" in p.opts for p in command.params)}
     assert with_json == set(runs), "every command with --json is run here"

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
-from tests.helpers.hostile import hostile_messages
+from tests.helpers.hostile import eight_bit_attachment, hostile_messages, nested
 from tests.helpers.mail import deliver, make_maildir
 from tui_desk import config as config_mod
 from tui_desk import sync
@@ -100,3 +100,58 @@ def test_every_hostile_mail_syncs_from_dovecot(tmp_path, mailbox):
         assert store.d.scalar("SELECT count(*) FROM messages") == len(MESSAGES)
     for output in shown(tmp_path / "desk.db", path):
         assert not LIVE.search(output)
+
+
+# -- a broken part or a hostile nesting never costs the customer ----------------------
+
+BROKEN_BELOW_THE_HEADERS = {
+    "My CV (utf-8)": ("ana@customer.example", ["résumé.pdf"]),
+    "My CV (latin-1)": ("ana@customer.example", ["résumé.pdf"]),
+    "nested 5000": ("bo@customer.example", ["nested-parts.eml"]),
+}
+
+
+def _broken_below_the_headers() -> list[bytes]:
+    return [eight_bit_attachment("utf-8"), eight_bit_attachment("latin-1"), nested(5000)]
+
+
+def assert_customers_kept(db: Path, config: Path) -> None:
+    """Each conversation has its sender, subject and attachments, and can be answered."""
+    runner = CliRunner()
+    with Store.open(db) as store:
+        ids = [r[0] for r in store.d.all("SELECT id FROM conversations ORDER BY id")]
+    seen = {}
+    for cid in ids:
+        shown_json = runner.invoke(app, ["--config", str(config), "conversations", "show", str(cid), "--json"])
+        assert shown_json.exit_code == 0, shown_json.output
+        data = json.loads(shown_json.output)
+        [message] = data["messages"]
+        seen[data["conversation"]["subject"]] = (data["conversation"]["customer"]["address"],
+                                                 [a["filename"] for a in message["attachments"]])
+        assert message["message_id"] and not [p for p in message["problems"] if "unparseable" in p]
+        answered = runner.invoke(app, ["--config", str(config), "reply", str(cid), "--text", "Thanks!", "--json"])
+        assert answered.exit_code == 0, answered.output
+        assert json.loads(answered.output)["state"] == "queued"
+    assert seen == BROKEN_BELOW_THE_HEADERS
+
+
+def test_broken_parts_keep_the_customer_from_a_maildir(tmp_path):
+    maildir = make_maildir(tmp_path / "Mail")
+    for raw in _broken_below_the_headers():
+        deliver(maildir, raw)
+    path = toml_config(tmp_path / "config.toml", [{"name": "mail", "kind": "maildir", "path": str(maildir)}],
+                       database=tmp_path / "desk.db")
+    with Store.open(tmp_path / "desk.db") as store:
+        assert sync.run(config_mod.load(path), store).ok
+    assert_customers_kept(tmp_path / "desk.db", path)
+
+
+@pytest.mark.integration
+def test_broken_parts_keep_the_customer_from_dovecot(tmp_path, mailbox):
+    mailbox.deliver_many(_broken_below_the_headers())
+    path = toml_config(tmp_path / "config.toml", [mailbox.config()], database=tmp_path / "desk.db")
+    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(path), "sync", "--json"],
+                          capture_output=True, text=True, timeout=120, cwd=HERE.parent)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["channels"]["support"]["fetched"] == 3
+    assert_customers_kept(tmp_path / "desk.db", path)

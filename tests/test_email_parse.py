@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
+from tests.helpers.hostile import eight_bit_attachment, nested
 from tests.helpers.mail import make_email
 from tui_desk import threads
-from tui_desk.parse.mail import parse_email
+from tui_desk.parse.mail import MAX_DEPTH, NESTED_NAME, parse_email
 from tui_desk.model import ParsedMessage
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
@@ -57,6 +58,75 @@ def test_eight_bit_headers_are_recovered():
     assert (parsed.subject, parsed.sender_name) == ("Grüße", "Jürgen")
     latin = "From: j@customer.example\r\nSubject: Größe\r\n\r\nhi".encode("latin-1")
     assert parse(latin).subject == "Größe"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_an_unencoded_8bit_attachment_name_costs_nothing(encoding):
+    parsed = parse(eight_bit_attachment(encoding))
+    assert (parsed.sender_name, parsed.sender_address) == ("Ana Lopez", "ana@customer.example")
+    assert parsed.subject == f"My CV ({encoding})"
+    assert parsed.message_id and parsed.message_id.endswith("@customer.example>")
+    assert parsed.created_at == dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+    assert parsed.text == "Hello, my CV is attached."
+    assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [
+        ("résumé.pdf", "application/pdf", b"%PDF-1.4\n")]
+    assert not [p for p in parsed.problems if "unparseable" in p or "unreadable" in p]
+
+
+NESTED = f"nested deeper than {MAX_DEPTH} levels: kept as {NESTED_NAME}"
+
+
+def _headers_kept(parsed, subject: str) -> None:
+    assert (parsed.sender_name, parsed.sender_address) == ("Bo Deep", "bo@customer.example")
+    assert parsed.subject == subject
+    assert parsed.message_id and parsed.message_id.endswith("@customer.example>")
+    assert parsed.created_at == dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+    assert not [p for p in parsed.problems if "unparseable" in p]
+
+
+def test_a_5000_deep_multipart_keeps_the_headers_and_the_deep_part_as_one_attachment():
+    parsed = parse(nested(5000))
+    _headers_kept(parsed, "nested 5000")
+    assert NESTED in parsed.problems
+    [kept] = parsed.attachments
+    assert kept.filename == NESTED_NAME and b"deep inside" in kept.data
+
+
+def test_text_above_a_hostile_nesting_is_still_read():
+    deep = nested(5000)
+    chain = deep[deep.index(b"\r\n\r\n") + 4:]
+    raw = (deep[:deep.index(b"Content-Type:")] + b'Content-Type: multipart/mixed; boundary="top"\r\n\r\n'
+           b"--top\r\nContent-Type: text/plain\r\n\r\nHello from the top\r\n"
+           b'--top\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n' + chain + b"--top--\r\n")
+    parsed = parse(raw)
+    _headers_kept(parsed, "nested 5000")
+    assert parsed.text == "Hello from the top"
+    assert [a.filename for a in parsed.attachments] == [NESTED_NAME] and NESTED in parsed.problems
+
+
+def test_nesting_up_to_the_limit_is_read_and_deeper_is_one_attachment():
+    within = parse(nested(MAX_DEPTH - 1))
+    _headers_kept(within, f"nested {MAX_DEPTH - 1}")
+    assert (within.text, within.attachments) == ("deep inside", [])
+    assert NESTED not in within.problems
+    beyond = parse(nested(MAX_DEPTH + 10))  # deep, but not too deep for the feed parser
+    _headers_kept(beyond, f"nested {MAX_DEPTH + 10}")
+    assert beyond.text == "" and NESTED in beyond.problems
+    [kept] = beyond.attachments
+    assert kept.filename == NESTED_NAME and b"deep inside" in kept.data
+
+
+def test_a_bug_below_the_headers_still_keeps_the_customer(monkeypatch):
+    import tui_desk.parse.mail as mail
+
+    def broken(text):
+        raise AttributeError("a bug")
+    monkeypatch.setattr(mail, "split_reply", broken)  # fails after the body was read
+    parsed = parse(eight_bit_attachment("utf-8"))
+    assert (parsed.sender_name, parsed.sender_address) == ("Ana Lopez", "ana@customer.example")
+    assert parsed.subject == "My CV (utf-8)" and parsed.message_id and parsed.external_id == parsed.message_id
+    assert parsed.created_at == dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+    assert "unparseable (AttributeError); shown raw" in parsed.problems and "Hello, my CV" in parsed.text
 
 
 def test_an_encoded_name_cannot_smuggle_an_address():

@@ -253,3 +253,39 @@ def test_an_encoded_word_in_a_threading_header_never_reaches_our_reply(tmp_path,
     assert sent.get_payload(decode=True).strip() == b"hi"
     filed = mailbox.message_ids("Sent")
     assert filed == [sent["Message-ID"]]
+
+
+# the same through the subject and the sender's name: encoded twice, they decode once when
+# stored, to text that is itself an encoded word of CR LF + a header
+def _twice(inner: str) -> str:
+    import base64
+    return "=?utf-8?b?" + base64.b64encode(inner.encode()).decode() + "?="
+
+
+INNER = ["=?utf-8?b?DQpCY2M6IHZpY3RpbTEwQGV2aWwudGVzdA==?=",
+         "=?utf-8?b?DQpDb250ZW50LVR5cGU6IHRleHQvaHRtbA0KDQo8aDE+UEhJU0g8L2gxPg==?=",
+         "=?utf-8?q?=0D=0ABcc:_victim@evil.test?="]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("inner", INNER)
+@pytest.mark.parametrize("where", ["subject", "from_name"])
+def test_an_encoded_word_in_a_subject_or_name_never_reaches_our_reply(tmp_path, store, mailbox, smtp_server,
+                                                                      inner, where):
+    config = desk(tmp_path, mailbox, smtp_server.port)
+    subject = _twice(inner) if where == "subject" else "hello"
+    sender = f"{_twice(inner)} <mike@customer.example>" if where == "from_name" else "Mike <mike@customer.example>"
+    lines = [f"From: {sender}", "To: support@desk.example", f"Subject: {subject}",
+             "Date: Mon, 30 Nov 2026 10:00:00 +0000", "Message-ID: <ok2@cust.test>"]
+    mailbox.deliver(("\r\n".join(lines) + "\r\n\r\nhello there\r\n").encode())
+    assert sync.run(config, store).ok
+    conversation = store.d.scalar("SELECT id FROM conversations")
+    queue_reply(store, conversation, "hi", agent="ana")
+    assert deliver_due(config, store, later()).sent == 1
+    (envelope,) = smtp_server.envelopes
+    assert envelope.rcpt_tos == ["mike@customer.example"]
+    sent = email.message_from_bytes(envelope.content)
+    assert [k.lower() for k in sent.keys()].count("bcc") == 0 and b"PHISH" not in envelope.content
+    assert sent.get_content_type() == "text/plain" and sent.get_payload(decode=True).strip() == b"hi"
+    filed = mailbox.message_ids("Sent")
+    assert filed == [sent["Message-ID"]]

@@ -459,7 +459,10 @@ def test_rules_check_exits_2_naming_the_rule_and_lists_json_errors(tmp_path):
     done = cli("--config", str(conf), "rules", "check", "--json")
     assert done.returncode == 2
     data = json.loads(done.stdout)
-    assert data["ok"] is False and "id 'r1'" in data["errors"][0] and "unknown template 'nope'" in data["errors"][0]
+    (error,) = data["errors"]
+    assert data["ok"] is False and error["file"] == str(conf)
+    assert "id 'r1'" in error["key"] and "unknown template 'nope'" in error["problem"]
+    assert "unknown template 'nope'" in cli("--config", str(conf), "config", "check").stderr  # the same lint
     good = cli("--config", str(ROOT / "config.example.toml"), "rules", "check")
     assert good.returncode == 0 and "no problems" in good.stdout
 
@@ -626,3 +629,20 @@ def test_next_opening_skips_holidays():
                                           "holidays": ["2026-12-24", "2026-12-25"]}})
     at = dt.datetime(2026, 12, 23, 20, 0, tzinfo=dt.timezone.utc)
     assert conf.desk.hours().next_opening(at) == dt.datetime(2026, 12, 28, 9, 0, tzinfo=conf.desk.hours().tz)
+
+
+def test_conversations_list_by_group_and_an_unknown_group(tmp_path):
+    maildir = make_maildir(tmp_path / "mail")
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[storage]\ndatabase = "{tmp_path / "d.db"}"\n'
+                    f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{maildir}"\n'
+                    '[[groups]]\nname = "billing"\nmembers = ["ana"]\n'
+                    '[[rules]]\nid = "b"\non = ["conversation.new"]\n'
+                    'all = [{ field = "subject", contains = "invoice" }]\nactions = [{ assign = "group:billing" }]\n')
+    deliver(maildir, make_email(subject="Invoice please", sender="a@c.example"))
+    deliver(maildir, make_email(subject="Hello", sender="b@c.example"))
+    assert cli("--config", str(conf), "sync").returncode == 0
+    listed = json.loads(cli("--config", str(conf), "conversations", "list", "--group", "billing", "--json").stdout)
+    assert [c["subject"] for c in listed] == ["Invoice please"]
+    bad = cli("--config", str(conf), "conversations", "list", "--group", "sales")
+    assert bad.returncode == 2 and "billing" in bad.stderr

@@ -76,6 +76,20 @@ def test_data_survives_reopening(db_path):
         assert [m["text"] for m in store.messages(conversation)] == ["first"]
 
 
+def test_a_snapshot_reads_one_state_while_another_connection_writes(db_path):
+    from tui_desk import outbox
+
+    with Store.open(db_path) as reader, Store.open(db_path) as writer:
+        conversation, _ = add(reader, "first")
+        with reader.snapshot():
+            version = reader.conversation(conversation)["version"]
+            outbox.queue_reply(writer, conversation, "a note", agent="ana", note=True)  # not blocked
+            assert writer.conversation(conversation)["version"] == version + 1
+            assert reader.conversation(conversation)["version"] == version
+            assert [m["text"] for m in reader.messages(conversation)] == ["first"]
+        assert [m["text"] for m in reader.messages(conversation)] == ["first", "a note"]
+
+
 def _claim(db_path, agent, barrier, results):
     store = Store.open(db_path)
     barrier.wait()

@@ -297,3 +297,82 @@ async def test_a_reply_that_may_have_been_sent_shows_in_the_queue_and_the_thread
         await open_conversation(app, pilot, cid)
         heads = [str(item.render()).split("\n")[0] for item in app.screen.query(MessageItem)]
         assert any(f"{UNCERTAIN_HINT} (outbox {reply})" in head for head in heads), heads
+
+
+def held_texts(app) -> list[str]:
+    from tui_desk.tui.screens.pickers import HeldReplyScreen
+    assert isinstance(app.screen, HeldReplyScreen), app.screen
+    return [m.get("text") for m in app.screen.newer]
+
+
+def outbox_texts(db_path, cid: int) -> list[tuple[str, str]]:
+    with Store.open(db_path) as store:
+        return [tuple(r) for r in store.d.all("SELECT o.created_by, m.text FROM outbox o JOIN messages m"
+                                              " ON m.id = o.message_id WHERE o.conversation_id = ? ORDER BY o.id",
+                                              (cid,))]
+
+
+async def test_a_kept_draft_is_held_when_a_colleague_answered_since_it_was_begun(desk, db_path, tmp_path):
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    bo_config, ana_config = write_config(tmp_path, db_path), write_config(tmp_path, db_path)
+    bo_config.agent.name, ana_config.agent.name = "bo", "ana"
+    bo, ana = frozen_app(bo_config, db_path), frozen_app(ana_config, db_path)  # two consoles, one database
+    async with bo.run_test(size=(120, 30)) as pilot, ana.run_test(size=(120, 30)) as other:
+        await settle(pilot)
+        await settle(other)
+        await open_conversation(bo, pilot, cid)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"We will refund you", "escape")  # bo keeps the draft
+        await settle(pilot)
+        assert isinstance(bo.screen, ConversationScreen)
+        await open_conversation(ana, other, cid)
+        await other.press("a")  # ana takes it and answers
+        await settle(other)
+        await other.press("r")
+        await settle(other)
+        await other.press(*"Refund sent", "ctrl+s")
+        await settle(other)
+        assert outbox_texts(db_path, cid) == [("ana", "Refund sent")]
+        bo.poll_database()  # bo's thread shows ana's reply; the draft was begun before it
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        from textual.widgets import TextArea
+        assert bo.screen.query_one(TextArea).text == "We will refund you"  # the draft is back
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert held_texts(bo) == ["Refund sent"]
+        assert outbox_texts(db_path, cid) == [("ana", "Refund sent")]
+        await pilot.press("e")  # keep editing: bo has seen ana's reply now
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(bo.screen, ConversationScreen)
+        assert outbox_texts(db_path, cid) == [("ana", "Refund sent"), ("bo", "We will refund you")]
+
+
+async def test_a_template_reply_is_held_when_the_customer_wrote_after_the_thread_on_screen(desk, db_path, tmp_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid := conversation_id_of(db_path, "Where is my order"))
+        deliver(tmp_path / "mail", make_email(subject="Re: Where is my order?", body="Found it, thanks!",
+                                              in_reply_to="<fixture-0@customer.example>"))
+        with Store.open(db_path) as store:  # synced, but not on screen yet (the watch has not ticked)
+            from tui_desk.sync import run
+            run(desk, store)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("enter")  # the picker read the conversation afresh; the agent did not
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert held_texts(app) == ["Found it, thanks!"]
+        assert outbox_texts(db_path, cid) == []
+
+
+def conversation_id_of(db_path, subject_part: str) -> int:
+    with Store.open(db_path) as store:
+        return conversation_id(store, subject_part)

@@ -4,10 +4,16 @@ once with an undo window, `u`, and templates whose slots must be filled first.""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
+from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
+from tests.helpers.bounded import run_child
+from tests.helpers.desk import build_desk
+from tests.helpers.hostile import HOSTILE_TEMPLATES
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, open_order, queue, settle
 from tui_desk import outbox, paths
@@ -204,3 +210,64 @@ async def test_an_edited_template_takes_effect_without_a_restart(desk, db_path, 
         await settle(pilot)
         with Store.open(db_path) as store:
             assert store.d.scalar("SELECT count(*) FROM messages WHERE template_id = 'order-status'") == 1
+
+
+# -- hostile templates: the console stays responsive ----------------------------------
+
+PICKED = ["power", "repeat-text", "nested-loops", "long-output"]
+
+
+async def picker_with_hostile_templates(folder: Path) -> dict:
+    """`t` on a library holding hostile templates: each one's preview, enter on one,
+    escape, then q. Run in a bounded child process by the test below: before the
+    limits, `t` froze the console (the first preview computed 9**999999999)."""
+    db = folder / "desk.db"
+    config = build_desk(folder, db)
+    templates = folder / "templates"
+    shutil.copytree(paths.shipped_data() / "templates", templates)
+    for name in PICKED:  # the customer asks where the order is: these rank first
+        (templates / f"{name}.md").write_text(
+            f'+++\ntitle = "Hostile {name}"\nkeywords = ["where is my order"]\n+++\n{HOSTILE_TEMPLATES[name][0]}\n',
+            encoding="utf-8")
+    config = dataclasses.replace(config, templates=dataclasses.replace(config.templates, dir=str(templates)))
+    app = frozen_app(config, db)
+    seen: dict = {"previews": {}}
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_order(app, pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        picker = app.screen
+        seen["picker_opened"] = isinstance(picker, TemplatePickerScreen)
+        for name in PICKED:
+            picker.query_one("#picker-query", Input).value = f"hostile {name}"
+            await settle(pilot)
+            seen["previews"][name] = [picker.current.id, str(picker.query_one("#picker-text").render())]
+        await pilot.press("enter")  # take the last one: refused, and the picker stays
+        await settle(pilot)
+        seen["stayed_after_enter"] = app.screen is picker
+        seen["notified"] = [str(n.message) for n in app._notifications]
+        await pilot.press("escape")
+        await settle(pilot)
+        seen["back_on"] = type(app.screen).__name__
+        await pilot.press("q")
+        await settle(pilot)
+        seen["return_code"] = app.return_code
+    return seen
+
+
+def test_hostile_templates_keep_the_console_responsive(tmp_path):
+    done = run_child("import asyncio, json, sys\nfrom pathlib import Path\n"
+                     "from tests.test_tui_templates import picker_with_hostile_templates as session\n"
+                     "print(json.dumps(asyncio.run(session(Path(sys.argv[1])))))", str(tmp_path), timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["picker_opened"]
+    for name in PICKED:
+        shown_id, preview = seen["previews"][name]
+        assert shown_id == name
+        assert "Cannot be sent" in preview and HOSTILE_TEMPLATES[name][1] in preview, preview
+    assert seen["stayed_after_enter"]
+    assert any("too much for a template" in n for n in seen["notified"])
+    assert seen["back_on"] == "ConversationScreen"
+    assert seen["return_code"] == 0  # q quit

@@ -59,3 +59,79 @@ async def open_order(app, pilot) -> int:
         cid = conversation_id(store, "Where is my order")
     await open_conversation(app, pilot, cid)
     return cid
+
+
+class StaleLoad:
+    """Makes one conversation reload answer late: the chosen load reads, then waits until
+    `release` while newer loads read and are shown, then hands its (older) answer to the
+    screen. A worker's answer arriving after a newer one is what a busy machine does to
+    thread workers now and then; this makes it happen on purpose.
+
+    Use: `gate = StaleLoad(monkeypatch, app)`, `gate.arm()` before the keys whose reload
+    should be held, then `await gate.deliver()` once the newer state is on screen."""
+
+    def __init__(self, monkeypatch, app) -> None:
+        import threading
+
+        from tui_desk.tui.screens import conversation
+
+        self._threading = threading
+        self.real = conversation.load_bundle
+        self.armed = False
+        self.held_thread: int | None = None
+        self.held_worker = None
+        self.read = threading.Event()
+        """The held load has read the database."""
+        self.release = threading.Event()
+        self.delivered = threading.Event()
+        """The held load's answer was handed to the screen (and handled)."""
+        monkeypatch.setattr(conversation, "load_bundle", self._load)
+        real_call = app.call_from_thread
+
+        def call_from_thread(callback, *args, **kwargs):
+            try:
+                return real_call(callback, *args, **kwargs)
+            finally:
+                if threading.get_ident() == self.held_thread:
+                    self.delivered.set()
+        monkeypatch.setattr(app, "call_from_thread", call_from_thread)
+
+    def arm(self) -> None:
+        """Hold the next reload made in a worker."""
+        self.armed, self.held_thread = True, None
+        self.read.clear(), self.release.clear(), self.delivered.clear()
+
+    def _load(self, store, conversation_id, agent):
+        bundle = self.real(store, conversation_id, agent)
+        if self.armed and self._threading.current_thread() is not self._threading.main_thread():
+            from textual.worker import get_current_worker
+            self.armed, self.held_thread = False, self._threading.get_ident()
+            self.held_worker = get_current_worker()
+            self.read.set()
+            self.release.wait(timeout=60)  # bounded: a test that forgets to release still ends
+        return bundle
+
+    async def until_read(self) -> None:
+        """Wait (bounded) until the held load has read, while the console runs on."""
+        import asyncio
+
+        assert await asyncio.to_thread(self.read.wait, 60), "no reload was held"
+
+    async def settle(self, pilot, rounds: int = 3) -> None:
+        """`settle`, but without waiting for the held load."""
+        import asyncio
+
+        for _ in range(rounds):
+            await pilot.pause()
+            others = [w for w in pilot.app.workers if w is not self.held_worker]
+            await asyncio.gather(*(w.wait() for w in others), return_exceptions=True)
+        await pilot.pause()
+
+    async def deliver(self, pilot) -> None:
+        """Let the held load answer now, and wait until the screen has handled it."""
+        import asyncio
+
+        assert self.read.is_set(), "no reload was held"
+        self.release.set()
+        assert await asyncio.to_thread(self.delivered.wait, 60), "the held reload never answered"
+        await settle(pilot)

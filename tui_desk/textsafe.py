@@ -32,6 +32,14 @@ def one_line(text: str | None) -> str:
     return " ".join(clean(text).split())
 
 
+def header_text(text: str | None) -> str:
+    """Text for a header we write (a subject, a display name): one line, and no "=?".
+    The email package reads "=?charset?b?…?=" inside a value as an encoded word and
+    writes out what it decodes to, CR LF included: a customer's subject or name holding
+    one literally would become headers (a Bcc) of our reply. "= ?" reads the same."""
+    return one_line(text).replace("=?", "= ?")
+
+
 def safe_json(data: object, default=str) -> str:
     """JSON for a terminal or a pipe: readable Unicode, but every control and bidi
     character escaped (json only escapes C0 by itself). `default` turns what json cannot
@@ -52,3 +60,11 @@ def valid_msgid(value: str | None) -> bool:
     """Whether `value` is one safe Message-ID token (strict syntax, capped length)."""
     return (bool(value) and len(value) <= MAX_MSGID and "=?" not in value
             and _STRICT_MSGID.fullmatch(value) is not None)
+
+
+_MSGID_CANDIDATE = re.compile(r"<[^<>\s]+>")
+
+
+def msgids(header: str | None) -> list[str]:
+    """The safe Message-IDs in a References-like header value, in order (unsafe ones dropped)."""
+    return [m for m in _MSGID_CANDIDATE.findall(header or "") if valid_msgid(m)]

@@ -49,12 +49,26 @@ def _multipart(parts: list[tuple[str, str | bytes]], boundary: str = "XYZ", subt
     return b"".join(out)
 
 
-def _nested(depth: int) -> bytes:
-    head = _hdr(subject=f"nested {depth}", ctype='multipart/mixed; boundary="b0"').encode()
+def nested(depth: int) -> bytes:
+    """Multiparts `depth` levels deep around one text part ("deep inside")."""
+    head = _hdr(subject=f"nested {depth}", sender="Bo Deep <bo@customer.example>",
+                ctype='multipart/mixed; boundary="b0"').encode()
     body = "".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=\"b{i + 1}\"\r\n\r\n" for i in range(depth))
     body += f"--b{depth}\r\nContent-Type: text/plain\r\n\r\ndeep inside\r\n"
     body += "".join(f"--b{i}--\r\n" for i in reversed(range(depth + 1)))
     return head + body.encode()
+
+
+def eight_bit_attachment(encoding: str = "utf-8") -> bytes:
+    """A mail from Ana whose attachment name is raw 8-bit bytes, unencoded (as many
+    mailers write it): compat32 gives such a part header back as a Header object."""
+    head = _hdr(subject=f"My CV ({encoding})", sender="Ana Lopez <ana@customer.example>",
+                ctype='multipart/mixed; boundary="XYZ"').encode()
+    name = "résumé.pdf".encode(encoding)
+    return (head + b"--XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, my CV is attached.\r\n"
+            b'--XYZ\r\nContent-Type: application/pdf; name="' + name + b'"\r\n'
+            b'Content-Disposition: attachment; filename="' + name + b'"\r\n'
+            b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--XYZ--\r\n")
 
 
 def _tnef() -> bytes:
@@ -93,7 +107,10 @@ def hostile_messages() -> list[tuple[str, bytes]]:
     add("missing-boundary-param", _simple("--abc\r\nContent-Type: text/plain\r\n\r\nhi\r\n--abc--",
                                           ctype="multipart/mixed"))
     add("boundary-never-used", _simple("just text, no parts", ctype='multipart/alternative; boundary="nope"'))
-    add("nested-60", _nested(60))
+    add("nested-60", nested(60))
+    add("nested-5000", nested(5000))
+    add("8bit-attachment-name-utf8", eight_bit_attachment("utf-8"))
+    add("8bit-attachment-name-latin1", eight_bit_attachment("latin-1"))
     add("nested-3-alternative", _multipart([
         ('Content-Type: multipart/alternative; boundary="ALT"',
          "--ALT\r\nContent-Type: text/plain\r\n\r\nplain inner\r\n--ALT\r\nContent-Type: text/html\r\n\r\n"
@@ -158,3 +175,43 @@ def hostile_messages() -> list[tuple[str, bytes]]:
     add("bidi-subject", _simple("x", subject="invoice \u202egpj.exe"))
     add("mixed-line-endings", _simple(b"line1\rline2\nline3\r\n\r\r\n"))
     return m
+
+
+# -- templates that ask for unbounded work: each must be refused quickly and clearly ---
+
+HOSTILE_TEMPLATES: dict[str, tuple[str, str]] = {
+    # name: (body, what the refusal says)
+    "power": ("{{ 9**999999999 }}", "9 ** 999999999 would have over 3,000 digits"),
+    "repeat-float": ('{{ "x"*3e9 }}', "can't multiply sequence by non-int of type 'float'"),
+    "repeat-text": ('{{ "x"*3000000000 }}', "repeating 'x' 3,000,000,000 times would be over 100,000 characters"),
+    "repeat-list": ("{{ [1, 2] * 10**9 }}", "repeating [1, 2] 1,000,000,000 times"),
+    "repeat-reversed": ("{{ 10**9 * 'ab' }}", "repeating 'ab' 1,000,000,000 times"),
+    "product": ("{% set a = 2**9000 %}{{ a * a }}", "a product with over 3,000 digits"),
+    "range": ("{{ range(10**9) | list }}", "range is not defined"),
+    "center-filter": ('{{ "x" | center(10**9) }}', "center(1,000,000,000) would be over"),
+    "center-method": ('{{ "x".center(10**9) }}', "center(1,000,000,000) would be over"),
+    "ljust-method": ('{{ "x".ljust(10**9) }}', "ljust(1,000,000,000) would be over"),
+    "percent-width": ('{{ "%999999999d" % 1 }}', "a format width of 999,999,999 characters"),
+    "percent-star": ('{{ "%*d" % (999999999, 1) }}', "a format width of 999,999,999 characters"),
+    "format-width": ('{{ "{:>999999999}".format(1) }}', "a format width of 999,999,999 characters"),
+    "format-nested-width": ('{{ "{:>{}}".format(1, 999999999) }}', "a format width of 999,999,999 characters"),
+    "format-filter": ('{{ "%999999999s" | format("x") }}', "a format width of 999,999,999 characters"),
+    "indent": ('{{ "x\ny" | indent(10**9, true) }}', "indent would be over"),
+    "replace": ('{% set s = "x" * 100000 %}{{ s | replace("", s) }}', "replace would be over"),
+    "expandtabs": ('{{ ("\t" * 1000).expandtabs(100000) }}', "expandtabs would be over"),
+    "join": ('{{ ("x" * 50000) | join("y" * 10) }}', "join would be over"),
+    "join-method": ('{{ ("y" * 10).join("x" * 50000) }}', "join would be over"),
+    "print-nested": ('{% set a = "x" * 90000 %}{{ [a, a, a] }}', "a value would be over 100,000 characters"),
+    "pprint-nested": ('{% set a = "x" * 90000 %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}'
+                      "{% set c = [b, b, b, b, b, b, b, b, b, b] %}{% set d = [c, c, c, c, c, c, c, c, c, c] %}"
+                      "{{ d | pprint | length }}", "an argument would be over 100,000 characters"),
+    "sum-lists": ('{% set s = ["x"] * 1000 %}{{ [s, s, s] | sum(start=[]) }}', "sum adds numbers only"),
+    "batch": ('{{ "ab" | batch(10**9, "x") | list }}', "batch(1,000,000,000)"),
+    "nested-loops": ('{% set s = "xy" * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
+                     "more than 100,000 steps"),
+    "doubling": ('{% set s = "x" * 100000 %}{% set s = s ~ s %}{{ s }}', "the joined text would be over"),
+    "recursion": ("{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}", "calls nested too deep"),
+    "long-output": ('{% set s = "x" * 60000 %}{{ s }}{{ s }}', "the text would be over 100,000 characters"),
+    "loop-of-literals": ("{% set t %}{% for c in 'x' * 100000 %}" + "y" * 50 + "{% endfor %}{% endset %}{{ t | length }}",
+                         "more than 2,000,000 characters of text in all"),
+}

@@ -14,7 +14,7 @@ from email.policy import SMTP
 
 from ..errors import ChannelError
 from ..parse.auto import LOOP_HEADER
-from ..textsafe import one_line, valid_msgid
+from ..textsafe import header_text, one_line, valid_msgid
 from ..threads import reply_subject
 from .base import Outbound
 
@@ -36,7 +36,7 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
         msg["To"] = _address(outbound.to_name, outbound.to_address)
     except (ValueError, IndexError) as exc:  # the email package raises these on bad addresses
         raise ChannelError(channel, f"reply {outbound.outbox_id}: cannot address it ({exc})") from None
-    msg["Subject"] = reply_subject(one_line(outbound.subject), outbound.conversation_id)
+    msg["Subject"] = reply_subject(header_text(outbound.subject), outbound.conversation_id)
     msg["Date"] = email.utils.format_datetime(outbound.created_at)
     msg["Message-ID"] = outbound.mail_id
     ids = [i for i in outbound.references if valid_msgid(i)]
@@ -59,7 +59,11 @@ def _address(name: str, address: str) -> Address:
     # one plain addr-spec: no spaces, controls, brackets or list separators (which would
     # make the email package read a second address or a group)
     if not address or any(c.isspace() or ord(c) < 32 or c in '<>()[],;:"\\' for c in address) \
-            or address.count("@") != 1 or len(address) > 254:
+            or address.count("@") != 1 or len(address) > 254 or "=?" in address:
         raise ValueError(f"not a usable address: {one_line(address)!r}")
     local, _, domain = address.partition("@")
-    return Address(display_name=one_line(name), username=local, domain=domain)
+    if not local or not domain:
+        raise ValueError(f"not a usable address: {one_line(address)!r}")
+    if not address.isascii():  # would need SMTPUTF8; the email package would mangle it into an encoded word
+        raise ValueError(f"not an ASCII address (internationalised addresses are not supported): {one_line(address)!r}")
+    return Address(display_name=header_text(name), username=local, domain=domain)

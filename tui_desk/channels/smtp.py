@@ -60,10 +60,12 @@ def endpoint_for(channel: "ImapChannel") -> Endpoint:
 
 
 def header_value(value: str, what: str) -> str:
-    """`value` if it is safe as a header value; UsageError if it holds control characters."""
+    """`value` if it is safe as a header value; UsageError if it holds control characters.
+    A literal "=?" becomes "= ?": the email package would decode an encoded word in it
+    and write the CR LF it may hold (see textsafe.header_text)."""
     if _CONTROL.search(value):
         raise UsageError(f"{what} contains a line break or control character")
-    return value
+    return value.replace("=?", "= ?")
 
 
 def message(*, sender: str, to: list[str], subject: str, text: str, headers: dict[str, str] | None = None,

@@ -8,6 +8,7 @@ from ..errors import NotFound
 from ..history import describe
 from ..parse.defects import problem_text
 from ..store import ListFilter
+from ..store.inbox import ACTIVE
 from ..store.schema import STATUSES
 from ..textsafe import clean, one_line
 from .common import cell, known_name, one_of, options, out, print_json, table
@@ -19,7 +20,7 @@ app = typer.Typer(help="List and show conversations.", no_args_is_help=False, in
 def default(ctx: typer.Context) -> None:
     """With no subcommand: list."""
     if ctx.invoked_subcommand is None:
-        list_conversations(ctx, status=None, assignee=None, channel=None, limit=50, json_out=False)
+        list_conversations(ctx, status=None, assignee=None, channel=None, group=None, limit=50, json_out=False)
 
 
 @app.command("list")
@@ -28,6 +29,7 @@ def list_conversations(
     status: list[str] = typer.Option(None, "--status", help="new, open, pending, snoozed, solved, closed (repeatable)."),
     assignee: str = typer.Option(None, "--assignee", help="An agent, 'me' or 'none'."),
     channel: str = typer.Option(None, "--channel", help="Only this channel (a configured name)."),
+    group: str = typer.Option(None, "--group", help="Only the group's conversations still going (see docs/rules.md)."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (stable shape)."),
 ) -> None:
@@ -36,11 +38,16 @@ def list_conversations(
     config = opts.config()
     for s in status or ():
         one_of("--status", s, STATUSES, "status")
+    if group is not None:
+        from ..rules.spec import all_groups
+        one_of("--group", group, [g.name for g in all_groups(config)], "group")
+        status = status or list(ACTIVE)
     with opts.store() as store:
         if assignee != "none":
             assignee = known_name("--assignee", assignee, "agent", config, store)
         channel = known_name("--channel", channel, "channel", config, store)
-        rows = store.conversations(ListFilter(tuple(status) if status else None, assignee, channel), limit=limit)
+        rows = store.conversations(ListFilter(tuple(status) if status else None, assignee, channel, group=group),
+                                   limit=limit)
     if json_out:
         print_json([_summary(r) for r in rows])
         return

@@ -9,36 +9,35 @@ import typer
 
 from ..errors import EXIT_USAGE, ConfigError, UsageError
 from ..textsafe import one_line
-from .common import cell, options, out, print_json, table
+from .common import cell, error_line, options, out, print_json, table
 
 app = typer.Typer(help="Automation rules: lint them, try them, replay them, count them.", no_args_is_help=True)
 agents_app = typer.Typer(help="The team: who can be assigned, and who is away.", no_args_is_help=True)
 
 
-def _ruleset(ctx: typer.Context, *, check_templates: bool = False):
+def _ruleset(ctx: typer.Context):
+    """The config and its rules, checked (a mistake exits 2 naming file, rule and key)."""
     from ..rules.spec import load_rules
-    from ..templates.library import TemplateLibrary
 
     opts = options(ctx)
     config = opts.config()
-    templates = {t.id for t in TemplateLibrary.for_config(config).templates()} if check_templates else None
     known = set()
     if opts.database().exists():
         with opts.store() as store:
             known = set(store.agent_names())
-    return config, load_rules(config, templates, known)
+    return config, load_rules(config, known_agents=known)
 
 
-def lint(ctx: typer.Context) -> list[str]:
-    """Every problem of the rules, as lines naming file, rule and key (config check uses it)."""
-    from ..rules.spec import unreachable
+def lint(config, opts) -> list[ConfigError]:
+    """Every problem of the rules (config check runs this too)."""
+    from ..rules.spec import problems
+    from ..templates.library import TemplateLibrary
 
-    try:
-        _, ruleset = _ruleset(ctx, check_templates=True)
-    except ConfigError as exc:
-        return [str(exc)]
-    return [f"{ruleset.file}: rules (id {rule.id!r}): can never run: rule {earlier.id!r} before it always stops"
-            for rule, earlier in unreachable(ruleset)]
+    known = set()
+    if opts.database().exists():
+        with opts.store() as store:
+            known = set(store.agent_names())
+    return problems(config, {t.id for t in TemplateLibrary.for_config(config).templates()}, known)
 
 
 @app.command("check")
@@ -47,16 +46,17 @@ def check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) ->
 
     Finds unknown fields, operators, actions, templates, agents and groups, bad regexes,
     and rules that an earlier rule always stops before."""
-    problems = lint(ctx)
+    opts = options(ctx)
+    config = opts.config()
+    errors = lint(config, opts)
     if json_out:
-        print_json({"ok": not problems, "errors": problems})
-    else:
-        for problem in problems:
-            print(one_line(problem))
-        if not problems:
-            config = options(ctx).config()
-            print(f"{config.path or 'config'}: {len(config.rules)} rules, no problems")
-    if problems:
+        print_json({"ok": not errors, "config": str(config.path),
+                    "errors": [{"file": str(e.path), "key": e.key, "problem": e.problem} for e in errors]})
+    elif not errors:
+        print(f"{config.path or 'config'}: {len(config.rules)} rules, no problems")
+    for error in errors:
+        error_line(f"tui-desk: {error}")
+    if errors:
         raise typer.Exit(EXIT_USAGE)
 
 

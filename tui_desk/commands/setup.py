@@ -69,11 +69,12 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
     except ConfigError as exc:
         config, errors = None, [exc]
     else:
-        errors = _keymap_errors(config)
+        from .rules import lint
+        errors = _keymap_errors(config) + lint(config, opts)
     if errors:
         if json_out:
             print_json({"ok": False, "config": str(config.path if config else find_config_path(opts.config_path)),
-                        "errors": [{"file": e.path, "key": e.key, "problem": e.problem} for e in errors]})
+                        "errors": [{"file": str(e.path), "key": e.key, "problem": e.problem} for e in errors]})
         for error in errors:
             error_line(f"tui-desk: {error}")
         raise typer.Exit(EXIT_USAGE)

@@ -2,8 +2,11 @@
 
 The structure is read with the lenient compat32 parser (several times faster than
 policy.default and tolerant of real-world breakage); headers are decoded one by one
-with RFC 2047 handling, so a broken header costs that header only. Any failure falls
-back to keeping the raw bytes with a problem note and a best-effort text.
+with RFC 2047 handling, so a broken header costs that header only. The header block
+is read on its own first: whatever fails below it (a broken part, a hostile nesting),
+the sender, subject, date and ids are kept and the conversation can be answered.
+A part that cannot be read costs that part only; nesting deeper than MAX_DEPTH is kept
+whole as one opaque attachment.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ _WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _UNSAFE_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
 # the plainest sender header: ASCII words, single spaces, an address of the usual characters
 _SIMPLE_SENDER = re.compile(r"([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>")
-MAX_DEPTH = 100
+MAX_DEPTH = 50
+"""Multipart levels read; a deeper subtree is one opaque attachment (NESTED_NAME)."""
+NESTED_NAME = "nested-parts.eml"
+# the part headers the structure is read from: 8-bit bytes in them are decoded first
+_STRUCTURE_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
                 "references", "auto-submitted", "precedence", "list-id", "x-autoreply",
                 "x-autorespond", "return-path", "content-type", "x-tui-desk-loop")
@@ -49,12 +56,47 @@ def parse_email(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     try:
         return _parse(raw, received_at)
     except Exception as exc:  # any bug or pathological input: keep the message, raw
-        text, _ = decode(raw, None)
-        return ParsedMessage(
-            external_id=content_id(raw), kind="email", sender_address="", sender_name="",
-            received_at=received_at, created_at=received_at, text=text,
-            problems=[f"unparseable ({type(exc).__name__}); shown raw"], raw=raw,
-        )
+        return _salvage(raw, received_at, f"unparseable ({type(exc).__name__}); shown raw")
+
+
+def _salvage(raw: bytes, received_at: dt.datetime, problem: str) -> ParsedMessage:
+    """The raw message shown as text, with whatever of its sender, subject, date and
+    Message-ID can still be read, each on its own."""
+    problems = [problem]
+    text, _ = decode(raw, None)
+    name = address = subject = ""
+    message_id = None
+    created = received_at
+    try:
+        first = _first_headers(_HEADERS_ONLY.parsebytes(_header_block(raw)))
+    except Exception:
+        first = {}
+    try:
+        name, address = _sender(first.get("reply-to") or first.get("from"), problems)
+    except Exception:
+        pass
+    try:
+        subject = decode_words(first.get("subject", ""), problems, "subject")
+    except Exception:
+        pass
+    try:
+        message_id = _first_id(first.get("message-id"))
+    except Exception:
+        pass
+    try:
+        created = _date(first.get("date"), received_at, problems)
+    except Exception:
+        pass
+    return ParsedMessage(
+        external_id=message_id or content_id(raw), kind="email", sender_address=address, sender_name=name,
+        received_at=received_at, created_at=created, text=text, subject=subject, message_id=message_id,
+        problems=sorted(set(problems)), raw=raw,
+    )
+
+
+def _header_block(raw: bytes) -> bytes:
+    end = _HEADER_END.search(raw)
+    return raw if end is None else raw[:end.end()]
 
 
 def content_id(raw: bytes) -> str:
@@ -63,9 +105,10 @@ def content_id(raw: bytes) -> str:
 
 
 def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
-    msg = _message(raw)
-    problems: list[str] = [defect_text(d) for d in msg.defects]
-    first = _first_headers(msg)
+    head = _HEADERS_ONLY.parsebytes(_header_block(raw))
+    _readable_structure(head)
+    problems: list[str] = []
+    first = _first_headers(head)
     header = lambda name: decode_words(first[name], problems, name) if name in first else ""  # noqa: E731
 
     name, address = _sender(first.get("from"), problems)
@@ -78,8 +121,17 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
         problems.append("no sender address")
     subject = header("subject")
     message_id = _first_id(first.get("message-id"))
-    created = _date(msg.get("date"), received_at, problems)
-    text, html, attachments = _body(msg, problems)
+    created = _date(first.get("date"), received_at, problems)
+    try:  # below the header block: a failure here costs the body, never the headers
+        msg = _message(raw, head)
+        problems.extend(defect_text(d) for d in msg.defects)
+        text, html, attachments = _body(msg, problems)
+    except Exception as exc:
+        msg = head
+        problems.append(f"body unparseable ({type(exc).__name__}); shown raw")
+        end = _HEADER_END.search(raw)
+        text, _ = decode(raw[end.end():] if end else b"", None)
+        html, attachments = None, []
     new_text, quoted = split_reply(text)
     # the newest 50 are plenty to find a thread; a hostile header may list thousands
     references = [r for r in _MSGID.findall(_one_line(first.get("references") or ""))
@@ -110,19 +162,81 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     )
 
 
-def _message(raw: bytes) -> Message:
-    """The compat32 parse of `raw`. A single-part mail with clean headers skips the feed
-    parser's line-by-line walk over its body (most of the parse time of a long mail):
-    the headers are parsed alone and the body set as the payload, exactly what the
-    full parse would have set. Anything unusual takes the full parse."""
+def _message(raw: bytes, head: Message) -> Message:
+    """The compat32 parse of `raw`, whose header block `head` is already read. A
+    single-part mail with clean headers skips the feed parser's line-by-line walk over
+    its body (most of the parse time of a long mail): the body is set as the payload of
+    `head`, exactly what the full parse would have set. Anything unusual takes the full
+    parse; one nested too deep for it (RecursionError) is read level by level."""
     end = _HEADER_END.search(raw)
-    if end is not None:
-        msg = _HEADERS_ONLY.parsebytes(raw[:end.end()])
-        if (not msg.defects and not msg.get_payload()
-                and msg.get_content_maintype() not in ("multipart", "message")):
-            msg.set_payload(raw[end.end():].decode("ascii", "surrogateescape"))
-            return msg
-    return email.message_from_bytes(raw)
+    if (end is not None and not head.defects and not head.get_payload()
+            and head.get_content_maintype() not in ("multipart", "message")):
+        head.set_payload(raw[end.end():].decode("ascii", "surrogateescape"))
+        return head
+    try:
+        return email.message_from_bytes(raw)
+    except RecursionError:
+        return _bounded_message(raw, 0)
+
+
+def _bounded_message(raw: bytes, depth: int) -> Message:
+    """`raw` read one multipart level at a time, MAX_DEPTH levels at most: what lies
+    deeper is one opaque part. Only for mail the feed parser cannot read."""
+    if depth >= MAX_DEPTH:
+        return _opaque(raw)
+    end = _HEADER_END.search(raw)
+    msg = _HEADERS_ONLY.parsebytes(raw[:end.end()] if end else raw)
+    body = raw[end.end():] if end else b""
+    _readable_structure(msg)
+    boundary = msg.get_boundary() if msg.get_content_maintype() == "multipart" else None
+    pieces = _split(body, boundary) if boundary else None
+    if pieces is None:
+        msg.set_payload(body.decode("ascii", "surrogateescape"))
+        return msg
+    msg.set_payload([_bounded_message(piece, depth + 1) for piece in pieces])
+    return msg
+
+
+def _split(body: bytes, boundary: str) -> list[bytes] | None:
+    """The parts of a multipart body between its delimiter lines; None without any."""
+    delimiter = re.compile(rb"^--" + re.escape(boundary.encode("utf-8", "surrogateescape"))
+                           + rb"(--)?[ \t]*\r?$", re.M)
+    pieces: list[bytes] = []
+    start = None
+    for found in delimiter.finditer(body):
+        if start is not None:  # the line break before a delimiter belongs to it
+            piece = body[start:found.start()]
+            pieces.append(piece[:-2] if piece.endswith(b"\r\n") else piece[:-1] if piece.endswith(b"\n") else piece)
+        if found.group(1):
+            break
+        start = found.end() + 1  # past the line's \n (the match ends before it)
+    return pieces if start is not None else None
+
+
+class _Opaque(Message):
+    """A subtree nested too deep, kept as it came: one attachment, never read as text."""
+
+
+def _opaque(data: bytes) -> Message:
+    part = _Opaque()
+    part["Content-Type"] = "application/octet-stream"
+    part["Content-Disposition"] = f'attachment; filename="{NESTED_NAME}"'
+    part.set_payload(data.decode("ascii", "surrogateescape"))
+    return part
+
+
+def _readable_structure(part: Message) -> None:
+    """Content-Type/-Disposition/-Transfer-Encoding with raw 8-bit bytes (an unencoded
+    "résumé.pdf") come back from compat32 as Header objects, on which its own
+    get_filename and get_content_type fail: the bytes are decoded (UTF-8, else
+    detected) and the header set again as text."""
+    done: set[str] = set()
+    for key, value in part.raw_items():
+        name = key.lower()
+        if name in _STRUCTURE_HEADERS and name not in done and isinstance(value, str) and _SURROGATE.search(value):
+            done.add(name)
+            text, _ = decode(value.encode("ascii", "surrogateescape"), None)
+            part.replace_header(key, _one_line(text))
 
 
 def _first_headers(msg: Message) -> dict[str, str]:
@@ -225,56 +339,45 @@ def _date(value, received_at: dt.datetime, problems: list[str]) -> dt.datetime:
 
 def _parts(msg: Message, problems: list[str]) -> Iterator[Message]:
     """The leaf parts, depth first, without descending into attached messages (a
-    forwarded mail is one attachment, not more body text) and never deeper than
-    MAX_DEPTH (a hostile nesting costs nothing more)."""
+    forwarded mail is one attachment, not more body text); a multipart deeper than
+    MAX_DEPTH is one opaque attachment (a hostile nesting costs nothing more)."""
     stack = [(msg, 0)]
     while stack:
         part, depth = stack.pop()
+        _readable_structure(part)
         payload = part.get_payload()
         if part.is_multipart() and isinstance(payload, list) and part.get_content_maintype() == "multipart":
             if depth >= MAX_DEPTH:
-                problems.append("nested too deep")
+                problems.append(f"nested deeper than {MAX_DEPTH} levels: kept as {NESTED_NAME}")
+                yield _opaque(_entity_bytes(part))
                 continue
             stack.extend((child, depth + 1) for child in reversed(payload))
         else:
+            if isinstance(part, _Opaque):  # cut off by _bounded_message
+                problems.append(f"nested deeper than {MAX_DEPTH} levels: kept as {NESTED_NAME}")
             yield part
+
+
+def _entity_bytes(part: Message) -> bytes:
+    try:
+        return part.as_bytes()
+    except Exception:  # RecursionError, or a header compat32 cannot write back
+        return b""
 
 
 def _body(msg: Message, problems: list[str]) -> tuple[str, str | None, list[Attachment]]:
     """(text, html, attachments): text/plain preferred; HTML-only rendered to text;
     calendar invitations summarised; everything else stored as an attachment."""
-    plain: str | None = None
-    html: str | None = None
+    found: dict[str, str] = {}
     extra: list[str] = []
     attachments: list[Attachment] = []
     for part in _parts(msg, problems):
-        ctype = part.get_content_type()
-        disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
-        filename = _filename(part, problems)
-        if ctype.startswith("multipart/"):
-            ctype = "text/plain"  # a multipart without usable boundary: its body is all we have
-        if ctype.startswith("message/"):
-            data = part.as_bytes() if part.is_multipart() else (part.get_payload(decode=True) or b"")
-            if ctype == "message/rfc822" and part.is_multipart():
-                data = part.get_payload(0).as_bytes()
-            attachments.append(Attachment(filename or _default_name(ctype), ctype, data))
-            continue
-        if filename or disposition == "attachment" or ctype not in ("text/plain", "text/html"):
-            payload = part.get_payload(decode=True) or b""
-            attachments.append(Attachment(filename or _default_name(ctype), ctype, payload))
-            if ctype == "text/calendar":
-                extra.append(calendar_summary(payload))
-            continue
-        payload = part.get_payload(decode=True)
-        if payload is None:
-            continue
-        text, problem = decode(payload, part.get_content_charset(None))
-        if problem:
-            problems.append(problem)
-        if ctype == "text/plain" and plain is None:
-            plain = text
-        elif ctype == "text/html" and html is None:
-            html = text
+        try:
+            _read_part(part, problems, found, extra, attachments)
+        except Exception as exc:  # one unreadable part costs that part: kept as it came
+            problems.append(f"part unreadable ({type(exc).__name__}): kept as an attachment")
+            attachments.append(Attachment("part.bin", "application/octet-stream", _entity_bytes(part)))
+    plain, html = found.get("text/plain"), found.get("text/html")
     if plain is None and html is not None:
         body = html_to_text(html)
     else:
@@ -283,6 +386,35 @@ def _body(msg: Message, problems: list[str]) -> tuple[str, str | None, list[Atta
     if summaries and summaries not in body:
         body = f"{body}\n\n{summaries}" if body.strip() else summaries
     return body, html, attachments
+
+
+def _read_part(part: Message, problems: list[str], found: dict[str, str], extra: list[str],
+               attachments: list[Attachment]) -> None:
+    """One leaf part into the first text (`found`, by type), the summaries or the attachments."""
+    ctype = part.get_content_type()
+    disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
+    filename = _filename(part, problems)
+    if ctype.startswith("multipart/"):
+        ctype = "text/plain"  # a multipart without usable boundary: its body is all we have
+    if ctype.startswith("message/"):
+        data = part.as_bytes() if part.is_multipart() else (part.get_payload(decode=True) or b"")
+        if ctype == "message/rfc822" and part.is_multipart():
+            data = part.get_payload(0).as_bytes()
+        attachments.append(Attachment(filename or _default_name(ctype), ctype, data))
+        return
+    if filename or disposition == "attachment" or ctype not in ("text/plain", "text/html"):
+        payload = part.get_payload(decode=True) or b""
+        attachments.append(Attachment(filename or _default_name(ctype), ctype, payload))
+        if ctype == "text/calendar":
+            extra.append(calendar_summary(payload))
+        return
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        return
+    text, problem = decode(payload, part.get_content_charset(None))
+    if problem:
+        problems.append(problem)
+    found.setdefault(ctype, text)
 
 
 def _default_name(ctype: str) -> str:

@@ -224,6 +224,19 @@ def team(config: Config, groups: list[GroupSection] | None = None) -> set[str]:
     return {a.name for a in config.agents} | {m for g in groups for m in g.members} | {config.agent.name}
 
 
+def problems(config: Config, templates: set[str] | None = None,
+             known_agents: set[str] = frozenset()) -> list[ConfigError]:
+    """What `rules check` and `config check` report: the first mistake in the rules'
+    form, else every rule that can never run."""
+    try:
+        ruleset = load_rules(config, templates, known_agents)
+    except ConfigError as exc:
+        return [exc]
+    return [ConfigError(ruleset.file, f"rules (id {rule.id!r})",
+                        f"can never run: rule {earlier.id!r} before it always stops")
+            for rule, earlier in unreachable(ruleset)]
+
+
 def unreachable(ruleset: RuleSet) -> list[tuple[Rule, Rule]]:
     """(rule, the earlier rule that always stops before it) for rules that can never run."""
     found = []

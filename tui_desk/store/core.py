@@ -70,6 +70,10 @@ class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, Templa
     def data_version(self) -> int:
         return self.d.data_version()
 
+    def snapshot(self):
+        """A context in which every read sees the same committed state."""
+        return self.d.snapshot()
+
     def close(self) -> None:
         self.d.close()
 

@@ -102,6 +102,21 @@ class Database:
         else:
             conn.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that see one committed state (a deferred read transaction, which
+        in WAL blocks no writer): a conversation's version then matches its messages."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+
     def _indexed(self, message_id: int, text: str | None) -> str:
         """desk_segment(text), unless a parse worker segmented it already."""
         done = self.segmented.pop(message_id, None)

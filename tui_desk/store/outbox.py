@@ -20,10 +20,10 @@ import json
 import re
 
 from ..errors import DeskError, NotFound, UsageError
+from ..textsafe import msgids
 from .db import Database, now, parse_stamp, stamp
 from .schema import STATUSES
 
-_MSGID = re.compile(r"<[^<>\s]+>")
 REFERENCES_KEPT = 20  # a long thread's References header stays bounded
 CANCELLED_MARK = "[reply cancelled, not sent]\n"
 
@@ -202,7 +202,7 @@ class OutboxMixin:
             job["to_name"], job["to_address"] = last["author"], last["author_address"]
             if last["message_id"]:
                 headers = json.loads(last["headers"] or "{}")
-                refs = _MSGID.findall(headers.get("references", "")) + [last["message_id"]]
+                refs = msgids(headers.get("references", "")) + [last["message_id"]]
                 job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
         if not job["to_address"] and row["customer_id"] is not None:
             ident = self.d.one("SELECT address, display_name FROM identities WHERE customer_id = ? ORDER BY id LIMIT 1",

@@ -28,6 +28,8 @@ class ListFilter:
     """An agent name, or "none" for unassigned."""
     channel: str | None = None
     customer_id: int | None = None
+    group: str | None = None
+    """A group's name ([[groups]]): the conversations rules routed to it."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class QueryMixin:
         if where.customer_id is not None:
             clauses.append("c.customer_id = ?")
             params.append(where.customer_id)
+        if where.group:
+            clauses.append("+c.group_name = ?")
+            params.append(where.group)
         if after is not None:
             clauses.append("(c.last_message_at, c.id) < (?, ?)")
             params.extend([after.last_message_at, after.id])

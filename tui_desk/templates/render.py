@@ -1,7 +1,8 @@
 """Rendering templates in a sandbox, with the conversation's variables and fill-in slots.
 
-Templates run in Jinja2's ImmutableSandboxedEnvironment: no file access, no attributes
-outside the context (underscore names are refused), no mutation, no code. Values are
+Templates run in Jinja2's ImmutableSandboxedEnvironment with limits (sandbox.py): no
+file access, no attributes outside the context (underscore names are refused), no
+mutation, no code, and no more than a bounded amount of work and text. Values are
 inserted as data, never rendered again, so a customer named "{{ 7*7 }}" stays that.
 A variable the conversation does not have, an unfilled `{{ ask("…") }}` slot or a
 template error make the result not `ok`: the preview shows the problem, send refuses.
@@ -14,13 +15,13 @@ from dataclasses import dataclass, field
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..config import Config
 from ..hours import zone
 from ..textsafe import one_line
 from ..threads import ticket_tag
 from .library import Template
+from .sandbox import MAX_VALUE, BoundedSandbox, LimitExceeded, limits
 
 VARIABLES: dict[str, tuple[str, ...]] = {
     "customer": ("name", "first_name", "email", "local_time"),
@@ -54,8 +55,8 @@ class _Undefined(jinja2.StrictUndefined):
         return f"{self._undefined_name or 'a value'} is not defined"
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
+def _environment() -> BoundedSandbox:
+    env = BoundedSandbox(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
     env.globals.clear()  # no range/lipsum/cycler/namespace: templates need none of them
     return env
 
@@ -119,11 +120,16 @@ def render(template: Template, variables: dict[str, dict], answers: dict[str, st
     context = {name: Vars(name, variables.get(name, {})) for name in VARIABLES}
     context["ask"] = ask
     try:
-        text = compile_body(template).render(context)
+        text = _bounded_render(compile_body(template), context)
     except jinja2.TemplateSyntaxError as exc:
         return Rendered("", [f"syntax error on line {exc.lineno}: {exc.message}"], ask.slots, ask.missing)
     except jinja2.UndefinedError as exc:
         return Rendered("", [str(exc.message)], ask.slots, ask.missing)
+    except LimitExceeded as exc:
+        return Rendered("", [f"too much for a template: {exc}"], ask.slots, ask.missing)
+    except RecursionError:
+        return Rendered("", ["too much for a template: calls nested too deep (a macro that calls itself?)"],
+                        ask.slots, ask.missing)
     except jinja2.exceptions.SecurityError as exc:
         return Rendered("", [f"refused by the sandbox: {exc}"], ask.slots, ask.missing)
     except Exception as exc:  # noqa: BLE001 - any template error is shown, never sent
@@ -131,8 +137,34 @@ def render(template: Template, variables: dict[str, dict], answers: dict[str, st
     return Rendered(text.strip("\n"), [], ask.slots, ask.missing)
 
 
+def _bounded_render(compiled: jinja2.Template, context: dict) -> str:
+    """The text, within the sandbox's limits; the output is measured as it is made."""
+    with limits():
+        out: list[str] = []
+        size = 0
+        for chunk in compiled.generate(context):
+            size += len(chunk)
+            if size > MAX_VALUE:
+                raise LimitExceeded(f"the text would be over {MAX_VALUE:,} characters")
+            out.append(chunk)
+        return "".join(out)
+
+
+# what `check` renders each template with, to find work beyond the sandbox's limits
+SAMPLE: dict[str, dict] = {
+    "customer": {"name": "Sam Sample", "first_name": "Sam", "email": "sam@example.com", "local_time": "09:00"},
+    "agent": {"name": "Agent"},
+    "conversation": {"id": 1, "subject": "Sample subject", "ticket": "[#1]", "channel": "mail"},
+    "desk": {"name": "Desk", "company": "Company", "hours": "mon-fri 09:00-17:00", "next_opening": "Monday 09:00"},
+    "on_call": {"name": "On Call"},
+}
+_FAILED = ("too much for a template:", "refused by the sandbox:", "template error:")
+
+
 def check_body(template: Template) -> list[str]:
-    """Static problems: syntax errors and variables that do not exist."""
+    """Static problems (syntax errors, variables that do not exist), then a trial
+    render with SAMPLE values: what the sandbox refuses (work beyond its limits) or
+    what fails whatever the conversation."""
     try:
         tree = ENV.parse(template.body)
     except jinja2.TemplateSyntaxError as exc:
@@ -151,6 +183,8 @@ def check_body(template: Template) -> list[str]:
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(owner, nodes.Name) and owner.name in VARIABLES and attr not in VARIABLES[owner.name]:
             problems.append(f"unknown variable {owner.name}.{attr} (known: {', '.join(VARIABLES[owner.name])})")
+    if not problems:  # a template that does not compile is not tried; unknown names were found above
+        problems.extend(p for p in render(template, SAMPLE).problems if p.startswith(_FAILED))
     return sorted(set(problems))
 
 

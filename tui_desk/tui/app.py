@@ -23,7 +23,7 @@ from ..textsafe import clean, one_line
 from .commands import DeskCommands
 from .data import DeskData
 from .messages import DatabaseChanged
-from .replies import PendingReply
+from .replies import KeptDraft, PendingReply
 from .screens.conversation import ConversationScreen
 from .screens.help import HelpScreen, key_sections
 from .screens.inbox import InboxScreen
@@ -64,7 +64,7 @@ class DeskApp(App):
         self._inbound_mark = ""
         self.desk_title = config.desk.name
         """The desk's name and who is on call, for screen titles."""
-        self.drafts: dict[tuple[int, bool], str] = {}
+        self.drafts: dict[tuple[int, bool], KeptDraft] = {}
         """Unsent composer text per (conversation, note?), kept while the console runs."""
         self.pending_replies: list[PendingReply] = []
         """Replies this console queued, newest last, while `u` may still take them back."""
@@ -198,7 +198,9 @@ class DeskApp(App):
 
     def _taken_back(self, reply: PendingReply) -> None:
         if reply.from_composer:  # the words are not lost: `r` opens them again
-            self.drafts[(reply.conversation_id, False)] = reply.text
+            # compared, when sent again, with what the screen shows then (the reply and
+            # its taking back are this agent's own changes)
+            self.drafts[(reply.conversation_id, False)] = KeptDraft(reply.text)
         self.notify(Text(f"Not sent: “{one_line(reply.label)}” to {one_line(reply.to)}"), title="Undone")
         for bar in self.screen.query(QuickBar):
             bar.update_line()

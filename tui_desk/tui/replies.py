@@ -45,13 +45,26 @@ class PendingReply:
     """Taking it back puts the text back into the composer's draft."""
 
 
-def composer_bundle(store, conversation_id: int) -> dict | None:
-    """What the composer needs: the conversation and its customer."""
+@dataclass
+class KeptDraft:
+    """Composer text left unsent (esc, or a reply taken back), kept while the console runs."""
+
+    text: str
+    seen_version: int | None = None
+    """The conversation version the agent had seen when they began it: the collision
+    hold compares against it when the draft is sent, however often it was put away.
+    None: against what the screen shows when the composer opens again."""
+
+
+def composer_bundle(store, conversation_id: int, seen_version: int | None = None) -> dict | None:
+    """What the composer needs: the conversation and its customer, and the version the
+    agent was looking at (`seen_version`; the one read here when not known)."""
     conversation = store.conversation(conversation_id)
     if conversation is None:
         return None
     customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
-    return {"conversation": conversation, "customer": customer}
+    seen = conversation["version"] if seen_version is None else seen_version
+    return {"conversation": conversation, "customer": customer, "seen_version": seen}
 
 
 def digit_choices(library, suggested: list[Template]) -> list[tuple[int, str]]:
@@ -128,7 +141,7 @@ class TemplateReplies:
                     app.call_from_thread(app.notify, Text(one_line(str(needs))), severity="error",
                                          title="Not sent")
                     return
-                bundle = composer_bundle(store, conversation_id)
+                bundle = composer_bundle(store, conversation_id, version)
                 app.call_from_thread(self.fill_slots, needs.draft, bundle)
                 return
             except outbox.ConversationChanged:
@@ -145,15 +158,15 @@ class TemplateReplies:
         if target is None:
             self.notify("No conversation here", severity="warning")  # type: ignore[attr-defined]
             return
-        self._open_picker(target[0])
+        self._open_picker(*target)
 
     @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
-    def _open_picker(self, conversation_id: int) -> None:
+    def _open_picker(self, conversation_id: int, version: int | None) -> None:
         config, app = self.data.config, self.app  # type: ignore[attr-defined]
         with self.data.store() as store:
             picker = open_picker(config, store, self.data.library, conversation_id)
             context = reply_context(config, store, conversation_id, agent=self.data.agent)
-            bundle = composer_bundle(store, conversation_id)
+            bundle = composer_bundle(store, conversation_id, version)  # held against what is on screen
         from .screens.templates import TemplatePickerScreen
 
         def chosen(draft: Draft | None) -> None:

@@ -3,7 +3,9 @@
 Sending goes through the outbox with the conversation version the agent was looking at
 when they began; if anything happened since (a colleague's reply, a CLI or rule reply,
 a new customer message), the outbox raises ConversationChanged and the reply is held:
-the new messages are shown and the agent decides.
+the new messages are shown and the agent decides. A draft put away with esc keeps that
+version, so it is held just the same when it comes back; once the hold has shown the
+new messages, they count as seen.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from textual.widgets import Static, TextArea
 from ...templates.quick import Draft
 from ...textsafe import one_line
 from ..data import DeskData
-from ..replies import PendingReply
+from ..replies import KeptDraft, PendingReply
 from ..widgets.footer import Footer
 from .pickers import HeldReplyScreen
 
@@ -72,11 +74,14 @@ class ComposerScreen(Screen):
         """The template this reply began from (its use is recorded when it is sent)."""
         self.conversation_id = bundle["conversation"]["id"]
         # what the agent saw when they began: the collision check at send time
-        self.expected_version = bundle["conversation"]["version"]
+        self.expected_version: int = bundle.get("seen_version", bundle["conversation"]["version"])
 
     def compose(self) -> ComposeResult:
         yield Static(recipient(self.bundle, self.note), id="composer-to")
-        start = self.template.rendered.text if self.template else self.app.drafts.get((self.conversation_id, self.note), "")
+        kept = None if self.template else self.app.drafts.get((self.conversation_id, self.note))
+        if kept is not None and kept.seen_version is not None:
+            self.expected_version = kept.seen_version  # begun then, whatever was shown since
+        start = self.template.rendered.text if self.template else (kept.text if kept else "")
         yield TextArea(start, id="composer-text",
                        soft_wrap=True, show_line_numbers=False)
         yield Footer()
@@ -96,7 +101,11 @@ class ComposerScreen(Screen):
         return self.query_one(TextArea).text
 
     def action_close(self) -> None:
-        self.app.drafts[(self.conversation_id, self.note)] = self.text
+        key = (self.conversation_id, self.note)
+        if self.text.strip():
+            self.app.drafts[key] = KeptDraft(self.text, self.expected_version)
+        else:  # nothing written: the next composer starts from what is on screen then
+            self.app.drafts.pop(key, None)
         self.app.pop_screen()
 
     def action_editor(self) -> None:
@@ -133,21 +142,24 @@ class ComposerScreen(Screen):
                     template_id=self.template.template.id if self.template and reply else None,
                     undo_seconds=self.data.config.templates.undo_seconds if reply else 0)
             except outbox.ConversationChanged as changed:
-                self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer])
+                self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer], changed.current)
                 return
         self.app.call_from_thread(self._sent, queued)
 
-    def _held(self, newer: list[dict]) -> None:
+    def _held(self, newer: list[dict], current: int) -> None:
         def decided(choice: str | None) -> None:
             if choice == "send":
                 self._send(self.text, None)
             elif choice == "discard":
                 self.app.drafts.pop((self.conversation_id, self.note), None)
                 self.app.pop_screen()
+            else:  # keep editing: the agent has seen what was new; later changes hold again
+                self.expected_version = current
         self.app.push_screen(HeldReplyScreen(newer), decided)
 
     def _sent(self, queued) -> None:
         self.app.drafts.pop((self.conversation_id, self.note), None)
+        self.app.poll_database()  # committed: the thread shows it now, not at the watch's next tick
         if self.note:
             self.notify("Note saved")
         else:

@@ -3,10 +3,16 @@
 Loaded in a thread worker (conversation, messages, customer, history, presence), shown
 when it arrives, and loaded again whenever the database changes; the thread is rebuilt
 only when the conversation itself changed, so live presence updates do not jump.
+
+Reloads overlap (every change and every commit the watch sees starts one), and a thread
+worker that was superseded still answers, sometimes after a newer one. So each load reads
+one snapshot, answers are shown one at a time, and an answer older than the conversation
+version on screen is dropped: a note just written never disappears again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -38,20 +44,21 @@ from .pickers import ChoiceScreen, InputScreen
 
 
 def load_bundle(store, conversation_id: int, agent: str) -> dict | None:
-    """Everything the screen shows: a few indexed reads of one conversation (milliseconds)."""
-    conversation = store.conversation(conversation_id)
-    if conversation is None:
-        return None
-    messages = store.messages(conversation_id)
-    attachments = {m["id"]: store.attachments(m["id"]) for m in messages if m["attachments"]}
-    customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
-    bundle = {
-        "conversation": conversation, "messages": messages, "attachments": attachments, "customer": customer,
-        "past": store.customer_conversations(customer["id"]) if customer else [],
-        "satisfaction": store.last_satisfaction(customer["id"]) if customer else None,
-        "present": store.present(conversation_id, exclude=agent),
-    }
-    return bundle
+    """Everything the screen shows: a few indexed reads of one conversation (milliseconds),
+    in one snapshot, so the version read belongs to exactly these messages."""
+    with store.snapshot():
+        conversation = store.conversation(conversation_id)
+        if conversation is None:
+            return None
+        messages = store.messages(conversation_id)
+        attachments = {m["id"]: store.attachments(m["id"]) for m in messages if m["attachments"]}
+        customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
+        return {
+            "conversation": conversation, "messages": messages, "attachments": attachments, "customer": customer,
+            "past": store.customer_conversations(customer["id"]) if customer else [],
+            "satisfaction": store.last_satisfaction(customer["id"]) if customer else None,
+            "present": store.present(conversation_id, exclude=agent),
+        }
 
 
 _UNREAD = object()
@@ -103,6 +110,8 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         self.bundle: dict | None = None
         self.shown_version: int | None = None
         self._read_inbound: object = _UNREAD
+        self._showing = asyncio.Lock()
+        """One answer at a time: two shows interleaved at an await would mix their threads."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,10 +144,16 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         self.app.call_from_thread(self._show, bundle)
 
     async def _show(self, bundle: dict | None) -> None:
+        async with self._showing:
+            await self._show_one(bundle)
+
+    async def _show_one(self, bundle: dict | None) -> None:
         if bundle is None:
             self.notify(f"conversation {self.conversation_id} is gone", severity="error")
             self.dismiss_screen()
             return
+        if self.shown_version is not None and bundle["conversation"]["version"] < self.shown_version:
+            return  # a superseded load answering late: what is on screen is newer
         self.bundle = bundle
         conversation = bundle["conversation"]
         self.title = f"#{conversation['id']} {one_line(conversation['subject'])}"

@@ -2,19 +2,22 @@
 what the customer wrote); the highlighted template is rendered for this conversation
 beside the list; enter takes it into the composer.
 
-Ranking and rendering run on the UI thread: both are in memory (the picker and the
-conversation's variables were read before the screen opened) and take a few
-milliseconds even over thousands of templates.
+Ranking runs on the UI thread: it is in memory (the picker and the conversation's
+variables were read before the screen opened) and takes a few milliseconds even over
+thousands of templates. Rendering runs in a worker: a template is code someone wrote,
+and though the sandbox bounds its work (up to a second), the console never waits
+for it. Each template is rendered once per opening of the picker.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -50,6 +53,15 @@ def preview_text(draft: Draft) -> Text:
 class TemplatePickerScreen(ModalScreen[Draft | None]):
     """Returns the chosen template rendered for the conversation, or None."""
 
+    class DraftReady(Message):
+        """A template was rendered for the conversation (in a worker)."""
+
+        def __init__(self, draft: Draft, chosen: bool) -> None:
+            super().__init__()
+            self.draft = draft
+            self.chosen = chosen
+            """The agent pressed enter on it: take it once rendered."""
+
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("down", "move(1)", show=False),
@@ -64,6 +76,7 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
         self.context = context
         self.shown: list = []
         self._options: dict[str, Option] = {}  # one per template: the list caches how each is drawn
+        self._drafts: dict[str, Draft] = {}  # template id → its rendering, made once in a worker
         pinned = {t.key: t for t in picker.templates if t.key}
         self.digit_of = {t.id: key for key, t in sorted(pinned.items(), reverse=True)}
 
@@ -114,7 +127,27 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
         if template is None:
             target.update(Text("No template matches.", style="dim"))
             return
-        target.update(preview_text(self.context.draft(template)))
+        draft = self._drafts.get(template.id)
+        if draft is not None:
+            target.update(preview_text(draft))
+            return
+        target.update(Text("Rendering…", style="dim"))
+        self._render_draft(template, chosen=False)
+
+    @work(thread=True, group="template-render", exit_on_error=False)
+    def _render_draft(self, template, chosen: bool) -> None:
+        self.post_message(self.DraftReady(self.context.draft(template), chosen))
+
+    @on(DraftReady)
+    def _rendered(self, event: DraftReady) -> None:
+        draft = event.draft
+        self._drafts[draft.template.id] = draft
+        current = self.current
+        if current is None or current.id != draft.template.id:
+            return  # the highlight moved on meanwhile: shown when it comes back
+        self.query_one("#picker-text", Static).update(preview_text(draft))
+        if event.chosen:
+            self._take(draft)
 
     def action_move(self, delta: int) -> None:
         options = self.query_one(OptionList)
@@ -134,9 +167,15 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
         template = self.current
         if template is None:
             return
-        draft = self.context.draft(template)
+        draft = self._drafts.get(template.id)
+        if draft is None:
+            self._render_draft(template, chosen=True)  # taken when rendered
+            return
+        self._take(draft)
+
+    def _take(self, draft: Draft) -> None:
         if draft.rendered.problems:
             self.notify(Text(one_line("; ".join(draft.rendered.problems))), severity="error",
-                        title=f"{one_line(template.title)} cannot be sent")
+                        title=f"{one_line(draft.template.title)} cannot be sent")
             return
         self.dismiss(draft)
