@@ -307,3 +307,38 @@ def test_no_sent_folder_to_file_the_copy_in_sends_nothing_and_says_how_to_fix_it
     assert "not sent: cannot file its copy in 'No such folder' first" in result.errors[0]
     assert 'sent_folder = ""' in result.errors[0]
     assert smtp_server.copies == [] and state(store, reply) == "queued"
+
+
+def test_replies_queued_before_the_uncertain_state_keep_every_column_through_the_migration(tmp_path):
+    import sqlite3
+
+    import sqlite_utils
+
+    from tui_desk.store import Store
+    from tui_desk.store.schema import migrations
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    db.conn.create_function("desk_segment", 1, lambda t: t or "")
+    db.conn.create_function("desk_fts_by_trigger", 0, lambda: 1)
+    migrations.apply(db, stop_before="m220_outbox_uncertain")
+    db.execute("INSERT INTO conversations (channel, subject, created_at, last_message_at)"
+               " VALUES ('mail', 'old', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')")
+    db.execute("INSERT INTO messages (conversation_id, channel, direction, text, external_id, created_at, received_at)"
+               " VALUES (1, 'mail', 'out', 'hi', 't1', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')")
+    db.execute("INSERT INTO outbox (message_id, conversation_id, channel, state, txn_id, not_before, next_try_at,"
+               " created_by, created_at, undo, automatic, recipient) VALUES (1, 1, 'mail', 'sending', 't1',"
+               " '2026-01-01', '2026-01-01', 'ana', '2026-01-01', '{\"status\": null}', 1, 'mike@customer.example')")
+    db.conn.commit()
+    with pytest.raises(sqlite3.IntegrityError):  # the old CHECK refuses the new state
+        db.execute("UPDATE outbox SET state = 'uncertain'")
+    db.conn.close()
+    with Store.open(path) as store:
+        row = store.outbox_item(1)
+        assert (row["state"], row["txn_id"], row["undo"], row["automatic"], row["recipient"]) == (
+            "sending", "t1", '{"status": null}', 1, "mike@customer.example")
+        store.mark_uncertain(1)
+        assert store.outbox_item(1)["state"] == "uncertain"
+        indexes = {r[0] for r in store.d.all("SELECT name FROM sqlite_master WHERE tbl_name = 'outbox'"
+                                             " AND type = 'index'")}
+        assert {"outbox_due", "outbox_automatic"} <= indexes
