@@ -102,7 +102,7 @@ def test_unknown_conversation_is_exit_2(demo_env):
     (["report", "agents", "--agent", "nobody"], "--agent: unknown agent 'nobody' (valid: Ana Souza, "),
     (["report", "backlog", "--tag", "nope"], "--tag: unknown tag 'nope' (valid: billing, privacy, sales)"),
     (["sync", "--channel", "nope"], "--channel: unknown channel 'nope' (valid: mail, chat)"),
-    (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, sent, failed"),
+    (["outbox", "list", "--state", "lost"], "--state: unknown state 'lost' (valid: queued, sending, uncertain, sent, failed"),
 ])
 def test_unknown_filter_values_are_exit_2_and_list_the_valid_ones(demo_env, args, message):
     done = cli(*args, env=demo_env, check=False)

@@ -181,10 +181,10 @@ def test_dying_between_smtp_and_the_sent_copy_sends_no_second_copy(tmp_path, sto
     sync.run(config, store)
     queued = queue_reply(store, store.d.scalar("SELECT id FROM conversations"), "Refunded.", agent="ana")
 
-    def killed(self, folder, raw):  # the process dies while filing the copy
+    def killed(self, *args):  # the process dies while confirming the copy, after the 250
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ImapChannel, "append", killed)
+    monkeypatch.setattr(ImapChannel, "_confirm", killed)
     with pytest.raises(KeyboardInterrupt):
         deliver_due(config, store, later())
     monkeypatch.undo()

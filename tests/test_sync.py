@@ -209,7 +209,7 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
                                         "error": None, "warnings": []}
     assert data["channels"]["gone"]["errors"] == 1
     assert data["channels"]["gone"]["error"].startswith("channel gone: ")  # which channel failed, and why
-    assert data["outbox"] == {"sent": 0, "failed": 0}
+    assert data["outbox"] == {"sent": 0, "failed": 0, "uncertain": 0}
     assert "channel gone:" in done.stderr and "Traceback" not in done.stderr
     quiet = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail", "--quiet")
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers.desk import AGENT, conversation_id, write_config
 from tests.helpers.mail import deliver, make_email
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
-from tests.tui_helpers import frozen_app, open_conversation, queue, settle
+from tests.tui_helpers import frozen_app, open_conversation, queue, settle, visible_rows
 from tui_desk import sync
 from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
@@ -272,6 +272,31 @@ async def test_link_the_customer_to_their_chat_handle(desk, db_path):
         await pilot.press(*"nobody@nowhere.example", "enter")
         await settle(pilot)
         assert any("No customer known as" in str(n.message) for n in app._notifications)
+
+
+async def test_a_reply_that_may_have_been_sent_shows_in_the_queue_and_the_thread(desk, db_path):
+    # left "uncertain" (SMTP DATA began, no 250 recorded): the console says so, in the
+    # queue row and on the reply itself, with the outbox id to retry or cancel
+    import datetime as dt
+
+    from tui_desk.outbox import LEASE, UNCERTAIN_HINT, queue_reply
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        reply = queue_reply(store, cid, "It left yesterday.", agent=AGENT).outbox_id
+        job = store.claim_due(dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1), LEASE)
+        assert job["outbox_id"] == reply
+        store.mark_uncertain(reply)
+        store.left_uncertain(reply, "channel mail: the connection broke after the message began",
+                             dt.datetime.now(dt.timezone.utc))
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        rows = [row for row in visible_rows(app) if "Where is my order" in row]
+        assert rows and "⚠ reply may have been sent" in rows[0]
+        assert not any("may have been sent" in row for row in visible_rows(app) if "Where is my order" not in row)
+        await open_conversation(app, pilot, cid)
+        heads = [str(item.render()).split("\n")[0] for item in app.screen.query(MessageItem)]
+        assert any(f"{UNCERTAIN_HINT} (outbox {reply})" in head for head in heads), heads
 
 
 def held_texts(app) -> list[str]:

@@ -126,6 +126,9 @@ class ImapChannel:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_password_env: str | None = None
     smtp_password_cmd: str | None = None
+    smtp_timeout: float = 30.0
+    """Seconds (at most 60) to wait for the SMTP server at each step. A reply whose 250 does
+    not come in time is "uncertain" (it may have been sent) and is not retried automatically."""
     sent_folder: str = "Sent"
     """Where sent replies are appended over IMAP; empty disables it."""
 
@@ -408,6 +411,8 @@ def _check(config: Config, file: Path | str) -> None:
         if isinstance(channel, ImapChannel):
             check_secret(file, prefix, channel, "password")
             check_secret(file, prefix, channel, "smtp_password")
+            if not 0 < channel.smtp_timeout <= 60:  # a whole send must stay well inside the outbox's lease
+                raise ConfigError(file, f"{prefix}.smtp_timeout", "expected seconds between 0 and 60, e.g. 30")
             for key in ("tls", "smtp_tls"):
                 host = channel.host if key == "tls" else (channel.smtp_host or channel.host)
                 if getattr(channel, key) == "none" and not paths.is_loopback(host):

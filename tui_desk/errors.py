@@ -47,9 +47,11 @@ class LockedError(DeskError):
 class ChannelError(DeskError):
     """A channel could not be reached or refused us; names the channel and the cause."""
 
-    def __init__(self, channel: str, cause: str) -> None:
+    def __init__(self, channel: str, cause: str, *, uncertain: bool = False) -> None:
         self.channel = channel
         self.cause = cause
+        self.uncertain = uncertain
+        """True when it failed after the message began to go out: it may have been delivered."""
         super().__init__(f"channel {channel}: {cause}")
 
 

@@ -9,6 +9,14 @@ each row is claimed in its own transaction before it is sent.
 States: queued → sending → sent, or back to queued with a later `next_try_at` after a
 failed try, and failed after the last try; cancelled when taken back before it went out
 (its message then stays as a note marked "not sent").
+
+An email reply is "uncertain" from the moment SMTP DATA begins until its 250 is
+recorded. One left there (a dropped connection, a timeout waiting for the 250, a kill)
+may have reached the customer, so it is never sent again by itself: each delivery run
+asks the channel's own record (the Sent folder), which either proves it went out
+(marked sent) or proves it did not (queued again); otherwise it waits for a person
+(`outbox retry` or `outbox cancel`). So a reply goes out at most once, or it shows as
+"may have been sent".
 """
 
 from __future__ import annotations
@@ -20,18 +28,21 @@ from dataclasses import dataclass, field
 from .channels import Channel, Outbound, open_channel, reply_problem as channel_reply_problem
 from .channels.mailout import new_message_id
 from .config import Config
-from .errors import ConfigError, DeskError, UsageError
+from .errors import ChannelError, ConfigError, DeskError, UsageError
 from .store import Store
 from .store.outbox import ConversationChanged
 
-__all__ = ["ConversationChanged", "DeliveryResult", "QueuedReply", "cancel", "deliver_due", "queue_reply",
-           "reply_problem", "retry"]
+__all__ = ["UNCERTAIN_HINT", "ConversationChanged", "DeliveryResult", "QueuedReply", "cancel", "deliver_due",
+           "queue_reply", "reply_problem", "retry"]
 
 # Waits after the 1st, 2nd, ... failed try; after the last one the reply is failed for good.
 BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200)]
 # A reply claimed for sending belongs to that sender this long; past it, it is presumed
 # crashed and the reply is claimed again (with maybe_sent, so nothing goes twice).
 LEASE = dt.timedelta(minutes=10)
+# An "uncertain" reply the check could not settle is checked again after this long.
+CHECK_AGAIN = dt.timedelta(hours=1)
+UNCERTAIN_HINT = "may have been sent: check and retry or cancel"
 
 
 @dataclass
@@ -52,6 +63,8 @@ class DeliveryResult:
     sent: int = 0
     failed: int = 0
     """Tries that failed in this run (the reply is retried later unless it ran out of tries)."""
+    uncertain: int = 0
+    """Replies left "uncertain" by this run (they may have been sent; never retried by themselves)."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -100,13 +113,15 @@ def reply_problem(config: Config, store: Store, conversation_id: int) -> str | N
         return str(exc)
 
 
-def cancel(store: Store, outbox_id: int, agent: str) -> None:
-    """Take back a reply not yet sent (undo). UsageError if it is sending or sent."""
-    store.cancel_reply(outbox_id, agent)
+def cancel(store: Store, outbox_id: int, agent: str) -> str:
+    """Take back a reply not yet sent (undo), or give up on an uncertain one (it stays
+    a reply: it may have reached the customer). UsageError if it is sending or sent.
+    Returns the state it had."""
+    return store.cancel_reply(outbox_id, agent)["state"]
 
 
 def retry(store: Store, outbox_id: int, agent: str) -> None:
-    """Send a failed reply again at the next delivery."""
+    """Send a failed (or uncertain, once checked by a person) reply again at the next delivery."""
     store.retry_reply(outbox_id, agent)
 
 
@@ -117,6 +132,7 @@ def deliver_due(config: Config, store: Store, now: dt.datetime | None = None) ->
     channels: dict[str, Channel | DeskError] = {}
     base = config.path.parent if config.path else None
     try:
+        _check_uncertain(config, store, channels, base, now, result)
         # bounded: each claim moves a row out of the due set (sent, or retried later)
         for _ in range(100_000):
             job = store.claim_due(now, LEASE)
@@ -131,6 +147,45 @@ def deliver_due(config: Config, store: Store, now: dt.datetime | None = None) ->
             if not isinstance(channel, DeskError):
                 channel.close()
     return result
+
+
+def _check_uncertain(config: Config, store: Store, channels: dict, base, now: dt.datetime,
+                     result: DeliveryResult) -> None:
+    """Settle "uncertain" replies whose channel can tell: sent, or queued again (then
+    delivered in this same run). The others wait for a person."""
+    for _ in range(10_000):  # bounded: each claim moves the row's next check an hour on
+        job = store.claim_uncertain(now, CHECK_AGAIN)
+        if job is None:
+            return
+        channel = channels.get(job["channel"])
+        if channel is None:
+            channel = channels[job["channel"]] = _open(config, job["channel"], base)
+        record = getattr(channel, "delivery_record", None)
+        if record is None:
+            continue
+        try:
+            verdict = record(_outbound(config, job))
+        except Exception as exc:  # noqa: BLE001 - checked again later
+            result.errors.append(f"reply {job['outbox_id']} (conversation {job['conversation_id']}) {UNCERTAIN_HINT};"
+                                 f" the check failed: {exc}")
+            continue
+        if verdict == "sent":
+            store.resolve_uncertain(job["outbox_id"], job["tries"], True, dt.datetime.now(dt.timezone.utc),
+                                    "its copy in Sent is confirmed")
+        elif verdict == "not sent":
+            store.resolve_uncertain(job["outbox_id"], job["tries"], False, now,
+                                    "not in Sent: the message never began to go out")
+
+
+def _outbound(config: Config, job: dict, **callbacks) -> Outbound:
+    return Outbound(
+        outbox_id=job["outbox_id"], txn_id=job["txn_id"], conversation_id=job["conversation_id"],
+        thread_key=job["thread_key"], agent=job["agent"], text=job["text"], subject=job["subject"],
+        to_address=job["to_address"], to_name=job["to_name"], created_at=job["created_at"],
+        mail_id=job["mail_id"], in_reply_to=job["in_reply_to"], references=job["references"],
+        from_address=config.desk.support_address, from_name=config.desk.name,
+        maybe_sent=job["maybe_sent"], automatic=bool(job["automatic"]), **callbacks,
+    )
 
 
 def _open(config: Config, name: str, base) -> Channel | DeskError:
@@ -148,10 +203,15 @@ def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: di
              now: dt.datetime, result: DeliveryResult) -> None:
     outbox_id = job["outbox_id"]
     marked: list[str] = []
+    began: list[bool] = []
 
     def transmitted(external_id: str) -> None:
         store.mark_sent(outbox_id, external_id, dt.datetime.now(dt.timezone.utc))
         marked.append(external_id)
+
+    def data_begins() -> None:
+        store.mark_uncertain(outbox_id)
+        began.append(True)
 
     try:
         if isinstance(channel, DeskError):
@@ -159,21 +219,21 @@ def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: di
         if channel.message_ids and not job["mail_id"]:
             job["mail_id"] = new_message_id(config.desk.support_address)
             store.set_mail_id(job["message_id"], job["mail_id"])  # before sending: a retry can look for it
-        outbound = Outbound(
-            outbox_id=outbox_id, txn_id=job["txn_id"], conversation_id=job["conversation_id"],
-            thread_key=job["thread_key"], agent=job["agent"], text=job["text"], subject=job["subject"],
-            to_address=job["to_address"], to_name=job["to_name"], created_at=job["created_at"],
-            mail_id=job["mail_id"], in_reply_to=job["in_reply_to"], references=job["references"],
-            from_address=config.desk.support_address, from_name=config.desk.name,
-            maybe_sent=job["maybe_sent"], transmitted=transmitted, automatic=bool(job["automatic"]),
-        )
-        external_id = channel.send(outbound)
+        external_id = channel.send(_outbound(config, job, transmitted=transmitted, data_begins=data_begins))
     except Exception as exc:  # noqa: BLE001 - one bad reply must not stop the others
         if marked:  # it left; only the bookkeeping after it failed
             result.sent += 1
             result.errors.append(f"reply {outbox_id} (conversation {job['conversation_id']}) was sent, then: {exc}")
             return
         error = str(exc) if isinstance(exc, DeskError) else f"{type(exc).__name__}: {exc}"
+        # after DATA began, only the server's own "no" (or a failure before the bytes)
+        # proves it did not go out; anything else may have delivered it
+        if began and not (isinstance(exc, ChannelError) and not exc.uncertain):
+            store.left_uncertain(outbox_id, error, now)
+            result.uncertain += 1
+            result.errors.append(f"reply {outbox_id} (conversation {job['conversation_id']}) {UNCERTAIN_HINT}"
+                                 f" (tui-desk outbox retry|cancel {outbox_id}): {error}")
+            return
         tries = job["tries"]  # this try included
         retry_at = now + BACKOFF[tries - 1] if tries <= len(BACKOFF) else None
         store.mark_failed(outbox_id, error, retry_at)

@@ -65,6 +65,8 @@ class SyncResult:
     channels: dict[str, ChannelResult] = field(default_factory=dict)
     sent: int = 0
     failed: int = 0
+    uncertain: int = 0
+    """Replies left "uncertain" in this run: they may have been sent (see `outbox list`)."""
     outbox_errors: list[str] = field(default_factory=list)
     """Why replies failed in this run (printed on stderr, not part of --json)."""
     rules: RunResult = field(default_factory=RunResult)
@@ -74,12 +76,12 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
-        return not any(r.error for r in self.channels.values()) and not self.failed
+        return not any(r.error for r in self.channels.values()) and not self.failed and not self.uncertain
 
     def as_json(self) -> dict:
         return {
             "channels": {name: r.as_json() for name, r in self.channels.items()},
-            "outbox": {"sent": self.sent, "failed": self.failed},
+            "outbox": {"sent": self.sent, "failed": self.failed, "uncertain": self.uncertain},
             "rules": self.rules.as_json(),
             "seconds": round(self.seconds, 3),
         }
@@ -158,6 +160,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
         # without that message being stored first
         delivery = outbox.deliver_due(config, store)
         result.sent, result.failed, result.outbox_errors = delivery.sent, delivery.failed, delivery.errors
+        result.uncertain = delivery.uncertain
     result.seconds = time.monotonic() - started
     return result
 

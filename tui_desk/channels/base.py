@@ -79,6 +79,10 @@ class Channel(Protocol):
         None; a static method, asked before a reply is queued (see `reply_problem`)."""
         ...
 
+    # optional: def delivery_record(self, outbound: Outbound) -> str | None
+    # For a reply left "uncertain": "sent" or "not sent" when the channel can prove it,
+    # None when a person has to check (channels.imap: the Sent folder).
+
     def close(self) -> None:
         ...
 
@@ -117,6 +121,9 @@ class Outbound:
     automatic: bool = False
     """Sent by a rule, not a person: it says so (Auto-Submitted, m.notice), so that no
     auto-responder answers it and no loop starts."""
+    data_begins: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    """Called by email kinds just before SMTP DATA: the outbox commits "uncertain" there,
+    so an interruption from then on is never retried automatically."""
     transmitted: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
     """Called with the external id the moment the reply has left, before slower
     bookkeeping (filing a copy in Sent): the outbox marks it sent there, so a crash

@@ -21,8 +21,8 @@ is failing as a whole: no tries are counted then.
 
 A dropped connection is reconnected with backoff and the folder resumed where it
 stopped; a refused login is not retried. Every failure ends as one ChannelError line
-naming the channel and the cause. Sending is SMTP (channels.smtp) followed by an
-APPEND to the Sent folder.
+naming the channel and the cause. Sending is SMTP (channels.smtp), with a copy filed
+in the Sent folder before the message goes and confirmed after the server's 250.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ TIMEOUT = 30.0
 IDLE_RENEW = 25 * 60
 
 _DROPPED = (imaplib.IMAP4.abort, OSError, EOFError)
+# On a reply's copy in Sent, filed before the message goes: "not yet confirmed by the
+# SMTP server's 250". Taken off once the 250 is recorded.
+UNCONFIRMED = b"$TuiDeskUnconfirmed"
 
 # A message the server fails to hand over is asked for again at each sync; after this
 # many syncs it is quarantined (`sync --quarantined` lists it) and no longer asked for.
@@ -386,43 +389,93 @@ class ImapChannel:
     # -- send ------------------------------------------------------------------------
 
     def send(self, outbound: Outbound) -> str:
-        """Send one reply over SMTP, then file a copy in the Sent folder; returns its Message-ID.
+        """Send one reply over SMTP with a copy in the Sent folder; returns its Message-ID.
 
-        A reply that may already have gone out (`maybe_sent`: the outbox found it in
-        "sending" after a crash) is sent only if its Message-ID is not in the Sent
-        folder: no second copy."""
+        The copy is filed before the message goes, with the keyword UNCONFIRMED, and the
+        keyword is taken off once the server's 250 is recorded. So for a reply left
+        "uncertain" the Sent folder tells (`delivery_record`): no copy = DATA never began,
+        a copy without the keyword = it went out. A reply whose confirmed copy is already
+        in Sent (a crash after the 250) is not sent again; an unconfirmed copy is reused."""
         raw = build_reply(outbound, self.name)
-        sent_folder = self.config.sent_folder
-        if outbound.maybe_sent and sent_folder and self.in_folder(sent_folder, outbound.mail_id):
+        endpoint = smtp.endpoint_for(self.config)
+        to = [outbound.to_address.strip()]
+        folder = self.config.sent_folder
+        if not folder:
+            smtp.send_raw(endpoint, raw, outbound.from_address, to, before_data=outbound.data_begins)
             return outbound.mail_id
-        smtp.send_raw(smtp.endpoint_for(self.config), raw, outbound.from_address, [outbound.to_address.strip()])
-        if outbound.transmitted:  # it left: recorded before the slower copy to Sent
-            outbound.transmitted(outbound.mail_id)
-        if sent_folder:
-            self.append(sent_folder, raw)
+        try:
+            copies, keywords = self._copies(folder, outbound.mail_id)
+            if any(confirmed for confirmed in copies.values()):
+                return outbound.mail_id  # it went out before: no second copy
+            filed = bool(copies)
+
+            def before_data() -> None:
+                nonlocal filed
+                if outbound.data_begins:
+                    outbound.data_begins()  # committed before the copy and the bytes
+                if keywords and not filed:
+                    self._client().append(folder, raw, flags=[b"\\Seen", UNCONFIRMED])
+                    filed = True
+
+            smtp.send_raw(endpoint, raw, outbound.from_address, to, before_data=before_data)
+            if outbound.transmitted:  # it left: recorded before the slower bookkeeping
+                outbound.transmitted(outbound.mail_id)
+            self._confirm(folder, outbound.mail_id, raw, filed and keywords)
+        except (IMAPClientError, *_DROPPED) as exc:  # before DATA: nothing went
+            raise ChannelError(self.name, f"not sent: cannot file its copy in {folder!r} first ({_reason(exc)});"
+                                          f' create the folder, or set sent_folder = "" to send without copies') from None
+        finally:
+            self.close()
         return outbound.mail_id
 
-    def in_folder(self, folder: str, message_id: str) -> bool:
-        """Whether a message with this Message-ID is in `folder`."""
-        client = self.connect()
+    def delivery_record(self, outbound: Outbound) -> str | None:
+        """What the Sent folder says about a reply left "uncertain": "sent" (a copy without
+        the UNCONFIRMED keyword: ours after the 250, or one the server filed itself), "not
+        sent" (no copy: it is filed before DATA, so DATA never began), or None (only an
+        unconfirmed copy, or no Sent folder: a person has to check). ChannelError if the
+        folder cannot be read."""
+        folder = self.config.sent_folder
+        if not folder or not outbound.mail_id:
+            return None
         try:
-            client.select_folder(folder, readonly=True)
-            return bool(client.search(["HEADER", "Message-ID", message_id]))
-        except IMAPClientError as exc:
+            copies, keywords = self._copies(folder, outbound.mail_id)
+        except (IMAPClientError, *_DROPPED) as exc:
             raise ChannelError(self.name, f"cannot search {folder!r}: {_reason(exc)}") from None
         finally:
             self.close()
+        if any(copies.values()):
+            return "sent"
+        return "not sent" if keywords and not copies else None
 
-    def append(self, folder: str, raw: bytes) -> None:
-        """File a copy of a sent message (marked seen). The mail already left: a failure
-        here is reported but does not make the send fail."""
+    def _client(self) -> IMAPClient:
+        return self.client or self.connect()
+
+    def _copies(self, folder: str, message_id: str) -> tuple[dict[int, bool], bool]:
+        """{uid: confirmed} of the copies of `message_id` in `folder`, and whether the
+        folder keeps our keyword (without it, copies are filed only after the 250)."""
+        client = self._client()
+        selected = client.select_folder(folder)  # EXAMINE (read-only) lists no PERMANENTFLAGS
+        permanent = [bytes(f).lower() for f in selected.get(b"PERMANENTFLAGS", ())]
+        keywords = b"\\*" in permanent or UNCONFIRMED.lower() in permanent
+        uids = client.search(["HEADER", "Message-ID", message_id])
+        flags = client.get_flags(uids) if uids else {}
+        return {uid: UNCONFIRMED.lower() not in [bytes(f).lower() for f in flags.get(uid, ())] for uid in uids}, keywords
+
+    def _confirm(self, folder: str, message_id: str, raw: bytes, filed: bool) -> None:
+        """After the 250: take the keyword off our copy (or file the copy now, when the
+        folder keeps no keywords). The mail already left: a failure here is reported, not
+        raised."""
         try:
-            client = self.connect()
-            client.append(folder, raw, flags=[b"\\Seen"])
+            client = self._client()
+            if not filed:
+                client.append(folder, raw, flags=[b"\\Seen"])
+                return
+            client.select_folder(folder)
+            uids = client.search(["HEADER", "Message-ID", message_id])
+            if uids:
+                client.remove_flags(uids, [UNCONFIRMED])
         except (ChannelError, IMAPClientError, *_DROPPED) as exc:
-            self.append_error = f"channel {self.name}: sent, but not filed in {folder!r}: {_reason(exc)}"
-        finally:
-            self.close()
+            self.append_error = f"channel {self.name}: sent, but the copy in {folder!r} is not confirmed: {_reason(exc)}"
 
 
 def _received(value) -> dt.datetime:

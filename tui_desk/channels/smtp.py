@@ -14,7 +14,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -41,6 +41,7 @@ class Endpoint:
     name: str = "smtp"
     """Who this endpoint belongs to, for error messages (e.g. a channel name)."""
     timeout: float = 30.0
+    """Seconds to wait for the server at each step (the 250 after the message included)."""
 
     def __post_init__(self) -> None:
         if self.tls not in ("ssl", "starttls", "none"):
@@ -54,6 +55,7 @@ def endpoint_for(channel: "ImapChannel") -> Endpoint:
     return Endpoint(
         channel.smtp_host or channel.host, channel.smtp_port, channel.smtp_tls,
         channel.smtp_username or channel.username, channel.smtp_secret(), name=channel.name,
+        timeout=channel.smtp_timeout,
     )
 
 
@@ -89,10 +91,39 @@ def send(endpoint: Endpoint, msg: EmailMessage) -> None:
         raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
 
 
-def send_raw(endpoint: Endpoint, raw: bytes, sender: str, recipients: list[str]) -> None:
-    """Submit a whole RFC 5322 message with this envelope; ChannelError if it fails."""
+def send_raw(endpoint: Endpoint, raw: bytes, sender: str, recipients: list[str],
+             before_data: Callable[[], None] | None = None) -> None:
+    """Submit a whole RFC 5322 message with this envelope; ChannelError if it fails.
+
+    `before_data` runs once the envelope is accepted, just before the DATA command (the
+    outbox records the reply as "uncertain" there). A failure from DATA on that is not
+    the server's own refusal (a dropped connection, a timeout waiting for the 250) raises
+    ChannelError with `uncertain` set: the server may have taken the message."""
     with _session(endpoint) as client:
-        refused = client.sendmail(sender, recipients, raw)
+        code, answer = client.mail(sender)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, answer, sender)
+        refused = {}
+        for recipient in recipients:
+            code, answer = client.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, answer)
+        if len(refused) == len(recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if before_data:
+            before_data()
+        try:
+            code, answer = client.data(raw)
+        except smtplib.SMTPResponseException:
+            raise  # the server answered "no" (to DATA or after the message): it did not take it
+        except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            client.close()  # no QUIT on a broken or late connection: its answer could be the late 250
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ChannelError(endpoint.name, f"SMTP connection to {endpoint.host}:{endpoint.port} failed after the"
+                                              f" message began ({_text(reason)}): it may have been sent",
+                               uncertain=True) from None
+        if code != 250:
+            raise smtplib.SMTPDataError(code, answer)
     if refused:
         raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
 

@@ -27,13 +27,14 @@ def default(ctx: typer.Context) -> None:
 @app.command("list")
 def list_outbox(
     ctx: typer.Context,
-    state: list[str] = typer.Option(None, "--state", help="queued, sending, sent, failed, cancelled (repeatable)."),
+    state: list[str] = typer.Option(None, "--state",
+                                    help="queued, sending, uncertain, sent, failed, cancelled (repeatable)."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Replies, newest first, with their delivery state."""
+    """Replies, newest first, with their delivery state ("uncertain": may have been sent)."""
     for s in state or ():
-        one_of("--state", s, schema.OUTBOX_STATES, "state")
+        one_of("--state", s, schema.DELIVERY_STATES, "state")
     with options(ctx).store() as store:
         rows = store.outbox_items(tuple(state) if state else None, limit)
     if json_out:
@@ -42,15 +43,23 @@ def list_outbox(
     grid = table("id", "state", "conv", "channel", "tries", "due / sent", "by", "text", "last error")
     for r in rows:
         when = r["sent_at"] if r["state"] == "sent" else r["next_try_at"]
+        error = (r["last_error"] or "")[:60]
+        if r["state"] == "uncertain":  # the hint first: the row needs a person
+            when, error = "", f"{outbox_service.UNCERTAIN_HINT}" + (f" · {error}" if error else "")
         grid.add_row(cell(r["id"]), cell(r["state"]), cell(r["conversation_id"]), cell(r["channel"]),
                      cell(r["tries"]), cell(when[:19].replace("T", " ")), cell(r["created_by"]),
-                     cell(r["text"][:40]), cell((r["last_error"] or "")[:60]))
+                     cell(r["text"][:40]), cell(error))
     out.print(grid)
+    for r in rows:  # a line of its own, so no table width hides it
+        if r["state"] == "uncertain":
+            print(f"reply {r['id']} {outbox_service.UNCERTAIN_HINT}:"
+                  f" tui-desk outbox retry {r['id']} | tui-desk outbox cancel {r['id']}")
 
 
 @app.command("retry")
 def retry(ctx: typer.Context, outbox_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Send a failed reply again at the next delivery (sync, flush or the TUI)."""
+    """Send a failed reply again at the next delivery (sync, flush or the TUI); for an
+    uncertain one, after you checked that the customer did not get it."""
     opts = options(ctx)
     with opts.store() as store:
         outbox_service.retry(store, outbox_id, opts.config().agent.name)
@@ -59,26 +68,32 @@ def retry(ctx: typer.Context, outbox_id: int = typer.Argument(..., metavar="ID")
 
 @app.command("cancel")
 def cancel(ctx: typer.Context, outbox_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Take back a reply that has not gone out. Exit 2 if it is already sent."""
+    """Take back a reply that has not gone out, or stop an uncertain one from being tried
+    again (it may have reached the customer). Exit 2 if it is already sent."""
     opts = options(ctx)
     with opts.store() as store:
-        outbox_service.cancel(store, outbox_id, opts.config().agent.name)
-    err.print(f"reply {outbox_id} cancelled; it will not be sent", markup=False)
+        was = outbox_service.cancel(store, outbox_id, opts.config().agent.name)
+    if was == "uncertain":
+        err.print(f"reply {outbox_id} will not be tried again (it may have been sent)", markup=False)
+    else:
+        err.print(f"reply {outbox_id} cancelled; it will not be sent", markup=False)
 
 
 @app.command("flush")
 def flush(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
-    """Deliver every due reply now (cron runs `sync`, which does this too). Exit 1 if one failed."""
+    """Deliver every due reply now (cron runs `sync`, which does this too). Exit 1 if one
+    failed or may have been sent (uncertain)."""
     opts = options(ctx)
     with opts.store() as store:
         result = outbox_service.deliver_due(opts.config(), store)
     for error in result.errors:
         err.print(f"outbox: {error}", markup=False)
     if json_out:
-        print_json({"sent": result.sent, "failed": result.failed})
-    elif result.sent or result.failed or sys.stdout.isatty():
-        print(f"{result.sent} sent, {result.failed} failed")
-    if result.failed:
+        print_json({"sent": result.sent, "failed": result.failed, "uncertain": result.uncertain})
+    elif result.sent or result.failed or result.uncertain or sys.stdout.isatty():
+        print(f"{result.sent} sent, {result.failed} failed"
+              + (f", {result.uncertain} may have been sent" if result.uncertain else ""))
+    if result.failed or result.uncertain:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -127,10 +142,12 @@ def reply(
         err.print(f"note added to conversation {conversation_id}", markup=False)
     elif item and item["state"] == "sent":
         err.print(f"reply {queued.outbox_id} sent", markup=False)
+    elif item and item["state"] == "uncertain":
+        err.print(f"reply {queued.outbox_id} {outbox_service.UNCERTAIN_HINT}", markup=False)
     else:
         err.print(f"reply {queued.outbox_id} queued; it goes out after {queued.deliver_at:%H:%M:%S} UTC"
                   f" (tui-desk outbox cancel {queued.outbox_id} takes it back)", markup=False)
-    if delivered is not None and delivered.failed:
+    if delivered is not None and (delivered.failed or delivered.uncertain):
         for error in delivered.errors:
             err.print(f"outbox: {error}", markup=False)
         raise typer.Exit(EXIT_FAILED)

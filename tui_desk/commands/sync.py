@@ -56,8 +56,9 @@ def sync(
             print(f"{name}: {r.new} new, {r.duplicates} duplicates, {r.fetched} fetched"
                   + (f" ({r.conflicts} with other bytes under a stored Message-ID: see `conversations show`)"
                      if r.conflicts else ""))
-        if result.sent or result.failed:
-            print(f"outbox: {result.sent} sent, {result.failed} failed")
+        if result.sent or result.failed or result.uncertain:
+            print(f"outbox: {result.sent} sent, {result.failed} failed"
+                  + (f", {result.uncertain} may have been sent" if result.uncertain else ""))
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 

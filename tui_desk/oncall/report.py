@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from ..hours import BusinessClock, BusinessHours
 from ..store.db import stamp
-from .schedule import Rotation, Segment
+from .schedule import Rotation
 from .timeparse import UTC
 
 Interval = tuple[dt.datetime, dt.datetime]

@@ -36,7 +36,9 @@ PAGE_COLUMNS = (
     " c.last_message_at, c.last_inbound_at, c.message_count, c.version, c.snoozed_until,"
     f" {_WAIT_KEY} AS waiting_since, cu.name AS customer_name,"
     " (SELECT address FROM identities WHERE customer_id = c.customer_id ORDER BY id LIMIT 1) AS customer_address,"
-    " (c.last_inbound_at IS NOT NULL AND c.last_inbound_at > coalesce(r.seen_inbound_at, '')) AS unread"
+    " (c.last_inbound_at IS NOT NULL AND c.last_inbound_at > coalesce(r.seen_inbound_at, '')) AS unread,"
+    # a reply of it may have been sent (outbox "uncertain"): someone has to check (few rows, by outbox_due)
+    " EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'uncertain' AND o.conversation_id = c.id) AS uncertain_reply"
 )
 
 

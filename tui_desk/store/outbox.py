@@ -5,13 +5,18 @@ transaction, together with the status change and the events. Delivery claims one
 at a time (queued → sending, with a lease), and marks it sent or failed afterwards;
 a row left in "sending" past its lease (a crash) is claimed again with `maybe_sent`
 set, so the channel looks for the first copy before sending another.
+
+An email reply becomes "uncertain" the moment SMTP DATA begins (committed before the
+bytes go) and leaves it only when its 250 is recorded: a row left "uncertain" may have
+reached the customer, so it is never claimed for sending again. It is checked (the
+channel's own record, `claim_uncertain` / `resolve_uncertain`), or a person retries or
+cancels it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 
 from ..errors import DeskError, NotFound, UsageError
 from ..textsafe import msgids
@@ -128,6 +133,8 @@ class OutboxMixin:
                 raise UsageError(f"reply {outbox_id} is being sent right now; it cannot be taken back")
             if row["state"] == "cancelled":
                 raise UsageError(f"reply {outbox_id} was already cancelled")
+            if row["state"] == "uncertain":
+                return self._give_up_uncertain(conn, row, agent)
             template = self.d.scalar("SELECT template_id FROM messages WHERE id = ?", (row["message_id"],))
             conversation_id = row["conversation_id"]
             conn.execute("UPDATE outbox SET state = 'cancelled' WHERE id = ?", (outbox_id,))
@@ -147,6 +154,14 @@ class OutboxMixin:
                 self.add_event(conversation_id, "status", agent, {"from": undo[1], "to": undo[0], "why": "reply cancelled"})
             self.add_event(conversation_id, "reply_cancelled", agent,
                            {"outbox_id": outbox_id, "message_id": row["message_id"], "template": template})
+        return dict(row)
+
+    def _give_up_uncertain(self, conn, row, agent: str) -> dict:
+        # It may have reached the customer: the message stays a reply (nothing to undo),
+        # it is only never tried again.
+        conn.execute("UPDATE outbox SET state = 'cancelled' WHERE id = ?", (row["id"],))
+        self.add_event(row["conversation_id"], "reply_cancelled", agent,
+                       {"outbox_id": row["id"], "message_id": row["message_id"], "uncertain": True})
         return dict(row)
 
     # -- delivery ---------------------------------------------------------------------
@@ -209,6 +224,54 @@ class OutboxMixin:
         with self.d.tx() as conn:
             conn.execute("UPDATE messages SET message_id = ? WHERE id = ? AND message_id IS NULL", (mail_id, message_id))
 
+    def mark_uncertain(self, outbox_id: int) -> None:
+        """SMTP DATA is about to begin: from this commit on, the reply may have gone out."""
+        with self.d.tx() as conn:
+            conn.execute("UPDATE outbox SET state = 'uncertain' WHERE id = ? AND state = 'sending'", (outbox_id,))
+
+    def left_uncertain(self, outbox_id: int, error: str, check_at: dt.datetime) -> None:
+        """The try ended without a 250 after DATA began: the reply stays "uncertain",
+        to be checked at `check_at` (when its channel can), never resent by itself."""
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT conversation_id, tries FROM outbox WHERE id = ?", (outbox_id,))
+            conn.execute("UPDATE outbox SET state = 'uncertain', next_try_at = ?, last_error = ? WHERE id = ?",
+                         (stamp(check_at), error, outbox_id))
+            self.add_event(row["conversation_id"], "reply_uncertain", "outbox",
+                           {"outbox_id": outbox_id, "error": error, "tries": row["tries"]})
+
+    def claim_uncertain(self, at: dt.datetime, check_again: dt.timedelta) -> dict | None:
+        """The next "uncertain" reply due for a check, claimed until `at + check_again`
+        (so two deliveries do not check it at once); what the channel needs, or None.
+        The job's `tries` is the claim: `resolve_uncertain` changes nothing if the row moved."""
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT id FROM outbox WHERE state = 'uncertain' AND next_try_at <= ?"
+                             " ORDER BY next_try_at, id LIMIT 1", (stamp(at),))
+            if row is None:
+                return None
+            conn.execute("UPDATE outbox SET next_try_at = ? WHERE id = ?", (stamp(at + check_again), row["id"]))
+            job = self.outbound(row["id"])
+            job["maybe_sent"] = True
+            return job
+
+    def resolve_uncertain(self, outbox_id: int, tries: int, sent: bool, at: dt.datetime, why: str) -> bool:
+        """The check's verdict on an "uncertain" reply: sent (marked sent) or proven not
+        sent (queued again, due now). False if the row is no longer the one checked."""
+        with self.d.tx() as conn:
+            row = self.d.one("SELECT message_id, conversation_id, channel FROM outbox WHERE id = ?"
+                             " AND state = 'uncertain' AND tries = ?", (outbox_id, tries))
+            if row is None:
+                return False
+            if sent:
+                conn.execute("UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                             (stamp(at), outbox_id))
+                self.add_event(row["conversation_id"], "reply_sent", "outbox",
+                               {"outbox_id": outbox_id, "message_id": row["message_id"], "why": why})
+            else:
+                conn.execute("UPDATE outbox SET state = 'queued', next_try_at = ?, last_error = ? WHERE id = ?",
+                             (stamp(at), why, outbox_id))
+                self.add_event(row["conversation_id"], "reply_retry", "outbox", {"outbox_id": outbox_id, "why": why})
+        return True
+
     def mark_sent(self, outbox_id: int, external_id: str, at: dt.datetime) -> None:
         with self.d.tx() as conn:
             row = self.d.one("SELECT message_id, conversation_id, channel, created_by FROM outbox WHERE id = ?", (outbox_id,))
@@ -232,16 +295,18 @@ class OutboxMixin:
                            {"outbox_id": outbox_id, "error": error, "tries": row["tries"], "final": retry_at is None})
 
     def retry_reply(self, outbox_id: int, agent: str) -> None:
-        """A failed (or waiting) reply goes out at the next delivery, with fresh tries."""
+        """A failed (or waiting) reply goes out at the next delivery, with fresh tries; an
+        "uncertain" one too (a person checked that the customer did not get it)."""
         with self.d.tx() as conn:
             row = self.d.one("SELECT state, conversation_id FROM outbox WHERE id = ?", (outbox_id,))
             if row is None:
                 raise NotFound(f"no outbox item {outbox_id}")
-            if row["state"] not in ("failed", "queued"):
-                raise UsageError(f"reply {outbox_id} is {row['state']}; only failed or queued replies can be retried")
+            if row["state"] not in ("failed", "queued", "uncertain"):
+                raise UsageError(f"reply {outbox_id} is {row['state']};"
+                                 " only failed, queued or uncertain replies can be retried")
             conn.execute("UPDATE outbox SET state = 'queued', tries = 0, next_try_at = ?,"
                          " not_before = min(not_before, ?) WHERE id = ?", (now(), now(), outbox_id))
-            self.add_event(row["conversation_id"], "reply_retry", agent, {"outbox_id": outbox_id})
+            self.add_event(row["conversation_id"], "reply_retry", agent, {"outbox_id": outbox_id, "was": row["state"]})
 
     # -- reading ----------------------------------------------------------------------
 

@@ -89,7 +89,9 @@ class QueryMixin:
         rows = self.d.all(
             "SELECT id, direction, author, author_address, subject, text, quoted, created_at, received_at,"
             " message_id, problems, automatic, class, template_id, redacted, edited_at,"
-            " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id) AS attachments"
+            " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id) AS attachments,"
+            " (SELECT o.state FROM outbox o WHERE o.message_id = m.id) AS delivery,"
+            " (SELECT o.id FROM outbox o WHERE o.message_id = m.id) AS outbox_id"
             " FROM messages m WHERE conversation_id = ? ORDER BY received_at, id",
             (conversation_id,),
         )

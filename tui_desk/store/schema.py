@@ -7,6 +7,8 @@ A new migration is a new function at the end; never edit one that has shipped.
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("tui_desk")
@@ -14,6 +16,9 @@ migrations = Migrations("tui_desk")
 STATUSES = ("new", "open", "pending", "snoozed", "solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 OUTBOX_STATES = ("queued", "sending", "sent", "failed", "cancelled")
+"""The outbox states m001 created (kept as they were: m001 must not change)."""
+DELIVERY_STATES = ("queued", "sending", "uncertain", "sent", "failed", "cancelled")
+"""The outbox states since m220: "uncertain" = SMTP DATA began and no 250 was recorded."""
 
 
 def _run(db: Database, statements: list[str]) -> None:
@@ -487,4 +492,28 @@ def m210_quarantine(db: Database) -> None:
             at TEXT NOT NULL,
             UNIQUE (channel, key)
         )""",
+    ])
+
+
+@migrations()
+def m220_outbox_uncertain(db: Database) -> None:
+    # A reply whose SMTP DATA began but whose 250 was never recorded (a dropped connection,
+    # a timeout, a kill) may have reached the customer: it becomes "uncertain" and is not
+    # retried by itself. SQLite cannot change a CHECK constraint in place, so the table
+    # is rebuilt from its own definition with the new list (whatever columns it has by
+    # now), rows, indexes and triggers kept; nothing references outbox rows.
+    table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()[0]
+    check = f"CHECK (state IN {_in(OUTBOX_STATES)})"
+    if check not in table:
+        raise RuntimeError("m220: the outbox table's state CHECK is not the one m001 created")
+    extras = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'outbox' AND type IN ('index', 'trigger') AND sql IS NOT NULL")]
+    new = table.replace(check, f"CHECK (state IN {_in(DELIVERY_STATES)})")
+    new = re.sub(r'^CREATE TABLE "?outbox"?', "CREATE TABLE outbox_new", new)
+    _run(db, [
+        new,
+        "INSERT INTO outbox_new SELECT * FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_new RENAME TO outbox",
+        *extras,
     ])

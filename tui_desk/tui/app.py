@@ -135,7 +135,8 @@ class DeskApp(App):
         with self.data.store() as store:
             result = outbox.deliver_due(self.data.config, store)
         for error in result.errors:
-            self.call_from_thread(self.notify, Text(one_line(error)), severity="error", title="Reply not sent")
+            title = "Reply may have been sent" if outbox.UNCERTAIN_HINT in error else "Reply not sent"
+            self.call_from_thread(self.notify, Text(one_line(error)), severity="error", title=title)
 
     @work(thread=True, exclusive=True, group="oncall", exit_on_error=False)
     def _oncall_status(self) -> None:

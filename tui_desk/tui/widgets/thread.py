@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...outbox import UNCERTAIN_HINT
 from ...parse.defects import problem_text
 from ...parse.text import quote_blocks
 from ...textsafe import clean, one_line
@@ -48,6 +49,8 @@ def message_head(message: dict) -> Text:
         head.append(f" · automatic: {one_line(message['automatic'])}", "dim italic")
     if direction == "in" and message.get("class", "human") not in ("human", None):
         head.append(f" · {one_line(message['class'])}", "dim italic")
+    if message.get("delivery") == "uncertain":
+        head.append(f" · ⚠ {UNCERTAIN_HINT} (outbox {message.get('outbox_id')})", "bold")
     return head
 
 
