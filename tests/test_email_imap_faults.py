@@ -75,7 +75,7 @@ def test_a_refused_fetch_is_that_channels_error_and_the_rest_goes_on(tmp_path, d
     assert "UID 3" in failed["error"] and "SERVERBUG" in failed["error"]
     assert failed["new"] == 4  # the messages around the refused one are stored
     assert result["channels"]["other"]["new"] == 3 and result["channels"]["other"]["error"] is None
-    assert result["outbox"] == {"sent": 1, "failed": 0}
+    assert result["outbox"] == {"sent": 1, "failed": 0, "uncertain": 0}
     assert "internal error" not in done.stderr
     assert done.stderr.strip().splitlines() == [failed["error"]]
     with Store.open(tmp_path / "desk.db") as store:

@@ -77,7 +77,7 @@ def test_reply_without_a_usable_address_is_refused_with_exit_2(desk):
     for _ in range(2):
         again = run_cli(*base, "sync", "--json")
         assert again.returncode == 0, again.stderr
-        assert json.loads(again.stdout)["outbox"] == {"sent": 0, "failed": 0}
+        assert json.loads(again.stdout)["outbox"] == {"sent": 0, "failed": 0, "uncertain": 0}
 
 
 def test_template_reply_without_a_usable_address_is_refused_too(desk):
