@@ -68,9 +68,13 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     def on_mount(self) -> None:
         self.queue.focus()
         self.reload()
-        # what the digits send follows the row under the cursor, whether the cursor moved,
-        # a page arrived or the list reloaded: a look at memory, a worker only on change
+        # what the digits send follows the row under the cursor: at once when it moves or a
+        # page arrives under it (CursorMoved); the look at memory every 0.25 s catches the rest
+        # (a reload that emptied the list), a worker only on change
         self.set_interval(0.25, self._follow_cursor)
+
+    def on_queue_list_cursor_moved(self, event: QueueList.CursorMoved) -> None:
+        self._follow_cursor()
 
     def _follow_cursor(self) -> None:
         target = self.reply_target()

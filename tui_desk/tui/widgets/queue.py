@@ -57,6 +57,13 @@ class QueueList(ScrollView, can_focus=True):
             self.conversation_id = conversation_id
             super().__init__()
 
+    class CursorMoved(Message):
+        """Another conversation is under the cursor (it moved, or a page arrived under it)."""
+
+        def __init__(self, conversation_id: int) -> None:
+            self.conversation_id = conversation_id
+            super().__init__()
+
     class Loaded(Message):
         """Pages arrived from a worker."""
 
@@ -173,8 +180,13 @@ class QueueList(ScrollView, can_focus=True):
                 self.virtual_size = Size(self.size.width, self.cache.total)
             row = self.cache.row(self.cursor)
             if row is not None:
-                self.selected_id = row["id"]
+                self._select(row["id"])
             self.refresh()
+
+    def _select(self, conversation_id: int) -> None:
+        if conversation_id != self.selected_id:
+            self.selected_id = conversation_id
+            self.post_message(self.CursorMoved(conversation_id))
 
     # -- what the screen asks ------------------------------------------------------
 
@@ -242,7 +254,7 @@ class QueueList(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         row = self.cache.row(new)
         if row is not None:
-            self.selected_id = row["id"]
+            self._select(row["id"])
         # a scroll repaints the whole list by itself; otherwise only the two lines change
         self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True, immediate=True)
         self._request_visible()
