@@ -350,3 +350,15 @@ async def test_console_shows_the_warning_too(tmp_path, db_path):
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+def test_smtp_password_env_gives_smtp_its_own_password(tmp_path, monkeypatch):
+    path = tmp_path / "config.toml"
+    path.write_text('[[channels]]\nname = "mail"\nkind = "imap"\nhost = "imap.example.com"\nusername = "u"\n'
+                    'password_env = "IMAP_PW"\nsmtp_password_env = "SMTP_PW"\n')
+    monkeypatch.setenv("IMAP_PW", "imap-secret")
+    monkeypatch.setenv("SMTP_PW", "smtp-secret")
+    channel = config.load(path).channels[0]
+    assert channel.secret().reveal() == "imap-secret" and channel.smtp_secret().reveal() == "smtp-secret"
+    path.write_text(path.read_text().replace('smtp_password_env = "SMTP_PW"\n', ""))
+    assert config.load(path).channels[0].smtp_secret().reveal() == "imap-secret"  # the IMAP one unless set

@@ -503,7 +503,7 @@ def test_agents_away_and_back_and_unknown_names(tmp_path):
     assert cli("--config", str(conf), "agents", "back", "bo").returncode == 0
     assert not json.loads(cli("--config", str(conf), "agents", "list", "--json").stdout)[1]["away_until"]
     bad = cli("--config", str(conf), "agents", "away", "zoe")
-    assert bad.returncode == 2 and "known: ana, bo, cy" in bad.stderr
+    assert bad.returncode == 2 and "unknown agent 'zoe' (valid: ana, bo, cy" in bad.stderr
 
 
 def test_every_example_in_the_rules_doc_loads(tmp_path):

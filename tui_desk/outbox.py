@@ -138,15 +138,19 @@ def deliver_due(config: Config, store: Store, now: dt.datetime | None = None) ->
             job = store.claim_due(now, LEASE)
             if job is None:
                 break
-            channel = channels.get(job["channel"])
-            if channel is None:
-                channel = channels[job["channel"]] = _open(config, job["channel"], base)
-            _deliver(config, store, channel, job, now, result)
+            _deliver(config, store, _channel_of(config, channels, job, base), job, now, result)
     finally:
         for channel in channels.values():
             if not isinstance(channel, DeskError):
                 channel.close()
     return result
+
+
+def _channel_of(config: Config, channels: dict, job: dict, base) -> "Channel | DeskError":
+    """The job's channel, opened once per run."""
+    if job["channel"] not in channels:
+        channels[job["channel"]] = _open(config, job["channel"], base)
+    return channels[job["channel"]]
 
 
 def _check_uncertain(config: Config, store: Store, channels: dict, base, now: dt.datetime,
@@ -157,9 +161,7 @@ def _check_uncertain(config: Config, store: Store, channels: dict, base, now: dt
         job = store.claim_uncertain(now, CHECK_AGAIN)
         if job is None:
             return
-        channel = channels.get(job["channel"])
-        if channel is None:
-            channel = channels[job["channel"]] = _open(config, job["channel"], base)
+        channel = _channel_of(config, channels, job, base)
         record = getattr(channel, "delivery_record", None)
         if record is None:
             continue

@@ -228,10 +228,7 @@ class _Ingest:
             self.store.queue_rule_event(conversation_id, events, message_id)
 
     def apply_rules(self) -> None:
-        done = run_pending(self.config, self.store, self.ruleset)
-        for name in ("events", "fired", "applied", "suppressed"):
-            setattr(self.rules, name, getattr(self.rules, name) + getattr(done, name))
-        self.rules.errors += done.errors
+        self.rules.absorb(run_pending(self.config, self.store, self.ruleset))
 
 
 def _pull(ingest: _Ingest, channel, outcome: ChannelResult, pool: "_LazyPool",

@@ -101,7 +101,7 @@ def known_name(option: str, value: str | None, kind: str, config: config_mod.Con
         return None
     if kind == "agent" and value == "me":
         return config.agent.name
-    configured = {"channel": [c.name for c in config.channels], "agent": [config.agent.name], "tag": []}[kind]
+    configured = {"channel": [c.name for c in config.channels], "agent": _team(config), "tag": []}[kind]
     if value in configured or store.name_in_use(kind, value):
         return value
     if kind == "agent":
@@ -109,6 +109,16 @@ def known_name(option: str, value: str | None, kind: str, config: config_mod.Con
         if value in configured:
             return value
     return one_of(option, value, sorted(set(configured) | set(store.names_in_use(kind))), kind)
+
+
+def _team(config: config_mod.Config) -> list[str]:
+    """The agents the config names: [agent], [[agents]] and the groups' members."""
+    from ..rules.spec import all_groups, team
+    try:
+        groups = all_groups(config)
+    except DeskError:  # a broken rules file: `rules check` says so
+        groups = config.groups
+    return sorted(team(config, groups))
 
 
 def _roster_names(config: config_mod.Config, store: Store) -> list[str]:

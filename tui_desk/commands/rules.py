@@ -9,10 +9,19 @@ import typer
 
 from ..errors import EXIT_USAGE, ConfigError, UsageError
 from ..textsafe import one_line
-from .common import cell, error_line, options, out, print_json, table
+from ..store import stamp
+from .common import cell, error_line, known_name, options, out, print_json, table
 
 app = typer.Typer(help="Automation rules: lint them, try them, replay them, count them.", no_args_is_help=True)
 agents_app = typer.Typer(help="The team: who can be assigned, and who is away.", no_args_is_help=True)
+
+
+def _known_agents(opts) -> set[str]:
+    """The agents the database knows (besides the config's), for checking rules."""
+    if not opts.database().exists():
+        return set()
+    with opts.store() as store:
+        return set(store.agent_names())
 
 
 def _ruleset(ctx: typer.Context):
@@ -21,11 +30,7 @@ def _ruleset(ctx: typer.Context):
 
     opts = options(ctx)
     config = opts.config()
-    known = set()
-    if opts.database().exists():
-        with opts.store() as store:
-            known = set(store.agent_names())
-    return config, load_rules(config, known_agents=known)
+    return config, load_rules(config, known_agents=_known_agents(opts))
 
 
 def lint(config, opts) -> list[ConfigError]:
@@ -33,11 +38,7 @@ def lint(config, opts) -> list[ConfigError]:
     from ..rules.spec import problems
     from ..templates.library import TemplateLibrary
 
-    known = set()
-    if opts.database().exists():
-        with opts.store() as store:
-            known = set(store.agent_names())
-    return problems(config, {t.id for t in TemplateLibrary.for_config(config).templates()}, known)
+    return problems(config, {t.id for t in TemplateLibrary.for_config(config).templates()}, _known_agents(opts))
 
 
 @app.command("check")
@@ -163,7 +164,7 @@ def agents_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
     groups = all_groups(config)
     with options(ctx).store() as store:
         rows = {r["name"]: r for r in store.agent_rows()}
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")[:23] + "Z"
+    now = stamp(dt.datetime.now(dt.timezone.utc))
     names = sorted(set(rows) | {a.name for a in config.agents} | {m for g in groups for m in g.members})
     emails = {a.name: a.email for a in config.agents}
     listed = []
@@ -199,7 +200,7 @@ def agents_away(ctx: typer.Context, name: str,
     config = options(ctx).config()
     back = parse_when(until, zone(config.desk.timezone)) if until else dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
     with options(ctx).store() as store:
-        _known(config, store, name)
+        name = known_name("NAME", name, "agent", config, store)
         store.set_away(name, back)
     print(f"{one_line(name)} is away" + (f" until {until}" if until else " (until `agents back`)"))
 
@@ -208,14 +209,7 @@ def agents_away(ctx: typer.Context, name: str,
 def agents_back(ctx: typer.Context, name: str) -> None:
     """An away agent is back."""
     with options(ctx).store() as store:
-        _known(options(ctx).config(), store, name)
+        name = known_name("NAME", name, "agent", options(ctx).config(), store)
         store.set_away(name, None)
     print(f"{one_line(name)} is back")
 
-
-def _known(config, store, name: str) -> None:
-    from ..rules.spec import team
-    known = set(store.agent_names()) | team(config)
-    if name not in known:
-        raise UsageError(f"no agent {one_line(name)!r} (known: {', '.join(sorted(known)) or 'none'};"
-                         " add one with `tui-desk agents add NAME`)")

@@ -39,20 +39,28 @@ class RunResult:
             self.applied += sum(1 for o in firing.outcomes if o.changed and not o.suppressed)
             self.suppressed += sum(1 for o in firing.outcomes if o.suppressed)
 
+    def absorb(self, other: "RunResult") -> None:
+        """Add another run's counts (sync runs the rules after every batch)."""
+        self.events += other.events
+        self.fired += other.fired
+        self.applied += other.applied
+        self.suppressed += other.suppressed
+        self.errors += other.errors
+
     def as_json(self) -> dict:
         return {"events": self.events, "fired": self.fired, "applied": self.applied, "suppressed": self.suppressed}
 
 
 def evaluate(actions: Actions, conversation_id: int, events: set[str], message_id: int | None = None,
-             raw: dict | None = None) -> list[Firing]:
+             raw: dict | None = None, rules: RuleSet | None = None) -> list[Firing]:
     """Fire the rules matching one event (dry or for real, as `actions` was made);
-    `raw`: its facts when the caller read them already."""
+    `raw`: its facts when the caller read them already; `rules`: only these."""
     if raw is None:
         raw = actions.store.rule_facts(conversation_id, message_id)
     if raw is None or raw["merged_into"] is not None:
         return []
     facts = derive(raw, actions.config, actions.hours, actions.now)
-    fired = matching(actions.ruleset, events, facts)
+    fired = matching(rules or actions.ruleset, events, facts)
     if not fired:
         return []
     event = " ".join(sorted(events))
@@ -103,9 +111,8 @@ def _timers(actions: Actions, result: RunResult) -> None:
             due.setdefault(conversation_id, set()).add(rule.id)
     with store.d.tx():
         for conversation_id, rule_ids in due.items():
-            only = RuleSet([r for r in actions.ruleset.rules if r.id in rule_ids], actions.ruleset.groups)
-            timer_actions = Actions(actions.config, store, only, actions.now, library=actions.library)
-            firings = evaluate(timer_actions, conversation_id, {"timer"})
+            only = RuleSet([r for r in timed if r.id in rule_ids], actions.ruleset.groups)
+            firings = evaluate(actions, conversation_id, {"timer"}, rules=only)
             result.add(firings)
             for firing in firings:  # fired: not again until the conversation changes
                 store.timer_seen(firing.rule.id, conversation_id)
