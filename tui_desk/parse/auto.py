@@ -9,11 +9,12 @@ headers) and the de-facto headers of common auto-responders.
 
 from __future__ import annotations
 
-import email.parser
 import email.utils
 import re
 import urllib.parse
 from email.message import Message
+
+from .structure import HEADERS_ONLY, header_block
 
 _NO_REPLY = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|auto-?reply|autoresponder)([+.\-_].*)?@", re.I
@@ -38,8 +39,6 @@ _REPORT_PARTS = {"message/delivery-status": "delivery-status", "message/global-d
                  "message/disposition-notification": "disposition-notification",
                  "message/feedback-report": "feedback-report"}
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]*")
-_HEADERS = email.parser.BytesHeaderParser()
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def report_type(msg: Message) -> str | None:
@@ -71,8 +70,7 @@ def marks_from_headers(raw: bytes) -> tuple[str | None, str]:
     whose body could not be parsed, which must not lose its marks (a broken abuse
     report is still one, and never gets an automatic answer)."""
     try:
-        end = _HEADER_END.search(raw)
-        msg = _HEADERS.parsebytes(raw[:end.end()] if end else raw)
+        msg = HEADERS_ONLY.parsebytes(header_block(raw))
         address = email.utils.parseaddr(str(msg.get("reply-to") or msg.get("from") or ""))[1]
         subject = str(msg.get("subject") or "")
         return automatic_reason(msg, address, subject), message_class(msg, address, subject)

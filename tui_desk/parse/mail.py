@@ -6,7 +6,7 @@ with RFC 2047 handling, so a broken header costs that header only. The header bl
 is read on its own first: whatever fails below it (a broken part, a hostile nesting),
 the sender, subject, date and ids are kept and the conversation can be answered.
 A part that cannot be read costs that part only; nesting deeper than MAX_DEPTH is kept
-whole as one opaque attachment.
+whole as one opaque attachment (the tree itself is read in parse/structure.py).
 """
 
 from __future__ import annotations
@@ -29,23 +29,17 @@ from ..model import Attachment, ParsedMessage
 from .html import html_to_text
 from .charset import decode
 from .defects import defect_text
+from .structure import (HEADER_END, HEADERS_ONLY, MAX_DEPTH, NESTED_NAME, SURROGATE, Opaque, header_block, opaque,
+                        read_structure, readable_structure)
 from .text import calendar_summary, split_reply
 from ..textsafe import valid_msgid
 
 _MSGID = re.compile(r"<[^<>\s]+>")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-_HEADERS_ONLY = email.parser.BytesHeaderParser()
 _SPACE = re.compile(r"\s+")
-_SURROGATE = re.compile("[\udc80-\udcff]")
 _WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _UNSAFE_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
 # the plainest sender header: ASCII words, single spaces, an address of the usual characters
 _SIMPLE_SENDER = re.compile(r"([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <([A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>")
-MAX_DEPTH = 50
-"""Multipart levels read; a deeper subtree is one opaque attachment (NESTED_NAME)."""
-NESTED_NAME = "nested-parts.eml"
-# the part headers the structure is read from: 8-bit bytes in them are decoded first
-_STRUCTURE_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
 KEPT_HEADERS = ("from", "to", "cc", "reply-to", "date", "subject", "message-id", "in-reply-to",
                 "references", "auto-submitted", "precedence", "list-id", "x-autoreply",
                 "x-autorespond", "return-path", "content-type", "x-tui-desk-loop")
@@ -68,7 +62,7 @@ def _salvage(raw: bytes, received_at: dt.datetime, problem: str) -> ParsedMessag
     message_id = None
     created = received_at
     try:
-        first = _first_headers(_HEADERS_ONLY.parsebytes(_header_block(raw)))
+        first = _first_headers(HEADERS_ONLY.parsebytes(header_block(raw)))
     except Exception:
         first = {}
     try:
@@ -95,19 +89,14 @@ def _salvage(raw: bytes, received_at: dt.datetime, problem: str) -> ParsedMessag
     )
 
 
-def _header_block(raw: bytes) -> bytes:
-    end = _HEADER_END.search(raw)
-    return raw if end is None else raw[:end.end()]
-
-
 def content_id(raw: bytes) -> str:
     """The id of a message without a usable Message-ID."""
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
-    head = _HEADERS_ONLY.parsebytes(_header_block(raw))
-    _readable_structure(head)
+    head = HEADERS_ONLY.parsebytes(header_block(raw))
+    readable_structure(head)
     problems: list[str] = []
     first = _first_headers(head)
     header = lambda name: decode_words(first[name], problems, name) if name in first else ""  # noqa: E731
@@ -124,13 +113,13 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     message_id = _first_id(first.get("message-id"))
     created = _date(first.get("date"), received_at, problems)
     try:  # below the header block: a failure here costs the body, never the headers
-        msg = _message(raw, head)
+        msg = read_structure(raw, head)
         problems.extend(defect_text(d) for d in msg.defects)
         text, html, attachments = _body(msg, problems)
     except Exception as exc:
         msg = head
         problems.append(f"body unparseable ({type(exc).__name__}); shown raw")
-        end = _HEADER_END.search(raw)
+        end = HEADER_END.search(raw)
         text, _ = decode(raw[end.end():] if end else b"", None)
         html, attachments = None, []
     new_text, quoted = split_reply(text)
@@ -163,83 +152,6 @@ def _parse(raw: bytes, received_at: dt.datetime) -> ParsedMessage:
     )
 
 
-def _message(raw: bytes, head: Message) -> Message:
-    """The compat32 parse of `raw`, whose header block `head` is already read. A
-    single-part mail with clean headers skips the feed parser's line-by-line walk over
-    its body (most of the parse time of a long mail): the body is set as the payload of
-    `head`, exactly what the full parse would have set. Anything unusual takes the full
-    parse; one nested too deep for it (RecursionError) is read level by level."""
-    end = _HEADER_END.search(raw)
-    if (end is not None and not head.defects and not head.get_payload()
-            and head.get_content_maintype() not in ("multipart", "message")):
-        head.set_payload(raw[end.end():].decode("ascii", "surrogateescape"))
-        return head
-    try:
-        return email.message_from_bytes(raw)
-    except RecursionError:
-        return _bounded_message(raw, 0)
-
-
-def _bounded_message(raw: bytes, depth: int) -> Message:
-    """`raw` read one multipart level at a time, MAX_DEPTH levels at most: what lies
-    deeper is one opaque part. Only for mail the feed parser cannot read."""
-    if depth >= MAX_DEPTH:
-        return _opaque(raw)
-    end = _HEADER_END.search(raw)
-    msg = _HEADERS_ONLY.parsebytes(raw[:end.end()] if end else raw)
-    body = raw[end.end():] if end else b""
-    _readable_structure(msg)
-    boundary = msg.get_boundary() if msg.get_content_maintype() == "multipart" else None
-    pieces = _split(body, boundary) if boundary else None
-    if pieces is None:
-        msg.set_payload(body.decode("ascii", "surrogateescape"))
-        return msg
-    msg.set_payload([_bounded_message(piece, depth + 1) for piece in pieces])
-    return msg
-
-
-def _split(body: bytes, boundary: str) -> list[bytes] | None:
-    """The parts of a multipart body between its delimiter lines; None without any."""
-    delimiter = re.compile(rb"^--" + re.escape(boundary.encode("utf-8", "surrogateescape"))
-                           + rb"(--)?[ \t]*\r?$", re.M)
-    pieces: list[bytes] = []
-    start = None
-    for found in delimiter.finditer(body):
-        if start is not None:  # the line break before a delimiter belongs to it
-            piece = body[start:found.start()]
-            pieces.append(piece[:-2] if piece.endswith(b"\r\n") else piece[:-1] if piece.endswith(b"\n") else piece)
-        if found.group(1):
-            break
-        start = found.end() + 1  # past the line's \n (the match ends before it)
-    return pieces if start is not None else None
-
-
-class _Opaque(Message):
-    """A subtree nested too deep, kept as it came: one attachment, never read as text."""
-
-
-def _opaque(data: bytes) -> Message:
-    part = _Opaque()
-    part["Content-Type"] = "application/octet-stream"
-    part["Content-Disposition"] = f'attachment; filename="{NESTED_NAME}"'
-    part.set_payload(data.decode("ascii", "surrogateescape"))
-    return part
-
-
-def _readable_structure(part: Message) -> None:
-    """Content-Type/-Disposition/-Transfer-Encoding with raw 8-bit bytes (an unencoded
-    "résumé.pdf") come back from compat32 as Header objects, on which its own
-    get_filename and get_content_type fail: the bytes are decoded (UTF-8, else
-    detected) and the header set again as text."""
-    done: set[str] = set()
-    for key, value in part.raw_items():
-        name = key.lower()
-        if name in _STRUCTURE_HEADERS and name not in done and isinstance(value, str) and _SURROGATE.search(value):
-            done.add(name)
-            text, _ = decode(value.encode("ascii", "surrogateescape"), None)
-            part.replace_header(key, _one_line(text))
-
-
 def _first_headers(msg: Message) -> dict[str, str]:
     """Lower-cased name → the first occurrence of each header, as received, 8-bit bytes
     recovered as text.
@@ -254,7 +166,7 @@ def _first_headers(msg: Message) -> dict[str, str]:
             continue
         if isinstance(value, email.header.Header):
             value = str(value)
-        if _SURROGATE.search(value):
+        if SURROGATE.search(value):
             value, _ = decode(value.encode("ascii", "surrogateescape"), None)
         first[key] = value
     return first
@@ -345,16 +257,16 @@ def _parts(msg: Message, problems: list[str]) -> Iterator[Message]:
     stack = [(msg, 0)]
     while stack:
         part, depth = stack.pop()
-        _readable_structure(part)
+        readable_structure(part)
         payload = part.get_payload()
         if part.is_multipart() and isinstance(payload, list) and part.get_content_maintype() == "multipart":
             if depth >= MAX_DEPTH:
                 problems.append(f"nested deeper than {MAX_DEPTH} levels: kept as {NESTED_NAME}")
-                yield _opaque(_entity_bytes(part))
+                yield opaque(_entity_bytes(part))
                 continue
             stack.extend((child, depth + 1) for child in reversed(payload))
         else:
-            if isinstance(part, _Opaque):  # cut off by _bounded_message
+            if isinstance(part, Opaque):  # cut off by _bounded_message
                 problems.append(f"nested deeper than {MAX_DEPTH} levels: kept as {NESTED_NAME}")
             yield part
 
