@@ -143,9 +143,6 @@ class Action:
     kind: str
     value: Any
 
-    def describe(self) -> str:
-        return f"{self.kind} {self.value}"
-
 
 @dataclass(frozen=True)
 class Rule:

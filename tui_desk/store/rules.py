@@ -91,7 +91,7 @@ class RulesMixin:
                              (conversation_id,)) or 0
 
     def timer_candidates(self, rule_id: str) -> list[int]:
-        """Conversations still going that this timer rule has not seen in their current version."""
+        """Conversations still going that this timer rule has not fired on in their current version."""
         return [r[0] for r in self.d.tuples(
             "SELECT c.id FROM conversations c LEFT JOIN rule_timers t ON t.rule_id = ? AND t.conversation_id = c.id"
             " WHERE c.merged_into IS NULL AND c.status != 'closed' AND (t.version IS NULL OR t.version != c.version)",
