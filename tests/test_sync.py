@@ -314,6 +314,21 @@ def test_a_sync_killed_at_random_moments_always_lets_the_next_one_run(tmp_path):
     assert failures == []
 
 
+def test_a_finished_sync_gives_the_signals_back(tmp_path):
+    """A SIGTERM that lands after the work (during interpreter shutdown, as in one CI run)
+    must not raise inside the exit hooks: the sync's handlers live only while it syncs."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{make_maildir(tmp_path / "mail")}"\n')
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    outcome = CliRunner().invoke(app, ["--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--quiet"])
+    assert outcome.exit_code == 0, outcome.output
+    assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
 def test_quiet_sync_is_silent_when_another_holds_the_lock(tmp_path):
     conf = tmp_path / "config.toml"
     conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{make_maildir(tmp_path / "mail")}"\n')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -34,10 +35,15 @@ def sync(
     if quarantined:
         _list_quarantined(opts, json_out, channel)
         return
-    _stop_on_signals()
-    if watch:
-        _watch(opts, config, channel, json_out, quiet, poll, cycles)
-        return
+    with _stop_on_signals():
+        if watch:
+            _watch(opts, config, channel, json_out, quiet, poll, cycles)
+        else:
+            _sync_once(opts, config, channel, json_out, quiet)
+
+
+def _sync_once(opts, config, channel: str | None, json_out: bool, quiet: bool) -> None:
+    """One run; the summary on a terminal, JSON with --json, silence with --quiet."""
     progress = _progress if (sys.stderr.isatty() and not quiet and not json_out) else None
     try:
         with opts.store() as store:
@@ -126,8 +132,15 @@ def _interrupted(signum, _frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def _stop_on_signals() -> None:
-    """SIGTERM and SIGHUP end a sync like Ctrl-C: the batch in progress rolls back, the
-    parse workers are shut down and the lock is freed (exit 130)."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _interrupted)
+@contextlib.contextmanager
+def _stop_on_signals():
+    """While the sync works, SIGTERM and SIGHUP end it like Ctrl-C: the batch in progress
+    rolls back, the parse workers are shut down and the lock is freed (exit 130). Once it
+    is done the default handlers come back, so a signal during interpreter shutdown ends
+    the process quietly instead of raising inside logging's exit hooks."""
+    previous = {signum: signal.signal(signum, _interrupted) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
