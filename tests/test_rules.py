@@ -518,10 +518,11 @@ def test_every_example_in_the_rules_doc_loads(tmp_path):
 
 
 PATTERNS = [r"(?i)where is my (order|parcel)", r"(?i)\bre: ?fund\b", r"invoice \d+", r"(?i)ab+c", r"(?x) o r d e r",
-            r"(?i)straße", r"(?i)kelvin"]
+            r"(?i)straße", r"(?i)kelvin", r"(?i)\bwh.{0,3}re is my order\b", r"^order", r"(?m)^order",
+            r"(?<=my )order", r"\border\b", r"e*r order", r"(?i)[a-z]{2}der", r"(?i)(?:is|my) order"]
 
 
-@given(text=st.text(alphabet=st.sampled_from(list("where is my order parcel REFUND re: fund Invoice 12 abbc ßKk\u212a\u0130\u017fé中")),
+@given(text=st.text(alphabet=st.sampled_from(list("where is my order parcel REFUND re: fund Invoice 12 abbc ßKk\u212a\u0130\u017fé中\n")),
                     max_size=60), pattern=st.sampled_from(PATTERNS))
 def test_the_regex_shortcut_never_changes_an_answer(tmp_path_factory, text, pattern):
     conf = make_config(tmp_path_factory.mktemp("c"), [rule("r", [{"tag": "+x"}],
@@ -534,6 +535,8 @@ def test_the_shortcut_knows_every_character_a_regex_takes_for_an_ascii_letter():
     from tui_desk.rules.spec import ASCII_LOOKALIKES
     every = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000)
     assert set(re.findall("(?i)[a-z]", every)) == set(ASCII_LOOKALIKES)
+    # and lower-casing keeps every other character's place (the regex runs from a place found there)
+    assert [c for c in every if len(c.lower()) != 1] == ["\u0130"]
 
 
 def test_two_messages_of_one_conversation_in_one_batch_see_each_others_actions(desk):

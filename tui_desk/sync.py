@@ -222,10 +222,12 @@ class _Ingest:
                                           loop=msg.headers.get("x-tui-desk-loop", ""),
                                           own_domains=self.own_domains, agents=self.agents)
 
-    def queue(self, msg: ParsedMessage, created: bool, conversation_id: int, message_id: int) -> None:
+    def event(self, msg: ParsedMessage, created: bool, conversation_id: int,
+              message_id: int) -> tuple[int, str, int] | None:
+        """The rules' queue row of a stored message, when some rule listens."""
         if self.listening and msg.direction == "in":
-            events = ["message.new", "conversation.new" if created else "customer.reply"]
-            self.store.queue_rule_event(conversation_id, events, message_id)
+            return conversation_id, "message.new " + ("conversation.new" if created else "customer.reply"), message_id
+        return None
 
     def apply_rules(self) -> None:
         self.rules.absorb(run_pending(self.config, self.store, self.ruleset))
@@ -257,6 +259,7 @@ def _pull(ingest: _Ingest, channel, outcome: ChannelResult, pool: "_LazyPool",
 def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: ChannelResult) -> None:
     store = ingest.store
     messages = list(parsed)
+    events = []  # for the rules, queued in the batch's own transaction
     with store.d.tx():
         with store.indexing_at_end():  # before the changes below, which may edit these messages
             for msg in messages:
@@ -270,8 +273,12 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
                 conversation_id = threads.find_conversation(store, channel, msg, customer_id)
                 ingest.classify(msg)
                 stored = store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject))
-                ingest.queue(msg, conversation_id is None, *stored)
+                event = ingest.event(msg, conversation_id is None, *stored)
+                if event:
+                    events.append(event)
                 outcome.new += 1
+            if events:
+                store.queue_message_events(events)
         for change in batch.changes:
             store.apply_change(channel, change)
         if batch.source_keys:

@@ -50,8 +50,8 @@ class Firing:
 def matching(ruleset: RuleSet, events: set[str], facts: dict) -> list[Rule]:
     """The rules that fire for this event, in order, up to the first that stops."""
     fired = []
-    for rule in ruleset.rules:
-        if events.intersection(rule.on) and rule.matches(facts):
+    for rule in ruleset.listeners(events):
+        if rule.matches(facts):
             fired.append(rule)
             if rule.stop:
                 break
@@ -68,6 +68,7 @@ class Actions:
         self.library = library
         self.hours = config.desk.hours()
         self._away: set[str] | None = None
+        self._open: dict[str, int] = {}
 
     def fire(self, rule: Rule, conversation_id: int | None, facts: dict, event: str) -> Firing:
         firing = Firing(rule, [self._one(rule, action, conversation_id, facts) for action in rule.actions])
@@ -131,7 +132,7 @@ class Actions:
                 cid, lambda: self.store.assign(cid, agent, actor))
             return Outcome(action, f"assigned to {agent}" if agent else "unassigned", changed)
         group = self.ruleset.groups[action.value[6:]]
-        agent = None if facts["assignee"] else assign.pick(self.store, group, self.away())
+        agent = None if facts["assignee"] else assign.pick(self.store, group, self.away(), self.open_counts)
         words = f"assigned to group {group.name}" + (f" → {agent}" if agent else
                                                       " (kept by " + facts["assignee"] + ")" if facts["assignee"] else
                                                       " (nobody available: waits in the group's view)")
@@ -141,6 +142,8 @@ class Actions:
             if agent:
                 self.store.assign(cid, agent, actor)
                 self.store.set_group_last_agent(group.name, agent)
+                if agent in self._open:
+                    self._open[agent] += 1
 
         changed = (facts["group"] != group.name or agent is not None) and self._changes(cid, write)
         return Outcome(action, words, changed)
@@ -211,6 +214,16 @@ class Actions:
             if self.store.automatic_sent_to(address, self.now - span) >= limit:
                 return f"cap reached: {limit} automatic messages {word} to {address}"
         return None
+
+    def open_counts(self, agents: list[str]) -> dict[str, int]:
+        """Open conversations per agent, read once per run and counted on as this run
+        assigns: least-open assignment would otherwise count every agent's conversations
+        once per new conversation. (A rule of the same run that solves one is seen at the
+        next run.)"""
+        unknown = [a for a in agents if a not in self._open]
+        if unknown:
+            self._open.update(self.store.open_counts(unknown))
+        return {a: self._open[a] for a in agents}
 
     def away(self) -> set[str]:
         if self._away is None:

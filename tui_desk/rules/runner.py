@@ -90,7 +90,8 @@ def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datet
                     result.add(firings)
                 except DeskError as exc:
                     result.errors.append(f"rules on conversation {cid}: {exc}")
-                store.rule_event_done(event["event_id"])
+            if pending:
+                store.rule_events_done(pending[-1]["event_id"])
         result.events += len(pending)
         if len(pending) < BATCH:
             break

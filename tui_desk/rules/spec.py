@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..config import Config, GroupSection
 from ..configload import build
@@ -48,59 +48,77 @@ class Condition:
     """Text every match of `regex` contains (lower-cased when it ignores case): a message
     without it is passed over without running the regex, which on long mail costs
     100 times more than the substring test."""
-    want: Any = field(default=None, init=False, repr=False, compare=False)
-    """`value` case-folded once (a tuple for contains_any)."""
-    ignore_case: bool = field(default=False, init=False, repr=False, compare=False)
+    lead: int = 0
+    """The most characters a match can take before `literal`: the regex is run from
+    there on, not over the whole text (a long mail's first lines are passed over)."""
+    test: Callable[[dict], bool] = field(default=None, init=False, repr=False, compare=False)
+    """The condition compiled once into a function of an event's facts: a rule set is
+    tested against every message a sync brings, so nothing is decided twice."""
 
     def __post_init__(self) -> None:
-        want = tuple(_fold(v) for v in self.value) if self.op == "contains_any" else \
-            _fold(self.value) if isinstance(self.value, str) else self.value
-        object.__setattr__(self, "want", want)
-        # read once: a RegexFlag test per message costs more than the substring test
-        object.__setattr__(self, "ignore_case", bool(self.regex is not None and self.regex.flags & re.IGNORECASE))
+        object.__setattr__(self, "test", _compile(self))
 
-    def test(self, facts: dict) -> bool:
-        have = facts.get(self.field)
-        if self.op in ("gt", "lt"):
-            return have is not None and (have > self.value if self.op == "gt" else have < self.value)
-        if self.field in LIST_FIELDS:
-            items = have or []
-            if self.op == "has" and isinstance(self.value, bool):
-                return bool(items) == self.value
-            if self.op == "is_not":
-                return all(_fold(i) != self.want for i in items)
-            return any(self._text(_fold(i), str(i)) for i in items)
-        text = "" if have is None else str(have)
-        if self.op == "matches":
-            return self._text("", text, facts)
-        key = self.field + "\0folded"  # each field is folded once per event, not once per rule
+
+def _compile(c: Condition) -> Callable[[dict], bool]:
+    name, op, value = c.field, c.op, c.value
+    if op in ("gt", "lt"):
+        if op == "gt":
+            return lambda facts: (have := facts.get(name)) is not None and have > value
+        return lambda facts: (have := facts.get(name)) is not None and have < value
+    want = tuple(_fold(v) for v in value) if op == "contains_any" else _fold(value) if isinstance(value, str) else value
+    if name in LIST_FIELDS:
+        if op == "has" and isinstance(value, bool):
+            return lambda facts: bool(facts.get(name)) == value
+        if op == "is_not":
+            return lambda facts: all(_fold(i) != want for i in facts.get(name) or ())
+        on_text = _text_test(op, want, c.regex, c.literal, c.lead)
+        return lambda facts: any(on_text(_fold(i), str(i), None) for i in facts.get(name) or ())
+    on_text = _text_test(op, want, c.regex, c.literal, c.lead, name)
+    if op == "matches":
+        return lambda facts: on_text("", _plain(facts.get(name)), facts)
+    key = name + "\0folded"  # each field is folded once per event, not once per rule
+
+    def test(facts: dict) -> bool:
         folded = facts.get(key)
         if folded is None:
-            folded = _fold(text)
-            facts[key] = folded
-        return self._text(folded, text)
+            folded = facts[key] = _fold(_plain(facts.get(name)))
+        return on_text(folded, "", None)
+    return test
 
-    def _text(self, folded: str, text: str, facts: dict | None = None) -> bool:
-        op, want = self.op, self.want
-        if op == "is":
-            return folded == want
-        if op == "is_not":
-            return folded != want
-        if op in ("contains", "has"):
-            return want in folded
-        if op == "contains_any":
-            return any(w in folded for w in want)
-        if self.regex is None:
-            return False
-        if self.literal is not None:
-            if not self.ignore_case:
-                if self.literal not in text:
-                    return False
-            else:
-                lower = _lower(text, facts, self.field) if self.literal.isascii() else None
-                if lower is not None and self.literal not in lower:
-                    return False
-        return self.regex.search(text) is not None
+
+def _plain(have: Any) -> str:
+    return "" if have is None else str(have)
+
+
+def _text_test(op: str, want: Any, regex: re.Pattern | None, literal: str | None, lead: int = 0,
+               name: str = "") -> Callable[[str, str, dict | None], bool]:
+    """A test of (folded text, text, facts) for one operator."""
+    if op == "is":
+        return lambda folded, _text, _facts: folded == want
+    if op == "is_not":
+        return lambda folded, _text, _facts: folded != want
+    if op in ("contains", "has"):
+        return lambda folded, _text, _facts: want in folded
+    if op == "contains_any":
+        return lambda folded, _text, _facts: any(map(folded.__contains__, want))
+    if regex is None:
+        return lambda folded, _text, _facts: False
+    search = regex.search
+    if literal is None or (regex.flags & re.IGNORECASE and not literal.isascii()):
+        return lambda _folded, text, _facts: search(text) is not None
+
+    def from_literal(seen: str, text: str) -> bool:
+        # every match holds the literal, so none starts before its first place - lead
+        # (`search` from a position still sees the characters before it, for \b and ^)
+        at = seen.find(literal)
+        return at >= 0 and search(text, max(at - lead, 0)) is not None
+    if not regex.flags & re.IGNORECASE:
+        return lambda _folded, text, _facts: from_literal(text, text)
+
+    def test(_folded: str, text: str, facts: dict | None) -> bool:
+        lower = _lower(text, facts, name)  # aligned with `text`, character for character
+        return search(text) is not None if lower is None else from_literal(lower, text)
+    return test
 
 
 def _lower(text: str, facts: dict | None, field: str) -> str | None:
@@ -115,27 +133,32 @@ def _lower(text: str, facts: dict | None, field: str) -> str | None:
     return lower
 
 
-def required_literal(regex: re.Pattern) -> str | None:
+def required_literal(regex: re.Pattern) -> tuple[str, int] | None:
     """The longest run of plain characters at the top level of `regex` (so in every
-    match), lower-cased under IGNORECASE; None when there is no such run of 3 or more."""
+    match), lower-cased under IGNORECASE, and the most characters a match can take
+    before it; None when there is no such run of 3 or more."""
     try:
         from re import _constants as C, _parser as parser  # the stdlib's own regex parser
         tree = parser.parse(regex.pattern, regex.flags)
+        items = list(tree)
+        best, best_start, run, start = "", 0, [], 0
+        for i, (op, arg) in enumerate(items + [(None, None)]):
+            if op is C.LITERAL:
+                if not run:
+                    start = i
+                run.append(chr(arg))
+            elif op is C.AT and arg in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
+                continue  # takes no characters: the run goes on
+            else:
+                if len(run) > len(best):
+                    best, best_start = "".join(run), start
+                run = []
+        if len(best) < 3:
+            return None
+        lead = parser.SubPattern(tree.state, items[:best_start]).getwidth()[1]
     except Exception:  # noqa: BLE001 - an optimisation only: without it the regex still runs
         return None
-    best, run = "", []
-    for op, arg in list(tree) + [(None, None)]:
-        if op is C.LITERAL:
-            run.append(chr(arg))
-        elif op is C.AT and arg in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
-            continue  # takes no characters: the run goes on
-        else:
-            if len(run) > len(best):
-                best = "".join(run)
-            run = []
-    if len(best) < 3:
-        return None
-    return best.lower() if regex.flags & re.IGNORECASE else best
+    return (best.lower() if regex.flags & re.IGNORECASE else best), lead
 
 
 @dataclass(frozen=True)
@@ -161,8 +184,12 @@ class Rule:
         for c in self.all:
             if not c.test(facts):
                 return False
-        if self.any and not any(c.test(facts) for c in self.any):
-            return False
+        if self.any:
+            for c in self.any:
+                if c.test(facts):
+                    break
+            else:
+                return False
         for c in self.none:
             if c.test(facts):
                 return False
@@ -179,12 +206,22 @@ class RuleSet:
     rules: list[Rule] = field(default_factory=list)
     groups: dict[str, GroupSection] = field(default_factory=dict)
     file: str = "config"
+    _listeners: dict[frozenset[str], list[Rule]] = field(default_factory=dict, init=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     def listening(self, events: set[str]) -> bool:
-        return any(events.intersection(r.on) for r in self.rules)
+        return bool(self.listeners(events))
+
+    def listeners(self, events: set[str] | frozenset[str]) -> list[Rule]:
+        """The rules, in order, that listen to any of these events (worked out once per
+        combination: a sync asks for every message it brings)."""
+        key = frozenset(events)
+        found = self._listeners.get(key)
+        if found is None:
+            found = self._listeners[key] = [r for r in self.rules if key.intersection(r.on)]
+        return found
 
 
 def load_rules(config: Config, templates: set[str] | None = None, known_agents: set[str] = frozenset()) -> RuleSet:
@@ -346,7 +383,8 @@ def _condition(item: Any, fail) -> Condition:
             fail(op, f"unknown class {value!r} (one of: {', '.join(CLASSES)})")
     if name == "hours" and op in ("is", "is_not") and value not in ("open", "closed"):
         fail(op, "hours is \"open\" or \"closed\"")
-    return Condition(name, op, value, regex, required_literal(regex) if regex is not None else None)
+    literal, lead = (required_literal(regex) if regex is not None else None) or (None, 0)
+    return Condition(name, op, value, regex, literal, lead)
 
 
 def _action(item: Any, fail, groups: dict, templates: set[str] | None, agents: set[str]) -> Action:

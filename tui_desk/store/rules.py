@@ -57,12 +57,23 @@ class RulesMixin:
             (" ".join(events), conversation_id, message_id, now(), json.dumps(data or {})),
         )
 
+    def queue_message_events(self, events: list[tuple[int, str, int]]) -> None:
+        """Sync's events of one batch, (conversation id, events, message id) each, in one
+        statement (inside the batch's transaction)."""
+        at = now()
+        self.d.conn.executemany(
+            "INSERT INTO rule_queue (events, conversation_id, message_id, at, data) VALUES (?, ?, ?, ?, '{}')",
+            [(names, conversation_id, message_id, at) for conversation_id, names, message_id in events],
+        )
+
     def pending_rule_events(self, limit: int = 500) -> list[dict]:
         """The oldest queued events, each with the raw facts of `rule_facts`."""
         return [_facts(r) for r in self.d.all(_PENDING, (limit,))]
 
-    def rule_event_done(self, event_id: int) -> None:
-        self.d.conn.execute("DELETE FROM rule_queue WHERE id = ?", (event_id,))
+    def rule_events_done(self, up_to: int) -> None:
+        """Every queued event up to this id is done (the caller took them oldest first,
+        in this transaction: the events its actions queue come after)."""
+        self.d.conn.execute("DELETE FROM rule_queue WHERE id <= ?", (up_to,))
 
     def drop_rule_events(self) -> int:
         """With no rules configured nothing waits for the queue: empty it."""
