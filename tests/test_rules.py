@@ -16,7 +16,7 @@ from hypothesis import given, strategies as st
 
 from tui_desk import config as config_mod, outbox, sync
 from tui_desk.errors import ConfigError
-from tui_desk.rules.spec import Condition, load_rules, unreachable
+from tui_desk.rules.spec import Condition, load_rules, message_results, unreachable
 from tui_desk.store import Store
 
 from .conftest import ROOT
@@ -537,6 +537,48 @@ def test_the_shortcut_knows_every_character_a_regex_takes_for_an_ascii_letter():
     assert set(re.findall("(?i)[a-z]", every)) == set(ASCII_LOOKALIKES)
     # and lower-casing keeps every other character's place (the regex runs from a place found there)
     assert [c for c in every if len(c.lower()) != 1] == ["\u0130"]
+
+
+def test_conditions_tested_in_the_parse_workers_give_the_writers_answers(desk, monkeypatch):
+    """A batch large enough for the parse workers: the message conditions are tested
+    there, and every rule still fires exactly where a test in the writer says it would."""
+    build, store = desk
+    rules = [rule("refund", [{"tag": "+refund"}], all=[{"field": "text", "matches": r"(?i)\brefund\b"}]),
+             rule("urgent", [{"tag": "+urgent"}], any=[{"field": "subject", "contains_any": ["urgent", "asap"]}],
+                  none=[{"field": "text", "contains": "no rush"}]),
+             rule("refund-again", [{"tag": "+twice"}], on=["message.new"],
+                  all=[{"field": "text", "matches": r"(?i)\brefund\b"}, {"field": "subject", "is": "refund"}])]
+    conf, maildir = build(rules)
+    subjects = ["URGENT: broken", "hello", "refund", "please asap", ""]
+    bodies = ["I want a REFUND now.", "no rush, but asap", "refunds?", "Refund\nplease", "nothing here"]
+    expected = {}
+    for i in range(sync.POOL_THRESHOLD + 50):
+        subject, body = subjects[i % 5], bodies[(i // 5) % 5] + f" #{i}"
+        deliver(maildir, make_email(sender=f"c{i}@x.example", subject=subject, body=body))
+        facts = {"subject": subject or body.splitlines()[0], "text": body}  # (no subject: its first line)
+        expected[f"c{i}@x.example"] = sorted(t for r, t in ((load_rules(conf).rules[n], t) for n, t in
+                                                             enumerate(["refund", "urgent", "twice"]))
+                                             if r.matches(facts))
+    shipped = []
+    real = sync.run_pending
+    monkeypatch.setattr(sync, "run_pending", lambda *a, **kw: shipped.append(len(kw["precomputed"])) or real(*a, **kw))
+    sync.run(conf, store)
+    got = {r["address"]: sorted(json.loads(r["tags"])) for r in store.d.all(
+        "SELECT i.address, c.tags FROM conversations c JOIN identities i ON i.customer_id = c.customer_id")}
+    assert got == expected
+    assert sum(shipped) == 4 * (sync.POOL_THRESHOLD + 50) // 5  # every message with a subject came tested
+
+
+def test_a_condition_sent_to_a_worker_tests_as_it_does_here():
+    import pickle
+    conf = config_mod.from_dict({"rules": [rule("r", [{"tag": "+x"}], all=[
+        {"field": "text", "matches": r"(?i)\bstar\b"}, {"field": "subject", "contains_any": ["Über", "help"]}])]})
+    conditions = load_rules(conf).message_conditions
+    copies = pickle.loads(pickle.dumps(conditions))
+    for subject, text in (("ÜBER alles", "a Star is born"), ("help", "stars"), ("x", "star")):
+        facts = {"subject": subject, "text": text}
+        assert message_results(copies, subject, text) == tuple(c.test(dict(facts)) for c in conditions)
+        assert [c.slot for c in copies] == [0, 1]
 
 
 def test_two_messages_of_one_conversation_in_one_batch_see_each_others_actions(desk):

@@ -59,6 +59,9 @@ class ParsedMessage:
     segmented_text: str | None = None
     """`text` as the full-text index sees it (store.db.segment: CJK and Thai spaced out),
     when a sync parse worker made it already; None: the writer makes it."""
+    rule_results: tuple[bool, ...] | None = None
+    """The sync's message conditions tested on this message by a parse worker
+    (rules.spec.message_results); None: the writer tests them."""
     alias_ids: list[str] = field(default_factory=list)
     """Other external ids this message may already be stored under (our own chat reply,
     stored by the outbox under its transaction id before the channel named it)."""

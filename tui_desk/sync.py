@@ -31,7 +31,7 @@ from .parse.mail import parse_email
 from .model import ParsedMessage
 from .rules import guard
 from .rules.runner import RunResult, run_pending
-from .rules.spec import RuleSet, load_rules
+from .rules.spec import Condition, RuleSet, load_rules, message_results
 from .store import Store
 from .store.db import segment
 
@@ -104,6 +104,10 @@ def sync_lock(db_path: Path) -> Iterator[int]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_MESSAGE_CONDITIONS: tuple[Condition, ...] = ()
+"""In a parse worker: the rules' conditions on a message's own text (set at its start)."""
+
+
 def parse_item(item: Item) -> ParsedMessage:
     """Turn one pulled item into a message (runs in worker processes: keep it pure)."""
     if item.parsed is not None:
@@ -111,8 +115,11 @@ def parse_item(item: Item) -> ParsedMessage:
     if item.format == "chat-line":
         return parse_chat_line(item.raw, item.received_at)
     msg = parse_email(item.raw, item.received_at)
-    if not msg.text.isascii():  # the single writer is what bounds ingest: segment here
+    # the single writer is what bounds ingest: what can be worked out of the message alone is done here
+    if not msg.text.isascii():
         msg.segmented_text = segment(msg.text)
+    if _MESSAGE_CONDITIONS and msg.subject:  # (without a subject, the rules see the conversation's)
+        msg.rule_results = message_results(_MESSAGE_CONDITIONS, msg.subject, msg.text)
     return msg
 
 
@@ -126,7 +133,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
     channels = [config.channel(only)] if only else list(config.channels)
     base = config.path.parent if config.path else None
     ingest = _Ingest(config, store, result.rules)
-    with sync_lock(store.path) as lock_fd, _pool(lock_fd) as pool:
+    with sync_lock(store.path) as lock_fd, _pool(lock_fd, ingest.ruleset.message_conditions) as pool:
         store.wake_snoozed()
         ingest.apply_rules()  # events left by a run that died after its batch, and status changes
         for channel_config in channels:
@@ -215,6 +222,8 @@ class _Ingest:
         self.listening = self.ruleset.listening({"conversation.new", "message.new", "customer.reply"})
         self.own_domains = config.own_domains()
         self.agents = config.agent_addresses()
+        self.results: dict[int, tuple[bool, ...]] = {}
+        """Message id -> its message conditions' results from a parse worker, until its rules ran."""
 
     def classify(self, msg: ParsedMessage) -> None:
         if msg.direction == "in":
@@ -226,11 +235,14 @@ class _Ingest:
               message_id: int) -> tuple[int, str, int] | None:
         """The rules' queue row of a stored message, when some rule listens."""
         if self.listening and msg.direction == "in":
+            if msg.rule_results is not None:
+                self.results[message_id] = msg.rule_results
             return conversation_id, "message.new " + ("conversation.new" if created else "customer.reply"), message_id
         return None
 
     def apply_rules(self) -> None:
-        self.rules.absorb(run_pending(self.config, self.store, self.ruleset))
+        self.rules.absorb(run_pending(self.config, self.store, self.ruleset, precomputed=self.results))
+        self.results.clear()  # (a batch that failed left its rows queued: they are tested afresh)
 
 
 def _pull(ingest: _Ingest, channel, outcome: ChannelResult, pool: "_LazyPool",
@@ -297,9 +309,9 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
 class _LazyPool:
     """Parses small batches inline and large ones in worker processes (started on first need)."""
 
-    def __init__(self, lock_fd: int = -1) -> None:
+    def __init__(self, lock_fd: int = -1, conditions: tuple[Condition, ...] = ()) -> None:
         self.executor: Executor | None = None
-        self.lock_fd = lock_fd
+        self.lock_fd, self.conditions = lock_fd, conditions
 
     def parse(self, items: list[Item]):
         if all(i.parsed is not None for i in items):  # the channel parsed them (chat events)
@@ -308,7 +320,7 @@ class _LazyPool:
             return [parse_item(i) for i in items]
         if self.executor is None:
             self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init,
-                                                initargs=(os.getpid(), self.lock_fd))
+                                                initargs=(os.getpid(), self.lock_fd, self.conditions))
         return self.executor.map(parse_item, items, chunksize=50)
 
     def close(self) -> None:
@@ -323,15 +335,15 @@ class _LazyPool:
 
 
 @contextlib.contextmanager
-def _pool(lock_fd: int = -1) -> Iterator[_LazyPool]:
-    pool = _LazyPool(lock_fd)
+def _pool(lock_fd: int = -1, conditions: tuple[Condition, ...] = ()) -> Iterator[_LazyPool]:
+    pool = _LazyPool(lock_fd, conditions)
     try:
         yield pool
     finally:
         pool.close()
 
 
-def _worker_init(parent: int, lock_fd: int) -> None:
+def _worker_init(parent: int, lock_fd: int, conditions: tuple[Condition, ...] = ()) -> None:
     """Parse workers hold no sync lock and never outlive the sync.
 
     They are forked while the lock is held: a flock belongs to the open file, so a
@@ -348,6 +360,8 @@ def _worker_init(parent: int, lock_fd: int) -> None:
         os._exit(1)
     with contextlib.suppress(OSError):
         os.nice(5)
+    global _MESSAGE_CONDITIONS
+    _MESSAGE_CONDITIONS = conditions
 
 
 def _die_with_parent() -> None:

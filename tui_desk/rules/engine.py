@@ -50,7 +50,7 @@ class Firing:
 def matching(ruleset: RuleSet, events: set[str], facts: dict) -> list[Rule]:
     """The rules that fire for this event, in order, up to the first that stops."""
     fired = []
-    for rule in ruleset.listeners(events):
+    for rule in ruleset.candidates(events, facts):
         if rule.matches(facts):
             fired.append(rule)
             if rule.stop:

@@ -18,7 +18,7 @@ from ..model import ParsedMessage
 from .engine import Actions, Firing, matching
 from .facts import derive, from_message
 from .guard import may_auto_reply
-from .spec import RuleSet
+from .spec import PRECOMPUTED, RuleSet
 
 BATCH = 200
 """Events per transaction: the write lock is held this long at most."""
@@ -52,14 +52,18 @@ class RunResult:
 
 
 def evaluate(actions: Actions, conversation_id: int, events: set[str], message_id: int | None = None,
-             raw: dict | None = None, rules: RuleSet | None = None) -> list[Firing]:
+             raw: dict | None = None, rules: RuleSet | None = None,
+             precomputed: tuple[bool, ...] | None = None) -> list[Firing]:
     """Fire the rules matching one event (dry or for real, as `actions` was made);
-    `raw`: its facts when the caller read them already; `rules`: only these."""
+    `raw`: its facts when the caller read them already; `rules`: only these;
+    `precomputed`: the message conditions' results for the event's message."""
     if raw is None:
         raw = actions.store.rule_facts(conversation_id, message_id)
     if raw is None or raw["merged_into"] is not None:
         return []
     facts = derive(raw, actions.config, actions.hours, actions.now)
+    if precomputed is not None:
+        facts[PRECOMPUTED] = precomputed
     fired = matching(rules or actions.ruleset, events, facts)
     if not fired:
         return []
@@ -68,8 +72,11 @@ def evaluate(actions: Actions, conversation_id: int, events: set[str], message_i
         return [actions.fire(rule, conversation_id, facts, event) for rule in fired]
 
 
-def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datetime | None = None) -> RunResult:
-    """Apply the rules to every queued event, then the timer rules."""
+def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datetime | None = None,
+                precomputed: dict[int, tuple[bool, ...]] | None = None) -> RunResult:
+    """Apply the rules to every queued event, then the timer rules. `precomputed`:
+    message id -> its message conditions' results (sync's parse workers test them)."""
+    precomputed = precomputed or {}
     result = RunResult()
     if not ruleset:
         store.drop_rule_events()
@@ -83,8 +90,9 @@ def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datet
             for event in pending:
                 cid = event["conversation_id"]
                 try:
-                    firings = evaluate(actions, cid, set(event["events"].split()),
-                                       event["message_id"], raw=None if cid in touched else event)
+                    firings = evaluate(actions, cid, set(event["events"].split()), event["message_id"],
+                                       raw=None if cid in touched else event,
+                                       precomputed=precomputed.get(event["message_id"]))
                     if any(f.recorded for f in firings):
                         touched.add(cid)
                     result.add(firings)

@@ -26,6 +26,11 @@ FIELDS = ("channel", "channel.kind", "from", "from.domain", "to", "subject", "te
           "conversation.tags", "priority", "status", "assignee", "group", "hours", "class", "attachments",
           "age", "waiting")
 LIST_FIELDS = ("customer.tags", "conversation.tags", "attachments")
+MESSAGE_FIELDS = ("subject", "text")
+"""What a condition can test of a message alone, before it is stored (in sync's parse
+workers, which run in parallel with the single writer: long mail is scanned there)."""
+PRECOMPUTED = "\0precomputed"
+"""The facts key of the message conditions' results, in `RuleSet.message_conditions` order."""
 DURATION_FIELDS = ("age", "waiting")
 OPERATORS = ("is", "is_not", "contains", "contains_any", "matches", "has", "gt", "lt")
 ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "after_hours_ack", "page")
@@ -55,8 +60,29 @@ class Condition:
     """The condition compiled once into a function of an event's facts: a rule set is
     tested against every message a sync brings, so nothing is decided twice."""
 
+    slot: int = field(default=-1, init=False, repr=False, compare=False)
+    """Its place in an event's `PRECOMPUTED` results (-1: it is always worked out here)."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "test", _compile(self))
+
+    # sync ships the message conditions to its parse workers: the compiled test stays behind
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "test"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "test", _compile(self))
+
+    def precomputed_at(self, slot: int) -> None:
+        """From now on its result may come with the facts, at `PRECOMPUTED`[slot]."""
+        computed = _compile(self)
+
+        def test(facts: dict) -> bool:
+            results = facts.get(PRECOMPUTED)
+            return results[slot] if results is not None else computed(facts)
+        object.__setattr__(self, "slot", slot)
+        object.__setattr__(self, "test", test)
 
 
 def _compile(c: Condition) -> Callable[[dict], bool]:
@@ -206,22 +232,61 @@ class RuleSet:
     rules: list[Rule] = field(default_factory=list)
     groups: dict[str, GroupSection] = field(default_factory=dict)
     file: str = "config"
-    _listeners: dict[frozenset[str], list[Rule]] = field(default_factory=dict, init=False, repr=False)
+    message_conditions: tuple[Condition, ...] = ()
+    """One of each distinct condition on `MESSAGE_FIELDS`: what a parse worker tests."""
+    _listeners: dict[frozenset[str], "_Listeners"] = field(default_factory=dict, init=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     def listening(self, events: set[str]) -> bool:
-        return bool(self.listeners(events))
+        return bool(self._for(events).rules)
 
     def listeners(self, events: set[str] | frozenset[str]) -> list[Rule]:
-        """The rules, in order, that listen to any of these events (worked out once per
-        combination: a sync asks for every message it brings)."""
-        key = frozenset(events)
+        """The rules, in order, that listen to any of these events."""
+        return self._for(events).rules
+
+    def candidates(self, events: set[str] | frozenset[str], facts: dict) -> list[Rule]:
+        """The listeners, in order, that can match these facts: a rule that requires
+        `field is value` is left out when the field holds another value (a rule set of
+        sender domains and classes is mostly such rules, and a sync asks for every message)."""
+        return self._for(events).candidates(facts)
+
+    def _for(self, events: set[str] | frozenset[str]) -> "_Listeners":
+        key = frozenset(events)  # worked out once per combination of events
         found = self._listeners.get(key)
         if found is None:
-            found = self._listeners[key] = [r for r in self.rules if key.intersection(r.on)]
+            found = self._listeners[key] = _Listeners([r for r in self.rules if key.intersection(r.on)])
         return found
+
+
+class _Listeners:
+    """A rule set's listeners to one combination of events, indexed by the value each
+    requires of one text field (the first `is` condition of its `all`)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.free: list[tuple[int, Rule]] = []  # rules no single value rules out
+        self.by_value: dict[str, dict[str, list[tuple[int, Rule]]]] = {}
+        for place, rule in enumerate(rules):
+            key = next((c for c in rule.all if c.op == "is" and isinstance(c.value, str)
+                        and c.field not in LIST_FIELDS), None)
+            if key is None:
+                self.free.append((place, rule))
+            else:
+                self.by_value.setdefault(key.field, {}).setdefault(_fold(key.value), []).append((place, rule))
+
+    def candidates(self, facts: dict) -> list[Rule]:
+        if not self.by_value:
+            return self.rules
+        found = list(self.free)
+        for name, values in self.by_value.items():
+            folded = facts.get(name + "\0folded")  # the same cache the conditions fill
+            if folded is None:
+                folded = facts[name + "\0folded"] = _fold(_plain(facts.get(name)))
+            found += values.get(folded, ())
+        found.sort(key=lambda item: item[0])
+        return [rule for _, rule in found]
 
 
 def load_rules(config: Config, templates: set[str] | None = None, known_agents: set[str] = frozenset()) -> RuleSet:
@@ -244,7 +309,30 @@ def load_rules(config: Config, templates: set[str] | None = None, known_agents: 
             raise ConfigError(file, f"rules[{i}].id", f"duplicate rule id {rule.id!r}")
         seen.add(rule.id)
         ruleset.rules.append(rule)
+    ruleset.message_conditions = _message_conditions(ruleset.rules)
     return ruleset
+
+
+def _message_conditions(rules: list[Rule]) -> tuple[Condition, ...]:
+    """The distinct conditions on a message's own text, each given its slot (equal
+    conditions of several rules share one)."""
+    slots: dict[tuple, int] = {}
+    distinct: list[Condition] = []
+    for rule in rules:
+        for c in rule.all + rule.any + rule.none:
+            if c.field in MESSAGE_FIELDS and c.op not in ("gt", "lt"):
+                key = (c.field, c.op, repr(c.value), c.regex and (c.regex.pattern, c.regex.flags))
+                if key not in slots:
+                    slots[key] = len(distinct)
+                    distinct.append(c)
+                c.precomputed_at(slots[key])
+    return tuple(distinct)
+
+
+def message_results(conditions: tuple[Condition, ...], subject: str, text: str) -> tuple[bool, ...]:
+    """The results of `message_conditions` on a message not stored yet."""
+    facts = {"subject": subject, "text": text}
+    return tuple(c.test(facts) for c in conditions)
 
 
 def all_groups(config: Config) -> list[GroupSection]:
