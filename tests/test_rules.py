@@ -185,6 +185,33 @@ def test_each_rule_fires_once_per_event_and_its_actions_raise_no_events(desk):
     assert [m["rule"] for m in events(store, "rule.matched")] == ["solve", "on-status"]
 
 
+def test_snooze_puts_the_conversation_away_until_its_time_and_then_it_wakes(desk):
+    build, store = desk
+    conf, maildir = build([rule("later", [{"snooze": "2h"}], all=[{"field": "subject", "contains": "newsletter"}])])
+    deliver(maildir, make_email(subject="Our newsletter"))
+    deliver(maildir, make_email(subject="Help", sender="other@x.example"))
+    before = dt.datetime.now(dt.timezone.utc)
+    sync.run(conf, store)
+    snoozed, other = conv(store, 1), conv(store, 2)
+    assert snoozed["status"] == "snoozed" and other["status"] == "new"
+    until = dt.datetime.fromisoformat(snoozed["snoozed_until"].replace("Z", "+00:00"))
+    assert before + dt.timedelta(hours=2) <= until <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)
+    assert events(store, "action.applied")[0]["words"] == "snoozed for 2h"
+    assert store.wake_snoozed(until - dt.timedelta(seconds=1)) == 0
+    assert store.wake_snoozed(until) == 1 and conv(store, 1)["status"] == "open"
+
+
+def test_page_records_who_is_to_be_paged_for_the_conversation(desk):
+    build, store = desk
+    conf, maildir = build([rule("wake", [{"page": "oncall"}], all=[{"field": "subject", "contains": "down"}])])
+    deliver(maildir, make_email(subject="Site is down!"))
+    deliver(maildir, make_email(subject="A question", sender="other@x.example"))
+    sync.run(conf, store)
+    pages = store.d.all("SELECT conversation_id, actor, data FROM events WHERE kind = 'page.requested'")
+    assert [(p["conversation_id"], p["actor"], json.loads(p["data"])) for p in pages] == \
+        [(1, "rule:wake", {"who": "oncall", "rule": "wake"})]
+
+
 def test_a_rule_that_would_change_nothing_records_nothing(desk):
     build, store = desk
     conf, maildir = build([rule("normal", [{"priority": "normal"}], on=["message.new"])])

@@ -313,3 +313,29 @@ async def test_footer_follows_the_keys_and_is_not_rebuilt_for_nothing(desk, db_p
         await pilot.press("tab")
         await settle(pilot)
         assert "Open" in [k.description for k in keys(app)] and keys(app) != before
+
+
+async def test_a_group_rules_route_to_is_a_view_with_its_count(desk, db_path):
+    import dataclasses
+
+    from tui_desk.config import GroupSection
+    from tui_desk.rules.runner import run_pending
+    from tui_desk.rules.spec import load_rules
+    config = dataclasses.replace(desk, groups=[GroupSection("billing", ["ana"], "manual")], rules=[
+        {"id": "billing", "on": ["timer"], "all": [{"field": "subject", "contains": "invoice"}],
+         "actions": [{"assign": "group:billing"}]}])
+    with Store.open(db_path) as store:
+        target = conversation_id(store, "nvoice")
+        run_pending(config, store, load_rules(config))  # the timer rule routes what is there
+        assert store.conversation(target)["group_name"] == "billing"
+    app = frozen_app(config, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        sidebar = app.screen.query_one(ViewsSidebar)
+        assert sidebar.counts["group:billing"] == 1
+        assert "@ billing" in str(sidebar.get_option("group:billing").prompt)
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index("group:billing")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert queue(app).cache.total == 1 and queue(app).current["id"] == target

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from .configload import build, check_secret, exposed_secrets_warning, inline_secrets
+from .durations import parse_duration
 from .errors import ConfigError
 from .hours import BusinessHours, parse_business_hours, parse_holidays
 from .config_channels import CHANNEL_KINDS, Channel, ImapChannel, JsonlChannel, MaildirChannel, MatrixChannel
@@ -105,6 +106,27 @@ class OncallSmtp:
 
 
 @dataclass
+class EscalationStep:
+    """One step of [oncall.escalation] steps: whom a page reaches, how long after the
+    round began (see oncall.escalation)."""
+
+    after: str = "0m"
+    """A duration: "0m", "10m", "90s", "1h"."""
+    notify: Any = "oncall"
+    """"oncall" (who is on call now), "next" (who is on call after them), or a list of
+    roster ids; checked by `check`."""
+
+
+@dataclass
+class EscalationSection:
+    """[oncall.escalation]: how an unacknowledged page escalates."""
+
+    steps: list[EscalationStep] = field(default_factory=lambda: [EscalationStep()])
+    repeat: int = 0
+    """How many times the steps run again after the first round."""
+
+
+@dataclass
 class OncallSection:
     """[oncall]: the emergency-phone rotation (rotations themselves live in the database)."""
 
@@ -127,6 +149,8 @@ class OncallSection:
     matrix_channel: str = ""
     """Name of the matrix channel whose account sends Matrix pages. Empty: the first
     matrix channel."""
+    escalation: EscalationSection = field(default_factory=EscalationSection)
+    """What happens to a page nobody acknowledges."""
 
 
 @dataclass
@@ -321,6 +345,7 @@ def _check(config: Config, file: Path | str) -> None:
         if smtp.tls == "none" and not paths.is_loopback(smtp.host):
             raise ConfigError(file, "oncall.smtp.tls",
                               f'"none" sends the password in clear; allowed only for loopback hosts, not {smtp.host!r}')
+    _check_escalation(file, config.oncall.escalation)
     for priority, target in config.reports.sla_first_response_hours.items():
         if priority not in _PRIORITIES:
             raise ConfigError(file, f"reports.sla_first_response_hours.{priority}",
@@ -335,3 +360,23 @@ def _check(config: Config, file: Path | str) -> None:
     for i, name in enumerate(names):
         if name in names[:i]:
             raise ConfigError(file, f"groups[{i}].name", f"duplicate group name {name!r}")
+
+
+def _check_escalation(file: Path | str, escalation: EscalationSection) -> None:
+    if not escalation.steps:
+        raise ConfigError(file, "oncall.escalation.steps", 'expected at least one step, e.g. { after = "0m", notify = "oncall" }')
+    if not 0 <= escalation.repeat <= 10:
+        raise ConfigError(file, "oncall.escalation.repeat", "expected a number of repeats from 0 to 10")
+    last = -1.0
+    for i, step in enumerate(escalation.steps):
+        key = f"oncall.escalation.steps[{i}]"
+        try:
+            after = parse_duration(step.after).total_seconds()
+        except ValueError as exc:
+            raise ConfigError(file, f"{key}.after", str(exc)) from None
+        if after <= last:
+            raise ConfigError(file, f"{key}.after", "each step comes later than the one before it")
+        last = after
+        names = [step.notify] if isinstance(step.notify, str) else step.notify
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(file, f"{key}.notify", 'expected "oncall", "next" or a list of roster ids, e.g. ["ana", "bo"]')

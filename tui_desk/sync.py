@@ -29,6 +29,8 @@ from .errors import ChannelError, DeskError, LockedError
 from .parse.chat import parse_chat_line
 from .parse.mail import parse_email
 from .model import ParsedMessage
+from .oncall import escalation
+from .oncall.escalation import EscalationResult
 from .rules import guard
 from .rules.runner import RunResult, run_pending
 from .rules.spec import Condition, RuleSet, load_rules, message_results
@@ -37,6 +39,8 @@ from .store.db import segment
 
 # Parsing is the costly step; large batches are parsed in worker processes while
 # the main process stores the previous batch.
+PAGE_PACE = 5.0
+"""sync --watch: seconds between runs while a page is open (it escalates on time)."""
 POOL_THRESHOLD = 400
 
 
@@ -70,6 +74,8 @@ class SyncResult:
     outbox_errors: list[str] = field(default_factory=list)
     """Why replies failed in this run (printed on stderr, not part of --json)."""
     rules: RunResult = field(default_factory=RunResult)
+    pages: EscalationResult = field(default_factory=EscalationResult)
+    """Pages notified, acknowledged and resolved in this run (escalation)."""
     seconds: float = 0.0
     waited: bool = False
     """A channel long-polled in this run (sync --watch), so the run itself paced the loop."""
@@ -83,6 +89,7 @@ class SyncResult:
             "channels": {name: r.as_json() for name, r in self.channels.items()},
             "outbox": {"sent": self.sent, "failed": self.failed, "uncertain": self.uncertain},
             "rules": self.rules.as_json(),
+            "pages": self.pages.as_json(),
             "seconds": round(self.seconds, 3),
         }
 
@@ -168,6 +175,8 @@ def run(config: Config, store: Store, *, only: str | None = None,
         delivery = outbox.deliver_due(config, store)
         result.sent, result.failed, result.outbox_errors = delivery.sent, delivery.failed, delivery.errors
         result.uncertain = delivery.uncertain
+        # pages last: a reply just delivered resolves its page before anyone is woken for it
+        result.pages = escalation.run(config, store)
     result.seconds = time.monotonic() - started
     return result
 
@@ -192,8 +201,10 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
     try:
         while not stop.is_set():
             wake.clear()  # mail arriving during this run wakes the next one at once
+            # an open page escalates within seconds, not at the next poll
+            pace = min(poll, PAGE_PACE) if store.page_counts().get("open") else poll
             try:
-                result: SyncResult | None = run(config, store, only=only, wait=poll)
+                result: SyncResult | None = run(config, store, only=only, wait=pace)
             except LockedError:
                 result = None
             if cycles:
@@ -203,9 +214,9 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
             if cycles and len(results) >= cycles:
                 break
             if result is None or not result.waited or not result.ok:
-                deadline = time.monotonic() + poll
+                deadline = time.monotonic() + pace
                 while not stop.is_set() and not wake.is_set() and time.monotonic() < deadline:
-                    wake.wait(min(0.5, poll))
+                    wake.wait(min(0.5, pace))
     finally:
         stop.set()
         for thread in listening:
@@ -280,6 +291,8 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
                     outcome.duplicates += 1
                     outcome.conflicts += seen == "conflict"
                     continue
+                if msg.direction == "in" and msg.in_reply_to and escalation.email_reply(store, msg):
+                    continue  # the on-call person answering a page: kept with the page, not a conversation
                 customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name) \
                     if msg.sender_address and msg.direction == "in" else None
                 conversation_id = threads.find_conversation(store, channel, msg, customer_id)

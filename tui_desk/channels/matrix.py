@@ -230,6 +230,10 @@ class MatrixChannel:
         use, see `matrix_direct`); (room id, event id). Idempotent through `txn_id`."""
         return DirectRooms(self.api).send(user_id, text, txn_id)
 
+    def replies_after(self, room: str, event_id: str) -> list[tuple[str, str]]:
+        """(sender, text) posted in a direct room after a page (see `matrix_direct`)."""
+        return DirectRooms(self.api).replies_after(room, event_id)
+
     # -- files ------------------------------------------------------------------------
 
     def download(self, source: str) -> tuple[bytes, str]:

@@ -100,6 +100,18 @@ class DirectRooms:
         if room not in rooms:
             self._put_account_data(DIRECT, {**direct, user_id: [*rooms, room]})
 
+    def replies_after(self, room: str, event_id: str, limit: int = 20) -> list[tuple[str, str]]:
+        """(sender, text) of the messages posted in `room` after `event_id`, oldest
+        first: how the person answers a page ("ack")."""
+        answer = self.api.call("GET", f"/rooms/{q(room)}/context/{q(event_id)}", params={"limit": limit})
+        out = []
+        for event in answer.get("events_after") or []:
+            content = event.get("content") if isinstance(event, dict) else None
+            if event.get("type") == "m.room.message" and isinstance(content, dict) \
+                    and isinstance(content.get("body"), str) and isinstance(event.get("sender"), str):
+                out.append((event["sender"], content["body"]))
+        return out
+
     def send(self, user_id: str, text: str, txn_id: str) -> tuple[str, str]:
         """Post `text` to `user_id` in their direct room; (room id, event id)."""
         room = self.room_for(user_id)

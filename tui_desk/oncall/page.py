@@ -57,25 +57,33 @@ def matrix_channel(config: Config) -> MatrixChannel:
     raise ConfigError(where, "oncall", "Matrix pages need a matrix channel: add one ([[channels]] kind = \"matrix\")")
 
 
-def _deliver(desk: Oncall, person: Person, rotation: str, text: str) -> dict:
-    """Send one page; what identifies it on the way (recorded with the page's event)."""
+def _deliver(desk: Oncall, person: Person, rotation: str, text: str, *, key: str | None = None,
+             by: str | None = None) -> dict:
+    """Send one page; what identifies it on the way (recorded with the page's event).
+    `key`: the page's own Matrix transaction id and Message-ID (an escalation notice,
+    sent again after a crash under the same key); `by`: who pages (default: this agent)."""
     config = desk.config
+    by = by or config.agent.name
     if person.contact == "email":
+        sender = config.oncall.page_from or config.desk.support_address
         msg = smtp.message(
-            sender=config.oncall.page_from or config.desk.support_address, to=[person.email],
-            subject=f"[{one_line(config.desk.name)} on call] {one_line(text)[:120]}",
-            text=f"{text}\n\n-- \nPaged by {config.agent.name} through tui-desk (rotation {rotation}).\n",
+            sender=sender, to=[person.email],
+            subject=f"[{one_line(config.desk.name)} on call] {one_line(text.strip().splitlines()[0])[:120]}",
+            text=f"{text}\n\n-- \nPaged by {by} through tui-desk (rotation {rotation}).\n",
             headers={"X-Tui-Desk-Page": rotation},
         )
+        if key:
+            domain = sender.rpartition("@")[2].strip("> ") or "tui-desk.invalid"
+            msg.replace_header("Message-ID", f"<{key}@{domain}>")
         smtp.send(endpoint(config), msg)
-        return {}
+        return {"message_id": msg["Message-ID"]} if key else {}
     if person.contact == "matrix":
         # one transaction id per page: a request retried after a lost answer posts it once
-        txn_id = f"tuidesk-page-{uuid.uuid4().hex}"
+        txn_id = key or f"tuidesk-page-{uuid.uuid4().hex}"
         channel = open_channel(matrix_channel(config), config.path.parent if config.path else None)
         try:
             room, event_id = channel.send_direct(
-                person.matrix, f"On-call page ({rotation}, from {config.agent.name}):\n{text}", txn_id)
+                person.matrix, f"On-call page ({rotation}, from {by}):\n{text}", txn_id)
         finally:
             channel.close()
         return {"txn_id": txn_id, "room": room, "event_id": event_id}

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 from .. import outbox
 from ..config import Config
-from ..store import Store, parse_stamp
+from ..oncall.escalation import summary as escalation_summary
+from ..store import Store, parse_stamp, stamp
 from ..templates.library import TemplateLibrary
 from ..templates.quick import preview
 from . import assign
-from .durations import parse_duration
+from ..durations import parse_duration
 from .guard import may_auto_reply
 from .spec import Action, Rule, RuleSet
 
@@ -198,12 +199,15 @@ class Actions:
         return Outcome(action, words, self._changes(cid, write))
 
     def _page(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
-        # paging itself is built on this hook (the on-call automation); the request is recorded
-        def write() -> None:
-            self.store.add_event(cid, "page.requested", f"rule:{rule.id}", {"who": action.value, "rule": rule.id})
-        if not self.dry:
-            write()
-        return Outcome(action, f"page requested: {action.value}", True)
+        """Open a page for the conversation (or add this message to its unresolved one);
+        the sync delivers and escalates it after this transaction (oncall.escalation)."""
+        words = f"paged {action.value}"
+        if cid is None or self.dry:
+            existing = self.store.unresolved_page(cid) if cid is not None else None
+            return Outcome(action, f"added to page {existing['id']}" if existing else words, True)
+        summary = escalation_summary(facts, facts["subject"], facts["text"])
+        page_id, new = self.store.page_request(cid, rule.id, action.value, summary, stamp(self.now))
+        return Outcome(action, words + f" (page {page_id})" if new else f"added to page {page_id}", True)
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from ..config import Config, GroupSection
 from ..configload import build
 from ..errors import ConfigError
 from ..store.schema import PRIORITIES, STATUSES
-from .durations import parse_duration
+from ..durations import parse_duration
 
 EVENTS = ("conversation.new", "message.new", "customer.reply", "status.changed", "timer")
 FIELDS = ("channel", "channel.kind", "from", "from.domain", "to", "subject", "text", "customer.tags",

@@ -15,6 +15,7 @@ from .names import NamesMixin
 from .ingest import IngestMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
+from .pages import PagesMixin
 from .quarantine import QuarantineMixin
 from .queries import QueryMixin
 from .report_facts import ReportFactsMixin
@@ -25,7 +26,7 @@ from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin):
+            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -517,3 +517,47 @@ def m220_outbox_uncertain(db: Database) -> None:
         "ALTER TABLE outbox_new RENAME TO outbox",
         *extras,
     ])
+
+
+PAGE_STATES = ("open", "acknowledged", "resolved")
+NOTICE_STATES = ("sending", "sent", "failed")
+
+
+@migrations()
+def m230_pages(db: Database) -> None:
+    # A page: the on-call person woken for one conversation (PagerDuty's dedup key: one
+    # unresolved page per conversation; another urgent message is added to it). Its
+    # notices are the deliveries, one per (round, step, person): a notice is written
+    # "sending" before it leaves and "sent" after, so a crash in between finds it again
+    # and sends it under the same Matrix transaction id or Message-ID, never a second one.
+    _run(db, [
+        f"""CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER REFERENCES conversations(id),
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN {_in(PAGE_STATES)}),
+            rule TEXT NOT NULL,
+            target TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '{{}}',
+            messages INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            next_at TEXT,
+            acked_by TEXT, acked_at TEXT, acked_via TEXT,
+            resolved_at TEXT, resolved_by TEXT
+        )""",
+        "CREATE UNIQUE INDEX pages_one_unresolved ON pages (conversation_id) WHERE state != 'resolved'",
+        "CREATE INDEX pages_due ON pages (next_at) WHERE state = 'open'",
+        f"""CREATE TABLE page_notices (
+            id INTEGER PRIMARY KEY,
+            page_id INTEGER NOT NULL REFERENCES pages(id),
+            round INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            contact TEXT,
+            state TEXT NOT NULL CHECK (state IN {_in(NOTICE_STATES)}),
+            key TEXT NOT NULL,
+            at TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{{}}',
+            UNIQUE (page_id, round, step, who)
+        )""",
+        "CREATE INDEX page_notices_key ON page_notices (key)",
+    ])
