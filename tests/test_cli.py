@@ -256,6 +256,8 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("oncall", "swap"): ["oncall", "swap", "-r", "support", "--shift", f"{day(1)} 12:00", "--with", f"{day(2)} 12:00"],
         ("oncall", "report"): ["oncall", "report"],
         ("oncall", "page"): ["oncall", "page", "-r", "pager", "-m", "test page"],
+        ("oncall", "pages"): ["oncall", "pages"],
+        ("oncall", "ack"): ["oncall", "ack", "--conversation", str(conv)],
         ("rules", "check"): ["rules", "check"],
         ("rules", "test"): ["rules", "test", "--conversation", str(conv)],
         ("rules", "replay"): ["rules", "replay", "--since", "90d"],
@@ -266,6 +268,10 @@ def test_every_json_output_writes_times_one_way(tmp_path):
     with_json = {path for path, command in _command_paths(typer.main.get_command(cli_module.app))
                  if any("--json" in p.opts for p in command.params)}
     assert with_json == set(runs), "every command with --json is run here"
+    from tui_desk import config as config_mod
+    with Store.open(config_mod.load(config_file).database_path()) as store, store.d.tx():  # a page to list and ack
+        store.page_request(conv, "urgent", "oncall", {"customer": "c@x.example", "subject": "down", "lines": []},
+                           "2026-12-01T10:00:00.000Z")
     outputs = {path: cli(*args, "--json", env=env).stdout for path, args in runs.items()}
     for report in ("summary", "channels", "agents", "templates", "hours", "backlog"):
         outputs[("report", report)] = cli("report", report, "--format", "json", env=env).stdout

@@ -263,3 +263,32 @@ on = ["message.new"]
 all = [{{ field = "subject", contains = "down" }}]
 actions = [{{ page = "oncall" }}]
 """
+
+
+def test_oncall_pages_and_ack_on_the_command_line(tmp_path, smtp, capsys, monkeypatch):
+    from .test_oncall_cli import run
+    config, maildir = make_desk(tmp_path, smtp.port)
+    (tmp_path / "config.toml").write_text(_toml(config, tmp_path), encoding="utf-8")
+    monkeypatch.setenv("TUI_DESK_CONFIG", str(tmp_path / "config.toml"))
+    with Store.open(tmp_path / "desk.db") as store:
+        week_start = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)
+        Oncall(store, config).add_rotation("support", "ana,bo,cy", "1w", "mon 09:00", "UTC", start=str(week_start))
+    assert run(capsys, "oncall", "ack")[0] == 2  # no page is open
+    deliver(maildir, make_email(subject="Checkout is down"))
+    assert run(capsys, "sync", "--quiet")[0] == 0
+    code, out, err = run(capsys, "oncall", "pages", "--open", "--json")
+    assert code == 0, err
+    (page,) = json.loads(out)
+    assert set(page) == {"id", "conversation_id", "state", "rule", "target", "messages", "subject", "customer",
+                         "opened_at", "next_step_at", "acked_by", "acked_at", "acked_via", "resolved_by",
+                         "resolved_at", "notices"}
+    assert (page["state"], page["subject"], page["rule"]) == ("open", "Checkout is down", "urgent")
+    assert [(n["state"], n["round"], n["step"]) for n in page["notices"]] == [("sent", 0, 0)]
+    code, out, err = run(capsys, "oncall", "ack", "--json")
+    assert code == 0, err
+    assert json.loads(out)["state"] == "acknowledged" and json.loads(out)["acked_by"] == "lead"
+    code, _, err = run(capsys, "oncall", "ack", str(page["id"]))
+    assert code == 2 and "acknowledged already" in err
+    code, out, _ = run(capsys, "oncall", "pages")
+    assert code == 0 and "acknowledged" in out and "Checkout" in out
+    assert json.loads(run(capsys, "oncall", "pages", "--open", "--json")[1])[0]["state"] == "acknowledged"

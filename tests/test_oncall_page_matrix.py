@@ -163,3 +163,51 @@ def test_one_txn_id_posts_once(desk):
     desk.chen.join(first[0])
     assert [body for _, body in desk.chen.sync_texts(first[0])] == ["retried page"]
 
+
+
+def test_a_rule_pages_over_matrix_and_ack_in_the_room_stops_the_escalation(desk, capsys, tmp_path):
+    """A rule pages chen for an urgent mail; chen reads it on Synapse and answers in the
+    page room: "looking" does not acknowledge, "ACK." does, and nothing escalates after."""
+    from tests.helpers.mail import deliver, make_email, make_maildir
+    from tui_desk.oncall import escalation
+    from tui_desk.store import parse_stamp
+    import datetime as dt
+    maildir = make_maildir(tmp_path / "mail")
+    desk.config.write_text(desk.config.read_text() + f"""
+[[channels]]
+name = "mail"
+kind = "maildir"
+path = "{maildir}"
+[oncall.escalation]
+steps = [{{ after = "0s", notify = "oncall" }}, {{ after = "30s", notify = "oncall" }}]
+[[rules]]
+id = "urgent"
+on = ["message.new"]
+all = [{{ field = "subject", contains = "down" }}]
+actions = [{{ page = "oncall" }}]
+""", encoding="utf-8")
+    add_rotation(capsys)
+    conf = config_mod.load(desk.config)
+    deliver(maildir, make_email(subject="Checkout is down", body="Nothing loads since 23:10."))
+    with Store.open(desk.db) as store:
+        result = sync.run(conf, store)
+        assert result.pages.notified == 1, result.pages.errors
+        (page,) = store.pages()
+        (notice,) = page["notices"]
+        room = notice["detail"]["room"]
+        desk.chen.join(room)
+        (sender, text), = desk.chen.sync_texts(room)
+        assert sender == desk.support.user_id and "Subject: Checkout is down" in text and 'reply "ack"' in text
+        desk.chen.send(room, "looking")
+        sync.run(conf, store)
+        assert store.page(page["id"])["state"] == "open"
+        desk.support_client.send(room, "ack")  # not the paged person: does not count
+        sync.run(conf, store)
+        assert store.page(page["id"])["state"] == "open"
+        desk.chen.send(room, "ACK. on my way")
+        assert sync.run(conf, store).pages.acknowledged == 1
+        acked = store.page(page["id"])
+        assert (acked["state"], acked["acked_by"], acked["acked_via"]) == ("acknowledged", "chen", "matrix")
+        escalation.run(conf, store, parse_stamp(page["created_at"]) + dt.timedelta(minutes=5))
+        assert len(store.pages()[0]["notices"]) == 1
+        assert store.d.scalar("SELECT count(*) FROM conversations") == 1  # the room is no conversation

@@ -339,3 +339,25 @@ async def test_a_group_rules_route_to_is_a_view_with_its_count(desk, db_path):
         await pilot.press("enter")
         await settle(pilot)
         assert queue(app).cache.total == 1 and queue(app).current["id"] == target
+
+
+async def test_an_open_page_shows_a_banner_and_bang_acknowledges_it(desk, db_path):
+    from tui_desk.tui.widgets.pages_banner import PagesBanner
+    with Store.open(db_path) as store:
+        target = conversation_id(store, "nvoice")
+        with store.d.tx():
+            page_id, _ = store.page_request(target, "urgent", "oncall",
+                                            {"customer": "ana@example.br", "subject": "[b]Invoice[/b] \x1b[31mdown",
+                                             "lines": []}, "2026-03-02T10:00:00.000Z")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        banner = app.screen.query_one(PagesBanner)
+        shown = str(banner.render())
+        assert banner.display and f"1 open page: #{target} [b]Invoice[/b] down" in shown and "\x1b" not in shown
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            page = store.page(page_id)
+        assert (page["state"], page["acked_by"], page["acked_via"]) == ("acknowledged", AGENT, "console")
+        assert not banner.display

@@ -15,7 +15,7 @@ Scope = tuple[str, Sequence[tuple[str | None, str, str]]]
 
 # what people type for a key, as the console names it
 _ALIASES = {".": "full_stop", "/": "slash", "?": "question_mark", "#": "number_sign", "esc": "escape",
-            " ": "space", ",": "comma"}
+            " ": "space", ",": "comma", "!": "exclamation_mark"}
 _SHOWN = {name: typed for typed, name in _ALIASES.items() if typed not in (" ", "esc")}
 
 

@@ -80,7 +80,7 @@ def _t(instant: str | dt.datetime | None, tz: ZoneInfo) -> str:
 def _table(*columns: str):
     grid = table(*columns)
     for column in grid.columns:
-        column.no_wrap = column.header in ("from", "to", "since", "until", "starts")
+        column.no_wrap = column.header in ("from", "to", "since", "until", "starts", "opened", "state")
     return grid
 
 

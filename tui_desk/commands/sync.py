@@ -106,6 +106,8 @@ def _report_problems(result) -> None:
             error_line(outcome.error)
     for error in result.outbox_errors:
         error_line(f"outbox: {error}")
+    for error in result.pages.errors:
+        error_line(f"pages: {error}")
 
 
 def _list_quarantined(opts, json_out: bool, channel: str | None) -> None:

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Header, OptionList, Static
 
+from ...errors import DeskError
+from ...oncall import escalation
 from ...store.inbox import SORTS, InboxQuery
 from ..actions import CHANGE_BINDINGS, ChangeActions
 from ..data import DeskData
@@ -17,6 +19,7 @@ from ..format import header_line
 from ..messages import ChangeApplied, DatabaseChanged
 from ..replies import TEMPLATE_BINDINGS, TemplateReplies
 from ..widgets.footer import Footer
+from ..widgets.pages_banner import PagesBanner
 from ..widgets.queue import QueueList
 from ..widgets.quickbar import QuickBar
 from ..widgets.sidebar import ViewsSidebar
@@ -43,6 +46,8 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
         Binding("escape", "clear", "Clear", id="clear", show=False, tooltip="Clear marks, filter and search"),
         Binding("tab", "switch_pane", "Views", id="views", show=False, tooltip="Move between views and queue"),
         Binding("R", "reports", "Reports", id="reports", show=False, tooltip="Reports: summary and volume per hour"),
+        Binding("exclamation_mark", "ack_page", "Ack page", id="ack_page", show=False,
+                tooltip="Acknowledge the open page (this conversation's, else the oldest)"),
     ]
 
     def __init__(self, data: DeskData) -> None:
@@ -53,6 +58,7 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PagesBanner(id="pages-banner")
         with Horizontal():
             yield ViewsSidebar(self.data.channel_kinds, id="views")
             with Vertical(id="queue-pane"):
@@ -105,7 +111,9 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     def _load_counts(self) -> None:
         with self.data.store() as store:
             counts = store.view_counts(self.data.agent, self.data.groups)
+            pages = store.pages(unresolved=True, limit=20)
         self.app.call_from_thread(self._show_counts, counts)
+        self.app.call_from_thread(self.query_one(PagesBanner).show_pages, pages)
 
     def _show_counts(self, counts: dict[str, int]) -> None:
         sidebar = self.query_one(ViewsSidebar)
@@ -157,6 +165,26 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
         return (row["id"], row["version"]) if row else None
 
     # -- keys ----------------------------------------------------------------------
+
+    def action_ack_page(self) -> None:
+        pages = self.query_one(PagesBanner).pages
+        if not pages:
+            self.notify("No page is open", severity="warning")
+            return
+        row = self.queue.current
+        mine = [p for p in pages if row and p["conversation_id"] == row["id"]]
+        self._ack_page((mine or pages[-1:])[0]["id"])  # this conversation's, else the oldest
+
+    @work(thread=True, group="change", exit_on_error=False)
+    def _ack_page(self, page_id: int) -> None:
+        with self.data.store() as store:
+            try:
+                page = escalation.acknowledge(store, self.data.agent, page_id=page_id, via="console")
+            except DeskError as exc:
+                self.app.call_from_thread(self.notify, Text(str(exc)), severity="error")
+                return
+        self.app.call_from_thread(self.notify, f"Page {page['id']} (#{page['conversation_id']}) acknowledged")
+        self.app.call_from_thread(self.reload)
 
     def action_switch_pane(self) -> None:
         (self.query_one(ViewsSidebar) if self.queue.has_focus else self.queue).focus()
