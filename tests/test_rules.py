@@ -201,15 +201,18 @@ def test_snooze_puts_the_conversation_away_until_its_time_and_then_it_wakes(desk
     assert store.wake_snoozed(until) == 1 and conv(store, 1)["status"] == "open"
 
 
-def test_page_records_who_is_to_be_paged_for_the_conversation(desk):
+def test_page_opens_one_page_for_the_conversation_with_what_the_message_said(desk):
     build, store = desk
     conf, maildir = build([rule("wake", [{"page": "oncall"}], all=[{"field": "subject", "contains": "down"}])])
-    deliver(maildir, make_email(subject="Site is down!"))
+    deliver(maildir, make_email(subject="Site is down!", body="Nothing loads.\n\nSince 23:10."))
     deliver(maildir, make_email(subject="A question", sender="other@x.example"))
-    sync.run(conf, store)
-    pages = store.d.all("SELECT conversation_id, actor, data FROM events WHERE kind = 'page.requested'")
-    assert [(p["conversation_id"], p["actor"], json.loads(p["data"])) for p in pages] == \
-        [(1, "rule:wake", {"who": "oncall", "rule": "wake"})]
+    sync.run(conf, store)  # (no rotation: nobody to reach, which the page records)
+    (page,) = store.pages()
+    assert (page["conversation_id"], page["rule"], page["target"], page["state"]) == (1, "wake", "oncall", "open")
+    assert page["summary"] == {"customer": "mike@customer.example", "subject": "Site is down!",
+                               "lines": ["Nothing loads.", "Since 23:10."]}
+    assert events(store, "page.opened") == [{"page": page["id"], "target": "oncall", "actor": "rule:wake"}]
+    assert events(store, "action.applied")[0]["words"] == f"paged oncall (page {page['id']})"
 
 
 def test_a_rule_that_would_change_nothing_records_nothing(desk):

@@ -63,6 +63,26 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown timezone {name!r} (use an IANA name like Europe/Berlin)") from None
 
 
+# the zones of the offsets that are not whole hours (Etc/GMT zones cover those)
+_HALF_HOURS = {-210: "America/St_Johns", 210: "Asia/Tehran", 270: "Asia/Kabul", 330: "Asia/Kolkata",
+               345: "Asia/Kathmandu", 390: "Asia/Yangon", 570: "Australia/Darwin", 630: "Australia/Adelaide",
+               765: "Pacific/Chatham"}
+LEARNT_PREFIX = "Etc/GMT"
+"""A zone learnt from an offset (a fixed one) begins so: a later mail may correct it."""
+
+
+def zone_for_offset(offset: dt.timedelta | None) -> str | None:
+    """The zone a UTC offset from a mail's Date header stands for: "+0900" is Etc/GMT-9
+    (POSIX signs are inverted), "+0530" Asia/Kolkata. None for +0000, which as often
+    means a server that writes UTC as a person in London."""
+    if not offset:
+        return None
+    minutes = int(offset.total_seconds() // 60)
+    if minutes % 60 == 0 and -12 <= minutes // 60 <= 14:
+        return f"{LEARNT_PREFIX}{-minutes // 60:+d}"
+    return _HALF_HOURS.get(minutes)
+
+
 @dataclass(frozen=True)
 class BusinessHours:
     """When the desk is open. Instants are aware datetimes; windows are local wall-clock times."""

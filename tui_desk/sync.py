@@ -26,6 +26,7 @@ from . import outbox, threads
 from .channels import Batch, Item, open_channel
 from .config import Config
 from .errors import ChannelError, DeskError, LockedError
+from .hours import zone_for_offset
 from .parse.chat import parse_chat_line
 from .parse.mail import parse_email
 from .model import ParsedMessage
@@ -293,7 +294,7 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
                     continue
                 if msg.direction == "in" and msg.in_reply_to and escalation.email_reply(store, msg):
                     continue  # the on-call person answering a page: kept with the page, not a conversation
-                customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name) \
+                customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name, _zone_of(msg)) \
                     if msg.sender_address and msg.direction == "in" else None
                 conversation_id = threads.find_conversation(store, channel, msg, customer_id)
                 ingest.classify(msg)
@@ -317,6 +318,13 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
     outcome.warnings += batch.warnings
     if ingest.listening:
         ingest.apply_rules()
+
+
+def _zone_of(msg: ParsedMessage) -> str | None:
+    """The sender's zone as their Date header's offset tells it (mail only)."""
+    if msg.kind != "email" or "no Date header" in msg.problems or "unreadable Date header" in msg.problems:
+        return None
+    return zone_for_offset(msg.created_at.utcoffset())
 
 
 class _LazyPool:

@@ -12,6 +12,7 @@ import json
 
 from ..errors import DeskError, NotFound, UsageError
 from ..textsafe import one_line
+from ..hours import zone
 from .db import Database, now, stamp
 from .schema import PRIORITIES, STATUSES
 
@@ -196,3 +197,19 @@ class ActionMixin:
             conn.execute("DELETE FROM customers WHERE id = ?", (other_id,))
             for conversation_id in moved:
                 self.add_event(conversation_id, "customer_linked", actor, {"into": keep_id, "from": other_id})
+
+    def set_customer_timezone(self, customer_id: int, zone_name: str | None, actor: str) -> None:
+        """An agent sets (or with None, forgets) a customer's IANA time zone; a zone set
+        so is never replaced by one learnt from mail."""
+        if zone_name is not None:
+            try:
+                zone_name = zone(zone_name).key
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        with self.d.tx():
+            if not self.d.conn.execute("UPDATE customers SET timezone = ? WHERE id = ?",
+                                       (zone_name, customer_id)).rowcount:
+                raise NotFound(f"no customer {customer_id}")
+            # open screens reload the card
+            self.d.conn.execute("UPDATE conversations SET version = version + 1 WHERE customer_id = ?", (customer_id,))
+            self.add_event(None, "customer", actor, {"customer": customer_id, "timezone": zone_name})

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..model import ParsedMessage
+from ..hours import LEARNT_PREFIX
 from .db import Database, now, stamp
 
 # statuses a customer's new message moves back to open
@@ -148,19 +149,23 @@ class IngestMixin:
 
     # -- customers ------------------------------------------------------------------
 
-    def customer_for(self, kind: str, address: str, name: str) -> int:
-        """The customer owning this identity, created on first sight."""
+    def customer_for(self, kind: str, address: str, name: str, zone: str | None = None) -> int:
+        """The customer owning this identity, created on first sight. `zone`: learnt from
+        this message (hours.zone_for_offset); it replaces none but another learnt one,
+        never a zone an agent set."""
         row = self.d.one(
-            "SELECT identities.customer_id, customers.name FROM identities JOIN customers"
+            "SELECT identities.customer_id, customers.name, customers.timezone FROM identities JOIN customers"
             " ON customers.id = identities.customer_id WHERE kind = ? AND address = ?",
             (kind, address),
         )
         if row:
             if name and not row["name"]:
                 self.d.conn.execute("UPDATE customers SET name = ? WHERE id = ?", (name, row[0]))
+            if zone and row["timezone"] != zone and (not row["timezone"] or row["timezone"].startswith(LEARNT_PREFIX)):
+                self.d.conn.execute("UPDATE customers SET timezone = ? WHERE id = ?", (zone, row[0]))
             return row[0]
         customer_id = self.d.conn.execute(
-            "INSERT INTO customers (name, created_at) VALUES (?, ?)", (name, now())
+            "INSERT INTO customers (name, timezone, created_at) VALUES (?, ?, ?)", (name, zone, now())
         ).lastrowid
         self.d.conn.execute(
             "INSERT INTO identities (customer_id, kind, address, display_name) VALUES (?, ?, ?, ?)",

@@ -33,6 +33,38 @@ VARIABLES: dict[str, tuple[str, ...]] = {
 FUNCTIONS = ("ask",)
 
 
+WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "pt": ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"),
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+    "ja": ("月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日", "日曜日"),
+}
+"""Weekday names for `desk.next_opening` in a template's language (English otherwise)."""
+
+
+class Opening(str):
+    """`desk.next_opening`: "Monday 09:00 (Europe/Berlin)" in the customer's zone; `render`
+    writes it in the template's language."""
+
+    def __new__(cls, at: dt.datetime) -> "Opening":
+        opening = super().__new__(cls, _written(at, "en"))
+        opening.at = at
+        return opening
+
+    def written_in(self, language: str) -> str:
+        return _written(self.at, language)
+
+
+def _written(at: dt.datetime, language: str) -> str:
+    names = WEEKDAYS.get((language or "en").split("-")[0].lower(), WEEKDAYS["en"])
+    return f"{names[at.weekday()]} {at:%H:%M} ({getattr(at.tzinfo, 'key', at.tzname())})"
+
+
 class Vars(dict):
     """A variable group (customer, agent, ...); knows its name for error messages."""
 
@@ -117,6 +149,9 @@ def compile_body(template: Template) -> jinja2.Template:
 def render(template: Template, variables: dict[str, dict], answers: dict[str, str] | None = None) -> Rendered:
     """Render `template` with `variables` (group → values) and slot `answers`."""
     ask = _Ask(answers or {})
+    desk = variables.get("desk", {})
+    if isinstance(desk.get("next_opening"), Opening):  # (a plain str from here on: no attributes to reach)
+        variables = {**variables, "desk": {**desk, "next_opening": desk["next_opening"].written_in(template.language)}}
     context = {name: Vars(name, variables.get(name, {})) for name in VARIABLES}
     context["ask"] = ask
     try:
@@ -220,7 +255,7 @@ def variables_for(config: Config, conversation: dict, customer: dict | None, *, 
         "desk": {
             "name": config.desk.name, "company": config.desk.company,
             "hours": f"{', '.join(config.desk.business_hours)} ({config.desk.timezone})",
-            "next_opening": (opening.astimezone(where).strftime("%A %H:%M") + f" ({where.key})") if opening else None,
+            "next_opening": Opening(opening.astimezone(where)) if opening else None,
         },
         "on_call": {"name": on_call},
     }

@@ -28,6 +28,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
 
+from ...errors import DeskError
 from ...history import describe
 from ...paths import attachments_dir
 from ...textsafe import one_line
@@ -99,6 +100,8 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         Binding("o", "attachment", "Open file", id="attachment", tooltip="Open an attachment"),
         Binding("L", "link_customer", "Link customer", id="link_customer", show=False,
                 tooltip="Same person as another customer (their email, chat handle or #conversation)"),
+        Binding("T", "customer_zone", "Customer's zone", id="customer_zone", show=False,
+                tooltip="Set the customer's time zone (their local time, the next opening in replies)"),
         Binding("j,down", "scroll_down", "Down", id="scroll_down", show=False),
         Binding("k,up", "scroll_up", "Up", id="scroll_up", show=False),
     ]
@@ -254,6 +257,29 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
                 return
             store.link_customers(keep_id, other, self.data.agent)
         self.app.call_from_thread(self.notify, f"Linked: {one_line(text)} is this customer now")
+
+    def action_customer_zone(self) -> None:
+        customer = (self.bundle or {}).get("customer")
+        if customer is None:
+            self.notify("This conversation has no customer", severity="warning")
+            return
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self._set_zone(customer["id"], text.strip())
+        self.app.push_screen(InputScreen("Customer's time zone", "an IANA zone like America/Chicago (empty: unknown)",
+                                         value=customer.get("timezone") or ""), chosen)
+
+    @work(thread=True, group="zone", exit_on_error=False)
+    def _set_zone(self, customer_id: int, zone_name: str) -> None:
+        with self.data.store() as store:
+            try:
+                store.set_customer_timezone(customer_id, zone_name or None, self.data.agent)
+            except DeskError as exc:
+                self.app.call_from_thread(self.notify, Text(str(exc)), severity="error")
+                return
+        self.app.call_from_thread(self.notify, f"Time zone: {one_line(zone_name) or 'unknown'}")
+        self.app.call_from_thread(self.reload)
 
     def action_attachment(self) -> None:
         files = [a for items in (self.bundle or {}).get("attachments", {}).values() for a in items]
