@@ -292,3 +292,32 @@ def test_oncall_pages_and_ack_on_the_command_line(tmp_path, smtp, capsys, monkey
     code, out, _ = run(capsys, "oncall", "pages")
     assert code == 0 and "acknowledged" in out and "Checkout" in out
     assert json.loads(run(capsys, "oncall", "pages", "--open", "--json")[1])[0]["state"] == "acknowledged"
+
+
+def test_the_on_call_report_counts_the_nights(desk, smtp):
+    """After-hours messages per week, pages, minutes to acknowledge and to reply, and the
+    nights a person was woken."""
+    from tui_desk.oncall.night import night
+    config, maildir, store = desk
+    deliver(maildir, make_email(subject="Checkout is down", date="Tue, 01 Dec 2026 23:30:00 +0000"))
+    deliver(maildir, make_email(subject="A question", sender="b@x.example", date="Wed, 02 Dec 2026 01:00:00 +0000"))
+    sync.run(config, store)
+    store.set_priority(1, "urgent", "ana")
+    (page,) = store.pages()
+    with store.d.tx():  # the page went out at 23:40 and was acknowledged 12 minutes later
+        store.d.conn.execute("UPDATE pages SET created_at = ? WHERE id = ?", ("2026-12-01T23:40:00.000Z", page["id"]))
+        store.d.conn.execute("UPDATE page_notices SET at = ?", ("2026-12-01T23:40:05.000Z",))
+    store.page_acknowledge(page["id"], "ana", "cli")
+    with store.d.tx():
+        store.d.conn.execute("UPDATE pages SET acked_at = ?", ("2026-12-01T23:52:00.000Z",))
+        store.d.conn.execute("UPDATE messages SET received_at = ? WHERE direction = 'in'",  # (sync stamps arrival)
+                             ("2026-12-01T23:30:00.000Z",))
+    outbox.queue_reply(store, 1, "On it.", agent="ana")
+    with store.d.tx():
+        store.d.conn.execute("UPDATE messages SET received_at = ? WHERE direction = 'out'", ("2026-12-02T00:10:00.000Z",))
+    since, until = dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc), dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
+    figures = night(store, since, until, config.desk.hours(), {})
+    assert figures["weeks"] == [{"week": "2026-11-30", "after_hours": 2, "urgent": 1, "paged": 1}]
+    assert figures["median_minutes_to_ack"] == 12.0 and figures["median_minutes_ack_to_reply"] == 18.0
+    who = recipients(smtp)[0]
+    assert figures["people"] == [{"who": who, "pages": 1, "nights_disturbed": 1}]

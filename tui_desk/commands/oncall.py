@@ -355,6 +355,17 @@ def report(
     out.print(f"{_t(result['since'], zone)} to {_t(result['until'], zone)} {zone.key} "
               "(hours; comp = compensation days)", style="dim", markup=False)
     out.print(grid)
+    night = result["night"]
+    if night["weeks"]:
+        weeks = _table("week of", "after hours", "urgent", "paged")
+        for w in night["weeks"]:
+            weeks.add_row(w["week"], str(w["after_hours"]), str(w["urgent"]), str(w["paged"]))
+        out.print(weeks)
+    if night["people"]:
+        out.print("pages: " + ", ".join(f"{p['who']} {p['pages']} ({p['nights_disturbed']} nights disturbed)"
+                                        for p in night["people"]) +
+                  f"; median minutes to acknowledge {cell(night['median_minutes_to_ack'] or '-')},"
+                  f" acknowledgement to reply {cell(night['median_minutes_ack_to_reply'] or '-')}", markup=False)
     for f in result["rotations"]:
         if f["suggested_next"]:
             out.print(f"{f['rotation']}: uneven load (spread {f['spread_hours']} weighted hours); "

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..config import Config
 from ..errors import ConfigError, UsageError
 from ..store import Store, parse_stamp, stamp
+from . import night as night_mod
 from . import report as report_mod, roster as roster_mod
 from .schedule import Epoch, Override, Rotation, Segment, Swap
 from .timeparse import (UTC, format_handoff, format_length, localize, parse_day, parse_handoff,
@@ -339,4 +340,6 @@ class Oncall:
             hours=self.config.desk.hours(), conversations=handled,
             person_tz={pid: p.timezone for pid, p in self.roster.items() if p.timezone})
         result["since"], result["until"] = stamp(begin), stamp(end)
+        result["night"] = night_mod.night(self.store, begin, end, self.config.desk.hours(),
+                                          {pid: p.timezone for pid, p in self.roster.items() if p.timezone})
         return result

@@ -153,3 +153,26 @@ class PagesMixin:
         return [_notice(r) for r in self.d.all(
             "SELECT n.* FROM page_notices n JOIN pages p ON p.id = n.page_id"
             " WHERE p.state = 'open' AND n.contact = 'matrix' AND n.state = 'sent' ORDER BY n.id")]
+
+    # -- what the on-call report counts ------------------------------------------------
+
+    def night_messages(self, since: str, until: str) -> list[tuple[str, str]]:
+        """(received_at, the conversation's priority) of every message from a person in
+        [since, until): the on-call report keeps those that came while the desk was closed."""
+        return self.d.tuples(
+            "SELECT m.received_at, c.priority FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.direction = 'in' AND m.class = 'human'"
+            " AND m.received_at >= ? AND m.received_at < ?", (since, until))
+
+    def pages_between(self, since: str, until: str) -> list[dict]:
+        """Pages opened in [since, until), each with its notices and the first reply to
+        the customer after it was acknowledged (`first_reply_at`)."""
+        pages = [_page(r) for r in self.d.all(
+            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE created_at >= ? AND created_at < ? ORDER BY id", (since, until))]
+        for page in pages:
+            page["notices"] = self.page_notices(page["id"])
+            page["first_reply_at"] = self.d.scalar(
+                "SELECT min(received_at) FROM messages WHERE conversation_id = ? AND direction = 'out'"
+                " AND automatic IS NULL AND received_at >= ?",
+                (page["conversation_id"], page["acked_at"] or page["created_at"]))
+        return pages
