@@ -12,13 +12,13 @@ TEXT_KEPT = 400  # characters of a first message that the suggestions compare
 
 @dataclass(frozen=True)
 class FirstMessage:
-    """The opening message of a conversation that agents answered without a template."""
+    """How a conversation that agents answered without a template began."""
 
     conversation_id: int
     subject: str
     text: str
-    """Its first TEXT_KEPT characters."""
-    received_at: str
+    """The customer's messages before the first reply, TEXT_KEPT characters of each."""
+    created_at: str
 
 
 class FaqQueryMixin:
@@ -30,19 +30,21 @@ class FaqQueryMixin:
                           " AND direction = 'out' GROUP BY template_id")
         return {r[0]: r[1] for r in rows}
 
-    def hand_answered_first_messages(self, since: str | None = None, limit: int = 5000) -> list[FirstMessage]:
-        """The customer's first message of each conversation since `since` (newest first,
-        at most `limit`) that an agent answered, with no reply in it from a template.
-        Automatic mail (out-of-office, bounces, bulk) does not open a question."""
+    def hand_answered_first_messages(self, since: str | None = None, limit: int = 2000) -> list[FirstMessage]:
+        """What the customer wrote before the first agent reply (at most 5 messages:
+        a chat often opens with "hi" and asks next), for each conversation since `since`
+        (newest first, at most `limit`) that an agent answered with no template reply in
+        it. Automatic mail (out-of-office, bounces, bulk) asks nothing and is left out."""
         rows = self.d.all(
-            "SELECT c.id, c.subject, substr(f.text, 1, ?) AS text, f.received_at FROM conversations c"
-            " JOIN messages f ON f.id = (SELECT i.id FROM messages i WHERE i.conversation_id = c.id"
-            "   AND i.direction = 'in' AND i.automatic IS NULL AND i.class = 'human'"
-            "   ORDER BY i.received_at, i.id LIMIT 1)"
-            " WHERE c.merged_into IS NULL AND c.created_at >= ?"
-            " AND EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = c.id AND o.direction = 'out'"
-            "   AND o.automatic IS NULL)"
-            " AND NOT EXISTS (SELECT 1 FROM messages t WHERE t.conversation_id = c.id AND t.direction = 'out'"
-            "   AND t.template_id IS NOT NULL)"
-            " ORDER BY c.created_at DESC, c.id DESC LIMIT ?", (TEXT_KEPT, since or "", limit))
-        return [FirstMessage(r[0], r[1] or "", r[2] or "", r[3]) for r in rows]
+            "WITH answered AS (SELECT c.id, c.subject, c.created_at, (SELECT min(o.received_at) FROM messages o"
+            "   WHERE o.conversation_id = c.id AND o.direction = 'out' AND o.automatic IS NULL) AS replied_at"
+            "   FROM conversations c WHERE c.merged_into IS NULL AND c.created_at >= ?"
+            "   AND NOT EXISTS (SELECT 1 FROM messages t WHERE t.conversation_id = c.id AND t.direction = 'out'"
+            "     AND t.template_id IS NOT NULL))"
+            " SELECT a.id, a.subject, a.created_at, (SELECT group_concat(q.text, char(10)) FROM"
+            "   (SELECT substr(i.text, 1, ?) AS text FROM messages i WHERE i.conversation_id = a.id"
+            "     AND i.direction = 'in' AND i.automatic IS NULL AND i.class = 'human' AND i.received_at <= a.replied_at"
+            "     ORDER BY i.received_at, i.id LIMIT 5) q) AS asked"
+            " FROM answered a WHERE a.replied_at IS NOT NULL ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
+            (since or "", TEXT_KEPT, limit))
+        return [FirstMessage(r[0], r[1] or "", r[3], r[2]) for r in rows if r[3]]
