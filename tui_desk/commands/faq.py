@@ -11,7 +11,7 @@ from ..faq.suggest import suggest as suggest_clusters
 from ..store import stamp
 from ..templates import TemplateLibrary
 from ..textsafe import one_line
-from .common import cell, err, options, out, print_json, since_time, table
+from .common import cell, error_line, options, out, print_json, since_time, table
 
 app = typer.Typer(help="The FAQ site built from templates with faq = true, and what it does not answer yet.",
                   no_args_is_help=True)
@@ -28,14 +28,13 @@ def build(ctx: typer.Context, out_dir: Path = typer.Argument(..., metavar="OUT_D
     with opts.store() as store:
         entries, files, broken = build_site(config, store, out_dir)
     for name, problem in sorted(broken.items()):
-        err.print(f"tui-desk: left out {name}: {problem} (see `tui-desk templates check`)", markup=False)
+        error_line(f"tui-desk: left out {name}: {problem} (see `tui-desk templates check`)")
     languages = sorted({e.language for e in entries})
     if json_out:
         print_json({"folder": str(out_dir), "index": str(files[0]), "entries": len(entries), "languages": languages,
                     "files": [str(f) for f in files], "left_out": broken})
         return
-    out.print(f"{files[0]}: {len(entries)} entries in {len(languages)} languages ({', '.join(languages)})",
-              markup=False, highlight=False)
+    print(f"{files[0]}: {len(entries)} entries in {len(languages)} languages ({', '.join(languages)})")
 
 
 @app.command("suggest")
@@ -55,8 +54,7 @@ def suggest(ctx: typer.Context,
         print_json([c.as_json() for c in clusters])
         return
     if not clusters:
-        out.print(f"no question was answered by hand {min_count} times or more that the FAQ does not cover",
-                  markup=False, highlight=False)
+        print(f"no question was answered by hand {min_count} times or more that the FAQ does not cover")
         return
     grid = table("count", "asked like", "conversations")
     for c in clusters:
