@@ -31,7 +31,8 @@ def available() -> str | None:
 
 @contextlib.contextmanager
 def chromium(width: int = 360, height: int = 800):
-    """A started headless Chromium (its console log kept), quit afterwards."""
+    """A started headless Chromium with a `width` px wide viewport (its console log kept),
+    quit afterwards."""
     from tests.conftest import need
 
     why = available()
@@ -47,6 +48,9 @@ def chromium(width: int = 360, height: int = 800):
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # Chromium's sandbox refuses to start as root
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # a phone's viewport (headless windows are at least 500 px wide): touch, width, pixel ratio 1
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height,
+                                                                          "pixelRatio": 1}})
     try:
         driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
     except Exception as exc:  # noqa: BLE001 - any failure to start is the reason to skip (or fail under CI)
