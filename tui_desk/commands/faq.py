@@ -58,7 +58,7 @@ def suggest(ctx: typer.Context,
         return
     grid = table("count", "asked like", "conversations")
     for c in clusters:
-        shown = one_line(c.example.subject or c.example.text)
+        shown = one_line(c.example.text or c.example.subject)
         grid.add_row(cell(c.count), cell(shown[:80] + ("…" if len(shown) > 80 else "")),
                      cell(", ".join(map(str, c.conversations[:6])) + (" …" if c.count > 6 else "")))
     out.print(grid)

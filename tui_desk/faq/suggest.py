@@ -2,11 +2,12 @@
 the FAQ does not cover yet, grouped into clusters of similar questions with counts.
 
 A question is how a conversation began (the customer's messages before the first agent
-reply) where no reply in it came from a template. It is **covered** when it contains a
-keyword of a FAQ entry, or all the words of the entry's question. The rest are grouped
-greedily: a question joins the first cluster whose first question it resembles
-(rapidfuzz token_set_ratio ≥ SIMILAR over words of three or more letters; Chinese,
-Japanese and Thai count per character), else it starts a cluster of its own.
+reply) where no reply in it came from a template. It is **covered** when it (with its
+subject) contains a keyword of a FAQ entry, or all the words of the entry's question.
+The rest are grouped greedily: a question joins the first cluster whose first question
+it resembles (rapidfuzz token_set_ratio ≥ SIMILAR over the words of the messages, the
+subject only when they have none; greetings, numbers, short and common words left out;
+Chinese, Japanese and Thai count per character), else it starts a cluster of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from ..templates import Template
 SIMILAR = 72
 """How alike two questions must be to be one cluster (0–100)."""
 _WORD = re.compile(r"\w+")
-_GREETING = re.compile(r"^(hi|hello|hey|hallo|bonjour|hola|dear|guten|tag|morning|hi+|thanks?|thx)$")
+_GREETING = re.compile(r"^(h+i+|hel+o+|hey+|hal+o+|thx|ty)$")
+# words every question has, which would make any two look alike (en, de, fr, es)
+COMMON = frozenset("""
+the and you your yours can could would should will with for are was were have has had this that these those
+there here what when where which who how why please thanks thank hello dear regards question help still
+yes also its not but from our get got just about any all some one does did doing been being into out very
+much many more most than then them they their she his her him our ours mine myself been okay sorry
+und der die das ich sie ist ein eine einen mit für bitte danke hallo guten tag nicht auch kann wie was
+les des est une pour vous que qui bonjour merci avec dans pas sur
+los las una para por que hola gracias con del muy
+""".split())
 
 
 @dataclass
@@ -45,11 +56,12 @@ class Cluster:
 
 
 def key_text(text: str) -> str:
-    """What clusters compare: lower case, no punctuation, CJK and Thai split per character,
-    greetings, numbers and one- or two-letter words left out."""
+    """What clusters compare: each word once, lower case, no punctuation, CJK and Thai
+    split per character; greetings, numbers, common and one- or two-letter words left out."""
     words = utils.default_process(segment(text)).split()
-    return " ".join(w for w in words if (len(w) > 2 or not w.isascii()) and not w.isdigit()
-                    and not _GREETING.match(w))
+    kept = (w for w in words if (len(w) > 2 or not w.isascii()) and not w.isdigit()
+            and w not in COMMON and not _GREETING.fullmatch(w))
+    return " ".join(dict.fromkeys(kept))
 
 
 def covered(question: str, entries: list[Template]) -> bool:
@@ -78,7 +90,7 @@ def suggest(store: Store, templates: list[Template], *, since: str | None = None
         question = f"{asked.subject}\n{asked.text}"
         if covered(question, entries):
             continue
-        key = key_text(question)
+        key = key_text(asked.text) or key_text(asked.subject)
         if not key:
             continue  # nothing but greetings and numbers
         best = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=SIMILAR) if keys else None
