@@ -263,6 +263,8 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("rules", "replay"): ["rules", "replay", "--since", "90d"],
         ("rules", "stats"): ["rules", "stats"],
         ("agents", "list"): ["agents", "list"],
+        ("faq", "build"): ["faq", "build", str(tmp_path / "faq")],
+        ("faq", "suggest"): ["faq", "suggest", "--min-count", "1"],
     }
     cli("agents", "away", "ana", "--until", day(1), env=env)
     with_json = {path for path, command in _command_paths(typer.main.get_command(cli_module.app))
