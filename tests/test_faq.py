@@ -215,6 +215,35 @@ def test_the_cli_builds_and_refuses_with_exit_2(desk, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "out2").exists()
 
 
+def test_template_text_stays_text_on_the_site(desk, tmp_path):
+    config, store = desk
+    (tmp_path / "templates" / "hostile.md").write_text(
+        '+++\ntitle = "H"\nfaq = true\nkeywords = ["</script><script>alert(2)</script>"]\n'
+        'question = "</script><script>alert(1)</script>"\n+++\n'
+        '<img src=x onerror=alert(3)> javascript:alert(4) https://x.example/"><script>\n', encoding="utf-8")
+    build(config, store, tmp_path / "site")
+    page = (tmp_path / "site" / "en.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "<img" not in page and 'href="javascript' not in page
+    assert page.count("<script") == 2  # the index and search.js, nothing else
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in page
+    assert validation_errors(page) == [] and accessibility_problems(page) == []
+    printed = parse_template(Path("p.md"), '+++\ntitle = "P"\n+++\nx {{ faq }}')
+    assert "faq is not text" in render(printed, {}).problems[0]
+
+
+def test_the_shipped_templates_have_no_problems_and_link_in_the_demo(demo_site):
+    from tui_desk import config as config_mod, paths
+    assert check_library(TemplateLibrary(paths.shipped_data() / "templates")) == {}
+    db, site = demo_site
+    config = config_mod.load(db.parent / "desk-source" / "config.toml")
+    with Store.open(db) as store:
+        row = store.conversations()[0]
+        variables = variables_for(config, row, store.customer(row["customer_id"]), agent="demo")
+    reply = render(TemplateLibrary.for_config(config).get("size-exchange"), variables)
+    assert reply.ok and f"How returns work: {site.resolve().as_uri()}/en.html#return-label" in reply.text
+    assert (site / "en.html").is_file() and 'id="return-label"' in (site / "en.html").read_text(encoding="utf-8")
+
+
 def test_front_matter_and_config_are_checked():
     with pytest.raises(TemplateError, match="faq = true needs a question"):
         parse_template(Path("a.md"), '+++\ntitle = "A"\nfaq = true\n+++\nText')

@@ -43,6 +43,9 @@ class FaqLinks:
     def __bool__(self) -> bool:
         return self._site
 
+    def __str__(self) -> str:
+        raise NotOnSite('faq is not text: {% if faq %} tests for the FAQ site, faq.url("id") links to an entry')
+
     def url(self, name: object = "") -> str:
         name = str(name)
         if self._pages is not None and name not in self._pages:
