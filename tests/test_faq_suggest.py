@@ -55,6 +55,9 @@ def desk(tmp_path, store):
                                template_id="refund" if answer == "template" else None)
     away = by_subject["Automatic reply: Canada"]
     outbox.queue_reply(store, away, "Noted.", agent="ana")
+    # an automatic template reply (a rule's acknowledgement) does not make a question answered
+    outbox.queue_reply(store, ids["Question"], "We are closed.", agent="rules", template_id="refund",
+                       automatic="after_hours_ack")
     return config, store, ids
 
 

@@ -34,13 +34,13 @@ class FaqQueryMixin:
         """What the customer wrote before the first agent reply (at most 5 messages:
         a chat often opens with "hi" and asks next), for each conversation since `since`
         (newest first, at most `limit`) that an agent answered with no template reply in
-        it. Automatic mail (out-of-office, bounces, bulk) asks nothing and is left out."""
+        it (an automatic one, such as the after-hours acknowledgement, answers nothing). Automatic mail (out-of-office, bounces, bulk) asks nothing and is left out."""
         rows = self.d.all(
             "WITH answered AS (SELECT c.id, c.subject, c.created_at, (SELECT min(o.received_at) FROM messages o"
             "   WHERE o.conversation_id = c.id AND o.direction = 'out' AND o.automatic IS NULL) AS replied_at"
             "   FROM conversations c WHERE c.merged_into IS NULL AND c.created_at >= ?"
             "   AND NOT EXISTS (SELECT 1 FROM messages t WHERE t.conversation_id = c.id AND t.direction = 'out'"
-            "     AND t.template_id IS NOT NULL))"
+            "     AND t.template_id IS NOT NULL AND t.automatic IS NULL))"
             " SELECT a.id, a.subject, a.created_at, (SELECT group_concat(q.text, char(10)) FROM"
             "   (SELECT substr(i.text, 1, ?) AS text FROM messages i WHERE i.conversation_id = a.id"
             "     AND i.direction = 'in' AND i.automatic IS NULL AND i.class = 'human' AND i.received_at <= a.replied_at"
