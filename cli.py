@@ -16,7 +16,7 @@ import sys
 import typer
 
 from tui_desk.commands import (
-    conversations, oncall, outbox as outbox_cmd, reports, rules as rules_cmd, setup, sync as sync_cmd,
+    conversations, faq as faq_cmd, oncall, outbox as outbox_cmd, reports, rules as rules_cmd, setup, sync as sync_cmd,
     templates as templates_cmd,
 )
 from tui_desk.commands.common import Options, error_line, options
@@ -55,6 +55,7 @@ app.add_typer(setup.config_app, name="config")
 app.command("reply")(outbox_cmd.reply)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(templates_cmd.app, name="templates")
+app.add_typer(faq_cmd.app, name="faq")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(reports.app, name="report")
 app.add_typer(rules_cmd.app, name="rules")

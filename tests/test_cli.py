@@ -149,7 +149,8 @@ def test_no_secret_reaches_output_or_database(tmp_path):
 
 def test_core_never_imports_textual():
     code = ("import sys, tui_desk.config, tui_desk.store, tui_desk.sync, tui_desk.parse, tui_desk.demo, "
-            "tui_desk.channels, tui_desk.threads, tui_desk.commands.common;"
+            "tui_desk.channels, tui_desk.threads, tui_desk.commands.common, tui_desk.faq, tui_desk.faq.suggest, "
+            "tui_desk.commands.faq;"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
@@ -263,6 +264,8 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("rules", "replay"): ["rules", "replay", "--since", "90d"],
         ("rules", "stats"): ["rules", "stats"],
         ("agents", "list"): ["agents", "list"],
+        ("faq", "build"): ["faq", "build", str(tmp_path / "faq")],
+        ("faq", "suggest"): ["faq", "suggest", "--min-count", "1"],
     }
     cli("agents", "away", "ana", "--until", day(1), env=env)
     with_json = {path for path, command in _command_paths(typer.main.get_command(cli_module.app))

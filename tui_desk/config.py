@@ -10,6 +10,7 @@ in the config object's repr, the database or any output.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from . import paths
 __all__ = ["CHANNEL_KINDS", "Channel", "Config", "ImapChannel", "JsonlChannel", "MaildirChannel", "MatrixChannel",
            "Secret", "find_config_path", "load"]
 
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+"""A BCP 47 language tag, as the FAQ site's pages and templates' `language` use them."""
 _PRIORITIES = ("low", "normal", "high", "urgent")  # the store's conversation priorities (schema m001)
 
 
@@ -85,6 +88,17 @@ class TemplatesSection:
     """`report templates` flags a template "ready to automate" at this close rate..."""
     automate_min_uses: int = 20
     """...over at least this many uses."""
+
+
+@dataclass
+class FaqSection:
+    """[faq]: the FAQ site built from templates with faq = true (`tui-desk faq build`)."""
+
+    base_url: str = ""
+    """Where the built site is published, e.g. "https://help.example.com/faq/"; templates
+    link to an entry with {{ faq.url("return-label") }}. Empty: such links are refused."""
+    language: str = "en"
+    """The language of entries whose template names none (a BCP 47 tag such as "en" or "zh")."""
 
 
 @dataclass
@@ -220,6 +234,7 @@ class Config:
     storage: StorageSection = field(default_factory=StorageSection)
     channels: list[Channel] = field(default_factory=list)
     templates: TemplatesSection = field(default_factory=TemplatesSection)
+    faq: FaqSection = field(default_factory=FaqSection)
     keys: dict[str, str] = field(default_factory=dict)
     """Key rebinding: action id → keys, e.g. reply = "r,R"."""
     oncall: OncallSection = field(default_factory=OncallSection)
@@ -352,6 +367,12 @@ def _check(config: Config, file: Path | str) -> None:
                               f"unknown priority (one of: {', '.join(_PRIORITIES)})")
         if target <= 0:
             raise ConfigError(file, f"reports.sla_first_response_hours.{priority}", "expected a positive number of hours")
+    if config.faq.base_url and not config.faq.base_url.startswith(("https://", "http://", "file://")):
+        raise ConfigError(file, "faq.base_url", f"expected an https://, http:// or file:// address,"
+                                                f" got {config.faq.base_url!r}")
+    if not LANGUAGE_TAG.fullmatch(config.faq.language):
+        raise ConfigError(file, "faq.language", f'expected a language tag such as "en" or "zh-Hant",'
+                                                f" got {config.faq.language!r}")
     try:
         config.desk.hours()
     except ValueError as exc:

@@ -2,7 +2,8 @@
 
 The shipped files carry fixed dates; they are copied with every date shifted by the
 same amount, so the newest message is a few minutes old and the demo always looks
-recent. The copy, a config pointing at it, and the database live in one folder.
+recent. The copy, a config pointing at it, and the database live in one folder, beside the
+demo FAQ site built from the shipped templates (`faq_dir`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
-from . import config as config_mod, paths
+from . import config as config_mod, faq, paths
 from .store import Store
 from .sync import SyncResult, run
 
@@ -27,8 +28,14 @@ def demo_dir() -> Path:
     return paths.data_dir() / "demo"
 
 
+def faq_dir(db_path: Path) -> Path:
+    """Where the demo's FAQ site is written (beside its database)."""
+    return db_path.parent / f"{db_path.stem}-faq"
+
+
 def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tuple[Path, SyncResult]:
-    """Build the demo into a fresh database; returns (config path, sync result)."""
+    """Build the demo into a fresh database and its FAQ into `faq_dir`; returns
+    (config path, sync result)."""
     source = paths.shipped_data() / "demo"
     folder = db_path.parent if db_path else demo_dir()
     db_path = db_path or folder / "desk.db"
@@ -45,6 +52,7 @@ def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tup
     with Store.open(db_path) as store:
         store.ensure_agent(config.agent.name, config.agent.email)
         result = run(config, store)
+        faq.build(config, store, faq_dir(db_path))
     return config_path, result
 
 
@@ -133,6 +141,9 @@ database = {json.dumps(str(db_path))}
 
 [templates]
 dir = {json.dumps(str(templates))}
+
+[faq]  # the demo FAQ site, built by `tui-desk demo`; {{{{ faq.url("return-label") }}}} in a reply links there
+base_url = {json.dumps(faq_dir(db_path).resolve().as_uri() + "/")}
 
 [oncall]
 roster = {json.dumps(str(paths.shipped_data() / "demo" / "oncall.toml"))}

@@ -130,3 +130,16 @@ def _roster_names(config: config_mod.Config, store: Store) -> list[str]:
     except DeskError:
         return []
     return [n for who, person in people.items() for n in (who, person.name) if n]
+
+
+def since_time(text: str | None) -> dt.datetime | None:
+    """--since given as a date (2026-03-01, UTC) or an age (7d, 4w, 3m); None for none."""
+    if not text:
+        return None
+    units = {"d": 1, "w": 7, "m": 30}
+    if text[:-1].isdigit() and text[-1] in units:
+        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(text[:-1]) * units[text[-1]])
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise UsageError(f"--since: {text!r} is neither a date like 2026-03-01 nor an age like 7d, 4w, 3m") from None

@@ -42,6 +42,7 @@ def demo(
     opts.config_path, opts.db_path, opts._config = str(config_path), None, None
     database = opts.database()
     print(database)
+    err.print(f"demo FAQ site: {demo_mod.faq_dir(database) / 'index.html'}", markup=False, highlight=False)
     if not result.ok:
         for outcome in result.channels.values():
             if outcome.error:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 
 from ..errors import EXIT_FAILED, NotFound, UsageError
@@ -11,7 +9,7 @@ from ..textsafe import clean
 from ..templates import TemplateLibrary, check_library
 from ..templates.quick import preview
 from ..templates.stats import CLOSE_DAYS, template_stats
-from .common import cell, options, out, print_json, table
+from .common import cell, options, out, print_json, since_time, table
 
 app = typer.Typer(help="Reply templates: list, show, check, stats.", invoke_without_command=True)
 
@@ -105,7 +103,7 @@ def stats(ctx: typer.Context,
           json_out: bool = typer.Option(False, "--json")) -> None:
     """Uses, close rate, median handling time and satisfaction per template."""
     with options(ctx).store() as store:
-        rows = template_stats(store, _since(since), days=days)
+        rows = template_stats(store, since_time(since), days=days)
     if json_out:
         print_json([r.as_json() for r in rows])
         return
@@ -117,18 +115,6 @@ def stats(ctx: typer.Context,
         grid.add_row(cell(r.template), cell(r.uses), cell(r.closed), cell(r.reopened), cell(r.pending),
                      cell(rate), cell(handling), cell(score))
     out.print(grid)
-
-
-def _since(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    units = {"d": 1, "w": 7, "m": 30}
-    if text[:-1].isdigit() and text[-1] in units:
-        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(text[:-1]) * units[text[-1]])
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
-    except ValueError:
-        raise UsageError(f"--since: {text!r} is neither a date like 2026-03-01 nor an age like 7d, 4w, 3m") from None
 
 
 def _duration(seconds: float) -> str:

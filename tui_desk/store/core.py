@@ -10,6 +10,7 @@ from ..paths import attachments_dir
 from .actions import ActionMixin
 from .chat import ChatMixin
 from .db import Database, now
+from .faq import FaqQueryMixin
 from .inbox import InboxMixin
 from .names import NamesMixin
 from .ingest import IngestMixin
@@ -26,7 +27,8 @@ from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
-            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin):
+            ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
+            FaqQueryMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -8,6 +8,8 @@
     channels = ["email"]    # "email", "chat", channel names or kinds (optional: all)
     language = "en"
     auto = false            # may rules send it by themselves
+    faq = true              # published by `tui-desk faq build` (optional)
+    question = "Where is my order?"   # its title on the FAQ site (needed with faq = true)
     +++
     Hi {{ customer.first_name | default("there") }}, ...
 
@@ -25,7 +27,8 @@ from pathlib import Path
 from .. import paths
 from ..config import Config
 
-FIELDS = {"title": str, "tags": list, "keywords": list, "key": int, "channels": list, "language": str, "auto": bool}
+FIELDS = {"title": str, "tags": list, "keywords": list, "key": int, "channels": list, "language": str, "auto": bool,
+          "faq": bool, "question": str}
 SKIPPED = {"readme.md"}
 MEDIUM = {"maildir": "email", "imap": "email", "jsonl": "chat", "matrix": "chat"}
 
@@ -46,6 +49,10 @@ class Template:
     """Where it fits: "email" or "chat", or channel names or kinds; empty means everywhere."""
     language: str = ""
     auto: bool = False
+    faq: bool = False
+    """Published on the FAQ site (`tui-desk faq build`), under `question`."""
+    question: str = ""
+    """The customer's question the template answers: the entry's heading on the FAQ site."""
 
     def fits(self, channel_name: str, channel_kind: str = "") -> bool:
         return not self.channels or bool({channel_name, channel_kind, MEDIUM.get(channel_kind)} & set(self.channels))
@@ -81,6 +88,8 @@ def parse_template(path: Path, text: str) -> Template:
     key = meta.get("key")
     if key is not None and not 1 <= key <= 9:
         raise TemplateError(f"key must be a digit from 1 to 9, got {key}")
+    if meta.get("faq") and not str(meta.get("question", "")).strip():
+        raise TemplateError('faq = true needs a question (e.g. question = "Where is my order?"): the entry\'s heading')
     body = "\n".join(lines[end + 1:]).strip("\n")
     if not body.strip():
         raise TemplateError("the body is empty")
@@ -88,6 +97,7 @@ def parse_template(path: Path, text: str) -> Template:
         id=path.stem, title=meta["title"].strip(), body=body, path=path,
         tags=tuple(meta.get("tags", ())), keywords=tuple(meta.get("keywords", ())), key=key,
         channels=tuple(meta.get("channels", ())), language=meta.get("language", ""), auto=meta.get("auto", False),
+        faq=meta.get("faq", False), question=" ".join(meta.get("question", "").split()),
     )
 
 

@@ -20,7 +20,8 @@ from ..config import Config
 from ..hours import zone
 from ..textsafe import one_line
 from ..threads import ticket_tag
-from .library import Template
+from .faqlinks import NEEDS_CONVERSATION, FaqLinks, LazyPages, SiteGroup, page_file, site_ask
+from .library import Template, TemplateLibrary, templates_dir
 from .sandbox import MAX_VALUE, BoundedSandbox, LimitExceeded, limits
 
 VARIABLES: dict[str, tuple[str, ...]] = {
@@ -31,6 +32,9 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "on_call": ("name",),
 }
 FUNCTIONS = ("ask",)
+OBJECTS: dict[str, tuple[str, ...]] = {"faq": ("url", "base_url")}
+SITE_DESK = ("name", "company", "hours")
+"""What the FAQ site may show of `desk` (next_opening changes by the hour; a page stays)."""
 
 
 WEEKDAYS = {
@@ -154,11 +158,29 @@ def render(template: Template, variables: dict[str, dict], answers: dict[str, st
         variables = {**variables, "desk": {**desk, "next_opening": desk["next_opening"].written_in(template.language)}}
     context = {name: Vars(name, variables.get(name, {})) for name in VARIABLES}
     context["ask"] = ask
+    links = variables.get("faq", {})
+    context["faq"] = FaqLinks(links.get("base_url", ""), links.get("pages", {}))
+    return _rendered(template, context, ask)
+
+
+def render_for_site(template: Template, desk: dict, links: FaqLinks) -> Rendered:
+    """The customer-facing text for the FAQ site: `faq` is true, `desk` offers only
+    SITE_DESK, and anything that needs a conversation is a problem naming it."""
+    context: dict[str, object] = {name: SiteGroup(name, {}, NEEDS_CONVERSATION) for name in VARIABLES}
+    context["desk"] = SiteGroup("desk", {k: desk[k] for k in SITE_DESK if desk.get(k)},
+                                "is not shown on the FAQ site (it would be out of date on a page that stays):"
+                                " keep it inside {% if not faq %}…{% endif %}")
+    context["ask"] = site_ask
+    context["faq"] = links
+    return _rendered(template, context, _Ask({}))
+
+
+def _rendered(template: Template, context: dict, ask: "_Ask") -> Rendered:
     try:
         text = _bounded_render(compile_body(template), context)
     except jinja2.TemplateSyntaxError as exc:
         return Rendered("", [f"syntax error on line {exc.lineno}: {exc.message}"], ask.slots, ask.missing)
-    except jinja2.UndefinedError as exc:
+    except jinja2.UndefinedError as exc:  # NotOnSite included
         return Rendered("", [str(exc.message)], ask.slots, ask.missing)
     except LimitExceeded as exc:
         return Rendered("", [f"too much for a template: {exc}"], ask.slots, ask.missing)
@@ -192,6 +214,7 @@ SAMPLE: dict[str, dict] = {
     "conversation": {"id": 1, "subject": "Sample subject", "ticket": "[#1]", "channel": "mail"},
     "desk": {"name": "Desk", "company": "Company", "hours": "mon-fri 09:00-17:00", "next_opening": "Monday 09:00"},
     "on_call": {"name": "On Call"},
+    "faq": {"base_url": "https://help.example.com/faq/", "pages": None},  # ids are checked by check_library
 }
 _FAILED = ("too much for a template:", "refused by the sandbox:", "template error:")
 
@@ -205,7 +228,7 @@ def check_body(template: Template) -> list[str]:
     except jinja2.TemplateSyntaxError as exc:
         return [f"syntax error on line {exc.lineno}: {exc.message}"]
     problems = []
-    known = set(VARIABLES) | set(FUNCTIONS)
+    known = set(VARIABLES) | set(FUNCTIONS) | set(OBJECTS)
     try:  # compiles the tree: unknown filters and tests show up here
         undeclared = meta.find_undeclared_variables(tree)
     except jinja2.TemplateError as exc:
@@ -218,6 +241,8 @@ def check_body(template: Template) -> list[str]:
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(owner, nodes.Name) and owner.name in VARIABLES and attr not in VARIABLES[owner.name]:
             problems.append(f"unknown variable {owner.name}.{attr} (known: {', '.join(VARIABLES[owner.name])})")
+        if isinstance(owner, nodes.Name) and owner.name in OBJECTS and attr not in OBJECTS[owner.name]:
+            problems.append(f"unknown name {owner.name}.{attr} (known: {', '.join(OBJECTS[owner.name])})")
     if not problems:  # a template that does not compile is not tried; unknown names were found above
         problems.extend(p for p in render(template, SAMPLE).problems if p.startswith(_FAILED))
     return sorted(set(problems))
@@ -253,12 +278,30 @@ def variables_for(config: Config, conversation: dict, customer: dict | None, *, 
             "ticket": ticket_tag(conversation["id"]), "channel": conversation.get("channel", ""),
         },
         "desk": {
-            "name": config.desk.name, "company": config.desk.company,
-            "hours": f"{', '.join(config.desk.business_hours)} ({config.desk.timezone})",
+            **desk_values(config),
             "next_opening": Opening(opening.astimezone(where)) if opening else None,
         },
         "on_call": {"name": on_call},
+        "faq": {"base_url": config.faq.base_url, "pages": LazyPages(lambda: faq_pages(config))},
     }
+
+
+def entry_language(template: Template, default: str) -> str:
+    """The language a FAQ entry is published in: its template's, else [faq] language."""
+    return template.language or default
+
+
+def faq_pages(config: Config, templates: list[Template] | None = None) -> dict[str, str]:
+    """Template id → FAQ page file, for the templates with faq = true."""
+    if templates is None:
+        templates = TemplateLibrary(templates_dir(config)).templates()
+    return {t.id: page_file(entry_language(t, config.faq.language)) for t in templates if t.faq}
+
+
+def desk_values(config: Config) -> dict[str, str]:
+    """`desk.name`, `desk.company` and `desk.hours`: the same in every conversation."""
+    return {"name": config.desk.name, "company": config.desk.company,
+            "hours": f"{', '.join(config.desk.business_hours)} ({config.desk.timezone})"}
 
 
 def _first_name(name: str) -> str | None:
@@ -280,8 +323,11 @@ def check_library(library) -> dict[str, list[str]]:
     templates, broken = library.scan()
     out: dict[str, list[str]] = {name: [problem] for name, problem in broken.items()}
     holders: dict[int, list[Template]] = {}
+    published = {t.id: "" for t in templates if t.faq}
     for t in templates:
         problems = check_body(t)
+        if not problems:
+            problems = faq_problems(t, published)
         if problems:
             out.setdefault(t.path.name, []).extend(problems)
         if t.key is not None:
@@ -292,3 +338,29 @@ def check_library(library) -> dict[str, list[str]]:
                 others = ", ".join(o.id for o in group if o is not t)
                 out.setdefault(t.path.name, []).append(f"key {key} is also pinned by {others}")
     return out
+
+
+def linked_entries(template: Template) -> list[str]:
+    """The ids given to `faq.url("…")` as literals in the template's body."""
+    try:
+        tree = ENV.parse(template.body)
+    except jinja2.TemplateSyntaxError:
+        return []
+    found = []
+    for call in tree.find_all(nodes.Call):
+        target = call.node
+        if (isinstance(target, nodes.Getattr) and target.attr == "url" and isinstance(target.node, nodes.Name)
+                and target.node.name == "faq" and call.args and isinstance(call.args[0], nodes.Const)):
+            found.append(str(call.args[0].value))
+    return found
+
+
+def faq_problems(template: Template, published: dict[str, str]) -> list[str]:
+    """Links to entries that are not published, and, for a template with faq = true,
+    what its FAQ rendering refuses (a conversation's variable outside `{% if not faq %}`)."""
+    problems = [f'faq.url("{name}"): there is no template {name!r} with faq = true'
+                for name in linked_entries(template) if name not in published]
+    if template.faq:
+        site = render_for_site(template, SAMPLE["desk"], FaqLinks("", published, site=True))
+        problems.extend(f"on the FAQ site: {p}" for p in site.problems)
+    return problems
