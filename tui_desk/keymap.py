@@ -16,7 +16,7 @@ Scope = tuple[str, Sequence[tuple[str | None, str, str]]]
 # what people type for a key, as the console names it
 _ALIASES = {".": "full_stop", "/": "slash", "?": "question_mark", "#": "number_sign", "esc": "escape",
             " ": "space", ",": "comma", "!": "exclamation_mark"}
-_SHOWN = {name: typed for typed, name in _ALIASES.items() if typed not in (" ", "esc")}
+SHOWN = {name: typed for typed, name in _ALIASES.items() if typed not in (" ", "esc")}
 
 
 def _keys(text: str) -> list[str]:
@@ -44,6 +44,6 @@ def problems(keymap: Mapping[str, str], scopes: Sequence[Scope]) -> list[tuple[s
                 if (blame, key, shown) in reported:
                     continue  # one line per clash, though several screens have it
                 reported.add((blame, key, shown))
-                found.append((f"keys.{blame}", f"{_SHOWN.get(key, key)!r} is also {shown or 'a fixed key'} "
+                found.append((f"keys.{blame}", f"{SHOWN.get(key, key)!r} is also {shown or 'a fixed key'} "
                               f"({shown_what}) on the {screen} screen; one of them would never run: pick another key"))
     return found

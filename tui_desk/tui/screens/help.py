@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...keymap import SHOWN
+
 
 def key_sections() -> list[tuple[str, list[Binding]]]:
     from ..app import DeskApp
@@ -30,8 +32,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
 
 def keys_of(binding: Binding, keymap: dict[str, str]) -> str:
     keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-    names = {"full_stop": ".", "slash": "/", "question_mark": "?", "space": "space", "escape": "esc",
-             "number_sign": "#"}
+    names = {**SHOWN, "space": "space", "escape": "esc"}
     return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
