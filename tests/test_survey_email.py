@@ -88,7 +88,9 @@ def test_survey_after_the_delay_answer_recorded_and_reported(tmp_path, store, ma
     assert store.d.scalar("SELECT status FROM conversations WHERE id = ?", (cid,)) == "solved"
     assert len(smtp_server.copies) == 2      # nothing was sent back to the answer
 
-    rc, out, err = cli(config, "report", "summary", "--since", "1d", "--format", "json")
+    # until the end of tomorrow: "now" is read to the second, the answer came within this one
+    tomorrow = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).date().isoformat()
+    rc, out, err = cli(config, "report", "summary", "--since", "1d", "--until", tomorrow, "--format", "json")
     assert rc == 0, err
     assert json.loads(out)["satisfaction"] == {"answers": 1, "average": 4.0, "csat": 1.0, "happiness": 100.0,
                                                "surveys_sent": 1, "surveys_answered": 1, "response_rate": 1.0}
