@@ -17,7 +17,7 @@ from ..store import ReportScope, Store
 from ..store.reports import Clocks
 from . import facts, satisfaction as sat
 from .period import Filters, Period
-from .stats import mean, percentiles, rate, seconds
+from .stats import percentiles, rate, seconds
 
 EMPTY = Clocks()
 
