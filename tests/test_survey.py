@@ -263,3 +263,46 @@ def test_chat_score_goes_to_the_solved_conversation(desk):
     chat(tmp, "One more thing: do you ship to Norway?")
     run(config, store, now=LATER)
     assert store.d.scalar("SELECT count(*) FROM conversations") == 2
+
+
+def test_reports_per_week_channel_agent_and_survey_template(desk):
+    """Three customers: 5 (English survey), 1 with a comment (German survey), no answer."""
+    from tui_desk.reports import make_period
+    from tui_desk.reports.kpis import agents, channels, summary
+    from tui_desk.reports.templates import templates
+
+    config, store, tmp = desk
+    mike = solved_conversation(config, store, tmp)
+    jan = solved_conversation(config, store, tmp, sender="Jan <jan@kunde.example>", subject="Rechnung",
+                              body="Hallo, ich brauche bitte die Rechnung für meine Bestellung, danke")
+    solved_conversation(config, store, tmp, sender="Ana <ana@customer.example>", subject="Invoice")
+    assert run(config, store, now=LATER).surveys.queued == 3
+    answer(tmp, store, mike, "5")
+    answer(tmp, store, jan, "1 - niemand hat zurückgerufen", sender="Jan <jan@kunde.example>")
+    run(config, store, now=LATER)
+    now = dt.datetime.now(dt.timezone.utc)
+    period = make_period("1d", (now + dt.timedelta(days=1)).date().isoformat(), "UTC", now=now)
+    # 5 is great, 1 is not good: CSAT 1 of 2, happiness 50 % - 50 %
+    overall = {"answers": 2, "average": 3.0, "csat": 0.5, "happiness": 0.0, "surveys_sent": 3,
+               "surveys_answered": 2, "response_rate": 0.6667}
+    data = summary(store, config, period)
+    assert data["satisfaction"] == overall
+    monday = (now - dt.timedelta(days=now.weekday())).date().isoformat()
+    assert {"week": monday, **overall} in data["satisfaction_weeks"]
+    assert sum(w["surveys_sent"] for w in data["satisfaction_weeks"]) == 3
+    assert [(r["channel"], r["satisfaction"]) for r in channels(store, config, period)["channels"]] == [
+        ("mail", overall)]
+    # per agent: the conversations assigned to them (ana wrote the replies, but nothing is hers yet)
+    assert [(r["agent"], r["satisfaction"]["surveys_sent"]) for r in agents(store, config, period)["agents"]] == [
+        ("ana", 0)]
+    store.assign(mike, "ana", "ana")
+    assert [(r["agent"], r["satisfaction"]["happiness"]) for r in agents(store, config, period)["agents"]] == [
+        ("ana", 100.0)]
+    by_template = {r["template"]: r for r in templates(store, config, period)["surveys"]}
+    assert by_template["survey"] == {"template": "survey", "answers": 1, "average": 5.0, "csat": 1.0,
+                                     "happiness": 100.0, "surveys_sent": 2, "surveys_answered": 1,
+                                     "response_rate": 0.5}
+    assert by_template["survey-de"] | {"template": None} == {
+        "template": None, "answers": 1, "average": 1.0, "csat": 0.0, "happiness": -100.0, "surveys_sent": 1,
+        "surveys_answered": 1, "response_rate": 1.0}
+    assert status(store, jan) == "open" and status(store, mike) == "solved"
