@@ -306,3 +306,22 @@ def test_reports_per_week_channel_agent_and_survey_template(desk):
         "template": None, "answers": 1, "average": 1.0, "csat": 0.0, "happiness": -100.0, "surveys_sent": 1,
         "surveys_answered": 1, "response_rate": 1.0}
     assert status(store, jan) == "open" and status(store, mike) == "solved"
+
+
+def test_over_the_caps_it_waits_and_goes_later(desk):
+    config, store, tmp = desk
+    cid = solved_conversation(config, store, tmp)
+    config.automation.max_per_day = 0
+    assert run(config, store, now=LATER).surveys.as_json() == {"queued": 0, "skipped": 0}
+    assert events(store, cid, "survey_skipped") == []
+    config.automation.max_per_day = 10
+    assert run(config, store, now=LATER).surveys.queued == 1
+
+
+def test_a_missing_template_is_an_error_that_says_what_to_do(desk):
+    config, store, tmp = desk
+    solved_conversation(config, store, tmp)
+    config.survey.template = "nope"
+    result = run(config, store, now=LATER)
+    assert result.surveys.queued == 0 and surveys(store) == []
+    assert any("no template 'nope'" in e and "[survey] template" in e for e in result.outbox_errors)
