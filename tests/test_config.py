@@ -34,13 +34,20 @@ def test_example_config_is_valid_and_documents_every_section():
     assert [c.kind for c in loaded.channels] == ["maildir", "jsonl"]
     text = (ROOT / "config.example.toml").read_text()
     for section in ("[desk]", "[agent]", "[storage]", "[[channels]]", "[templates]", "[keys]",
-                    "[oncall]", "[[rules]]", "[[groups]]", "[[agents]]", "[automation]"):
+                    "[oncall]", "[[rules]]", "[[groups]]", "[[agents]]", "[automation]", "[survey]"):
         assert section in text
 
 
-def test_keys_that_were_never_built_are_refused_by_name(tmp_path):
-    message = error_of(tmp_path, "[survey]\nenabled = true")
-    assert "survey" in message and "not built yet" in message
+def test_survey_durations_are_checked_by_key(tmp_path):
+    message = error_of(tmp_path, '[survey]\nenabled = true\ndelay = "tomorrow"')
+    assert "survey.delay" in message and "24h" not in message and "30m" in message
+    assert "survey.cooldown" in error_of(tmp_path, '[survey]\ncooldown = "0s"')
+    assert "survey.nope" in error_of(tmp_path, '[survey]\nnope = 1')
+
+
+def test_survey_delay_accepts_seconds(tmp_path):
+    loaded = config.from_dict({"survey": {"enabled": True, "delay": "2s"}})
+    assert loaded.survey.enabled and loaded.survey.delay == "2s" and loaded.survey.cooldown == "30d"
 
 
 @pytest.mark.parametrize("text", ["[rules]\npage_on_urgent = true", "[rules]\nautomate_min_uses = 5"])

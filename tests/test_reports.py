@@ -50,7 +50,8 @@ def test_summary(desk, week):
     assert data["one_touch"] == {"count": 3, "rate": 0.75}
     assert data["reopened"] == {"count": 1, "rate": 0.25}
     # surveys sent on 1, 3, 5; answered on 1 (5) and 5 (3)
-    assert data["satisfaction"] == {"answers": 2, "average": 4.0, "surveys_sent": 3,
+    # CSAT: 5 is great, 3 is not: 1 of 2; happiness: 50 % great - 0 % not good
+    assert data["satisfaction"] == {"answers": 2, "average": 4.0, "csat": 0.5, "happiness": 50.0, "surveys_sent": 3,
                                     "surveys_answered": 2, "response_rate": 0.6667}
     # business-hours SLA: 5 (urgent, 7200 > 1 h) and 4 (high, unanswered: Thu 09:00 → end of
     # the week = 16 business hours > 4 h) breach; 3 (urgent) took no business time at all
@@ -128,12 +129,14 @@ def test_agents(desk, week):
     #   bo on 2 (234000 / 3600), 3 (57600 / 0), 5 (7200 / 7200), 7 (1200 / 0)
     assert ana == {"agent": "ana", "replies": 3, "solved": 3, "first_responses": 2,
                    "first_response_median": {"calendar": (5400 + 43200) / 2, "business": 5400 / 2},
-                   "satisfaction": {"answers": 1, "average": 5.0, "surveys_sent": 2, "surveys_answered": 1,
+                   "satisfaction": {"answers": 1, "average": 5.0, "csat": 1.0, "happiness": 100.0,
+                                    "surveys_sent": 2, "surveys_answered": 1,
                                     "response_rate": 0.5},
                    "oncall_hours": None}
     assert bo == {"agent": "bo", "replies": 3, "solved": 1, "first_responses": 4,
                   "first_response_median": {"calendar": (7200 + 57600) / 2, "business": (0 + 3600) / 2},
-                  "satisfaction": {"answers": 1, "average": 3.0, "surveys_sent": 1, "surveys_answered": 1,
+                  "satisfaction": {"answers": 1, "average": 3.0, "csat": 0.0, "happiness": 0.0,
+                                   "surveys_sent": 1, "surveys_answered": 1,
                                    "response_rate": 1.0},
                   "oncall_hours": None}
     only = agents(desk, fx.config(), week, Filters(agent="bo"))["agents"]
@@ -175,9 +178,9 @@ def test_templates(desk, week):
     #   t-old on 10 is older than the week
     assert data["templates"] == [
         {"template": "t-refund", "uses": 3, "closed": 1, "reopened": 2, "pending": 0, "close_rate": 0.3333,
-         "satisfaction": {"answers": 1, "average": 5.0}, "ready_to_automate": False},
+         "satisfaction": {"answers": 1, "average": 5.0, "csat": 1.0, "happiness": 100.0}, "ready_to_automate": False},
         {"template": "t-reset", "uses": 1, "closed": 1, "reopened": 0, "pending": 0, "close_rate": 1.0,
-         "satisfaction": {"answers": 1, "average": 3.0}, "ready_to_automate": False},
+         "satisfaction": {"answers": 1, "average": 3.0, "csat": 0.0, "happiness": 0.0}, "ready_to_automate": False},
     ]
     easy = fx.config(templates={"automate_min_uses": 1, "automate_min_close_rate": 0.8})
     ready = {r["template"]: r["ready_to_automate"] for r in templates(desk, easy, week)["templates"]}

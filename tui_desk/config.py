@@ -204,6 +204,26 @@ class AutomationSection:
 
 
 @dataclass
+class SurveySection:
+    """[survey]: the satisfaction survey, sent in the customer's own channel (docs/reports.md)."""
+
+    enabled: bool = False
+    """Send surveys at all (sync sends them, like every automatic message)."""
+    delay: str = "24h"
+    """How long a conversation must have stayed solved before its survey goes out ("24h";
+    seconds such as "30s" are accepted)."""
+    cooldown: str = "30d"
+    """At most one survey per customer in this long."""
+    expires: str = "14d"
+    """An answer later than this after the survey is an ordinary message. A conversation
+    solved longer ago than delay + expires gets no survey (so turning surveys on does
+    not ask every old customer)."""
+    template: str = "survey"
+    """Template id of the survey in the desk's language; "<template>-<language>" (e.g.
+    survey-de) is used for a customer who writes in that language."""
+
+
+@dataclass
 class ReportsSection:
     """[reports]: targets and defaults of `tui-desk report`."""
 
@@ -222,8 +242,7 @@ class ReportsSection:
 class Config:
     """The whole configuration. `path` is the file it came from (None: built-in defaults)."""
 
-    RETIRED: ClassVar[dict[str, str]] = {
-        "survey": "is not built yet and did nothing: remove the [survey] section"}
+    RETIRED: ClassVar[dict[str, str]] = {}
     OLD_RULES: ClassVar[str] = (
         "[rules] is now a list of [[rules]] tables (see docs/rules.md); automate_min_close_rate and"
         " automate_min_uses moved to [templates], and after_hours_ack, page_on_urgent and urgent_keywords"
@@ -246,6 +265,7 @@ class Config:
     """A TOML file of [[rules]] (and [[groups]]) beside this one, read after these."""
     automation: AutomationSection = field(default_factory=AutomationSection)
     reports: ReportsSection = field(default_factory=ReportsSection)
+    survey: SurveySection = field(default_factory=SurveySection)
     path: Path | None = field(default=None, metadata={"toml": False})
     """The file this came from (not a key of the file)."""
     warnings: list[str] = field(default_factory=list, metadata={"toml": False})
@@ -377,6 +397,12 @@ def _check(config: Config, file: Path | str) -> None:
         config.desk.hours()
     except ValueError as exc:
         raise ConfigError(file, "desk", str(exc)) from None
+    for key in ("delay", "cooldown", "expires"):
+        try:
+            if parse_duration(getattr(config.survey, key)).total_seconds() <= 0:
+                raise ValueError("expected a duration above zero, e.g. \"24h\"")
+        except ValueError as exc:
+            raise ConfigError(file, f"survey.{key}", str(exc)) from None
     names = [g.name for g in config.groups]
     for i, name in enumerate(names):
         if name in names[:i]:

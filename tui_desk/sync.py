@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import datetime as dt
 import fcntl
 import os
 import signal
@@ -37,6 +38,7 @@ from .rules.runner import RunResult, run_pending
 from .rules.spec import Condition, RuleSet, load_rules, message_results
 from .store import Store
 from .store.db import segment
+from .survey import intake as survey_intake, send as survey_send
 
 # Parsing is the costly step; large batches are parsed in worker processes while
 # the main process stores the previous batch.
@@ -77,6 +79,9 @@ class SyncResult:
     rules: RunResult = field(default_factory=RunResult)
     pages: EscalationResult = field(default_factory=EscalationResult)
     """Pages notified, acknowledged and resolved in this run (escalation)."""
+    surveys: survey_send.SurveyRun = field(default_factory=survey_send.SurveyRun)
+    answers: int = 0
+    """Survey answers read in this run."""
     seconds: float = 0.0
     waited: bool = False
     """A channel long-polled in this run (sync --watch), so the run itself paced the loop."""
@@ -91,6 +96,7 @@ class SyncResult:
             "outbox": {"sent": self.sent, "failed": self.failed, "uncertain": self.uncertain},
             "rules": self.rules.as_json(),
             "pages": self.pages.as_json(),
+            "surveys": {**self.surveys.as_json(), "answers": self.answers},
             "seconds": round(self.seconds, 3),
         }
 
@@ -132,15 +138,17 @@ def parse_item(item: Item) -> ParsedMessage:
 
 
 def run(config: Config, store: Store, *, only: str | None = None,
-        progress: Callable[[str, int], None] | None = None, wait: float = 0.0) -> SyncResult:
+        progress: Callable[[str, int], None] | None = None, wait: float = 0.0,
+        now: dt.datetime | None = None) -> SyncResult:
     """Sync every configured channel (or the one named `only`); holds the sync lock.
     `wait` > 0 (sync --watch): the first channel that can long-poll waits up to that
-    many seconds for something new, which paces the watch loop."""
+    many seconds for something new, which paces the watch loop. `now`: the instant
+    surveys are judged at (their delay, cooldown and expiry), for tests; default: now."""
     started = time.monotonic()
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
     base = config.path.parent if config.path else None
-    ingest = _Ingest(config, store, result.rules)
+    ingest = _Ingest(config, store, result.rules, now)
     with sync_lock(store.path) as lock_fd, _pool(lock_fd, ingest.ruleset.message_conditions) as pool:
         store.wake_snoozed()
         ingest.apply_rules()  # events left by a run that died after its batch, and status changes
@@ -171,6 +179,10 @@ def run(config: Config, store: Store, *, only: str | None = None,
                     raise
                 outcome.errors += 1
                 outcome.error = f"channel {channel_config.name}: internal error ({type(exc).__name__}: {exc})"
+        result.answers = ingest.surveys.answers
+        # after pulling and the rules: a conversation the customer just wrote to again is
+        # no longer solved, so it gets no survey
+        result.surveys = survey_send.send_due(config, store, now)
         # after pulling: a reply is not sent into a conversation the customer just wrote to
         # without that message being stored first
         delivery = outbox.deliver_due(config, store)
@@ -178,6 +190,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
         result.uncertain = delivery.uncertain
         # pages last: a reply just delivered resolves its page before anyone is woken for it
         result.pages = escalation.run(config, store)
+        result.outbox_errors += result.surveys.errors
     result.seconds = time.monotonic() - started
     return result
 
@@ -228,7 +241,7 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
 class _Ingest:
     """Storing batches, and the rules right after each one commits."""
 
-    def __init__(self, config: Config, store: Store, rules: RunResult) -> None:
+    def __init__(self, config: Config, store: Store, rules: RunResult, now: dt.datetime | None = None) -> None:
         self.config, self.store, self.rules = config, store, rules
         self.ruleset: RuleSet = load_rules(config, known_agents=set(store.agent_names()))
         self.listening = self.ruleset.listening({"conversation.new", "message.new", "customer.reply"})
@@ -236,6 +249,7 @@ class _Ingest:
         self.agents = config.agent_addresses()
         self.results: dict[int, tuple[bool, ...]] = {}
         """Message id -> its message conditions' results from a parse worker, until its rules ran."""
+        self.surveys = survey_intake.Intake(store, now)
 
     def classify(self, msg: ParsedMessage) -> None:
         if msg.direction == "in":
@@ -298,8 +312,15 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
                     if msg.sender_address and msg.direction == "in" else None
                 conversation_id = threads.find_conversation(store, channel, msg, customer_id)
                 ingest.classify(msg)
-                stored = store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject))
-                event = ingest.event(msg, conversation_id is None, *stored)
+                answer = ingest.surveys.read(channel, msg, conversation_id)  # a score: stays solved
+                if answer is not None:
+                    conversation_id = answer.conversation_id
+                stored = store.add_inbound(channel, msg, customer_id, conversation_id, threads.subject_key(msg.subject),
+                                           reopen=answer is None or answer.follow_up)
+                if answer is not None:
+                    ingest.surveys.record(answer, stored[1])
+                event = None if answer is not None and not answer.follow_up else \
+                    ingest.event(msg, conversation_id is None, *stored)  # the rules see an answer that reopens
                 if event:
                     events.append(event)
                 outcome.new += 1

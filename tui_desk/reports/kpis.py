@@ -15,9 +15,9 @@ from ..config import Config
 from ..hours import zone
 from ..store import ReportScope, Store
 from ..store.reports import Clocks
-from . import facts
+from . import facts, satisfaction as sat
 from .period import Filters, Period
-from .stats import mean, percentiles, rate, seconds
+from .stats import percentiles, rate, seconds
 
 EMPTY = Clocks()
 
@@ -32,10 +32,9 @@ def resolution(c: Clocks) -> dict:
     return {"solved": c.solved, "calendar": percentiles(c.resolve), "business": percentiles(c.resolve_open)}
 
 
-def satisfaction(figures: tuple | None) -> dict:
-    answers, total, sent, answered = figures or (0, 0, 0, 0)
-    return {"answers": answers, "average": mean(total, answers), "surveys_sent": sent,
-            "surveys_answered": answered, "response_rate": rate(answered, sent)}
+def satisfaction(counts: tuple | None) -> dict:
+    """Survey figures of one group (reports/satisfaction.py)."""
+    return sat.figures(counts)
 
 
 def sla(store: Store, config: Config, period: Period, scope: ReportScope) -> dict:
@@ -92,6 +91,7 @@ def summary(store: Store, config: Config, period: Period, filters: Filters = Fil
         "one_touch": {"count": c.one_touch, "rate": rate(c.one_touch, c.solved)},
         "reopened": {"count": c.reopened, "rate": rate(c.reopened, c.solved)},
         "satisfaction": satisfaction(store.report_satisfaction(scope).get(None)),
+        "satisfaction_weeks": sat.weekly(store, period, scope),
         "sla": sla(store, config, period, scope),
         "trend": trend(store, period, scope),
     }
@@ -103,7 +103,9 @@ def channels(store: Store, config: Config, period: Period, filters: Filters = Fi
     facts.refresh(store, config)
     groups = store.report_clocks(scope, by="channel")
     inbound = store.report_inbound_by_channel(scope)
-    names = sorted(set(groups) | set(inbound), key=lambda n: (-groups.get(n, EMPTY).opened, n))
+    surveys = store.report_satisfaction(scope, by="channel")
+    names = sorted(set(groups) | set(inbound) | {n for n in surveys if n},
+                   key=lambda n: (-groups.get(n, EMPTY).opened, n))
     rows = [{
         "channel": name,
         "opened": groups.get(name, EMPTY).opened,
@@ -111,6 +113,7 @@ def channels(store: Store, config: Config, period: Period, filters: Filters = Fi
         "solved": groups.get(name, EMPTY).solved,
         "first_response": first_response(groups.get(name, EMPTY)),
         "resolution": resolution(groups.get(name, EMPTY)),
+        "satisfaction": satisfaction(surveys.get(name)),
     } for name in names]
     return {**_head("channels", period, filters), "channels": rows}
 

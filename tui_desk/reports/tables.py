@@ -43,6 +43,8 @@ def _summary(d: dict) -> list[Section]:
     add(["reopen rate", ("rate", d["reopened"]["rate"])])
     add(["satisfaction average (1-5)", sat["average"]])
     add(["satisfaction answers", sat["answers"]])
+    add(["CSAT (answers 4-5)", ("rate", sat["csat"])])
+    add(["happiness (% great - % not good)", sat["happiness"]])
     add(["survey response rate", ("rate", sat["response_rate"])])
     add([f"SLA breaches, {sla['clock']} time", sla["breached"]])
     add(["SLA breach rate", ("rate", sla["rate"])])
@@ -52,40 +54,62 @@ def _summary(d: dict) -> list[Section]:
         targets.rows.append([priority, sla["targets_hours"][priority], counts["checked"], counts["breached"]])
     trend = Section(f"Trend per {d['trend']['bucket']}", [("from", "text"), ("opened", "int"), ("solved", "int")])
     trend.rows = [[r["start"], r["opened"], r["solved"]] for r in d["trend"]["rows"]]
-    return [main, targets, trend]
+    weeks = Section("Satisfaction per week", [("week of", "text"), *SATISFACTION_COLUMNS])
+    weeks.rows = [[w["week"], *satisfaction_cells(w)] for w in d.get("satisfaction_weeks", []) if w["surveys_sent"]
+                  or w["answers"]]
+    return [main, targets, trend, weeks]
+
+
+# CSAT: answers of 4 or 5 among all; happiness: % great (4-5) - % not good (1-2)
+SATISFACTION_COLUMNS: list[Column] = [("sent", "int"), ("answered", "rate"), ("answers", "int"), ("avg", "number"),
+                                      ("CSAT", "rate"), ("happiness", "number")]
+
+
+def satisfaction_cells(s: dict) -> list:
+    return [s["surveys_sent"], s["response_rate"], s["answers"], s["average"], s["csat"], s["happiness"]]
 
 
 def _channels(d: dict) -> list[Section]:
     main = Section("Channels (FRT: first response time; bh: business hours)", [
         ("channel", "text"), ("opened", "int"), ("msgs in", "int"), ("solved", "int"), ("FRT median", "seconds"),
         ("FRT p90", "seconds"), ("FRT median bh", "seconds"), ("resolution median", "seconds")])
+    surveys = Section("Satisfaction per channel (CSAT: answers 4-5; happiness: % great - % not good)",
+                      [("channel", "text"), *SATISFACTION_COLUMNS])
     for r in d["channels"]:
         fr, res = r["first_response"], r["resolution"]
         main.rows.append([r["channel"], r["opened"], r["messages_in"], r["solved"], fr["calendar"]["median"],
                           fr["calendar"]["p90"], fr["business"]["median"], res["calendar"]["median"]])
-    return [main]
+        surveys.rows.append([r["channel"], *satisfaction_cells(r["satisfaction"])])
+    return [main, surveys]
 
 
 def _agents(d: dict) -> list[Section]:
-    main = Section("Agents (FRT: first response time; bh: business hours; CSAT: satisfaction 1-5)", [
+    main = Section("Agents (FRT: first response time; bh: business hours; avg: satisfaction 1-5)", [
         ("agent", "text"), ("replies", "int"), ("solved", "int"), ("first replies", "int"), ("FRT median", "seconds"),
-        ("FRT median bh", "seconds"), ("CSAT", "number"), ("answers", "int"), ("on-call h", "number")])
+        ("FRT median bh", "seconds"), ("avg", "number"), ("answers", "int"), ("on-call h", "number")])
+    surveys = Section("Satisfaction per agent (CSAT: answers 4-5; happiness: % great - % not good)",
+                      [("agent", "text"), *SATISFACTION_COLUMNS])
     for r in d["agents"]:
         main.rows.append([r["agent"], r["replies"], r["solved"], r["first_responses"],
                           r["first_response_median"]["calendar"], r["first_response_median"]["business"],
                           r["satisfaction"]["average"], r["satisfaction"]["answers"], r["oncall_hours"]])
-    return [main]
+        surveys.rows.append([r["agent"], *satisfaction_cells(r["satisfaction"])])
+    return [main, surveys]
 
 
 def _templates(d: dict) -> list[Section]:
-    main = Section("Templates (CSAT after: satisfaction answers given after a use)", [
+    main = Section("Templates (avg / CSAT after: the satisfaction answers given after a use)", [
         ("template", "text"), ("uses", "int"), ("closed", "int"), ("reopened", "int"), ("pending", "int"),
-        ("close rate", "rate"), ("CSAT after", "number"), ("answers", "int"), ("automate?", "text")])
+        ("close rate", "rate"), ("avg after", "number"), ("CSAT after", "rate"), ("happiness", "number"),
+        ("answers", "int"), ("automate?", "text")])
     for r in d["templates"]:
         main.rows.append([r["template"], r["uses"], r["closed"], r["reopened"], r["pending"], r["close_rate"],
-                          r["satisfaction"]["average"], r["satisfaction"]["answers"],
-                          "yes" if r["ready_to_automate"] else "no"])
-    return [main]
+                          r["satisfaction"]["average"], r["satisfaction"]["csat"], r["satisfaction"]["happiness"],
+                          r["satisfaction"]["answers"], "yes" if r["ready_to_automate"] else "no"])
+    surveys = Section("Survey templates (CSAT: answers 4-5; happiness: % great - % not good)",
+                      [("survey template", "text"), *SATISFACTION_COLUMNS])
+    surveys.rows = [[r["template"], *satisfaction_cells(r)] for r in d.get("surveys", [])]
+    return [main, surveys]
 
 
 def _hours(d: dict) -> list[Section]:

@@ -23,12 +23,13 @@ from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .rules import RulesMixin
 from .schema import migrations
+from .survey import SurveyMixin
 from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
-            FaqQueryMixin):
+            FaqQueryMixin, SurveyMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -176,8 +176,9 @@ class IngestMixin:
     # -- messages ---------------------------------------------------------------------
 
     def add_inbound(self, channel: str, msg: ParsedMessage, customer_id: int | None,
-                    conversation_id: int | None, subject_key: str) -> tuple[int, int]:
+                    conversation_id: int | None, subject_key: str, *, reopen: bool = True) -> tuple[int, int]:
         """Store one pulled message into `conversation_id`, or a new conversation when None.
+        `reopen` False: a person's message leaves the status alone (a survey's score).
         Returns (conversation_id, message_id)."""
         at = stamp(msg.received_at)
         created = conversation_id is None
@@ -214,7 +215,7 @@ class IngestMixin:
         for attachment in msg.attachments:
             self._add_attachment(message_id, attachment)
         if not created:
-            self._touch(conversation_id, msg, at, status)
+            self._touch(conversation_id, msg, at, status if reopen else "")
         return conversation_id, message_id
 
     def _new_conversation(self, channel: str, msg: ParsedMessage, customer_id: int | None,

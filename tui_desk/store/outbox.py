@@ -266,6 +266,7 @@ class OutboxMixin:
                              (stamp(at), outbox_id))
                 self.add_event(row["conversation_id"], "reply_sent", "outbox",
                                {"outbox_id": outbox_id, "message_id": row["message_id"], "why": why})
+                self.survey_delivered(outbox_id, stamp(at))  # type: ignore[attr-defined]
             else:
                 conn.execute("UPDATE outbox SET state = 'queued', next_try_at = ?, last_error = ? WHERE id = ?",
                              (stamp(at), why, outbox_id))
@@ -283,6 +284,7 @@ class OutboxMixin:
                          (external_id, row["message_id"], row["channel"], external_id))
             self.add_event(row["conversation_id"], "reply_sent", "outbox",
                            {"outbox_id": outbox_id, "message_id": row["message_id"]})
+            self.survey_delivered(outbox_id, stamp(at))  # type: ignore[attr-defined]
 
     def mark_failed(self, outbox_id: int, error: str, retry_at: dt.datetime | None) -> None:
         """A failed try: back to queued until `retry_at`, or failed for good when None."""

@@ -233,31 +233,38 @@ class ReportsMixin:
 
     # -- satisfaction ---------------------------------------------------------------
 
-    def report_satisfaction(self, scope: ReportScope, by: str | None = None) -> dict:
-        """Survey figures in the period, overall (key None) or per conversation `by`
-        ('assignee' or 'channel'): {key: (answers, score_sum, surveys_sent, surveys_answered)}.
+    def report_satisfaction(self, scope: ReportScope, by: str | None = None, weeks: str | None = None) -> dict:
+        """Survey figures in the period, overall (key None) or per `by`: 'assignee' or
+        'channel' (of the conversation), 'template' (of the survey), 'week' (the index of
+        the [start, end) pair in the JSON list `weeks` of stamps that holds the event):
+        {key: (answers, score_sum, great, not_good, surveys_sent, surveys_answered)}.
 
-        An answer is an event 'satisfaction' with data {"score": 1..5}; a survey sent is
-        an event 'survey_sent'; a sent survey counts as answered when an answer on the same
-        conversation followed it."""
-        group = f"f.{by}" if by in ("assignee", "channel") else "NULL"
+        An answer is an event 'satisfaction' with data {"score": 1..5}: great is 4 or 5,
+        not good 1 or 2; a survey sent is an event 'survey_sent'; a sent survey counts
+        as answered when an answer on the same conversation followed it."""
+        group = {"assignee": "f.assignee", "channel": "f.channel", "week": "w.key",
+                 "template": "coalesce(e.data ->> 'template',"
+                             " (SELECT s.template_id FROM surveys s WHERE s.id = e.data ->> 'survey'))"}.get(by, "NULL")
         # the conversation matters only for filters and grouping (events of merged-away
         # conversations count like any: the customer did answer); report_facts has what
         # they need in narrow rows
         join = (f"JOIN report_facts f ON f.conversation_id = e.conversation_id AND {scope.facts_where()}"
-                if scope.filtered or group != "NULL" else "")
+                if scope.filtered or by in ("assignee", "channel") else "")
+        if by == "week":
+            join += (" JOIN json_each(:weeks) w ON e.at >= w.value ->> 0 AND e.at < w.value ->> 1")
         answer = "(e.kind = 'satisfaction' AND e.data ->> 'score' BETWEEN 1 AND 5)"
         rows = self.d.tuples(
             f"""SELECT {group} AS k, sum({answer}), sum(CASE WHEN {answer} THEN e.data ->> 'score' END),
+                sum({answer} AND e.data ->> 'score' >= 4), sum({answer} AND e.data ->> 'score' <= 2),
                 sum(e.kind = 'survey_sent'),
                 sum(e.kind = 'survey_sent' AND EXISTS (SELECT 1 FROM events a WHERE a.conversation_id = e.conversation_id
                     AND a.kind = 'satisfaction' AND a.at >= e.at))
             FROM events e INDEXED BY events_surveys {join}
             WHERE e.kind IN ('satisfaction', 'survey_sent') AND e.at >= :since AND e.at < :until
             {"GROUP BY k" if group != "NULL" else ""}""",
-            scope.params())
-        return {k: (a or 0, total or 0, sent or 0, answered or 0) for k, a, total, sent, answered in rows
-                if a or sent}
+            scope.params(weeks=weeks or "[]"))
+        return {k: (a or 0, total or 0, great or 0, bad or 0, sent or 0, answered or 0)
+                for k, a, total, great, bad, sent, answered in rows if a or sent}
 
     # -- templates ------------------------------------------------------------------
 

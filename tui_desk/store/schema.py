@@ -561,3 +561,31 @@ def m230_pages(db: Database) -> None:
         )""",
         "CREATE INDEX page_notices_key ON page_notices (key)",
     ])
+
+
+@migrations()
+def m300_surveys(db: Database) -> None:
+    # The satisfaction survey (tui_desk.survey): one row per survey, written in the
+    # transaction that queues its message in the outbox. The row, not the send, is what
+    # stops a second survey: a crash after the send leaves the row (and the outbox's
+    # own at-most-once bookkeeping), so the next sync sends nothing more.
+    _run(db, [
+        """CREATE TABLE surveys (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+            customer_id INTEGER REFERENCES customers(id),
+            outbox_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            template_id TEXT NOT NULL,
+            language TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            expires_at TEXT NOT NULL,
+            answered_at TEXT,
+            answer_message_id INTEGER REFERENCES messages(id),
+            score INTEGER CHECK (score BETWEEN 1 AND 5)
+        )""",
+        "CREATE UNIQUE INDEX surveys_conversation ON surveys(conversation_id)",  # one per conversation, ever
+        "CREATE INDEX surveys_customer ON surveys(customer_id, created_at)",
+        "CREATE INDEX surveys_outbox ON surveys(outbox_id)",
+    ])

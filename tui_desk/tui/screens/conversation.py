@@ -57,7 +57,7 @@ def load_bundle(store, conversation_id: int, agent: str) -> dict | None:
         return {
             "conversation": conversation, "messages": messages, "attachments": attachments, "customer": customer,
             "past": store.customer_conversations(customer["id"]) if customer else [],
-            "satisfaction": store.last_satisfaction(customer["id"]) if customer else None,
+            "scores": store.customer_scores(customer["id"], limit=3) if customer else [],
             "present": store.present(conversation_id, exclude=agent),
         }
 

@@ -67,8 +67,11 @@ def heatmap_table(hours: dict) -> Table:
 
 
 def summary_view(data: dict) -> Group:
-    main, by_priority, _trend = sections(data["summary"])
-    return Group(section_table(main), Text(""), section_table(by_priority))
+    main, by_priority, _trend, weeks = sections(data["summary"])
+    parts = [section_table(main), Text(""), section_table(by_priority)]
+    if weeks.rows:  # CSAT, response rate and happiness per week, as `report summary` shows them
+        parts += [Text(""), section_table(weeks)]
+    return Group(*parts)
 
 
 def hours_view(data: dict) -> Group:

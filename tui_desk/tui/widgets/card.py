@@ -33,6 +33,24 @@ def presence_text(present: list[dict]) -> Text:
     return text
 
 
+COMMENT_CHARS = 60  # a comment on the card is a glimpse; the message holds it whole
+
+
+def scores_text(scores: list[dict], now: dt.datetime) -> Text:
+    """The customer's latest survey answers: "4/5 3d #12 thanks!" (the comment as text)."""
+    if not scores:
+        return Text("satisfaction: –\n", "dim")
+    text = Text("satisfaction:\n", "dim")
+    for s in scores:
+        text.append(f"  {s['score']}/5", "bold red" if s["score"] <= 2 else "bold")
+        text.append(f" {age(s['at'], now):>4} #{s['conversation_id']}", "dim")
+        comment = one_line(s["comment"])
+        if comment:
+            text.append(" " + (comment[:COMMENT_CHARS - 1] + "…" if len(comment) > COMMENT_CHARS else comment))
+        text.append("\n")
+    return text
+
+
 class CustomerCard(VerticalScroll, can_focus=False):
     """Name, identities, local time, tags, past conversations, satisfaction, presence."""
 
@@ -58,8 +76,7 @@ class CustomerCard(VerticalScroll, can_focus=False):
                 info.append("customer tags: " + ", ".join(one_line(t) for t in customer["tags"]) + "\n")
         else:
             info.append("(no customer)\n", "dim")
-        score = bundle.get("satisfaction")
-        info.append(f"last satisfaction: {score}/5\n" if score is not None else "last satisfaction: –\n", "dim")
+        info.append_text(scores_text(bundle.get("scores", []), now))
         info.append("\n")
         info.append(f"#{conversation['id']} · {conversation['channel']} · {conversation['status']}"
                     f" · {conversation['priority']}\n")
