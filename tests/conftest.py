@@ -12,8 +12,9 @@ from hypothesis import settings as hypothesis_settings
 from tui_desk.store import Store
 
 # CI runs the same examples every time (derandomize); local runs keep exploring widely.
-hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-hypothesis_settings.register_profile("local", print_blob=True)
+# No deadline: this machine is shared, and speed is measured in bench/, never in a test.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+hypothesis_settings.register_profile("local", print_blob=True, deadline=None)
 hypothesis_settings.load_profile(
     "ci" if os.environ.get("CI", "").lower() == "true" else os.environ.get("HYPOTHESIS_PROFILE", "local"))
 

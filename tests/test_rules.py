@@ -689,6 +689,52 @@ def test_after_hours_ack_never_answers_an_auto_reply(desk):
     assert events(store, "action.suppressed")[0]["reason"] == "message class is auto"
 
 
+def closed_on(*days_ago):
+    """Open around the clock except on these days (UTC), counted back from today."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return {"business_hours": ["mon-sun 00:00-24:00"], "timezone": "UTC", "support_address": "support@desk.example",
+            "holidays": [(today - dt.timedelta(days=d)).isoformat() for d in days_ago]}
+
+
+def deliver_at_noon(maildir, days_ago, **headers):
+    """A mail that reached the mailbox at noon that many days ago (its file's time)."""
+    day = dt.datetime.now(dt.timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    at = day - dt.timedelta(days=days_ago)
+    path = deliver(maildir, make_email(date=email.utils.format_datetime(at), **headers))
+    os.utime(path, (at.timestamp(), at.timestamp()))
+
+
+def test_a_night_message_synced_after_the_desk_opened_is_not_told_it_is_closed(desk):
+    build, store = desk
+    conf, maildir = build(AFTER_HOURS, desk=closed_on(1))  # closed yesterday, open today
+    deliver_at_noon(maildir, 1, subject="sent yesterday")  # and synced only now: a first sync, or a catch-up
+    sync.run(conf, store)
+    assert store.d.scalar("SELECT count(*) FROM outbox") == 0
+    assert [e["reason"] for e in events(store, "action.suppressed")] == ["the desk is open again"]
+
+
+def test_a_message_from_an_earlier_closed_period_is_not_acknowledged_in_this_one(desk):
+    build, store = desk
+    conf, maildir = build(AFTER_HOURS, desk=closed_on(0, 2))  # closed now and two days ago, open yesterday
+    deliver_at_noon(maildir, 2, sender="old@c.example", subject="sent two days ago")
+    deliver(maildir, make_email(sender="new@c.example", subject="sent today"))
+    sync.run(conf, store)
+    assert [r["recipient"] for r in store.d.all("SELECT recipient FROM outbox")] == ["new@c.example"]
+    assert [e["reason"] for e in events(store, "action.suppressed")] == ["it came in before the desk last opened"]
+
+
+def test_replay_judges_each_message_as_at_the_time_it_came_in(desk, tmp_path):
+    build, store = desk
+    conf, maildir = build([], desk=closed_on(1))
+    deliver_at_noon(maildir, 1, sender="night@c.example")
+    deliver(maildir, make_email(sender="day@c.example"))
+    sync.run(conf, store)
+    from tui_desk.rules.runner import replay
+    later = make_config(tmp_path, AFTER_HOURS, desk=closed_on(1))
+    result = replay(later, store, load_rules(later), dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3))
+    assert result.rules["ack"] == {"matched": 2, "actions": {"acknowledged after hours with template after-hours-ack": 1}}
+
+
 @pytest.mark.parametrize("customer_zone,expected", [("Europe/Berlin", "Monday 09:00 (Europe/Berlin)"),
                                                      ("America/Los_Angeles", "Monday 00:00 (America/Los_Angeles)")])
 def test_next_opening_on_the_night_the_clocks_change(customer_zone, expected):

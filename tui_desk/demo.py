@@ -173,6 +173,12 @@ members = ["ana", "bo"]
 assign = "round-robin"
 
 [[rules]]
+id = "after-hours"  # mail that arrives while closed hears when the desk opens (not mail older than that)
+on = ["conversation.new"]
+all = [{{ field = "hours", is = "closed" }}]
+actions = [{{ after_hours_ack = "after-hours-ack" }}]
+
+[[rules]]
 id = "billing"
 on = ["conversation.new"]
 any = [{{ field = "subject", contains_any = ["refund", "invoice", "rechnung", "rücksendung"] }}]

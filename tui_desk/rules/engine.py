@@ -20,7 +20,7 @@ from ..templates.quick import preview
 from . import assign
 from ..durations import parse_duration
 from .guard import may_auto_reply
-from .spec import Action, Rule, RuleSet
+from .spec import RECEIVED, Action, Rule, RuleSet
 
 
 @dataclass
@@ -61,11 +61,13 @@ def matching(ruleset: RuleSet, events: set[str], facts: dict) -> list[Rule]:
 
 class Actions:
     """Carries out a rule's actions through the store (inside the caller's transaction),
-    or with `dry`, only says what they would do."""
+    or with `dry`, only says what they would do. `replaying`: each message is judged as
+    at the time it came in (`rules replay`), not as of `now`."""
 
     def __init__(self, config: Config, store: Store, ruleset: RuleSet, now: dt.datetime, *,
-                 dry: bool = False, library: TemplateLibrary | None = None) -> None:
+                 dry: bool = False, library: TemplateLibrary | None = None, replaying: bool = False) -> None:
         self.config, self.store, self.ruleset, self.now, self.dry = config, store, ruleset, now, dry
+        self.replaying = replaying
         self.library = library
         self.hours = config.desk.hours()
         self._away: set[str] | None = None
@@ -156,17 +158,27 @@ class Actions:
 
     def _after_hours_ack(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
         """The template, once per customer per closed period, only while the desk is
-        closed, and not when a person answered in the conversation just now."""
+        closed, and not when a person answered in the conversation just now.
+
+        A message that came in while closed but is synced only now (a first sync, a
+        catch-up after downtime) is not acknowledged once the desk has opened since:
+        "we are closed" would be false by then."""
         words = f"acknowledged after hours with template {action.value}"
         if facts["hours"] == "open":
             return Outcome(action, words)
+        received = facts[RECEIVED]
+        now = received if self.replaying else self.now
+        if self.hours.is_open(now):
+            return Outcome(action, words, suppressed="the desk is open again")
+        since = self.hours.closed_since(now)
+        if received < since:
+            return Outcome(action, words, suppressed="it came in before the desk last opened")
         address = facts["from"]
-        since = self.hours.closed_since(self.now)
         if address and self.store.acknowledged_since(address, since):
             return Outcome(action, words, suppressed="already acknowledged since the desk closed")
         last = self.store.last_agent_reply(cid) if cid is not None else None
         quiet = parse_duration(self.config.automation.ack_quiet_after_agent)
-        if last and parse_stamp(last) > self.now - quiet:
+        if last and parse_stamp(last) > now - quiet:
             return Outcome(action, words, suppressed=f"an agent replied within {self.config.automation.ack_quiet_after_agent}")
         return self._send_template(rule, action, cid, facts, words, f"after-hours rule {rule.id}")
 

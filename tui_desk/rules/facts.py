@@ -8,6 +8,7 @@ from ..config import Config
 from ..hours import BusinessHours
 from ..model import ParsedMessage
 from ..store import parse_stamp
+from .spec import RECEIVED
 
 
 def derive(raw: dict, config: Config, hours: BusinessHours, now: dt.datetime) -> dict:
@@ -39,6 +40,7 @@ def derive(raw: dict, config: Config, hours: BusinessHours, now: dt.datetime) ->
         "attachments": raw["attachments"],
         "age": (now - parse_stamp(raw["created_at"])).total_seconds(),
         "waiting": max((now - last).total_seconds(), 0.0),
+        RECEIVED: at,
     }
 
 
@@ -54,4 +56,5 @@ def from_message(msg: ParsedMessage, channel: str, config: Config, hours: Busine
         "priority": "normal", "status": "new", "assignee": "", "group": "",
         "hours": "open" if hours.is_open(msg.received_at) else "closed", "class": msg.loop_class,
         "attachments": [a.filename for a in msg.attachments], "age": 0.0, "waiting": 0.0,
+        RECEIVED: msg.received_at,
     }

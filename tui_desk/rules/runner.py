@@ -188,7 +188,7 @@ def replay(config: Config, store: Store, ruleset: RuleSet, since: dt.datetime) -
     would have done. Nothing stays, nothing is queued for sending."""
     result = Replay(rules={r.id: {"matched": 0, "actions": {}} for r in ruleset.rules})
     with store.rolled_back():
-        actions = Actions(config, store, ruleset, dt.datetime.now(dt.timezone.utc))
+        actions = Actions(config, store, ruleset, dt.datetime.now(dt.timezone.utc), replaying=True)
         for conversation_id, message_id, first in store.inbound_since(since):
             result.messages += 1
             events = {"message.new", "conversation.new" if first else "customer.reply"}

@@ -31,6 +31,8 @@ MESSAGE_FIELDS = ("subject", "text")
 workers, which run in parallel with the single writer: long mail is scanned there)."""
 PRECOMPUTED = "\0precomputed"
 """The facts key of the message conditions' results, in `RuleSet.message_conditions` order."""
+RECEIVED = "\0received"
+"""The facts key of the event's message time (an aware datetime), for the after-hours check."""
 DURATION_FIELDS = ("age", "waiting")
 OPERATORS = ("is", "is_not", "contains", "contains_any", "matches", "has", "gt", "lt")
 ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "after_hours_ack", "page")
