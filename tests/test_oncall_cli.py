@@ -176,6 +176,16 @@ def test_ics_round_trip_equals_the_schedule(desk, capsys):
     assert [e["summary"] for e in again] != [e["summary"] for e in events]
 
 
+def test_ics_to_stdout_writes_the_calendar_and_no_file_named_dash(desk, capsys, monkeypatch):
+    add_support(capsys)
+    monkeypatch.chdir(desk["tmp"])
+    code, out, err = run(capsys, "oncall", "export", "--ics", "-", "--weeks", "2")
+    assert code == 0, err
+    sched = ok_json(capsys, "oncall", "schedule", "--weeks", "2")
+    assert [e["summary"] for e in ics.read(out.encode())] == [f"On call: {s['who']} (support)" for s in sched]
+    assert out.startswith("BEGIN:VCALENDAR") and not (desk["tmp"] / "-").exists()
+
+
 def test_report_json(desk, capsys):
     add_support(capsys)
     result = ok_json(capsys, "oncall", "report", "--since", "2026-11-30 09:00", "--until", "2026-12-21 09:00")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -317,7 +318,7 @@ def swap(
 @app.command("export")
 def export(
     ctx: typer.Context,
-    ics_file: Path = typer.Option(..., "--ics", help="Calendar file to write (RFC 5545)."),
+    ics_file: Path = typer.Option(..., "--ics", help="Calendar file to write (RFC 5545); - writes it to stdout."),
     weeks: int = typer.Option(12, "--weeks"),
     start: str = typer.Option(None, "--from", help="First day (default today)."),
     rotation: str = ROTATION,
@@ -327,6 +328,10 @@ def export(
         zone = desk.viewer_tz(None)
         segments = desk.schedule(rotation, start, weeks, zone)
         data = ics.calendar(segments, name=f"{desk.config.desk.name} on call", stamp=desk.now)
+    if str(ics_file) == "-":  # a pipe: `oncall export --ics - | ssh host 'cat > oncall.ics'`
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
     try:
         ics_file.write_bytes(data)
     except OSError as exc:
