@@ -169,7 +169,7 @@ def test_ics_round_trip_equals_the_schedule(desk, capsys):
         for s in sched]
     assert len({e["uid"] for e in events}) == len(events)
     # a later export (another clock, a swap) keeps the UIDs: calendar apps update, not duplicate
-    ok_json(capsys, "oncall", "swap", "-r", "support", "--shift", "2026-12-07", "--with", "2026-12-14")
+    ok_json(capsys, "oncall", "swap", "--shift", "2026-12-07", "--with", "2026-12-14")  # the only rotation
     code, _, _ = run(capsys, "oncall", "export", "--ics", str(file), "--weeks", "6")
     again = ics.read(file.read_bytes())
     assert [e["uid"] for e in again] == [e["uid"] for e in events]

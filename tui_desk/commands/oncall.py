@@ -298,7 +298,7 @@ def override_remove(ctx: typer.Context, override_id: int = typer.Argument(..., m
 @app.command("swap")
 def swap(
     ctx: typer.Context,
-    rotation: str = typer.Option(..., "--rotation", "-r"),
+    rotation: str = ROTATION,
     shift: str = typer.Option(..., "--shift", help="A day (the shift starting that day) or an instant."),
     other: str = typer.Option(..., "--with", help="The other shift, the same way."),
     json_out: bool = JSON,

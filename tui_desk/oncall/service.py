@@ -219,8 +219,8 @@ class Oncall:
         rot = self.rotation(rot.name)
         return self.override_dict(rot, next(o for o in rot.overrides if o.id == oid), zone_)
 
-    def swap(self, rotation: str, first: str, second: str) -> dict:
-        rot = self.rotation(rotation)
+    def swap(self, rotation: str | None, first: str, second: str) -> dict:
+        rot = self.one_rotation(rotation)
         ka, kb = self._shift_of(rot, first), self._shift_of(rot, second)
         if ka == kb:
             raise UsageError("both dates fall in the same shift")
@@ -232,8 +232,8 @@ class Oncall:
             raise UsageError(f"both shifts are {a}'s; nothing to swap")
         detail = {"shift_a": ka, "shift_b": kb, "a_was": a, "b_was": b,
                   "a_start": stamp(rot.shift_start(ka)), "b_start": stamp(rot.shift_start(kb))}
-        sid = self.store.oncall_add_swap(rotation, ka, kb, self.actor, detail)
-        return {"id": sid, "rotation": rotation, "requested_by": self.actor, **detail}
+        sid = self.store.oncall_add_swap(rot.name, ka, kb, self.actor, detail)
+        return {"id": sid, "rotation": rot.name, "requested_by": self.actor, **detail}
 
     def _shift_of(self, rot: Rotation, text: str) -> int:
         tz = rot.tz
