@@ -107,7 +107,9 @@ def test_rotation_who_and_now(desk, capsys):
     assert at[0]["who"] == "chen" and at[0]["next"] == "ana" and at[0]["until"] == "2026-12-21T08:00:00.000Z"
     now = ok_json(capsys, "oncall", "now")
     assert now[0] == {**now[0], "who": "ana", "name": "Ana Lima", "since": "2026-11-30T08:00:00.000Z",
-                      "until": "2026-12-07T08:00:00.000Z", "next": "bo", "active": True}
+                      "until": "2026-12-07T08:00:00.000Z", "next": "bo", "next_name": "Bo Chen", "active": True}
+    code, text, _ = run(capsys, "oncall", "now")
+    assert code == 0 and "Ana Lima" in text and "Bo Chen" in text  # names, not ids, for the person reading
     assert [r["name"] for r in ok_json(capsys, "oncall", "rotation", "list")] == ["support"]
 
 

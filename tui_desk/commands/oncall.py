@@ -195,7 +195,7 @@ def _print_who(rows: list[dict], json_out: bool, zone: ZoneInfo) -> None:
         if r["who"] is None:
             note = f"starts {_t(r.get('starts'), zone)}"
         grid.add_row(cell(r["rotation"]), cell(r["name"] or r["who"] or "nobody"), cell(_t(r["since"], zone)),
-                     cell(_t(r["until"], zone)), cell(r["next"] or "-"), cell(note.strip()))
+                     cell(_t(r["until"], zone)), cell(r["next_name"] or r["next"] or "-"), cell(note.strip()))
     _zone_line(zone)
     out.print(grid)
 

@@ -265,12 +265,12 @@ class Oncall:
         iso = lambda t: stamp(t) if t else None  # noqa: E731
         if info is None:
             return {"rotation": rot.name, "at": iso(instant), "who": None, "name": None, "since": None,
-                    "until": None, "next": None, "override": None, "active": False,
+                    "until": None, "next": None, "next_name": None, "override": None, "active": False,
                     "starts": iso(rot.shift_start(0))}
         seg: Segment = info["segment"]
         return {"rotation": rot.name, "at": iso(instant), "who": info["who"], "name": self.display_name(info["who"]),
                 "since": iso(info["since"]), "until": iso(info["until"]), "next": info["next"],
-                "override": seg.override, "active": self.active(rot, instant)}
+                "next_name": self.display_name(info["next"]) if info["next"] else None, "override": seg.override, "active": self.active(rot, instant)}
 
     def current_name(self) -> str | None:
         """The display name of who is on call now (the first rotation with somebody)."""
