@@ -272,6 +272,35 @@ def test_a_killed_sync_leaves_no_worker_holding_the_lock(tmp_path, point, how):
         assert counts(store) == (1100, 1100)
 
 
+def test_a_parse_worker_killed_out_of_memory_is_that_channels_error(tmp_path):
+    """A worker ended by the OOM killer (SIGKILL) breaks the pool: that run gives the mail
+    channel a clear error in JSON (exit 1, no traceback), the chat channel after it still
+    syncs, and the next run stores every message exactly once."""
+    maildir = make_maildir(tmp_path / "mail")
+    for n in range(500):  # over the pool threshold: parsed in worker processes
+        body = "POISON" if n == 250 else f"order {n}"
+        deliver(maildir, make_email(subject=f"order {n}", body=body, message_id=f"<o{n}@customer.example>"),
+                name=f"m{n:05d}")
+    chat = tmp_path / "chat.jsonl"
+    chat.write_text(chat_line(text="still here?"))
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{maildir}"\n'
+                    f'[[channels]]\nname = "chat"\nkind = "jsonl"\npath = "{chat}"\n')
+    db = str(tmp_path / "d.db")
+    broken = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "oomsync.py"), "--config", str(conf),
+                             "--db", db, "sync", "--json"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert broken.returncode == 1, broken.stderr
+    assert "Traceback" not in broken.stderr and "internal error" not in broken.stdout
+    channels = json.loads(broken.stdout)["channels"]
+    assert "a parse worker died" in channels["mail"]["error"]
+    assert channels["chat"] == {**channels["chat"], "new": 1, "errors": 0, "error": None}
+    rerun = run_cli("--config", str(conf), "--db", db, "sync", "--quiet")
+    assert rerun.returncode == 0, rerun.stderr
+    with Store.open(db) as store:
+        assert store.d.scalar("SELECT count(*) FROM messages") == 501
+        assert store.d.scalar("SELECT count(DISTINCT external_id) FROM messages") == 501
+
+
 KILL_TRIALS = 20
 
 
@@ -290,7 +319,7 @@ def _kill_trials(tmp_path, conf, how: str, seed: int) -> list[str]:
             started.send_signal(getattr(signal, "SIG" + how))
         _, stderr = started.communicate(timeout=120)
         if b"Traceback" in stderr:
-            failures.append(f"{how} trial {trial}: traceback {stderr[-300:]!r}")
+            failures.append(f"{how} trial {trial}: traceback {stderr[-1500:]!r}")
         rerun = run_cli("--config", str(conf), "--db", db, "sync", "--quiet")
         if rerun.returncode != 0:
             failures.append(f"{how} trial {trial}: the next sync exited {rerun.returncode}: {rerun.stderr}")

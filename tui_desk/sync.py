@@ -45,6 +45,8 @@ from .survey import intake as survey_intake, send as survey_send
 PAGE_PACE = 5.0
 """sync --watch: seconds between runs while a page is open (it escalates on time)."""
 POOL_THRESHOLD = 400
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGHUP}
+"""What ends a sync like Ctrl-C (commands/sync.py installs the handlers)."""
 
 
 @dataclass
@@ -363,7 +365,14 @@ class _LazyPool:
         if self.executor is None:
             self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init,
                                                 initargs=(os.getpid(), self.lock_fd, self.conditions))
-        return self.executor.map(parse_item, items, chunksize=50)
+        # the workers are forked at the first submit: a SIGTERM landing in the fork's own
+        # callbacks would be printed and swallowed there, and a worker forked with the
+        # sync's handlers could run them; held here, it is delivered once the fork is done
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            return self.executor.map(parse_item, items, chunksize=50)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -397,6 +406,13 @@ def _worker_init(parent: int, lock_fd: int, conditions: tuple[Condition, ...] = 
     if lock_fd >= 0:
         with contextlib.suppress(OSError):
             os.close(lock_fd)
+    # the sync's own SIGTERM/SIGHUP handlers were forked too (with the signals held): a
+    # worker must end when the pool terminates it (after another worker died), and
+    # leaves Ctrl-C to the sync
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(1)

@@ -1,4 +1,5 @@
-"""`conversations list|show` and `search`: the queue from the command line."""
+"""`conversations list|show` and `search`: the queue from the command line (the changes,
+`assign|status|tag|note`, are in conversation_changes.py)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def list_conversations(
         rows = store.conversations(ListFilter(tuple(status) if status else None, assignee, channel, group=group),
                                    limit=limit)
     if json_out:
-        print_json([_summary(r) for r in rows])
+        print_json([summary(r) for r in rows])
         return
     grid = table("id", "channel", "customer", "subject", "status", "assignee", "last activity")
     for r in rows:
@@ -59,7 +60,7 @@ def list_conversations(
     out.print(grid)
 
 
-def _summary(r: dict) -> dict:
+def summary(r: dict) -> dict:
     return {
         "id": r["id"], "channel": r["channel"], "subject": r["subject"], "status": r["status"],
         "priority": r["priority"], "assignee": r["assignee"], "tags": r["tags"],
@@ -84,7 +85,7 @@ def show(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
             m["attachments"] = store.attachments(m["id"]) if m["attachments"] else []
         events = store.events(conversation_id)
     if json_out:
-        print_json({"conversation": _summary(conversation), "customer": customer,
+        print_json({"conversation": summary(conversation), "customer": customer,
                     "messages": messages, "events": events})
         return
     name = customer["name"] if customer else ""
@@ -130,3 +131,15 @@ def search(
     for h in hits:
         grid.add_row(cell(h["conversation_id"]), cell(h["status"]), cell((h["subject"] or "")[:40]), cell(h["snippet"]))
     out.print(grid)
+
+
+def _register_changes() -> None:
+    from . import conversation_changes as changes
+    app.command("assign")(changes.assign)
+    app.command("status")(changes.status)
+    # "-spam" is a tag word, not an option
+    app.command("tag", context_settings={"ignore_unknown_options": True})(changes.tag)
+    app.command("note")(changes.note)
+
+
+_register_changes()

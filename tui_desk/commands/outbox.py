@@ -129,7 +129,7 @@ def reply(
             queued = send_template(config, store, chosen, conversation_id, agent=agent, answers=_answers(fill),
                                    status=status, undo_seconds=wait).queued
         else:
-            body = text if text is not None else _read(file)
+            body = text if text is not None else read_text(file)
             queued = outbox_service.queue_reply(store, conversation_id, body, agent=agent, note=note,
                                                 status=status, undo_seconds=wait, config=config)
         delivered = outbox_service.deliver_due(config, store) if now and not note else None
@@ -163,7 +163,7 @@ def _answers(fill: list[str] | None) -> dict[str, str]:
     return answers
 
 
-def _read(file: Path) -> str:
+def read_text(file: Path) -> str:
     try:
         return sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -140,7 +140,7 @@ def _stop_on_signals():
     rolls back, the parse workers are shut down and the lock is freed (exit 130). Once it
     is done the default handlers come back, so a signal during interpreter shutdown ends
     the process quietly instead of raising inside logging's exit hooks."""
-    previous = {signum: signal.signal(signum, _interrupted) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {signum: signal.signal(signum, _interrupted) for signum in sync_service.STOP_SIGNALS}
     try:
         yield
     finally:

@@ -98,11 +98,13 @@ class ActionMixin:
     def set_tags(self, conversation_id: int, add: list[str], remove: list[str], actor: str) -> list[str]:
         with self.d.tx():
             row = self._current(conversation_id)
-            tags = [t for t in json.loads(row["tags"]) if t not in remove]
+            before = json.loads(row["tags"])
+            tags = [t for t in before if t not in remove]
             tags += [t for t in add if t not in tags]
-            if tags != json.loads(row["tags"]):
+            if tags != before:  # the history names what changed, not what was asked
                 self._bump(conversation_id, "tags = ?", (json.dumps(tags, ensure_ascii=False),))
-                self.add_event(conversation_id, "tags", actor, {"added": add, "removed": remove})
+                self.add_event(conversation_id, "tags", actor, {"added": [t for t in tags if t not in before],
+                                                                 "removed": [t for t in before if t not in tags]})
             return tags
 
     def wake_snoozed(self, at: dt.datetime | None = None) -> int:

@@ -5,15 +5,14 @@ target conversations (the marked ones, or the current one) and ends with ChangeA
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
-from ..errors import DeskError, UsageError
+from ..changes import SNOOZE_PRESETS, parse_tags, snooze_until
+from ..errors import DeskError
 from ..store import Store
 from ..textsafe import one_line
 from .data import DeskData
@@ -23,7 +22,6 @@ from .screens.pickers import ChoiceScreen, ConfirmScreen, InputScreen
 Change = Callable[[Store, int], None]
 NOBODY = "-nobody-"
 
-SNOOZE_PRESETS = [("1h", "1 hour"), ("tomorrow", "tomorrow 9:00"), ("next-week", "next week (Monday 9:00)")]
 STATUS_CHOICES = [(s, s) for s in ("open", "pending", "solved", "closed", "new")]
 
 CHANGE_BINDINGS = [
@@ -35,31 +33,6 @@ CHANGE_BINDINGS = [
     Binding("m", "merge", "Merge", id="merge", tooltip="Merge into another conversation"),
     Binding("full_stop", "repeat", "Repeat", id="repeat", tooltip="Repeat the last action here"),
 ]
-
-
-def snooze_until(preset: str, now: dt.datetime, zone: str) -> dt.datetime:
-    """When a snooze preset ends, in the desk's time zone (returned in UTC)."""
-    local = now.astimezone(ZoneInfo(zone))
-    if preset == "1h":
-        return now + dt.timedelta(hours=1)
-    if preset == "tomorrow":
-        day = local.date() + dt.timedelta(days=1)
-    elif preset == "next-week":
-        day = local.date() + dt.timedelta(days=7 - local.weekday())
-    else:
-        raise UsageError(f"unknown snooze preset {preset!r}")
-    return dt.datetime.combine(day, dt.time(9, 0), ZoneInfo(zone)).astimezone(dt.timezone.utc)
-
-
-def parse_tags(text: str) -> tuple[list[str], list[str]]:
-    """"+billing -spam vip" → (["billing", "vip"], ["spam"])."""
-    add, remove = [], []
-    for word in text.split():
-        if word.startswith("-") and len(word) > 1:
-            remove.append(word[1:])
-        elif word.lstrip("+"):
-            add.append(word.lstrip("+"))
-    return add, remove
 
 
 def _merge_line(store: Store, conversation_id: int) -> str:
