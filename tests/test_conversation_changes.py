@@ -102,6 +102,11 @@ def test_a_note_is_stored_never_sent_and_markup_stays_text(desk, tmp_path):
 def test_a_merged_conversation_is_changed_where_it_went(desk):
     base, db = desk
     with Store.open(db) as store:
-        store.d.conn.execute("UPDATE conversations SET merged_into = 7 WHERE id = 1")
+        other = store.d.scalar("SELECT customer_id FROM conversations WHERE id = 1")
+        with store.d.tx() as conn:
+            conn.execute("INSERT INTO conversations (id, channel, customer_id, subject, created_at, last_message_at)"
+                         " VALUES (7, 'mail', ?, 'Parcel, again', '2026-01-01T00:00:00.000Z',"
+                         " '2026-01-01T00:00:00.000Z')", (other,))
+        store.merge(1, 7, "ana")
     assert "was merged into 7" in refused(base, "assign", "1", "bo")
     assert "was merged into 7" in refused(base, "note", "1", "--text", "x")

@@ -292,3 +292,14 @@ def test_groups_without_subcommand_print_help_and_exit_0(desk, capsys):
     for group in (["oncall"], ["oncall", "rotation"], ["oncall", "override"]):
         code, out, err = run(capsys, *group)
         assert code == 0 and "Usage:" in out and "internal error" not in err
+
+
+def test_an_overrides_reason_is_in_the_calendar_title(desk, capsys):
+    add_support(capsys)
+    ok_json(capsys, "oncall", "override", "add", "--who", "bo", "--from", "2026-12-24 18:00", "--to",
+            "2026-12-26 09:00", "--reason", "ana's\r\nholiday")
+    code, out, err = run(capsys, "oncall", "export", "--ics", "-", "--weeks", "6")
+    assert code == 0, err
+    titles = [e["summary"] for e in ics.read(out.encode())]
+    assert "On call: bo (support): ana's holiday" in titles, "the reason, on one line"
+    assert titles.count("On call: ana (support)") >= 1, "shifts without an override keep the plain title"

@@ -26,7 +26,9 @@ def uid(segment: Segment, piece: int) -> str:
 
 
 def title(segment: Segment) -> str:
-    return f"On call: {segment.who} ({segment.rotation})"
+    """"On call: bo (support)", and an override's reason: "On call: bo (support): Ana's dentist"."""
+    reason = " ".join(segment.reason.split())  # one line: a calendar title, whatever was typed
+    return f"On call: {segment.who} ({segment.rotation})" + (f": {reason}" if reason else "")
 
 
 def calendar(segments: list[Segment], *, name: str = "On call", stamp: dt.datetime | None = None) -> bytes:
@@ -51,7 +53,8 @@ def calendar(segments: list[Segment], *, name: str = "On call", stamp: dt.dateti
         event.add("summary", title(seg))
         event.add("categories", ["on-call", seg.rotation])
         if seg.override is not None:
-            event.add("description", f"Override: {seg.who} instead of {seg.base}")
+            event.add("description", f"Override: {seg.who} instead of {seg.base}"
+                                     + (f" ({seg.reason})" if seg.reason else ""))
         cal.add_component(event)
     return cal.to_ical()
 

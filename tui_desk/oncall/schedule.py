@@ -66,6 +66,8 @@ class Segment:
     """Who the shift itself belongs to (after swaps); differs from `who` under an override."""
     override: int | None = None
     """The override's id when this segment comes from one."""
+    reason: str = ""
+    """The override's reason ("Bo's dentist"), when it has one."""
 
     @property
     def hours(self) -> float:
@@ -179,7 +181,7 @@ class Rotation:
             if o.start > cursor:
                 pieces.append(Segment(self.name, base, cursor, o.start, k, base))
             cursor = min(o.end, e)
-            pieces.append(Segment(self.name, o.who, max(o.start, s), cursor, k, base, o.id))
+            pieces.append(Segment(self.name, o.who, max(o.start, s), cursor, k, base, o.id, o.reason))
         if cursor < e:
             pieces.append(Segment(self.name, base, cursor, e, k, base))
         return pieces
