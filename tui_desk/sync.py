@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+# a broken ProcessPoolExecutor raises BrokenProcessPool, a BrokenExecutor: named so, the
+# process pool (multiprocessing) is imported only when a large batch needs it
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +29,6 @@ from .channels import Batch, Item, open_channel
 from .config import Config
 from .errors import ChannelError, DeskError, LockedError
 from .hours import zone_for_offset
-from .parse.chat import parse_chat_line
-from .parse.mail import parse_email
 from .model import ParsedMessage
 from .oncall import escalation
 from .oncall.escalation import EscalationResult
@@ -127,7 +126,9 @@ def parse_item(item: Item) -> ParsedMessage:
     if item.parsed is not None:
         return item.parsed
     if item.format == "chat-line":
+        from .parse.chat import parse_chat_line
         return parse_chat_line(item.raw, item.received_at)
+    from .parse.mail import parse_email  # here: a sync with nothing new never loads the parsers
     msg = parse_email(item.raw, item.received_at)
     # the single writer is what bounds ingest: what can be worked out of the message alone is done here
     if not msg.text.isascii():
@@ -165,7 +166,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except ChannelError as exc:
                 outcome.errors += 1
                 outcome.error = str(exc)
-            except BrokenProcessPool:  # a parse worker was killed (e.g. out of memory)
+            except BrokenExecutor:  # a parse worker was killed (e.g. out of memory)
                 pool.reset()
                 outcome.errors += 1
                 outcome.error = (f"channel {channel_config.name}: a parse worker died (out of memory?);"
@@ -361,6 +362,7 @@ class _LazyPool:
         if len(items) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
             return [parse_item(i) for i in items]
         if self.executor is None:
+            from concurrent.futures import ProcessPoolExecutor
             self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init,
                                                 initargs=(os.getpid(), self.lock_fd, self.conditions))
         return self.executor.map(parse_item, items, chunksize=50)

@@ -9,9 +9,12 @@ forever; the caps per recipient (checked by the rules runner) stop the rest.
 from __future__ import annotations
 
 import re
-from email.message import Message
+from typing import TYPE_CHECKING
 
 from ..parse.auto import LOOP_HEADER, message_class
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 CLASSES = ("auto", "bulk", "bounce", "self", "agent", "human")
 __all__ = ["CLASSES", "LOOP_HEADER", "classify", "may_auto_reply", "refine"]
