@@ -21,14 +21,17 @@ from pathlib import Path
 from ..config import MaildirChannel as MaildirConfig
 from ..errors import ChannelError
 from .base import Batch, Item, Outbound
-from .mailout import build_reply, recipient_problem
 
 BATCH = 500
 
 
 class MaildirChannel:
     message_ids = True
-    reply_problem = staticmethod(recipient_problem)
+
+    @staticmethod
+    def reply_problem(to_address: str, thread_key: str | None = None) -> str | None:
+        from .mailout import recipient_problem  # composing mail: not for a sync with nothing to send
+        return recipient_problem(to_address, thread_key)
 
     def __init__(self, config: MaildirConfig, base: Path | None = None) -> None:
         self.name = config.name
@@ -96,6 +99,7 @@ class MaildirChannel:
     def send(self, outbound: Outbound) -> str:
         """Write the reply into the sent Maildir (tmp/ then rename into cur/, so a reader
         never sees half a file); returns its Message-ID."""
+        from .mailout import build_reply
         raw = build_reply(outbound, self.name)
         if outbound.maybe_sent and self._sent_copy(outbound.txn_id):
             return outbound.mail_id
