@@ -276,7 +276,7 @@ def _pull(ingest: _Ingest, channel, outcome: ChannelResult, pool: "_LazyPool",
           progress: Callable[[str, int], None] | None) -> None:
     store = ingest.store
     state = store.sync_state(channel.name)
-    seen = store.source_keys(channel.name)
+    seen = store.stored_keys(channel.name)
     pending = None  # (batch, future parse results) overlapping with storing the previous one
     try:
         for batch in channel.pull(state, seen):

@@ -2,7 +2,11 @@
 
 Each file is known by its Maildir unique name (the part before ":2,"), which stays the
 same when a mail client moves it from new/ to cur/ or changes its flags; names already
-stored are remembered per channel, so a second sync reads nothing it has seen.
+stored are remembered per channel, so a second sync reads nothing it has seen. A sync
+that stored everything it listed also saves both folders' modification times; the next
+one, finding them unchanged, lists nothing (a file added, removed or renamed changes its
+folder's time). A time within SETTLE_NS of the listing is not saved: a delivery in the
+same clock tick would leave it unchanged.
 
 Replies are written as files into a sibling Maildir (`sent_path`, by default
 "<path>/.Sent"), named after the reply's transaction id so a retry finds its copy.
@@ -23,6 +27,7 @@ from ..errors import ChannelError
 from .base import Batch, Item, Outbound
 
 BATCH = 500
+SETTLE_NS = 2_000_000_000
 
 
 class MaildirChannel:
@@ -43,6 +48,13 @@ class MaildirChannel:
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
             raise ChannelError(self.name, f"{self.path} is not a Maildir (no cur/ or new/ inside)")
+        listed_at = time.time_ns()
+        marks = self._marks()
+        if all(state.get(key) == value for key, value in marks.items()):
+            return  # neither folder changed since a sync stored all they held
+        # only times safely in the past: a later change shows as a different time
+        settled = {key: value for key, value in marks.items() if value == "-" or int(value) < listed_at - SETTLE_NS}
+        seen = seen if isinstance(seen, (set, frozenset)) else set(seen)  # (the loop below asks it per file)
         fresh = []
         for sub in ("new", "cur"):
             try:
@@ -62,6 +74,8 @@ class MaildirChannel:
         fresh.sort()
         chunks = [fresh[start:start + BATCH] for start in range(0, len(fresh), BATCH)]
         if not chunks:
+            if settled:
+                yield Batch([], state=settled)
             return
         # the next batch's files are read in a thread while sync parses and stores this
         # one: a large Maildir is mostly not in the page cache, and the sync's writer
@@ -72,7 +86,19 @@ class MaildirChannel:
                 batch = upcoming.result()
                 if number + 1 < len(chunks):
                     upcoming = reader.submit(self._read_batch, chunks[number + 1])
+                else:
+                    batch.state = settled  # saved with the last batch: everything listed is stored
                 yield batch
+
+    def _marks(self) -> dict[str, str]:
+        """The folders' modification times (ns), "-" for a missing one."""
+        marks = {}
+        for sub in ("new", "cur"):
+            try:
+                marks[f"mtime {sub}"] = str(os.stat(self.path / sub).st_mtime_ns)
+            except FileNotFoundError:
+                marks[f"mtime {sub}"] = "-"
+        return marks
 
     def _read_batch(self, chunk: list[tuple[int, str, str, str]]) -> Batch:
         items, keys = [], []
