@@ -9,7 +9,6 @@ nothing and duplicates nothing. One sync at a time per database: an flock beside
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import fcntl
 import os
@@ -18,11 +17,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-# a broken ProcessPoolExecutor raises BrokenProcessPool, a BrokenExecutor: named so, the
-# process pool (multiprocessing) is imported only when a large batch needs it
-from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import outbox, threads
 from .channels import Batch, Item, open_channel
@@ -38,6 +35,9 @@ from .rules.spec import Condition, RuleSet, load_rules, message_results
 from .store import Store
 from .store.db import segment
 from .survey import intake as survey_intake, send as survey_send
+
+if TYPE_CHECKING:  # the process pool (concurrent.futures, multiprocessing) is imported when a batch needs it
+    from concurrent.futures import Executor
 
 # Parsing is the costly step; large batches are parsed in worker processes while
 # the main process stores the previous batch.
@@ -166,7 +166,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except ChannelError as exc:
                 outcome.errors += 1
                 outcome.error = str(exc)
-            except BrokenExecutor:  # a parse worker was killed (e.g. out of memory)
+            except _broken_pool():  # a parse worker was killed (e.g. out of memory)
                 pool.reset()
                 outcome.errors += 1
                 outcome.error = (f"channel {channel_config.name}: a parse worker died (out of memory?);"
@@ -387,6 +387,12 @@ def _pool(lock_fd: int = -1, conditions: tuple[Condition, ...] = ()) -> Iterator
         pool.close()
 
 
+def _broken_pool() -> type[BaseException]:
+    """BrokenProcessPool, looked up only when an exception is being handled."""
+    from concurrent.futures.process import BrokenProcessPool
+    return BrokenProcessPool
+
+
 def _worker_init(parent: int, lock_fd: int, conditions: tuple[Condition, ...] = ()) -> None:
     """Parse workers hold no sync lock and never outlive the sync.
 
@@ -412,5 +418,6 @@ def _die_with_parent() -> None:
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
+        import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG

@@ -19,7 +19,6 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import MaildirChannel as MaildirConfig
@@ -80,6 +79,7 @@ class MaildirChannel:
         # the next batch's files are read in a thread while sync parses and stores this
         # one: a large Maildir is mostly not in the page cache, and the sync's writer
         # would otherwise wait for the disk (reads release the GIL)
+        from concurrent.futures import ThreadPoolExecutor  # (only when there is something to read)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maildir-read") as reader:
             upcoming = reader.submit(self._read_batch, chunks[0])
             for number in range(len(chunks)):
