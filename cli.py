@@ -15,21 +15,43 @@ import sys
 
 import typer
 
-from tui_desk.commands import (
-    conversations, faq as faq_cmd, oncall, outbox as outbox_cmd, reports, rules as rules_cmd, setup, sync as sync_cmd,
-    templates as templates_cmd,
-)
 from tui_desk.commands.common import Options, error_line, options
+from tui_desk.commands.lazy import SETTINGS, Lazy, LazyGroup
 from tui_desk.errors import EXIT_FAILED, DeskError
+
+C = "tui_desk.commands."
+COMMANDS: dict[str, Lazy] = {
+    # name in `tui-desk --help` order: (module, attribute, the first sentence of its help).
+    # A module is imported only when its command runs, so each command starts fast.
+    "init": Lazy(C + "setup", "init", "Write a starter config and create the database."),
+    "demo": Lazy(C + "setup", "demo", "Build the demo queue from data/demo into a fresh database and open it."),
+    "sync": Lazy(C + "sync", "sync", "Pull new messages from every channel, then deliver due replies."),
+    "search": Lazy(C + "conversations", "search", "Full-text search over subjects and messages, best match first."),
+    "reply": Lazy(C + "outbox", "reply", "Reply to (or note on) a conversation."),
+    "conversations": Lazy(C + "conversations", "app", "List and show conversations."),
+    "config": Lazy(C + "setup", "config_app", "Where the config is, and whether it is valid."),
+    "outbox": Lazy(C + "outbox", "app", "Replies waiting to go out, sent, or failed."),
+    "templates": Lazy(C + "templates", "app", "Reply templates: list, show, check, stats."),
+    "faq": Lazy(C + "faq", "app", "The FAQ site built from templates with faq = true, and what it does not answer yet."),
+    "oncall": Lazy(C + "oncall", "app", "The on-call rotation: who carries the emergency phone, and when."),
+    "report": Lazy(C + "reports", "app", "The numbers a small team steers by (see docs/reports.md)."),
+    "rules": Lazy(C + "rules", "app", "Automation rules: lint them, try them, replay them, count them."),
+    "agents": Lazy(C + "rules", "agents_app", "The team: who can be assigned, and who is away."),
+}
+
+
+class Root(LazyGroup):
+    table = COMMANDS
+
 
 app = typer.Typer(
     name="tui-desk",
     help="A terminal support desk: email and chat in one keyboard-driven queue.",
     invoke_without_command=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    # plain help: Rich markup would eat "[storage] database" and show flags as "<bool>"
-    rich_markup_mode=None,
+    cls=Root,
+    # pretty_exceptions_enable=False, add_completion=False and plain help (Rich markup
+    # would eat "[storage] database" and show flags as "<bool>"), for every command
+    **SETTINGS,
 )
 
 
@@ -44,22 +66,6 @@ def main_options(
     if ctx.invoked_subcommand is None:
         from tui_desk.commands.inbox import open_tui
         open_tui(options(ctx))
-
-
-app.command("init")(setup.init)
-app.command("demo")(setup.demo)
-app.command("sync")(sync_cmd.sync)
-app.command("search")(conversations.search)
-app.add_typer(conversations.app, name="conversations")
-app.add_typer(setup.config_app, name="config")
-app.command("reply")(outbox_cmd.reply)
-app.add_typer(outbox_cmd.app, name="outbox")
-app.add_typer(templates_cmd.app, name="templates")
-app.add_typer(faq_cmd.app, name="faq")
-app.add_typer(oncall.app, name="oncall")
-app.add_typer(reports.app, name="report")
-app.add_typer(rules_cmd.app, name="rules")
-app.add_typer(rules_cmd.agents_app, name="agents")
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from .channels import Channel, Outbound, open_channel, reply_problem as channel_reply_problem
-from .channels.mailout import new_message_id
 from .config import Config
 from .errors import ChannelError, ConfigError, DeskError, UsageError
 from .store import Store
@@ -219,6 +218,7 @@ def _deliver(config: Config, store: Store, channel: Channel | DeskError, job: di
         if isinstance(channel, DeskError):
             raise channel
         if channel.message_ids and not job["mail_id"]:
+            from .channels.mailout import new_message_id  # (the email package: only when mail goes out)
             job["mail_id"] = new_message_id(config.desk.support_address)
             store.set_mail_id(job["message_id"], job["mail_id"])  # before sending: a retry can look for it
         external_id = channel.send(_outbound(config, job, transmitted=transmitted, data_begins=data_begins))

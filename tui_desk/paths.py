@@ -1,22 +1,25 @@
-"""Where tui-desk keeps its files (XDG through platformdirs), and the shipped data."""
+"""Where tui-desk keeps its files (XDG through platformdirs), and the shipped data.
+
+platformdirs and ipaddress are imported when asked: a command given its config and
+database paths needs neither (every command imports this module).
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 from pathlib import Path
-
-import platformdirs
 
 APP = "tui-desk"
 
 
 def config_dir() -> Path:
+    import platformdirs
     return Path(platformdirs.user_config_dir(APP))
 
 
 def data_dir() -> Path:
+    import platformdirs
     return Path(platformdirs.user_data_dir(APP))
 
 
@@ -44,6 +47,7 @@ def is_loopback(host: str) -> bool:
     """True for localhost and 127.0.0.0/8 or ::1."""
     if host.lower() in ("localhost", "localhost.localdomain"):
         return True
+    import ipaddress
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

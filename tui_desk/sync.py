@@ -9,7 +9,6 @@ nothing and duplicates nothing. One sync at a time per database: an flock beside
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import fcntl
 import os
@@ -18,18 +17,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import outbox, threads
 from .channels import Batch, Item, open_channel
 from .config import Config
 from .errors import ChannelError, DeskError, LockedError
 from .hours import zone_for_offset
-from .parse.chat import parse_chat_line
-from .parse.mail import parse_email
 from .model import ParsedMessage
 from .oncall import escalation
 from .oncall.escalation import EscalationResult
@@ -39,6 +35,9 @@ from .rules.spec import Condition, RuleSet, load_rules, message_results
 from .store import Store
 from .store.db import segment
 from .survey import intake as survey_intake, send as survey_send
+
+if TYPE_CHECKING:  # the process pool (concurrent.futures, multiprocessing) is imported when a batch needs it
+    from concurrent.futures import Executor
 
 # Parsing is the costly step; large batches are parsed in worker processes while
 # the main process stores the previous batch.
@@ -129,7 +128,9 @@ def parse_item(item: Item) -> ParsedMessage:
     if item.parsed is not None:
         return item.parsed
     if item.format == "chat-line":
+        from .parse.chat import parse_chat_line
         return parse_chat_line(item.raw, item.received_at)
+    from .parse.mail import parse_email  # here: a sync with nothing new never loads the parsers
     msg = parse_email(item.raw, item.received_at)
     # the single writer is what bounds ingest: what can be worked out of the message alone is done here
     if not msg.text.isascii():
@@ -167,7 +168,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
             except ChannelError as exc:
                 outcome.errors += 1
                 outcome.error = str(exc)
-            except BrokenProcessPool:  # a parse worker was killed (e.g. out of memory)
+            except _broken_pool():  # a parse worker was killed (e.g. out of memory)
                 pool.reset()
                 outcome.errors += 1
                 outcome.error = (f"channel {channel_config.name}: a parse worker died (out of memory?);"
@@ -277,7 +278,7 @@ def _pull(ingest: _Ingest, channel, outcome: ChannelResult, pool: "_LazyPool",
           progress: Callable[[str, int], None] | None) -> None:
     store = ingest.store
     state = store.sync_state(channel.name)
-    seen = store.source_keys(channel.name)
+    seen = store.stored_keys(channel.name)
     pending = None  # (batch, future parse results) overlapping with storing the previous one
     try:
         for batch in channel.pull(state, seen):
@@ -363,6 +364,7 @@ class _LazyPool:
         if len(items) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
             return [parse_item(i) for i in items]
         if self.executor is None:
+            from concurrent.futures import ProcessPoolExecutor
             self.executor = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_init,
                                                 initargs=(os.getpid(), self.lock_fd, self.conditions))
         # the workers are forked at the first submit: a SIGTERM landing in the fork's own
@@ -392,6 +394,12 @@ def _pool(lock_fd: int = -1, conditions: tuple[Condition, ...] = ()) -> Iterator
         yield pool
     finally:
         pool.close()
+
+
+def _broken_pool() -> type[BaseException]:
+    """BrokenProcessPool, looked up only when an exception is being handled."""
+    from concurrent.futures.process import BrokenProcessPool
+    return BrokenProcessPool
 
 
 def _worker_init(parent: int, lock_fd: int, conditions: tuple[Condition, ...] = ()) -> None:
@@ -426,5 +434,6 @@ def _die_with_parent() -> None:
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
+        import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG

@@ -2,7 +2,11 @@
 
 Each file is known by its Maildir unique name (the part before ":2,"), which stays the
 same when a mail client moves it from new/ to cur/ or changes its flags; names already
-stored are remembered per channel, so a second sync reads nothing it has seen.
+stored are remembered per channel, so a second sync reads nothing it has seen. A sync
+that stored everything it listed also saves both folders' modification times; the next
+one, finding them unchanged, lists nothing (a file added, removed or renamed changes its
+folder's time). A time within SETTLE_NS of the listing is not saved: a delivery in the
+same clock tick would leave it unchanged.
 
 Replies are written as files into a sibling Maildir (`sent_path`, by default
 "<path>/.Sent"), named after the reply's transaction id so a retry finds its copy.
@@ -15,20 +19,23 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import MaildirChannel as MaildirConfig
 from ..errors import ChannelError
 from .base import Batch, Item, Outbound
-from .mailout import build_reply, recipient_problem
 
 BATCH = 500
+SETTLE_NS = 2_000_000_000
 
 
 class MaildirChannel:
     message_ids = True
-    reply_problem = staticmethod(recipient_problem)
+
+    @staticmethod
+    def reply_problem(to_address: str, thread_key: str | None = None) -> str | None:
+        from .mailout import recipient_problem  # composing mail: not for a sync with nothing to send
+        return recipient_problem(to_address, thread_key)
 
     def __init__(self, config: MaildirConfig, base: Path | None = None) -> None:
         self.name = config.name
@@ -40,6 +47,13 @@ class MaildirChannel:
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
             raise ChannelError(self.name, f"{self.path} is not a Maildir (no cur/ or new/ inside)")
+        listed_at = time.time_ns()
+        marks = self._marks()
+        if all(state.get(key) == value for key, value in marks.items()):
+            return  # neither folder changed since a sync stored all they held
+        # only times safely in the past: a later change shows as a different time
+        settled = {key: value for key, value in marks.items() if value == "-" or int(value) < listed_at - SETTLE_NS}
+        seen = seen if isinstance(seen, (set, frozenset)) else set(seen)  # (the loop below asks it per file)
         fresh = []
         for sub in ("new", "cur"):
             try:
@@ -59,17 +73,32 @@ class MaildirChannel:
         fresh.sort()
         chunks = [fresh[start:start + BATCH] for start in range(0, len(fresh), BATCH)]
         if not chunks:
+            if settled:
+                yield Batch([], state=settled)
             return
         # the next batch's files are read in a thread while sync parses and stores this
         # one: a large Maildir is mostly not in the page cache, and the sync's writer
         # would otherwise wait for the disk (reads release the GIL)
+        from concurrent.futures import ThreadPoolExecutor  # (only when there is something to read)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maildir-read") as reader:
             upcoming = reader.submit(self._read_batch, chunks[0])
             for number in range(len(chunks)):
                 batch = upcoming.result()
                 if number + 1 < len(chunks):
                     upcoming = reader.submit(self._read_batch, chunks[number + 1])
+                else:
+                    batch.state = settled  # saved with the last batch: everything listed is stored
                 yield batch
+
+    def _marks(self) -> dict[str, str]:
+        """The folders' modification times (ns), "-" for a missing one."""
+        marks = {}
+        for sub in ("new", "cur"):
+            try:
+                marks[f"mtime {sub}"] = str(os.stat(self.path / sub).st_mtime_ns)
+            except FileNotFoundError:
+                marks[f"mtime {sub}"] = "-"
+        return marks
 
     def _read_batch(self, chunk: list[tuple[int, str, str, str]]) -> Batch:
         items, keys = [], []
@@ -96,6 +125,7 @@ class MaildirChannel:
     def send(self, outbound: Outbound) -> str:
         """Write the reply into the sent Maildir (tmp/ then rename into cur/, so a reader
         never sees half a file); returns its Message-ID."""
+        from .mailout import build_reply
         raw = build_reply(outbound, self.name)
         if outbound.maybe_sent and self._sent_copy(outbound.txn_id):
             return outbound.mail_id

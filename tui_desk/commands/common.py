@@ -1,4 +1,8 @@
-"""What every command shares: the global options, config and store access, output."""
+"""What every command shares: the global options, config and store access, output.
+
+Light on purpose (every command imports it): rich, the config and the store are
+imported when first used, so `--help` and `--json` never load rich.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,37 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from .. import config as config_mod
 from ..errors import DeskError, UsageError
-from ..store import Store, stamp
 from ..textsafe import one_line, safe_json
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+    from .. import config as config_mod
+    from ..store import Store
+
+
+class LazyConsole:
+    """A rich Console made on first use (rich costs ~30 ms to import)."""
+
+    def __init__(self, **settings) -> None:
+        self._settings = settings
+        self._console = None
+
+    def __getattr__(self, name: str):
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(**self._settings)
+        return getattr(self._console, name)
+
+
+out = LazyConsole(highlight=False, soft_wrap=False)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -32,6 +54,7 @@ class Options:
 
     def config(self) -> config_mod.Config:
         if self._config is None:
+            from .. import config as config_mod
             self._config = config_mod.load(self.config_path)
             for warning in self._config.warnings:  # once per command, on stderr (cron mails it)
                 error_line(f"tui-desk: {warning}")
@@ -41,6 +64,7 @@ class Options:
         return self.config().database_path(self.db_path)
 
     def store(self) -> Store:
+        from ..store import Store
         return Store.open(self.database())
 
 
@@ -63,6 +87,7 @@ def json_value(value: object) -> str:
     """What --json writes for a value json has no form for. An instant is always UTC,
     YYYY-MM-DDTHH:MM:SS.mmmZ (README), the store's own format: one spelling everywhere."""
     if isinstance(value, dt.datetime):
+        from ..store.db import stamp
         return stamp(value)
     return str(value)
 
@@ -73,12 +98,14 @@ def print_json(data: object) -> None:
 
 
 def table(*columns: str) -> Table:
+    from rich.table import Table
     grid = Table(*columns, box=None, header_style="bold", pad_edge=False)
     return grid
 
 
 def cell(value: object) -> Text:
     """A table cell from untrusted text: cleaned, and never read as markup."""
+    from rich.text import Text
     return Text(one_line("" if value is None else str(value)))
 
 

@@ -12,19 +12,20 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 
 from ..errors import UsageError
-from ..oncall import escalation, ics
-from ..oncall.page import PageFailed, page as send_page
-from ..oncall.schedule import Segment
 from ..oncall.service import Oncall
 from ..oncall.timeparse import UTC
 from ..store import stamp
 from ..textsafe import one_line
 from .common import cell, options, out, print_json, table
+
+if TYPE_CHECKING:  # paging, escalation and the calendar are imported where used: `oncall now` stays quick
+    from ..oncall.schedule import Segment
 
 app = typer.Typer(help="The on-call rotation: who carries the emergency phone, and when.")
 rotation_app = typer.Typer(help="Add, list, show and remove rotations.")
@@ -327,6 +328,7 @@ def export(
     with _desk(ctx) as desk:
         zone = desk.viewer_tz(None)
         segments = desk.schedule(rotation, start, weeks, zone)
+        from ..oncall import ics
         data = ics.calendar(segments, name=f"{desk.config.desk.name} on call", stamp=desk.now)
     if str(ics_file) == "-":  # a pipe: `oncall export --ics - | ssh host 'cat > oncall.ics'`
         sys.stdout.buffer.write(data)
@@ -386,6 +388,7 @@ def page(
     json_out: bool = JSON,
 ) -> None:
     """Reach whoever is on call now through their roster contact (exit 1 if it failed)."""
+    from ..oncall.page import PageFailed, page as send_page
     with _desk(ctx) as desk:
         try:
             results = send_page(desk, message, rotation, conversation)
@@ -408,6 +411,7 @@ def ack(
     json_out: bool = JSON,
 ) -> None:
     """Acknowledge a page: it stops escalating (you are on it). Exit 2 when there is none."""
+    from ..oncall import escalation
     with _desk(ctx) as desk:
         done = escalation.acknowledge(desk.store, desk.actor, page_id=page_id, conversation_id=conversation)
     if json_out:

@@ -30,7 +30,6 @@ from ..errors import DeskError, UsageError
 from ..model import ParsedMessage
 from ..store import Store, parse_stamp, stamp
 from ..textsafe import one_line
-from .page import _deliver, _no_contact
 from .service import Oncall
 
 ACK_WORDS = {"ack", "acked", "ok", "okay", "acknowledged", "acknowledge"}
@@ -102,6 +101,7 @@ def run(config: Config, store: Store, now: dt.datetime | None = None) -> Escalat
 
 
 def _notify(desk: Oncall, page: dict, due: Due, result: EscalationResult) -> None:
+    from .page import _deliver, _no_contact  # SMTP, Matrix, commands: only when someone is paged
     store = desk.store
     try:
         targets = recipients(desk, due.notify, page["target"])

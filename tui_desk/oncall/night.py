@@ -14,7 +14,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from ..hours import BusinessHours
-from ..reports.stats import median
 from ..store import Store, parse_stamp, stamp
 
 NIGHT_START, NIGHT_END = 22, 7
@@ -54,6 +53,7 @@ def night(store: Store, since: dt.datetime, until: dt.datetime, hours: BusinessH
             local = parse_stamp(notice["at"]).astimezone(ZoneInfo(person_tz.get(notice["who"]) or hours.timezone))
             if local.hour >= NIGHT_START or local.hour < NIGHT_END:
                 person["nights"].add(local.date() - dt.timedelta(days=local.hour < NIGHT_END))
+    from ..reports.stats import median  # here: the reports package is large, and `oncall now` needs none of it
     return {
         "weeks": [{"week": k, **v} for k, v in sorted(weeks.items())],
         "median_minutes_to_ack": _round(median(to_ack)),

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .. import outbox
 from ..config import Config
-from ..oncall.escalation import summary as escalation_summary
 from ..store import Store, parse_stamp, stamp
-from ..templates.library import TemplateLibrary
-from ..templates.quick import preview
 from . import assign
 from ..durations import parse_duration
 from .guard import may_auto_reply
 from .spec import RECEIVED, Action, Rule, RuleSet
+
+if TYPE_CHECKING:  # the outbox, templates and paging are imported by the actions that use them:
+    from ..templates.library import TemplateLibrary  # a sync with nothing to act on needs none
 
 
 @dataclass
@@ -152,6 +152,8 @@ class Actions:
         return Outcome(action, words, changed)
 
     def _note(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        from .. import outbox
+
         def write() -> None:
             outbox.queue_reply(self.store, cid, action.value, agent=f"rule:{rule.id}", note=True)
         return Outcome(action, "noted: " + action.value[:60], self._changes(cid, write))
@@ -187,6 +189,8 @@ class Actions:
 
     def _send_template(self, rule: Rule, action: Action, cid: int | None, facts: dict, words: str,
                        reason: str) -> Outcome:
+        from .. import outbox
+        from ..templates.quick import preview
         address = facts["from"]
         why = may_auto_reply(facts["class"], address, force=rule.force_reply) or self._cap(address)
         template = self._library().get(action.value)
@@ -217,6 +221,7 @@ class Actions:
         if cid is None or self.dry:
             existing = self.store.unresolved_page(cid) if cid is not None else None
             return Outcome(action, f"added to page {existing['id']}" if existing else words, True)
+        from ..oncall.escalation import summary as escalation_summary
         summary = escalation_summary(facts, facts["subject"], facts["text"])
         page_id, new = self.store.page_request(cid, rule.id, action.value, summary, stamp(self.now))
         return Outcome(action, words + f" (page {page_id})" if new else f"added to page {page_id}", True)
@@ -248,5 +253,6 @@ class Actions:
 
     def _library(self) -> TemplateLibrary:
         if self.library is None:
+            from ..templates.library import TemplateLibrary
             self.library = TemplateLibrary.for_config(self.config)
         return self.library

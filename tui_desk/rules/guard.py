@@ -9,9 +9,10 @@ forever; the caps per recipient (checked by the rules runner) stop the rest.
 from __future__ import annotations
 
 import re
-from email.message import Message
+from typing import TYPE_CHECKING
 
-from ..parse.auto import LOOP_HEADER, message_class
+if TYPE_CHECKING:
+    from email.message import Message
 
 CLASSES = ("auto", "bulk", "bounce", "self", "agent", "human")
 __all__ = ["CLASSES", "LOOP_HEADER", "classify", "may_auto_reply", "refine"]
@@ -33,6 +34,7 @@ def refine(klass: str, message_id: str | None, address: str, *, loop: str = "",
 def classify(msg: Message, address: str, subject: str = "", *, own_domains: frozenset[str] = frozenset(),
              agents: frozenset[str] = frozenset()) -> str:
     """The loop guard's class of `msg`, sent from `address` (one of CLASSES)."""
+    from ..parse.auto import LOOP_HEADER, message_class  # (the email package: only to classify mail)
     return refine(message_class(msg, address, subject), str(msg.get("message-id") or ""), address,
                   loop=str(msg.get(LOOP_HEADER) or ""), own_domains=own_domains, agents=agents)
 
@@ -55,3 +57,10 @@ def may_auto_reply(klass: str, address: str, *, force: bool = False) -> str | No
 
 def _domain(value: str) -> str:
     return value.rsplit("@", 1)[-1].strip(" <>").lower() if "@" in value else ""
+
+
+def __getattr__(name: str):
+    if name == "LOOP_HEADER":  # re-exported, from the parser imported only when asked
+        from ..parse.auto import LOOP_HEADER
+        return LOOP_HEADER
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

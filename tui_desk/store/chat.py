@@ -7,7 +7,6 @@ in `original_text` (and the raw event in message_raw); `text` shows the current 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -68,6 +67,7 @@ class ChatMixin:
 
     def attachment_fetched(self, attachment_id: int, data: bytes, content_type: str | None = None) -> Path:
         """Store the content of an attachment recorded by reference; returns its file."""
+        import hashlib  # (loading OpenSSL costs ~4 ms: only when an attachment is stored)
         digest = hashlib.sha256(data).hexdigest()
         target = self.files / digest[:2] / digest
         if not target.exists():

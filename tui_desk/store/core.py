@@ -48,8 +48,8 @@ class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, Templa
     def migrate(self) -> list[str]:
         """Apply pending migrations; returns their names. Safe when several processes
         open a new database at once: the check-and-apply runs under BEGIN IMMEDIATE."""
-        if not migrations.pending(self.d.db):
-            return []
+        if set(migrations.names()) <= self.d.applied_migrations(migrations.name):
+            return []  # up to date: the usual case, answered without importing sqlite_utils
         with self.d.tx():
             pending = [m.name for m in migrations.pending(self.d.db)]
             migrations.apply(self.d.db)

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from ..errors import DeskError
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 BUSY_TIMEOUT_S = 30.0
+_SAVEPOINTS = itertools.count()
 
 # Chinese, Japanese kana and Thai are written without spaces between words; FTS5's
 # unicode61 tokenizer would make a whole sentence one token. Indexing each such
@@ -70,6 +74,7 @@ class Database:
         except sqlite3.DatabaseError as exc:
             raise DeskError(f"cannot open database {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA recursive_triggers=on")  # as sqlite_utils.Database sets it (migrations use that)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MB: sync batches and FTS merges stay in memory
         conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -82,14 +87,33 @@ class Database:
         conn.create_function("desk_indexed", 2, self._indexed)
         conn.row_factory = sqlite3.Row
         self.conn = conn
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as sqlite_utils sees it, for migrations: made on first use, since
+        importing sqlite_utils costs more than most commands take (~50 ms)."""
+        if self._db is None:
+            import sqlite_utils
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
+
+    def applied_migrations(self, migration_set: str) -> set[str]:
+        """The names of the migrations recorded as applied (the table sqlite_utils keeps;
+        read here without it, so opening an up-to-date database stays cheap)."""
+        try:
+            rows = self.conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                                     (migration_set,)).fetchall()
+        except sqlite3.OperationalError:  # no such table: a new database
+            return set()
+        return {row[0] for row in rows}
 
     @contextlib.contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (BEGIN IMMEDIATE), or a savepoint when one is open."""
         conn = self.conn
         if conn.in_transaction:
-            with self.db.atomic():
+            with self._savepoint():
                 yield conn
             return
         conn.execute("BEGIN IMMEDIATE")
@@ -101,6 +125,23 @@ class Database:
             raise
         else:
             conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """A nested transaction (as sqlite_utils' atomic() makes one)."""
+        name = f"desk_{next(_SAVEPOINTS)}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            # an error such as RAISE(ROLLBACK) can end the whole transaction, savepoints
+            # included: cleaning up then would hide the original error behind "no such savepoint"
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            self.conn.execute(f"RELEASE SAVEPOINT {name}")
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -19,14 +19,17 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from .. import outbox
 from ..config import Config
 from ..durations import parse_duration
 from ..errors import DeskError
 from ..rules.guard import may_auto_reply
 from ..store import Store
-from ..templates.library import Template, TemplateLibrary
-from ..templates.quick import preview
+
+if TYPE_CHECKING:  # the templates (Jinja2, rapidfuzz) are imported only when surveys are on
+    from ..templates.library import Template, TemplateLibrary
 from .language import detect
 
 
@@ -53,6 +56,8 @@ def send_due(config: Config, store: Store, now: dt.datetime | None = None,
     now = now or dt.datetime.now(dt.timezone.utc)
     delay, cooldown, expires = (parse_duration(v) for v in (config.survey.delay, config.survey.cooldown,
                                                              config.survey.expires))
+    from ..templates.library import TemplateLibrary
+    from ..templates.quick import preview
     library = library or TemplateLibrary.for_config(config)
     if library.get(config.survey.template) is None:
         result.errors.append(f"survey: no template {config.survey.template!r} in {library.folder}"
