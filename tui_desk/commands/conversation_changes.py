@@ -11,15 +11,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from .. import outbox as outbox_service
 from ..changes import SNOOZE_PRESETS, parse_tags, snooze_until
 from ..errors import NotFound, UsageError
-from ..oncall.timeparse import parse_when
 from ..store import Store
 from ..store.schema import STATUSES
 from .common import err, known_name, one_of, options, print_json
 from .conversations import summary
-from .outbox import read_text
 
 AGENT_HELP = "An agent, 'me' ([agent] name) or 'none' (unassign)."
 
@@ -79,6 +76,8 @@ def note(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
          file: Path = typer.Option(None, "--file", "-f", help="Read the note from a file ('-' for stdin)."),
          json_out: bool = typer.Option(False, "--json")) -> None:
     """Add an internal note: stored and shown to the team, never sent to the customer."""
+    from .. import outbox as outbox_service  # (the outbox and templates: only for a note)
+    from .outbox import read_text
     if (text is None) == (file is None):
         raise UsageError("give exactly one of --text, --file")
     body = text if text is not None else read_text(file)
@@ -105,6 +104,7 @@ def _existing(store: Store, conversation_id: int) -> None:
 
 
 def _when(text: str, zone: str) -> dt.datetime:
+    from ..oncall.timeparse import parse_when
     now = dt.datetime.now(dt.timezone.utc)
     until = snooze_until(text, now, zone) if text in dict(SNOOZE_PRESETS) else parse_when(text, ZoneInfo(zone))
     if until <= now:
