@@ -303,3 +303,49 @@ def test_an_overrides_reason_is_in_the_calendar_title(desk, capsys):
     titles = [e["summary"] for e in ics.read(out.encode())]
     assert "On call: bo (support): ana's holiday" in titles, "the reason, on one line"
     assert titles.count("On call: ana (support)") >= 1, "shifts without an override keep the plain title"
+
+
+def test_a_page_about_a_conversation_tells_its_id_customer_subject_and_first_lines(desk, capsys, monkeypatch):
+    from tui_desk.store import Store
+
+    from .test_store import add
+    add_support(capsys)
+    with Store.open(desk["tmp"] / "desk.db") as store:
+        conversation, _ = add(store, "The checkout says \x1b[31merror 500\n\nI was charged twice!\n> old quote",
+                              subject="Charged twice [b]NOW[/b]")
+    monkeypatch.setenv("TUI_DESK_NOW", "2026-12-08T12:00:00+00:00")  # bo's week: a command gets the page
+    ok_json(capsys, "oncall", "page", "-m", "Please look", "--conversation", str(conversation))
+    paged = desk["paged"].read_text()
+    assert paged.startswith("bo:Please look\n\n")
+    assert f"Conversation #{conversation} from Mike <mike@customer.example>" in paged
+    assert "Subject: Charged twice [b]NOW[/b]" in paged
+    assert "> The checkout says" in paged and "> I was charged twice!" in paged and "\x1b" not in paged
+    code, _, err = run(capsys, "oncall", "page", "-m", "x", "--conversation", "999")
+    assert code == 2 and "no conversation 999" in err
+
+
+def test_export_for_one_person_or_me(desk, capsys):
+    add_support(capsys)
+    code, out, err = run(capsys, "oncall", "export", "--ics", "-", "--weeks", "6", "--who", "bo")
+    assert code == 0, err
+    mine = ics.read(out.encode())
+    assert mine and {e["summary"] for e in mine} == {"On call: bo (support)"}
+    config = desk["config"]
+    config.write_text(config.read_text().replace('name = "lead"', 'name = "chen"'))
+    code, out, _ = run(capsys, "oncall", "export", "--ics", "-", "--weeks", "6", "--who", "me")
+    assert {e["summary"] for e in ics.read(out.encode())} == {"On call: chen (support)"}
+    code, _, err = run(capsys, "oncall", "export", "--ics", "-", "--who", "zed")
+    assert code == 2 and "unknown person 'zed'" in err
+
+
+def test_a_rotation_whose_first_shift_is_ahead_warns_and_names_the_start(desk, capsys):
+    # the clock is pinned to a Tuesday; a Monday handoff from today starts next week
+    code, out, err = run(capsys, "oncall", "rotation", "add", "night", "--members", "ana,bo", "--handoff",
+                         "mon 09:00", "--tz", "Europe/Berlin", "--json")
+    assert code == 0 and json.loads(out)["name"] == "night"
+    line = " ".join(err.split())
+    assert "nobody in rotation night is on call until its first shift" in line
+    assert "--start 2026-11-30" in line
+    code, _, err = run(capsys, "oncall", "rotation", "add", "day", "--members", "ana", "--handoff", "mon 09:00",
+                       "--tz", "Europe/Berlin", "--start", "2026-11-30")
+    assert code == 0 and "warning" not in err

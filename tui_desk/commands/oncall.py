@@ -22,7 +22,7 @@ from ..oncall.service import Oncall
 from ..oncall.timeparse import UTC
 from ..store import stamp
 from ..textsafe import one_line
-from .common import cell, options, out, print_json, table
+from .common import cell, error_line, options, out, print_json, table
 
 if TYPE_CHECKING:  # paging, escalation and the calendar are imported where used: `oncall now` stays quick
     from ..oncall.schedule import Segment
@@ -109,6 +109,12 @@ def rotation_add(
         rot = desk.add_rotation(name, members, length, handoff, tz, start, only)
         zone = rot.tz
         shown = desk.describe(rot, zone)
+        later = desk.first_shift_later(rot)
+    if later:  # on stderr, also with --json: a person or a script should see it
+        first, day = later
+        error_line(f"tui-desk: warning: nobody in rotation {rot.name} is on call until its first shift,"
+                   f" {_t(first, zone)}; to have someone on call now, remove it and add it again with"
+                   f" --start {day.isoformat()}")
     if json_out:
         print_json(shown)
     else:
@@ -323,13 +329,20 @@ def export(
     weeks: int = typer.Option(12, "--weeks"),
     start: str = typer.Option(None, "--from", help="First day (default today)."),
     rotation: str = ROTATION,
+    who: str = typer.Option(None, "--who", help="Only this person's shifts ('me': the [agent] name)."),
 ) -> None:
     """Write the schedule as an .ics calendar (stable UIDs: re-import updates)."""
     with _desk(ctx) as desk:
         zone = desk.viewer_tz(None)
         segments = desk.schedule(rotation, start, weeks, zone)
+        name = f"{desk.config.desk.name} on call"
+        if who is not None:
+            person = desk.actor.lower() if who == "me" else who
+            desk.check_people([person], {m for r in desk.rotations(rotation) for m in r.members})
+            segments = [s for s in segments if s.who == person]
+            name += f": {desk.display_name(person)}"
         from ..oncall import ics
-        data = ics.calendar(segments, name=f"{desk.config.desk.name} on call", stamp=desk.now)
+        data = ics.calendar(segments, name=name, stamp=desk.now)
     if str(ics_file) == "-":  # a pipe: `oncall export --ics - | ssh host 'cat > oncall.ics'`
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -118,6 +118,8 @@ def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: 
         raise UsageError("--message is empty")
     if len(text) > MAX_MESSAGE:
         raise UsageError(f"--message is longer than {MAX_MESSAGE} characters")
+    if conversation_id is not None:
+        text += "\n\n" + conversation_lines(desk, conversation_id)
     targets: dict[str, str] = {}
     for rot in desk.rotations(rotation):
         seg = rot.at(desk.now)
@@ -144,6 +146,24 @@ def page(desk: Oncall, text: str, rotation: str | None = None, conversation_id: 
     if failed:
         raise PageFailed(results, config_mistake=config_mistakes == len(results))
     return results
+
+
+def conversation_lines(desk: Oncall, conversation_id: int) -> str:
+    """What a page about a conversation tells of it: its id, the customer, the subject and
+    the first lines of the customer's latest message, one line each, cleaned."""
+    conversation = desk.store.conversation(conversation_id)
+    if conversation is None:
+        raise UsageError(f"no conversation {conversation_id}")
+    who = " ".join(filter(None, [one_line(conversation["customer_name"] or ""),
+                                 f"<{one_line(conversation['customer_address'])}>"
+                                 if conversation["customer_address"] else ""]))
+    lines = [f"Conversation #{conversation_id} from {who[:120] or 'an unknown customer'}",
+             f"Subject: {one_line(conversation['subject'] or '')[:120]}"]
+    inbound = [m for m in desk.store.messages(conversation_id) if m["direction"] == "in"]
+    if inbound:
+        text = [line for line in (inbound[-1]["text"] or "").splitlines() if line.strip()][:4]
+        lines += ["> " + one_line(line)[:200] for line in text]
+    return "\n".join(lines)
 
 
 class PageFailed(DeskError):

@@ -153,6 +153,15 @@ class Oncall:
             handoff=format_handoff(day, at), length_hours=hours, only=only, members=people, actor=self.actor)
         return self.rotation(name)
 
+    def first_shift_later(self, rot: Rotation) -> tuple[dt.datetime, dt.date] | None:
+        """When a rotation's first shift is still ahead (nobody of it is on call until
+        then): that instant, and the `--start` day whose handoff is already past."""
+        first = rot.shift_start(0)
+        if first <= self.now:
+            return None
+        weekly = parse_handoff(self.store.oncall_rotation(rot.name)["handoff"])[0] is not None
+        return first, first.astimezone(rot.tz).date() - dt.timedelta(days=7 if weekly else 1)
+
     def describe(self, rot: Rotation, tz: ZoneInfo) -> dict:
         row = self.store.oncall_rotation(rot.name)
         start = rot.shift_start(0)
