@@ -24,7 +24,7 @@ COMMANDS: dict[str, Lazy] = {
     # name in `tui-desk --help` order: (module, attribute, the first sentence of its help).
     # A module is imported only when its command runs, so each command starts fast.
     "init": Lazy(C + "setup", "init", "Write a starter config and create the database."),
-    "demo": Lazy(C + "setup", "demo", "Build the demo queue from data/demo into a fresh database and open it."),
+    "demo": Lazy(C + "setup", "demo", "Open the demo desk, built from data/demo the first time (or with --fresh)."),
     "sync": Lazy(C + "sync", "sync", "Pull new messages from every channel, then deliver due replies."),
     "search": Lazy(C + "conversations", "search", "Full-text search over subjects and messages, best match first."),
     "reply": Lazy(C + "outbox", "reply", "Reply to (or note on) a conversation."),

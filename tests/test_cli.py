@@ -288,3 +288,22 @@ def test_every_json_output_writes_times_one_way(tmp_path):
             assert isinstance(value, str) and re.fullmatch(STAMP, value), (" ".join(path), where, value)
             seen += 1
     assert seen > 100
+
+
+def test_demo_opens_the_desk_it_built_unless_fresh(tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    db = cli("demo", "--no-tui", env=env).stdout.strip()
+    with Store.open(db) as store:
+        store.set_tags(1, ["kept"], [], "tester")  # an agent's work on the demo desk
+    again = cli("demo", "--no-tui", env=env)
+    assert again.stdout.strip() == db and "as you left it" in again.stderr
+    with Store.open(db) as store:
+        assert "kept" in store.conversation(1)["tags"]
+    fresh = cli("demo", "--no-tui", "--fresh", env=env)
+    assert fresh.stdout.strip() == db and "as you left it" not in fresh.stderr
+    with Store.open(db) as store:
+        assert "kept" not in store.conversation(1)["tags"]
+    # a build that died before its end leaves no marker: the next run builds it again
+    marker = next((tmp_path / "data").rglob(".built"))
+    marker.unlink()
+    assert "as you left it" not in cli("demo", "--no-tui", env=env).stderr and marker.exists()

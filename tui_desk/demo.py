@@ -33,6 +33,10 @@ def faq_dir(db_path: Path) -> Path:
     return db_path.parent / f"{db_path.stem}-faq"
 
 
+BUILT = ".built"
+"""Written last by `build`: a demo folder without it was interrupted and is built again."""
+
+
 def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tuple[Path, SyncResult]:
     """Build the demo into a fresh database and its FAQ into `faq_dir`; returns
     (config path, sync result)."""
@@ -40,8 +44,8 @@ def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tup
     folder = db_path.parent if db_path else demo_dir()
     db_path = db_path or folder / "desk.db"
     work = folder / f"{db_path.stem}-source"
+    shutil.rmtree(work, ignore_errors=True)  # its BUILT marker first: a crash below leaves no reusable demo
     _remove_database(db_path)
-    shutil.rmtree(work, ignore_errors=True)
     now = now or dt.datetime.now(dt.timezone.utc)
     shift = now - NEWEST_AGE - _newest(source)
     _copy_maildir(source / "mail", work / "mail", shift)
@@ -53,7 +57,19 @@ def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tup
         store.ensure_agent(config.agent.name, config.agent.email)
         result = run(config, store)
         faq.build(config, store, faq_dir(db_path))
+    (work / BUILT).write_text(now.isoformat(), encoding="utf-8")
     return config_path, result
+
+
+def existing(db_path: Path | None = None) -> tuple[Path, str] | None:
+    """A demo desk built completely before at `db_path` (default: the demo folder):
+    (its config path, when it was built); None when there is none to reuse."""
+    folder = db_path.parent if db_path else demo_dir()
+    db_path = db_path or folder / "desk.db"
+    work = folder / f"{db_path.stem}-source"
+    if not (db_path.exists() and (work / "config.toml").exists() and (work / BUILT).exists()):
+        return None
+    return work / "config.toml", (work / BUILT).read_text(encoding="utf-8")[:16].replace("T", " ")
 
 
 def _remove_database(db_path: Path) -> None:

@@ -34,16 +34,24 @@ def demo(
     ctx: typer.Context,
     db: Path = typer.Option(None, "--db", help="Where to build the demo database."),
     no_tui: bool = typer.Option(False, "--no-tui", help="Build it and print its path; do not open the TUI."),
+    fresh: bool = typer.Option(False, "--fresh", help="Build it anew, even if it was built before."),
 ) -> None:
-    """Build the demo queue from data/demo into a fresh database and open it."""
+    """Open the demo desk, built from data/demo the first time (or with --fresh)."""
     opts = options(ctx)
     db = db or (Path(opts.db_path) if opts.db_path else None)
-    config_path, result = demo_mod.build(db)
+    built = None if fresh else demo_mod.existing(db)
+    if built:
+        config_path, result = built[0], None
+    else:
+        config_path, result = demo_mod.build(db)
     opts.config_path, opts.db_path, opts._config = str(config_path), None, None
     database = opts.database()
     print(database)
+    if built:
+        err.print(f"the demo desk built {built[1]} UTC, as you left it (--fresh builds it anew)",
+                  markup=False, highlight=False)
     err.print(f"demo FAQ site: {demo_mod.faq_dir(database) / 'index.html'}", markup=False, highlight=False)
-    if not result.ok:
+    if result is not None and not result.ok:
         for outcome in result.channels.values():
             if outcome.error:
                 err.print(outcome.error, markup=False)
