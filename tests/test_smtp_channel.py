@@ -96,3 +96,31 @@ def test_oncall_core_never_imports_textual():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+@pytest.fixture
+def relay():
+    """A local relay that takes mail without a login (it offers no AUTH)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def _relay_channel(port: int, **extra):
+    return from_dict({"channels": [{"name": "mail", "kind": "imap", "host": "127.0.0.1", "username": "desk",
+                                    "password_env": "NO_SUCH_PASSWORD", "smtp_port": port, "smtp_tls": "none",
+                                    "smtp_timeout": 10, **extra}]}).channels[0]
+
+
+def test_a_relay_without_auth_takes_mail_when_smtp_auth_is_false(relay):
+    port, inbox = relay
+    with pytest.raises(ChannelError, match="set smtp_auth = false"):
+        smtp.send(smtp.endpoint_for(_relay_channel(port)), _msg())
+    assert inbox.envelopes == []
+    smtp.send(smtp.endpoint_for(_relay_channel(port, smtp_auth=False)), _msg())
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["ana@example.org"]]

@@ -68,6 +68,8 @@ class ImapChannel:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_password_env: str | None = None
     smtp_password_cmd: str | None = None
+    smtp_auth: bool = True
+    """false: send without logging in (a local relay such as a host's own Postfix)."""
     smtp_timeout: float = 30.0
     """Seconds (at most 60) to wait for the SMTP server at each step. A reply whose 250 does
     not come in time is "uncertain" (it may have been sent) and is not retried automatically."""

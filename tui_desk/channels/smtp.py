@@ -54,7 +54,8 @@ def endpoint_for(channel: "ImapChannel") -> Endpoint:
     """The SMTP server of an imap channel's config (replies, and on-call pages by default)."""
     return Endpoint(
         channel.smtp_host or channel.host, channel.smtp_port, channel.smtp_tls,
-        channel.smtp_username or channel.username, channel.smtp_secret(), name=channel.name,
+        (channel.smtp_username or channel.username) if channel.smtp_auth else "", channel.smtp_secret(),
+        name=channel.name,
         timeout=channel.smtp_timeout,
     )
 
@@ -143,6 +144,9 @@ def _session(endpoint: Endpoint) -> Iterator[smtplib.SMTP]:
                 client.starttls(context=context)
                 client.ehlo()
             if endpoint.username:
+                if not client.has_extn("auth"):  # a local relay that takes mail without a login
+                    raise ChannelError(endpoint.name, "the SMTP server offers no login (AUTH): for a relay"
+                                                      " that needs none, set smtp_auth = false")
                 if endpoint.secret is None or not endpoint.secret.configured:
                     raise ChannelError(endpoint.name, "SMTP username given but no password configured")
                 client.login(endpoint.username, endpoint.secret.reveal())
