@@ -307,3 +307,32 @@ def test_demo_opens_the_desk_it_built_unless_fresh(tmp_path):
     marker = next((tmp_path / "data").rglob(".built"))
     marker.unlink()
     assert "as you left it" not in cli("demo", "--no-tui", env=env).stderr and marker.exists()
+
+
+def test_a_starter_config_says_which_paths_are_missing(tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "HOME": str(tmp_path / "home")}
+    init = cli("init", env=env)
+    assert "channel mail:" in init.stderr and "does not exist" in init.stderr and "config check" in init.stderr
+    check = cli("config", "check", "--json", env=env)
+    warnings = json.loads(check.stdout)["warnings"]
+    assert [w.split(":")[0] for w in warnings] == ["channel mail", "channel chat-export"]
+    assert all(str(tmp_path / "home") in w for w in warnings), "the paths as a sync would read them"
+    (tmp_path / "home" / "Mail" / "support" / "cur").mkdir(parents=True)
+    assert [w.split(":")[0] for w in json.loads(cli("config", "check", "--json", env=env).stdout)["warnings"]] == [
+        "channel chat-export"]
+
+
+def test_sync_with_no_channels_says_so_on_a_terminal(tmp_path):
+    import pty
+    conf = tmp_path / "config.toml"
+    conf.write_text("[agent]\nname = \"ana\"\n")
+    leader, follower = pty.openpty()
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--config", str(conf), "--db", str(tmp_path / "d.db"),
+                           "sync"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower, timeout=120)
+    os.close(follower)
+    said = os.read(leader, 4096).decode()
+    os.close(leader)
+    assert done.returncode == 0 and "no channels to sync" in said and str(conf) in " ".join(said.split())
+    quiet = cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync")  # cron: not a terminal
+    assert quiet.stderr == ""

@@ -23,6 +23,14 @@ def reply_problem(config: ChannelConfig, to_address: str, thread_key: str | None
     return _kind(config).reply_problem(to_address, thread_key)
 
 
+def local_problem(config: ChannelConfig, base: Path | None = None) -> str | None:
+    """Why a sync could not read a local channel (a Maildir or an export that is not
+    there), seen without a network or a secret; None for one that looks fine, or that
+    lives on a server."""
+    kind = _kind(config)
+    return kind(config, base).local_problem() if hasattr(kind, "local_problem") else None
+
+
 def _kind(config: ChannelConfig) -> type:
     if config.kind == "maildir":
         from .maildir import MaildirChannel
@@ -39,4 +47,4 @@ def _kind(config: ChannelConfig) -> type:
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 
-__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "open_channel", "reply_problem"]
+__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "local_problem", "open_channel", "reply_problem"]

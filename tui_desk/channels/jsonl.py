@@ -35,6 +35,10 @@ class JsonlChannel:
         path = Path(config.path).expanduser()
         self.path = path if path.is_absolute() or base is None else base / path
 
+    def local_problem(self) -> str | None:
+        """Why a sync could not read this export (for `config check`), or None."""
+        return None if self.path.is_file() else f"{self.path} does not exist (point path at your chat export)"
+
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         try:
             handle = self.path.open("rb")

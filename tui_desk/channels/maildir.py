@@ -44,6 +44,14 @@ class MaildirChannel:
         sent = Path(config.sent_path).expanduser() if config.sent_path else self.path / ".Sent"
         self.sent = sent if sent.is_absolute() or base is None else base / sent
 
+    def local_problem(self) -> str | None:
+        """Why a sync could not read this Maildir (for `config check`), or None."""
+        if not self.path.exists():
+            return f"{self.path} does not exist (create it, or point path at your Maildir)"
+        if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
+            return f"{self.path} is not a Maildir (no cur/ or new/ inside)"
+        return None
+
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
             raise ChannelError(self.name, f"{self.path} is not a Maildir (no cur/ or new/ inside)")

@@ -27,7 +27,13 @@ def init(ctx: typer.Context, force: bool = typer.Option(False, "--force", help="
     opts.config_path = str(target)
     with opts.store():
         pass
-    err.print(f"wrote {target}; database at {opts.database()}")
+    err.print(f"wrote {target}; database at {opts.database()}", markup=False, highlight=False)
+    warnings = _channel_warnings(opts.config())
+    for warning in warnings:
+        error_line(f"tui-desk: warning: {warning}")
+    if warnings:
+        err.print(f"next: point the channels in {target} at your mail and chat, then run `tui-desk config check`"
+                  " (`tui-desk demo` still opens the demo desk)", markup=False, highlight=False)
 
 
 def demo(
@@ -91,15 +97,31 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
         for error in errors:
             error_line(f"tui-desk: {error}")
         raise typer.Exit(EXIT_USAGE)
+    warnings = _channel_warnings(config)
+    for warning in warnings:
+        error_line(f"tui-desk: warning: {warning}")
     summary = {
         "config": str(config.path),
         "database": str(config.database_path(opts.db_path)),
         "channels": [{"name": c.name, "kind": c.kind} for c in config.channels],
     }
     if json_out:
-        print_json({"ok": True, **summary})
+        print_json({"ok": True, **summary, "warnings": warnings})
     else:
-        out.print(f"{config.path}: ok ({len(config.channels)} channels)", markup=False)
+        out.print(f"{config.path}: ok ({len(config.channels)} channels"
+                  + (f", {len(warnings)} warning{'s' * (len(warnings) > 1)}" if warnings else "") + ")", markup=False)
+
+
+def _channel_warnings(config) -> list[str]:
+    """What a sync would stumble on that can be seen without a network: a Maildir or
+    chat export path that is not there (a starter config's example path, say)."""
+    from ..channels import local_problem
+    found = []
+    for channel_config in config.channels:
+        problem = local_problem(channel_config, config.path.parent if config.path else None)
+        if problem:
+            found.append(f"channel {channel_config.name}: {problem}")
+    return found
 
 
 def _keymap_errors(config) -> list[ConfigError]:

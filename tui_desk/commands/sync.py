@@ -35,6 +35,10 @@ def sync(
     if quarantined:
         _list_quarantined(opts, json_out, channel)
         return
+    if not config.channels and sys.stderr.isatty() and not (quiet or json_out):
+        # (the outbox is still delivered: replies queued before the channels were removed)
+        error_line(f"tui-desk: no channels to sync: add a [[channels]] table to {config.path or 'your config'}"
+                   " (see config.example.toml and docs/email.md)")
     with _stop_on_signals():
         if watch:
             _watch(opts, config, channel, json_out, quiet, poll, cycles)
