@@ -5,10 +5,11 @@ One module per kind; `open_channel` builds the right one from its config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Channel as ChannelConfig
-from ..errors import ChannelError
+from ..errors import ChannelError, DeskError
 from .base import Batch, Change, Channel, Item, Outbound
 
 
@@ -31,6 +32,28 @@ def local_problem(config: ChannelConfig, base: Path | None = None) -> str | None
     return kind(config, base).local_problem() if hasattr(kind, "local_problem") else None
 
 
+def probe(config: ChannelConfig, base: Path | None = None) -> list[tuple[str, str | None]]:
+    """Reach a channel's servers (or files) as a sync would, reading and sending
+    nothing: (what, problem) per server, problem None when it answered and took the login."""
+    try:
+        channel = open_channel(config, base)
+    except ChannelError as exc:
+        return [(config.name, str(exc))]
+    try:
+        return channel.probe()
+    finally:
+        channel.close()
+
+
+def attempt(what: str, reach: Callable[[], object]) -> tuple[str, str | None]:
+    """(what, None) when `reach()` succeeds, else (what, why not)."""
+    try:
+        reach()
+        return what, None
+    except DeskError as exc:
+        return what, str(exc)
+
+
 def _kind(config: ChannelConfig) -> type:
     if config.kind == "maildir":
         from .maildir import MaildirChannel
@@ -47,4 +70,4 @@ def _kind(config: ChannelConfig) -> type:
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 
-__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "local_problem", "open_channel", "reply_problem"]
+__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "local_problem", "open_channel", "probe", "reply_problem"]

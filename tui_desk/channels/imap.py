@@ -166,6 +166,25 @@ class ImapChannel:
             _quiet_logout(self.client)
             self.client = None
 
+    def probe(self) -> list[tuple[str, str | None]]:
+        """Log in to IMAP once and out again, then to SMTP (`config check --connect`):
+        no retries, nothing read or sent."""
+        from . import attempt, smtp
+        return [attempt(f"IMAP {self.config.username} at {self._where()}", self._probe_imap),
+                attempt(f"SMTP for replies at {self.config.smtp_host or self.config.host}:{self.config.smtp_port}",
+                        lambda: smtp.probe(smtp.endpoint_for(self.config)))]
+
+    def _probe_imap(self) -> None:
+        try:
+            client = self._login()
+        except ChannelError:
+            raise
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise ChannelError(self.name, f"TLS with {self._where()} failed: {_reason(exc)}") from None
+        except (*_DROPPED, IMAPClientError) as exc:
+            raise ChannelError(self.name, f"cannot reach IMAP server {self._where()}: {_reason(exc)}") from None
+        _quiet_logout(client)
+
     # -- pull ------------------------------------------------------------------------
 
     def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]:

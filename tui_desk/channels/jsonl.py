@@ -35,6 +35,9 @@ class JsonlChannel:
         path = Path(config.path).expanduser()
         self.path = path if path.is_absolute() or base is None else base / path
 
+    def probe(self) -> list[tuple[str, str | None]]:
+        return [("chat export " + str(self.path), self.local_problem())]
+
     def local_problem(self) -> str | None:
         """Why a sync could not read this export (for `config check`), or None."""
         return None if self.path.is_file() else f"{self.path} does not exist (point path at your chat export)"

@@ -44,6 +44,9 @@ class MaildirChannel:
         sent = Path(config.sent_path).expanduser() if config.sent_path else self.path / ".Sent"
         self.sent = sent if sent.is_absolute() or base is None else base / sent
 
+    def probe(self) -> list[tuple[str, str | None]]:
+        return [("Maildir " + str(self.path), self.local_problem())]
+
     def local_problem(self) -> str | None:
         """Why a sync could not read this Maildir (for `config check`), or None."""
         if not self.path.exists():

@@ -240,6 +240,12 @@ class MatrixChannel:
         """The content behind an attachment's mxc:// source and its content type."""
         return self.api.download(source)
 
+    def probe(self) -> list[tuple[str, str | None]]:
+        """Sign in (or use the token) and ask who we are (`config check --connect`)."""
+        from . import attempt
+        return [attempt(f"Matrix {self.config.user_id} at {self.config.homeserver}",
+                        lambda: self.api.call("GET", "/account/whoami"))]
+
     def close(self) -> None:
         self.api.close()
 

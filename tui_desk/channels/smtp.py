@@ -129,6 +129,12 @@ def send_raw(endpoint: Endpoint, raw: bytes, sender: str, recipients: list[str],
         raise ChannelError(endpoint.name, f"SMTP server refused {', '.join(sorted(refused))}")
 
 
+def probe(endpoint: Endpoint) -> None:
+    """Connect, log in if configured, and quit, sending nothing (`config check --connect`)."""
+    with _session(endpoint):
+        pass
+
+
 @contextlib.contextmanager
 def _session(endpoint: Endpoint) -> Iterator[smtplib.SMTP]:
     """A connected, logged-in SMTP client; every failure becomes one ChannelError line."""

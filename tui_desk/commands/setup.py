@@ -8,7 +8,8 @@ import typer
 
 from .. import demo as demo_mod, paths
 from ..config import find_config_path, load
-from ..errors import EXIT_USAGE, ConfigError, UsageError
+from ..errors import EXIT_FAILED, EXIT_USAGE, ConfigError, UsageError
+from ..textsafe import one_line
 from .common import err, error_line, options, out, print_json
 
 config_app = typer.Typer(help="Where the config is, and whether it is valid.", no_args_is_help=True)
@@ -76,7 +77,10 @@ def config_path(ctx: typer.Context) -> None:
 
 
 @config_app.command("check")
-def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"),
+                 connect: bool = typer.Option(False, "--connect", help="Also log in to every channel's server"
+                                              " and SMTP server, reading and sending nothing (exit 1 if one fails).")
+                 ) -> None:
     """Validate the config as the console does ([keys] included); exit 2 naming the file
     and key of every mistake."""
     opts = options(ctx)
@@ -105,11 +109,29 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
         "database": str(config.database_path(opts.db_path)),
         "channels": [{"name": c.name, "kind": c.kind} for c in config.channels],
     }
+    reached = _reach_servers(config) if connect else None
     if json_out:
-        print_json({"ok": True, **summary, "warnings": warnings})
+        print_json({"ok": True, **summary, "warnings": warnings, **({"connect": reached} if connect else {})})
     else:
         out.print(f"{config.path}: ok ({len(config.channels)} channels"
                   + (f", {len(warnings)} warning{'s' * (len(warnings) > 1)}" if warnings else "") + ")", markup=False)
+        for r in reached or ():
+            print(f"{'ok  ' if r['ok'] else 'FAIL'}  {r['channel']}: {one_line(r['what'])}"
+                  + ("" if r["ok"] else f": {one_line(r['error'])}"))
+    if reached and not all(r["ok"] for r in reached):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _reach_servers(config) -> list[dict]:
+    """`--connect`: every channel's servers, then the SMTP server of [oncall.smtp]."""
+    from ..channels import attempt, probe, smtp
+    base = config.path.parent if config.path else None
+    found = [(c.name, *pair) for c in config.channels for pair in probe(c, base)]
+    if config.oncall.smtp is not None:
+        from ..oncall.page import endpoint
+        pages = endpoint(config)
+        found.append(("oncall", *attempt(f"SMTP for pages at {pages.host}:{pages.port}", lambda: smtp.probe(pages))))
+    return [{"channel": name, "what": what, "ok": error is None, "error": error} for name, what, error in found]
 
 
 def _channel_warnings(config) -> list[str]:
