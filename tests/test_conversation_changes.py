@@ -110,3 +110,30 @@ def test_a_merged_conversation_is_changed_where_it_went(desk):
         store.merge(1, 7, "ana")
     assert "was merged into 7" in refused(base, "assign", "1", "bo")
     assert "was merged into 7" in refused(base, "note", "1", "--text", "x")
+
+
+def test_the_first_reply_assigns_an_unassigned_conversation_to_whoever_replied(desk, tmp_path):
+    base, db = desk
+    done = run_cli(*base, "reply", "1", "--text", "On it.", "--json")
+    assert done.returncode == 0, done.stderr
+    with Store.open(db) as store:
+        assert store.conversation(1)["assignee"] == "ana"
+    assert ("assignee", "ana", {"from": None, "to": "ana", "why": "replied first"}) in history(db)
+    ok(base, "assign", "1", "bo")  # a colleague's reply later leaves bo's conversation to bo
+    assert run_cli(*base, "reply", "1", "--text", "Noted.", "--json").returncode == 0
+    with Store.open(db) as store:
+        assert store.conversation(1)["assignee"] == "bo"
+    assert "assigned to ana (replied first)" in run_cli(*base, "conversations", "show", "1").stdout
+
+
+def test_assign_on_reply_can_be_switched_off(desk):
+    base, db = desk
+    conf = base[1]
+    with open(conf, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(conf, "w", encoding="utf-8") as handle:
+        handle.write(text.replace('[desk]\n', '[desk]\nassign_on_reply = false\n'))
+    ok(base, "note", "1", "--text", "a note never assigns")
+    assert run_cli(*base, "reply", "1", "--text", "On it.").returncode == 0
+    with Store.open(db) as store:
+        assert store.conversation(1)["assignee"] is None

@@ -38,7 +38,9 @@ def _words(kind: str, d: dict) -> str:
         until = f" until {d['until']}" if d.get("until") else ""
         return f"status {d.get('from')} → {d.get('to')}{until}{why}"
     if kind == "assignee":
-        return f"assigned to {d['to']}" if d.get("to") else f"unassigned (was {d.get('from')})"
+        if not d.get("to"):
+            return f"unassigned (was {d.get('from')})"
+        return f"assigned to {d['to']}" + (" (replied first)" if d.get("why") == "replied first" else "")
     if kind == "priority":
         return f"priority {d.get('from')} → {d.get('to')}"
     if kind == "tags":

@@ -91,6 +91,7 @@ def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, no
         conversation_id, text, agent=agent, note=note, status=status, template_id=template_id,
         txn_id=f"tuidesk-{uuid.uuid4().hex}", deliver_at=deliver_at, expected_version=expected_version,
         automatic=automatic, recipient=recipient,
+        assign_on_reply=config is not None and config.desk.assign_on_reply,
     )
     return QueuedReply(outbox_id, message_id, None if note else deliver_at)
 

@@ -50,10 +50,11 @@ class OutboxMixin:
     def add_reply(self, conversation_id: int, text: str, *, agent: str, note: bool, status: str | None,
                   template_id: str | None, txn_id: str, deliver_at: dt.datetime,
                   expected_version: int | None, automatic: str | None = None,
-                  recipient: str | None = None) -> tuple[int, int | None]:
+                  recipient: str | None = None, assign_on_reply: bool = False) -> tuple[int, int | None]:
         """Write a reply (or note) in one transaction; returns (message_id, outbox_id).
         `automatic`: why a machine sends it (a rule): marked so, kept out of the agents'
-        response times, and counted per `recipient` for the loop guard's caps."""
+        response times, and counted per `recipient` for the loop guard's caps.
+        `assign_on_reply`: a person's reply to an unassigned conversation assigns it to them."""
         if status is not None and (status not in STATUSES or status == "snoozed"):
             choices = ", ".join(s for s in STATUSES if s != "snoozed")
             raise UsageError(f"a reply cannot set status {status!r} (one of: {choices})")
@@ -79,12 +80,18 @@ class OutboxMixin:
                     "version = version + 1"]
             if first_response:
                 sets.append("first_response_at = :at")
+            assigns = (assign_on_reply and direction == "out" and row["assignee"] is None and not automatic
+                       and not agent.startswith("rule:"))
+            if assigns:
+                sets.append("assignee = :agent")
             if changed_status:
                 sets += ["status = :status", "snoozed_until = NULL",
                          "solved_at = CASE WHEN :status = 'solved' THEN :at"
                          " WHEN :status = 'closed' THEN solved_at ELSE NULL END"]
             conn.execute(f"UPDATE conversations SET {', '.join(sets)} WHERE id = :id",
-                         {"at": at, "status": status, "id": conversation_id})
+                         {"at": at, "status": status, "id": conversation_id, "agent": agent})
+            if assigns:
+                self.add_event(conversation_id, "assignee", agent, {"from": None, "to": agent, "why": "replied first"})
             outbox_id = None
             if not note:
                 undo = {"status": [row["status"], status] if changed_status else None}
