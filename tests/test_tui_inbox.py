@@ -243,6 +243,20 @@ async def test_help_and_palette(desk, db_path):
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+        pane = app.screen.query_one("#help")
+        assert pane.max_scroll_y > 0, "the key list is longer than 40 lines"
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert pane.scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert pane.scroll_y == 2
+        await pilot.press("G")
+        await pilot.pause()
+        assert pane.scroll_y == pane.max_scroll_y
+        await pilot.press("g")
+        await pilot.pause()
+        assert pane.scroll_y == 0
         await pilot.press("escape")
         assert isinstance(app.screen, InboxScreen)
 
@@ -361,3 +375,16 @@ async def test_an_open_page_shows_a_banner_and_bang_acknowledges_it(desk, db_pat
             page = store.page(page_id)
         assert (page["state"], page["acked_by"], page["acked_via"]) == ("acknowledged", AGENT, "console")
         assert not banner.display
+
+
+async def test_the_chosen_theme_is_kept_after_a_restart(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.theme != "nord"
+        app.theme = "nord"  # what the palette's "Change theme" does
+        await settle(pilot)
+    again = frozen_app(desk, db_path)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert again.theme == "nord"

@@ -21,6 +21,7 @@ from ..oncall.service import Oncall
 from ..store import Store, now
 from ..textsafe import clean, one_line
 from .commands import DeskCommands
+from . import prefs
 from .data import DeskData
 from .messages import DatabaseChanged
 from .replies import KeptDraft, PendingReply
@@ -72,6 +73,10 @@ class DeskApp(App):
     def on_mount(self) -> None:
         self.title = self.data.config.desk.name
         self.set_keymap(dict(self.data.config.keys))
+        chosen = prefs.load().get("theme")
+        if chosen in self.available_themes:  # the theme picked last time (palette: "Change theme")
+            self.theme = chosen
+        self.theme_changed_signal.subscribe(self, lambda theme: prefs.save(theme=theme.name))
         # The watch connection lives on the UI thread and only reads PRAGMA data_version,
         # which changes when any other connection commits (sync, colleagues, our workers).
         self._watch = Store.open(self.data.db_path, migrate=False)

@@ -39,11 +39,24 @@ def keys_of(binding: Binding, keymap: dict[str, str]) -> str:
 class HelpScreen(ModalScreen[None]):
     """A table of keys per screen; esc or ? closes it."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close"),
+        # the list is longer than a small terminal: read it as a pager
+        Binding("j,down", "scroll('down')", "Down", show=False),
+        Binding("k,up", "scroll('up')", "Up", show=False),
+        Binding("space,pagedown", "scroll('page_down')", "Page down", show=False),
+        Binding("b,pageup", "scroll('page_up')", "Page up", show=False),
+        Binding("g,home", "scroll('home')", "Top", show=False),
+        Binding("G,end", "scroll('end')", "Bottom", show=False),
+    ]
 
     def __init__(self, keymap: dict[str, str]) -> None:
         super().__init__()
         self.keymap = keymap
+
+    def action_scroll(self, where: str) -> None:
+        pane = self.query_one("#help", VerticalScroll)
+        getattr(pane, f"scroll_{where}")(animate=False)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="help"):
