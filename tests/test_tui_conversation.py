@@ -376,3 +376,37 @@ async def test_a_template_reply_is_held_when_the_customer_wrote_after_the_thread
 def conversation_id_of(db_path, subject_part: str) -> int:
     with Store.open(db_path) as store:
         return conversation_id(store, subject_part)
+
+
+async def test_a_failed_reply_shows_in_the_thread_and_the_inbox_and_R_retries_it(desk, db_path):
+    import datetime as dt
+
+    from tui_desk import outbox
+    from tui_desk.tui.widgets.sidebar import ViewsSidebar
+
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        failed = outbox.queue_reply(store, cid, "It ships today.", agent=AGENT).outbox_id
+        store.mark_failed(failed, "SMTP server refused the recipient: [b]x[/b]", None)
+        waiting = outbox.queue_reply(store, cid, "And a tracking link.", agent=AGENT, undo_seconds=600).outbox_id
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(140, 34)) as pilot:
+        await settle(pilot)
+        row = next(r for r in visible_rows(app) if "Where is my order" in r)
+        assert "✗ reply not sent" in row
+        views = app.screen.query_one(ViewsSidebar)
+        assert any("Not delivered" in str(views.get_option_at_index(i).prompt) for i in range(views.option_count))
+        await open_conversation(app, pilot, cid)
+        heads = [str(item.render()).split("\n")[0] for item in app.screen.query(MessageItem)]
+        assert any("✗ not sent: SMTP server refused the recipient: [b]x[/b] (R retries)" in h for h in heads)
+        assert any("queued, goes out" in h for h in heads)
+        await pilot.press("R")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.outbox_item(failed)["state"] == "queued"
+            assert store.outbox_item(waiting)["state"] == "queued"
+        heads = [str(item.render()).split("\n")[0] for item in app.screen.query(MessageItem)]
+        assert not any("✗ not sent" in h for h in heads), "the thread follows the outbox"
+        await pilot.press("R")
+        await settle(pilot)
+        assert "No reply here failed" in str(list(app._notifications)[-1].message)

@@ -79,3 +79,20 @@ def test_core_does_not_import_textual():
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_not_delivered_view_lists_failed_and_uncertain_replies_only_while_there_are_some(tmp_path, db_path):
+    from tui_desk import outbox
+    build_desk(tmp_path, db_path)
+    with Store.open(db_path) as store:
+        assert "undelivered" not in store.view_counts(AGENT), "no such view while every reply is fine"
+        cid = conversation_id(store, "Where is my order")
+        first = outbox.queue_reply(store, cid, "Shipped.", agent=AGENT).outbox_id
+        outbox.queue_reply(store, cid, "Queued, fine.", agent=AGENT)
+        store.mark_failed(first, "refused", None)
+        assert store.view_counts(AGENT)["undelivered"] == 1
+        (row,) = store.inbox_page(InboxQuery(view="undelivered", agent=AGENT))
+        assert row["id"] == cid and row["failed_reply"] and not row["uncertain_reply"]
+        store.retry_reply(first, AGENT)
+        assert "undelivered" not in store.view_counts(AGENT)
+        assert store.inbox_page(InboxQuery(view="undelivered", agent=AGENT)) == []

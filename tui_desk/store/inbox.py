@@ -23,7 +23,10 @@ VIEW_TITLES = {
     "pending": "Pending",
     "snoozed": "Snoozed",
     "solved": "Solved",
+    "undelivered": "Not delivered",
 }
+UNDELIVERED = "('failed', 'uncertain')"
+"""Outbox states a person must look at: the reply did not go out, or may have."""
 
 SORTS = {"activity": "last activity", "waiting": "longest waiting", "relevance": "relevance"}
 """How a view can be ordered; "relevance" (the search's own order, best match first) only
@@ -38,7 +41,8 @@ PAGE_COLUMNS = (
     " (SELECT address FROM identities WHERE customer_id = c.customer_id ORDER BY id LIMIT 1) AS customer_address,"
     " (c.last_inbound_at IS NOT NULL AND c.last_inbound_at > coalesce(r.seen_inbound_at, '')) AS unread,"
     # a reply of it may have been sent (outbox "uncertain"): someone has to check (few rows, by outbox_due)
-    " EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'uncertain' AND o.conversation_id = c.id) AS uncertain_reply"
+    " EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'uncertain' AND o.conversation_id = c.id) AS uncertain_reply,"
+    " EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'failed' AND o.conversation_id = c.id) AS failed_reply"
 )
 
 
@@ -47,7 +51,7 @@ class InboxQuery:
     """What the inbox list shows: a view, a sort order, and optional narrowing."""
 
     view: str = "open"
-    """unassigned | mine | open | pending | snoozed | solved | group | channel | tag | search."""
+    """unassigned | mine | open | pending | snoozed | solved | undelivered | group | channel | tag | search."""
     arg: str | None = None
     """The group, channel or tag name for those views."""
     agent: str = ""
@@ -116,6 +120,8 @@ class InboxMixin:
         elif q.view == "group":
             clauses.append(f"{plus}c.group_name = ?")
             params.append(q.arg)
+        elif q.view == "undelivered":
+            clauses.append(f"EXISTS (SELECT 1 FROM outbox o WHERE o.conversation_id = c.id AND o.state IN {UNDELIVERED})")
         elif q.view == "search":
             ids = q.ids or ()
             clauses.append(f"c.id IN ({','.join('?' * len(ids)) or 'NULL'})")
@@ -188,6 +194,11 @@ class InboxMixin:
             " sum(status = 'pending'), sum(status = 'snoozed'), sum(status = 'solved')"
             " FROM conversations WHERE merged_into IS NULL", (agent,))
         counts = {name: row[i] or 0 for i, name in enumerate(("unassigned", "mine", "open", "pending", "snoozed", "solved"))}
+        undelivered = self.d.scalar(  # (few rows: the outbox_due index)
+            f"SELECT count(DISTINCT o.conversation_id) FROM outbox o JOIN conversations c ON c.id = o.conversation_id"
+            f" WHERE o.state IN {UNDELIVERED} AND c.merged_into IS NULL")
+        if undelivered:  # shown only while some reply needs a person
+            counts["undelivered"] = undelivered
         counts.update({f"group:{g}": 0 for g in groups})
         for r in self.d.all("SELECT group_name, count(*) FROM conversations WHERE merged_into IS NULL"
                             " AND group_name IS NOT NULL AND status IN ('new','open','pending') GROUP BY group_name"):

@@ -87,12 +87,13 @@ class QueryMixin:
 
     def messages(self, conversation_id: int) -> list[dict]:
         rows = self.d.all(
-            "SELECT id, direction, author, author_address, subject, text, quoted, created_at, received_at,"
-            " message_id, problems, automatic, class, template_id, redacted, edited_at,"
+            "SELECT m.id, m.direction, m.author, m.author_address, m.subject, m.text, m.quoted, m.created_at,"
+            " m.received_at, m.message_id, m.problems, m.automatic, m.class, m.template_id, m.redacted, m.edited_at,"
             " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id) AS attachments,"
-            " (SELECT o.state FROM outbox o WHERE o.message_id = m.id) AS delivery,"
-            " (SELECT o.id FROM outbox o WHERE o.message_id = m.id) AS outbox_id"
-            " FROM messages m WHERE conversation_id = ? ORDER BY received_at, id",
+            " o.state AS delivery, o.id AS outbox_id, o.last_error AS delivery_error,"
+            " o.next_try_at AS deliver_at, o.sent_at AS sent_at"
+            " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+            " WHERE m.conversation_id = ? ORDER BY m.received_at, m.id",
             (conversation_id,),
         )
         out = []

@@ -81,6 +81,8 @@ def queue_line(row: dict, width: int, now: dt.datetime, *, marked: bool, channel
     subject = one_line(row.get("subject")) or "(no subject)"
     if row.get("uncertain_reply"):  # before the subject, where a narrow queue still shows it
         subject = "⚠ reply may have been sent · " + subject
+    elif row.get("failed_reply"):
+        subject = "✗ reply not sent · " + subject
     line.append(fit(subject, cols["subject"]) + " ")
     line.append(fit(row["status"], cols["status"]) + " ", styles.get(f"status-{row['status']}", ""))
     if cols["assignee"]:

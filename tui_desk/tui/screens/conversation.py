@@ -28,6 +28,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
 
+from ... import outbox
 from ...errors import DeskError
 from ...history import describe
 from ...paths import attachments_dir
@@ -100,6 +101,8 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         Binding("o", "attachment", "Open file", id="attachment", tooltip="Open an attachment"),
         Binding("L", "link_customer", "Link customer", id="link_customer", show=False,
                 tooltip="Same person as another customer (their email, chat handle or #conversation)"),
+        Binding("R", "retry_reply", "Retry", id="retry_reply", show=False,
+                tooltip="Send the reply that was not sent (✗ in the thread) again"),
         Binding("T", "customer_zone", "Customer's zone", id="customer_zone", show=False,
                 tooltip="Set the customer's time zone (their local time, the next opening in replies)"),
         Binding("j,down", "scroll_down", "Down", id="scroll_down", show=False),
@@ -112,6 +115,7 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         self.conversation_id = conversation_id
         self.bundle: dict | None = None
         self.shown_version: int | None = None
+        self._shown_deliveries: tuple = ()
         self._read_inbound: object = _UNREAD
         self._showing = asyncio.Lock()
         """One answer at a time: two shows interleaved at an await would mix their threads."""
@@ -165,9 +169,12 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         if conversation["last_inbound_at"] != self._read_inbound:  # only when the customer wrote:
             self._read_inbound = conversation["last_inbound_at"]  # each write wakes every reader
             self._mark_read()
-        if conversation["version"] != self.shown_version:
-            self.call_after_refresh(self.load_suggestions, self.conversation_id)  # after the frame
-            self.shown_version = conversation["version"]
+        # a reply's delivery (queued → sent, failed) changes the outbox, not the version
+        deliveries = tuple((m["outbox_id"], m["delivery"]) for m in bundle["messages"] if m["outbox_id"])
+        if conversation["version"] != self.shown_version or deliveries != self._shown_deliveries:
+            if conversation["version"] != self.shown_version:
+                self.call_after_refresh(self.load_suggestions, self.conversation_id)  # after the frame
+            self.shown_version, self._shown_deliveries = conversation["version"], deliveries
             await self.query_one(ThreadView).show(bundle["messages"], bundle["attachments"])
 
     @work(thread=True, group="mark-read", exit_on_error=False)
@@ -257,6 +264,24 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
                 return
             store.link_customers(keep_id, other, self.data.agent)
         self.app.call_from_thread(self.notify, f"Linked: {one_line(text)} is this customer now")
+
+    def action_retry_reply(self) -> None:
+        failed = [m for m in (self.bundle or {}).get("messages", []) if m.get("delivery") == "failed"]
+        if not failed:
+            self.notify("No reply here failed to go out", severity="warning")
+            return
+        self._retry(failed[-1]["outbox_id"])
+
+    @work(thread=True, group="retry", exit_on_error=False)
+    def _retry(self, outbox_id: int) -> None:
+        with self.data.store() as store:
+            try:
+                outbox.retry(store, outbox_id, self.data.agent)
+            except DeskError as exc:
+                self.app.call_from_thread(self.notify, Text(str(exc)), severity="error")
+                return
+        self.app.call_from_thread(self.notify, f"Reply {outbox_id} queued again: it goes out with the next delivery")
+        self.app.call_from_thread(self.reload)
 
     def action_customer_zone(self) -> None:
         customer = (self.bundle or {}).get("customer")

@@ -49,9 +49,30 @@ def message_head(message: dict) -> Text:
         head.append(f" · automatic: {one_line(message['automatic'])}", "dim italic")
     if direction == "in" and message.get("class", "human") not in ("human", None):
         head.append(f" · {one_line(message['class'])}", "dim italic")
-    if message.get("delivery") == "uncertain":
-        head.append(f" · ⚠ {UNCERTAIN_HINT} (outbox {message.get('outbox_id')})", "bold")
+    delivery = delivery_text(message)
+    if delivery:
+        head.append(f" · {delivery[0]}", delivery[1])
     return head
+
+
+def delivery_text(message: dict) -> tuple[str, str] | None:
+    """Where an outgoing message stands in the outbox, and its style: queued (until when),
+    sending, sent, failed (why, and `R` to retry), may have been sent, or cancelled."""
+    state = message.get("delivery")
+    if not state:
+        return None
+    if state == "queued":
+        return f"queued, goes out {local_time(message.get('deliver_at'))[-5:]} (u takes it back)", "italic"
+    if state == "sending":
+        return "sending…", "italic"
+    if state == "sent":
+        return f"✓ sent {local_time(message.get('sent_at'))[-5:]}", "dim"
+    if state == "failed":
+        reason = one_line(message.get("delivery_error")) or "no reason given"
+        return f"✗ not sent: {reason[:120]} (R retries)", "bold"
+    if state == "uncertain":
+        return f"⚠ {UNCERTAIN_HINT} (outbox {message.get('outbox_id')})", "bold"
+    return "cancelled: not sent", "dim"
 
 
 def message_parts(message: dict) -> list[tuple[bool, str]]:
