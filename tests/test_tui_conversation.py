@@ -410,3 +410,46 @@ async def test_a_failed_reply_shows_in_the_thread_and_the_inbox_and_R_retries_it
         await pilot.press("R")
         await settle(pilot)
         assert "No reply here failed" in str(list(app._notifications)[-1].message)
+
+
+async def test_quit_asks_first_with_a_draft_or_a_reply_in_its_undo_window(desk, db_path):
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"half a thought")
+        await pilot.press("escape")  # kept as a draft
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), "a draft would be lost"
+        assert f"1 unsent draft (#{cid})" in " ".join(app.screen.lines)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.return_code is None
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # the draft goes out, inside its undo window
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert any("the next sync sends it" in line for line in app.screen.lines)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.return_code == 0
+    with Store.open(db_path) as store:  # never stuck silently: it waits in the outbox for the next sync
+        assert [r["state"] for r in store.outbox_items()] == ["queued"]
+
+
+async def test_quit_with_nothing_pending_just_quits(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.return_code == 0

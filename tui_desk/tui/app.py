@@ -27,6 +27,7 @@ from .messages import DatabaseChanged
 from .replies import KeptDraft, PendingReply
 from .screens.conversation import ConversationScreen
 from .screens.help import HelpScreen, key_sections
+from .screens.pickers import ConfirmScreen
 from .screens.inbox import InboxScreen
 from .widgets.quickbar import QuickBar
 
@@ -186,6 +187,32 @@ class DeskApp(App):
         self.pending_replies = [p for p in self.pending_replies if p.deliver_at + UNDO_MEMORY > now] + [reply]
         for bar in self.screen.query(QuickBar):
             bar.update_line()
+
+    async def action_quit(self) -> None:
+        """Quit, but ask first when something would be lost or leave unseen: unsent
+        drafts (kept only in this console) and replies still in their undo window."""
+        reasons = self.quit_reasons()
+        if not reasons:
+            self.exit()
+            return
+        self.push_screen(ConfirmScreen("Quit tui-desk?", reasons, "quit"), lambda yes: self.exit() if yes else None)
+
+    def quit_reasons(self) -> list[str]:
+        from .screens.composer import ComposerScreen
+        drafts = {key[0] for key, draft in self.drafts.items() if draft.text.strip()}
+        drafts |= {s.conversation_id for s in self.screen_stack if isinstance(s, ComposerScreen) and s.text.strip()}
+        reasons = []
+        if drafts:
+            reasons.append(f"{len(drafts)} unsent draft{'s' * (len(drafts) > 1)} (#"
+                           + ", #".join(map(str, sorted(drafts))) + ") will be lost: they live only in this console")
+        now = self.data.now()
+        for reply in self.pending_replies:
+            if reply.deliver_at > now:
+                reasons.append(f"{reply.label} to {reply.to} (#{reply.conversation_id}) goes out at"
+                               f" {reply.deliver_at.astimezone():%H:%M:%S}: the next sync sends it, and u can"
+                               " no longer take it back (`tui-desk outbox cancel "
+                               f"{reply.outbox_id}` still can)")
+        return reasons
 
     def action_undo(self) -> None:
         if not self.pending_replies:
