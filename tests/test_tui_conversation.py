@@ -453,3 +453,37 @@ async def test_quit_with_nothing_pending_just_quits(desk, db_path):
         await pilot.press("q")
         await settle(pilot)
         assert app.return_code == 0
+
+
+async def test_the_composer_keeps_the_customers_words_in_view_and_quotes_them_for_email(desk, db_path):
+    from textual.widgets import TextArea
+    with Store.open(db_path) as store:
+        mail = conversation_id(store, "Where is my order")
+        chat = store.d.scalar("SELECT id FROM conversations WHERE channel = 'chat' ORDER BY id LIMIT 1")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, mail)
+        await pilot.press("r")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#composer-context").render())
+        assert "Mike Jones wrote" in shown and "my order 1234 has not arrived" in shown
+        assert "old quote" not in shown, "the customer's own words, not the history they quoted"
+        await pilot.press(*"Thanks! ", "ctrl+o")
+        await settle(pilot)
+        text = app.screen.query_one(TextArea).text
+        assert text.startswith("Thanks! On ") and "Mike Jones wrote:\n> Hi, my order 1234 has not arrived." in text
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not app.screen.query_one("#composer-context").display
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_conversation(app, pilot, chat)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == ""
+        assert "Chat replies do not quote" in str(list(app._notifications)[-1].message)

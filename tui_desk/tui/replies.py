@@ -58,14 +58,17 @@ class KeptDraft:
 
 
 def composer_bundle(store, conversation_id: int, seen_version: int | None = None) -> dict | None:
-    """What the composer needs: the conversation and its customer, and the version the
-    agent was looking at (`seen_version`; the one read here when not known)."""
+    """What the composer needs: the conversation and its customer, the customer's latest
+    message (shown while writing), and the version the agent was looking at
+    (`seen_version`; the one read here when not known)."""
     conversation = store.conversation(conversation_id)
     if conversation is None:
         return None
     customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
     seen = conversation["version"] if seen_version is None else seen_version
-    return {"conversation": conversation, "customer": customer, "seen_version": seen}
+    inbound = [m for m in store.messages(conversation_id) if m["direction"] == "in"]
+    return {"conversation": conversation, "customer": customer, "seen_version": seen,
+            "last_inbound": inbound[-1] if inbound else None}
 
 
 def digit_choices(library, suggested: list[Template]) -> list[tuple[int, str]]:

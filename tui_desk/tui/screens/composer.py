@@ -24,10 +24,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
-from ...errors import UsageError
+from ...errors import ConfigError, UsageError
 from ...templates.quick import Draft
-from ...textsafe import one_line
+from ...textsafe import clean, one_line
 from ..data import DeskData
+from ..format import local_time
 from ..replies import KeptDraft, PendingReply
 from ..widgets.footer import Footer
 from .pickers import HeldReplyScreen
@@ -49,6 +50,43 @@ def recipient(bundle: dict, note: bool) -> Text:
     return text
 
 
+CHAT_KINDS = ("matrix", "jsonl")
+CONTEXT_LINES = 6
+"""How much of the customer's latest message stays in view while writing."""
+
+
+def customer_words(message: dict | None) -> list[str]:
+    """The customer's own lines of a message (quotes and the split-off history left out)."""
+    if not message:
+        return []
+    lines = [line.rstrip() for line in clean(message.get("text")).strip().splitlines()]
+    return [line for line in lines if not line.lstrip().startswith(">")]
+
+
+def context(message: dict | None) -> Text:
+    """"Mike wrote at 10:12:" and the first lines of what they wrote, dim: what the reply answers."""
+    if not message:
+        return Text("(the customer has not written in this conversation)", style="dim")
+    author = one_line(message.get("author") or message.get("author_address")) or "The customer"
+    text = Text(f"{author} wrote, {local_time(message.get('received_at'))}:\n", style="bold")
+    words = customer_words(message)
+    shown = [line for line in words if line.strip()][:CONTEXT_LINES]
+    text.append("\n".join(shown) or "(no text)", "dim")
+    if len([line for line in words if line.strip()]) > CONTEXT_LINES:
+        text.append("\n…", "dim")
+    return text
+
+
+def quoted(message: dict) -> str:
+    """The customer's message as an email quote, to answer point by point."""
+    author = one_line(message.get("author") or message.get("author_address")) or "you"
+    lines = customer_words(message)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    body = "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+    return f"On {local_time(message.get('received_at'))}, {author} wrote:\n{body}\n\n"
+
+
 def _as_dict(message) -> dict:
     if isinstance(message, dict):
         return message
@@ -63,6 +101,10 @@ class ComposerScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True, tooltip="Queue the reply or note"),
         Binding("ctrl+e", "editor", "$EDITOR", id="editor", priority=True, tooltip="Edit in your $EDITOR"),
+        Binding("ctrl+o", "quote", "Quote", id="quote", priority=True,
+                tooltip="Insert the customer's latest message, quoted (email)"),
+        Binding("ctrl+t", "toggle_context", "Context", id="toggle_context", priority=True,
+                tooltip="Show or hide the customer's latest message above the text"),
         Binding("escape", "close", "Back (keep draft)", id="close_composer"),
     ]
 
@@ -74,11 +116,15 @@ class ComposerScreen(Screen):
         self.template = template
         """The template this reply began from (its use is recorded when it is sent)."""
         self.conversation_id = bundle["conversation"]["id"]
+        inbound = [m for m in bundle.get("messages", []) if m["direction"] == "in"]  # (the conversation's bundle)
+        self.last_inbound: dict | None = bundle.get("last_inbound") or (inbound[-1] if inbound else None)
+        """The customer's latest message: in view while writing, and what ctrl+o quotes."""
         # what the agent saw when they began: the collision check at send time
         self.expected_version: int = bundle.get("seen_version", bundle["conversation"]["version"])
 
     def compose(self) -> ComposeResult:
         yield Static(recipient(self.bundle, self.note), id="composer-to")
+        yield Static(context(self.last_inbound), id="composer-context")
         kept = None if self.template else self.app.drafts.get((self.conversation_id, self.note))
         if kept is not None and kept.seen_version is not None:
             self.expected_version = kept.seen_version  # begun then, whatever was shown since
@@ -100,6 +146,26 @@ class ComposerScreen(Screen):
     @property
     def text(self) -> str:
         return self.query_one(TextArea).text
+
+    def action_toggle_context(self) -> None:
+        shown = self.query_one("#composer-context")
+        shown.display = not shown.display
+
+    def action_quote(self) -> None:
+        message = self.last_inbound
+        if message is None:
+            self.notify("Nothing to quote: the customer has not written here", severity="warning")
+            return
+        if self._is_chat():
+            self.notify("Chat replies do not quote: the customer sees the thread", severity="warning")
+            return
+        self.query_one(TextArea).insert(quoted(message))
+
+    def _is_chat(self) -> bool:
+        try:
+            return self.data.config.channel(self.bundle["conversation"]["channel"]).kind in CHAT_KINDS
+        except ConfigError:  # a channel this console's config lacks: judged by its messages
+            return (self.last_inbound or {}).get("message_id") is None
 
     def action_close(self) -> None:
         key = (self.conversation_id, self.note)
