@@ -251,7 +251,7 @@ def test_config_check_refuses_the_keys_the_console_refuses(tmp_path, db_path, ke
 def test_config_check_accepts_a_rebinding_that_clashes_with_nothing(tmp_path, db_path):
     from tui_desk.tui.app import make_app
     path = tmp_path / "config.toml"
-    path.write_text('[keys]\ntags = "t"\ntemplates = "P"\nreply = "r,R"\n', encoding="utf-8")
+    path.write_text('[keys]\ntags = "t"\ntemplates = "P"\nreply = "r,W"\n', encoding="utf-8")
     make_app(config.load(path), db_path)
     done = config_check(path, "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["ok"] is True

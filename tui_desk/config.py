@@ -48,6 +48,8 @@ class DeskSection:
     """Opening hours in the desk's zone, e.g. ["mon-fri 09:00-17:00", "sat 10:00-13:00"]."""
     holidays: list[str] = field(default_factory=list)
     """Closed days as ISO dates, e.g. ["2026-12-25"]."""
+    attachment_limit_mb: int = 20
+    """The most a reply's attachments may weigh together, in MB (many mail servers take 25)."""
     assign_on_reply: bool = True
     """A person's reply to an unassigned conversation assigns it to them (false: replies
     leave the assignee alone)."""

@@ -24,10 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .channels import Channel, Outbound, open_channel, reply_problem as channel_reply_problem
+from .channels import Channel, Outbound, open_channel, reply_problem as channel_reply_problem, sends_email
 from .config import Config
 from .errors import ChannelError, ConfigError, DeskError, UsageError
+from .model import Attachment
 from .store import Store
 from .store.outbox import ConversationChanged
 
@@ -67,10 +69,23 @@ class DeliveryResult:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Copies:
+    """What an email reply carries besides its text: more recipients, and files."""
+
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.cc or self.bcc or self.files)
+
+
 def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, note: bool = False,
                 status: str | None = None, template_id: str | None = None, undo_seconds: float = 0,
                 expected_version: int | None = None, automatic: str | None = None,
-                recipient: str | None = None, config: Config | None = None) -> QueuedReply:
+                recipient: str | None = None, config: Config | None = None,
+                copies: Copies = Copies()) -> QueuedReply:
     """Write a reply (or an internal note) for delivery after `undo_seconds`.
 
     One transaction: the message row, the outbox row (not for notes), the status change
@@ -86,14 +101,54 @@ def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, no
         if problem:
             raise UsageError(f"cannot reply to conversation {conversation_id}: {problem}; nothing was queued"
                              " (an internal note can still be added)")
+    files = _checked_copies(config, store, conversation_id, copies, note) if copies else ()
     deliver_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=max(undo_seconds, 0))
     message_id, outbox_id = store.add_reply(
         conversation_id, text, agent=agent, note=note, status=status, template_id=template_id,
         txn_id=f"tuidesk-{uuid.uuid4().hex}", deliver_at=deliver_at, expected_version=expected_version,
         automatic=automatic, recipient=recipient,
         assign_on_reply=config is not None and config.desk.assign_on_reply,
+        cc=copies.cc, bcc=copies.bcc, files=files,
     )
     return QueuedReply(outbox_id, message_id, None if note else deliver_at)
+
+
+def _checked_copies(config: Config | None, store: Store, conversation_id: int, copies: Copies,
+                    note: bool) -> tuple[Attachment, ...]:
+    """The files to attach, read, once every address and limit is checked (UsageError
+    naming what is wrong, before anything is written)."""
+    import mimetypes
+
+    from .channels.mailout import recipient_problem
+    if note:
+        raise UsageError("an internal note has no Cc, Bcc or attachments (it is never sent)")
+    conversation = store.conversation(conversation_id)
+    if conversation is not None and config is not None:
+        try:
+            email = sends_email(config.channel(conversation["channel"]))
+        except ConfigError:
+            email = True  # a channel this config lacks: the config that delivers it judges
+        if not email:
+            raise UsageError(f"Cc, Bcc and attachments are for email replies; channel {conversation['channel']}"
+                             " is a chat")
+    for address in (*copies.cc, *copies.bcc):
+        problem = recipient_problem(address)
+        if problem:
+            raise UsageError(f"Cc/Bcc {address!r}: {problem}")
+    limit = (config.desk.attachment_limit_mb if config else 20) * 1024 * 1024
+    files, total = [], 0
+    for path in copies.files:
+        try:
+            data = Path(path).expanduser().read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot attach {path}: {exc.strerror}") from None
+        total += len(data)
+        if total > limit:
+            raise UsageError(f"the attachments are over [desk] attachment_limit_mb ({limit // (1024 * 1024)} MB);"
+                             " send a link instead, or raise the limit")
+        kind = mimetypes.guess_type(Path(path).name)[0] or "application/octet-stream"
+        files.append(Attachment(Path(path).name, kind, data))
+    return tuple(files)
 
 
 def reply_problem(config: Config, store: Store, conversation_id: int) -> str | None:
@@ -186,7 +241,8 @@ def _outbound(config: Config, job: dict, **callbacks) -> Outbound:
         to_address=job["to_address"], to_name=job["to_name"], created_at=job["created_at"],
         mail_id=job["mail_id"], in_reply_to=job["in_reply_to"], references=job["references"],
         from_address=config.desk.support_address, from_name=config.desk.name,
-        maybe_sent=job["maybe_sent"], automatic=bool(job["automatic"]), **callbacks,
+        maybe_sent=job["maybe_sent"], automatic=bool(job["automatic"]),
+        cc=job.get("cc", []), bcc=job.get("bcc", []), files=job.get("files", []), **callbacks,
     )
 
 

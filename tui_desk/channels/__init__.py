@@ -54,6 +54,11 @@ def attempt(what: str, reach: Callable[[], object]) -> tuple[str, str | None]:
         return what, str(exc)
 
 
+def sends_email(config: ChannelConfig) -> bool:
+    """Whether this channel's replies are email (Cc, Bcc and attachments are for those)."""
+    return getattr(_kind(config), "message_ids", False) is True
+
+
 def _kind(config: ChannelConfig) -> type:
     if config.kind == "maildir":
         from .maildir import MaildirChannel
@@ -70,4 +75,4 @@ def _kind(config: ChannelConfig) -> type:
     raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
 
 
-__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "local_problem", "open_channel", "probe", "reply_problem"]
+__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "local_problem", "open_channel", "probe", "sends_email", "reply_problem"]

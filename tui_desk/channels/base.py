@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from ..model import Change, ParsedMessage
@@ -119,6 +120,11 @@ class Outbound:
     """A previous try may have delivered it (a crash between send and mark): look for
     the first copy before sending again."""
     automatic: bool = False
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    """Email: more recipients; Bcc only on the envelope, never in a header."""
+    files: list[tuple[str, str, Path]] = field(default_factory=list)
+    """Email: (file name, content type, stored file) sent with the reply as MIME parts."""
     """Sent by a rule, not a person: it says so (Auto-Submitted, m.notice), so that no
     auto-responder answers it and no loop starts."""
     data_begins: Callable[[], None] | None = field(default=None, repr=False, compare=False)

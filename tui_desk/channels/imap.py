@@ -417,7 +417,7 @@ class ImapChannel:
         in Sent (a crash after the 250) is not sent again; an unconfirmed copy is reused."""
         raw = build_reply(outbound, self.name)
         endpoint = smtp.endpoint_for(self.config)
-        to = [outbound.to_address.strip()]
+        to = [outbound.to_address.strip(), *outbound.cc, *outbound.bcc]  # the envelope: Bcc only here
         folder = self.config.sent_folder
         if not folder:
             smtp.send_raw(endpoint, raw, outbound.from_address, to, before_data=outbound.data_begins)

@@ -34,6 +34,8 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
     try:
         msg["From"] = _address(outbound.from_name, outbound.from_address)
         msg["To"] = _address(outbound.to_name, outbound.to_address)
+        if outbound.cc:
+            msg["Cc"] = [_address("", address) for address in outbound.cc]
     except (ValueError, IndexError) as exc:  # the email package raises these on bad addresses
         raise ChannelError(channel, f"reply {outbound.outbox_id}: cannot address it ({exc})") from None
     msg["Subject"] = reply_subject(header_text(outbound.subject), outbound.conversation_id)
@@ -51,6 +53,15 @@ def build_reply(outbound: Outbound, channel: str) -> bytes:
     else:
         msg["Auto-Submitted"] = "no"
     msg.set_content(outbound.text)
+    for filename, content_type, path in outbound.files:
+        maintype, _, subtype = (content_type or "application/octet-stream").partition("/")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ChannelError(channel, f"reply {outbound.outbox_id}: its attachment {filename!r} is missing"
+                                        f" ({exc.strerror})") from None
+        msg.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                           filename=header_text(filename) or "attachment")
     return msg.as_bytes()
 
 

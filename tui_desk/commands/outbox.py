@@ -107,6 +107,9 @@ def reply(
     note: bool = typer.Option(False, "--note", help="An internal note: stored, never sent."),
     status: str = typer.Option(None, "--status", help="pending or solved (default for a reply: pending)."),
     now: bool = typer.Option(False, "--now", help="No undo window: deliver at once."),
+    cc: list[str] = typer.Option(None, "--cc", metavar="ADDR", help="Also to this address, openly (email; repeatable)."),
+    bcc: list[str] = typer.Option(None, "--bcc", metavar="ADDR", help="Also to this address, unseen (email; repeatable)."),
+    attach: list[Path] = typer.Option(None, "--attach", metavar="FILE", help="Send this file with it (email; repeatable)."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Reply to (or note on) a conversation. Queued with the undo window unless --now."""
@@ -119,6 +122,7 @@ def reply(
     status = status or (None if note else "pending")
     wait = 0 if now else config.templates.undo_seconds
     agent = config.agent.name
+    copies = outbox_service.Copies(tuple(cc or ()), tuple(bcc or ()), tuple(attach or ()))
     with opts.store() as store:
         if template is not None:
             chosen = TemplateLibrary.for_config(config).get(template)
@@ -127,11 +131,11 @@ def reply(
             if note:
                 raise UsageError("--template sends a reply; write a note with --text or --file")
             queued = send_template(config, store, chosen, conversation_id, agent=agent, answers=_answers(fill),
-                                   status=status, undo_seconds=wait).queued
+                                   status=status, undo_seconds=wait, copies=copies).queued
         else:
             body = text if text is not None else read_text(file)
             queued = outbox_service.queue_reply(store, conversation_id, body, agent=agent, note=note,
-                                                status=status, undo_seconds=wait, config=config)
+                                                status=status, undo_seconds=wait, config=config, copies=copies)
         delivered = outbox_service.deliver_due(config, store) if now and not note else None
         item = store.outbox_item(queued.outbox_id) if queued.outbox_id else None
     if json_out:

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 
 from ..errors import DeskError, NotFound, UsageError
+from ..model import Attachment
 from ..textsafe import msgids
 from .db import Database, now, parse_stamp, stamp
 from .schema import STATUSES
@@ -50,11 +51,14 @@ class OutboxMixin:
     def add_reply(self, conversation_id: int, text: str, *, agent: str, note: bool, status: str | None,
                   template_id: str | None, txn_id: str, deliver_at: dt.datetime,
                   expected_version: int | None, automatic: str | None = None,
-                  recipient: str | None = None, assign_on_reply: bool = False) -> tuple[int, int | None]:
+                  recipient: str | None = None, assign_on_reply: bool = False,
+                  cc: tuple[str, ...] = (), bcc: tuple[str, ...] = (),
+                  files: tuple[Attachment, ...] = ()) -> tuple[int, int | None]:
         """Write a reply (or note) in one transaction; returns (message_id, outbox_id).
         `automatic`: why a machine sends it (a rule): marked so, kept out of the agents'
         response times, and counted per `recipient` for the loop guard's caps.
-        `assign_on_reply`: a person's reply to an unassigned conversation assigns it to them."""
+        `assign_on_reply`: a person's reply to an unassigned conversation assigns it to them.
+        `cc`, `bcc`: more recipients of an email reply; `files`: attachments sent with it."""
         if status is not None and (status not in STATUSES or status == "snoozed"):
             choices = ", ".join(s for s in STATUSES if s != "snoozed")
             raise UsageError(f"a reply cannot set status {status!r} (one of: {choices})")
@@ -97,14 +101,18 @@ class OutboxMixin:
                 undo = {"status": [row["status"], status] if changed_status else None}
                 outbox_id = conn.execute(
                     "INSERT INTO outbox (message_id, conversation_id, channel, txn_id, not_before, next_try_at,"
-                    " created_by, created_at, undo, automatic, recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_by, created_at, undo, automatic, recipient, cc, bcc)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (message_id, conversation_id, row["channel"], txn_id, stamp(deliver_at), stamp(deliver_at),
-                     agent, at, json.dumps(undo), int(bool(automatic)), recipient.lower() if recipient else None),
+                     agent, at, json.dumps(undo), int(bool(automatic)), recipient.lower() if recipient else None,
+                     json.dumps(list(cc)), json.dumps(list(bcc))),
                 ).lastrowid
                 self.add_event(conversation_id, "reply_queued", agent,
                                {"message_id": message_id, "outbox_id": outbox_id, "deliver_at": stamp(deliver_at)})
             else:
                 self.add_event(conversation_id, "note", agent, {"message_id": message_id})
+            for file in files:
+                self._add_attachment(message_id, file)  # type: ignore[attr-defined]
             if template_id:
                 self.add_event(conversation_id, "template_used", agent,
                                {"template": template_id, "message_id": message_id})
@@ -193,6 +201,7 @@ class OutboxMixin:
         """Everything a channel needs to send outbox row `outbox_id`."""
         row = self.d.one(
             "SELECT o.id AS outbox_id, o.txn_id, o.channel, o.tries, o.conversation_id, o.created_by AS agent, o.automatic,"
+            " o.cc, o.bcc,"
             " m.id AS message_id, m.text, m.message_id AS mail_id, m.created_at,"
             " c.subject, c.thread_key, c.customer_id"
             " FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = o.conversation_id"
@@ -210,6 +219,10 @@ class OutboxMixin:
             job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
         job["to_name"], job["to_address"] = self.recipient(row["conversation_id"])
         job["created_at"] = parse_stamp(job["created_at"])
+        job["cc"], job["bcc"] = json.loads(job["cc"]), json.loads(job["bcc"])
+        job["files"] = [(r["filename"], r["content_type"], self.files / r["sha256"][:2] / r["sha256"])  # type: ignore[attr-defined]
+                        for r in self.d.all("SELECT filename, content_type, sha256 FROM attachments"
+                                            " WHERE message_id = ? ORDER BY id", (row["message_id"],))]
         return job
 
     def recipient(self, conversation_id: int) -> tuple[str, str]:

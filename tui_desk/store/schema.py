@@ -635,3 +635,13 @@ def m300_surveys(db: Database) -> None:
         "CREATE INDEX surveys_customer ON surveys(customer_id, created_at)",
         "CREATE INDEX surveys_outbox ON surveys(outbox_id)",
     ])
+
+
+@migrations()
+def m700_reply_copies(db: Database) -> None:
+    # Cc and Bcc of an email reply (JSON lists of addresses). Files sent with a reply are
+    # attachments rows of its message, like a customer's (the same content-addressed store).
+    _run(db, [
+        "ALTER TABLE outbox ADD COLUMN cc TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE outbox ADD COLUMN bcc TEXT NOT NULL DEFAULT '[]'",
+    ])

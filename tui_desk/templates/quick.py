@@ -141,8 +141,9 @@ def preview(config: Config, store: Store, template: Template, conversation_id: i
 def send_template(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,
                   answers: dict[str, str] | None = None, status: str | None = "pending",
                   undo_seconds: float | None = None, expected_version: int | None = None,
-                  on_call: str | None = None) -> QuickReply:
-    """Render and queue `template` as the reply (digit keys, `reply --template`).
+                  on_call: str | None = None, copies: outbox.Copies = outbox.Copies()) -> QuickReply:
+    """Render and queue `template` as the reply (digit keys, `reply --template`), with
+    `copies` (Cc, Bcc, files: `reply --template T --attach F`).
     NeedsComposer when it has unfilled slots or problems: nothing is queued then."""
     draft = preview(config, store, template, conversation_id, agent=agent, answers=answers, on_call=on_call)
     if not draft.rendered.ok:
@@ -150,5 +151,5 @@ def send_template(config: Config, store: Store, template: Template, conversation
     wait = config.templates.undo_seconds if undo_seconds is None else undo_seconds
     queued = outbox.queue_reply(store, conversation_id, draft.rendered.text, agent=agent, status=status,
                                 template_id=template.id, undo_seconds=wait, expected_version=expected_version,
-                                config=config)
+                                config=config, copies=copies)
     return QuickReply(queued, template, draft.to, draft.rendered.text)
