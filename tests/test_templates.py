@@ -140,3 +140,18 @@ def test_edited_file_takes_effect_and_check_finds_problems(library):
     assert problems["broken.md"] == ["does not start with a +++ front matter line"]
     assert "key 1 is also pinned by password-reset" in problems["order-status.md"]
     assert library.get("password-reset").key == 1  # the edit is seen without a restart
+
+
+def test_replies_sign_as_the_agent_with_their_display_name_and_signature(tmp_path):
+    from tui_desk import config as config_mod
+    from tui_desk.templates.render import variables_for
+    (tmp_path / "sig.txt").write_text("Bo Lindqvist\nNight shift\n", encoding="utf-8")
+    config = config_mod.from_dict({
+        "agent": {"name": "ana", "display_name": "Ana Souza", "signature": "Ana · Support"},
+        "agents": [{"name": "bo", "signature_file": "sig.txt"}, {"name": "chen"}]}, tmp_path / "config.toml")
+    conversation = {"id": 1, "subject": "x", "channel": "mail"}
+    assert variables_for(config, conversation, None, agent="ana")["agent"] == {
+        "name": "Ana Souza", "signature": "Ana · Support", "id": "ana"}
+    assert variables_for(config, conversation, None, agent="bo")["agent"] == {
+        "name": "bo", "signature": "Bo Lindqvist\nNight shift", "id": "bo"}
+    assert variables_for(config, conversation, None, agent="chen")["agent"]["name"] == "chen"

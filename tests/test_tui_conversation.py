@@ -487,3 +487,29 @@ async def test_the_composer_keeps_the_customers_words_in_view_and_quotes_them_fo
         await settle(pilot)
         assert app.screen.query_one(TextArea).text == ""
         assert "Chat replies do not quote" in str(list(app._notifications)[-1].message)
+
+
+async def test_a_new_reply_starts_with_the_agents_signature_and_a_note_does_not(tmp_path, db_path):
+    import dataclasses
+
+    from textual.widgets import TextArea
+
+    from tests.helpers.desk import build_desk
+    desk = build_desk(tmp_path, db_path)
+    desk = dataclasses.replace(desk, agent=dataclasses.replace(desk.agent, signature="Tess · Test desk"))
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        await pilot.press("r")
+        await settle(pilot)
+        area = app.screen.query_one(TextArea)
+        assert area.text == "\n\nTess · Test desk" and area.cursor_location == (0, 0)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == ""

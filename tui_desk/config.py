@@ -71,6 +71,12 @@ class AgentSection:
     """Your name as colleagues and customers see it; defaults to $USER."""
     email: str = ""
     """Your own address (optional; used for on-call pages and reports)."""
+    display_name: str = ""
+    """How replies sign you ({{ agent.name }} in templates), e.g. "Ana Souza"; empty: `name`."""
+    signature: str = ""
+    """Your signature: {{ agent.signature }} in templates, and below a new reply in the composer."""
+    signature_file: str = ""
+    """Or read it from this file (relative to the config file)."""
 
 
 @dataclass
@@ -179,6 +185,10 @@ class AgentEntry:
     name: str
     email: str = ""
     """Their own address: mail from it is classed `agent`, never answered automatically."""
+    display_name: str = ""
+    """How their replies sign them; empty: `name`."""
+    signature: str = ""
+    signature_file: str = ""
 
 
 @dataclass
@@ -294,6 +304,22 @@ class Config:
         """The team's own addresses: [[agents]] emails and this terminal's [agent] email."""
         found = [a.email for a in self.agents] + [self.agent.email]
         return frozenset(e.strip().lower() for e in found if e.strip())
+
+    def signing(self, agent: str) -> tuple[str, str]:
+        """(display name, signature) a reply by `agent` signs with: [agent] for the person
+        at this terminal, else their [[agents]] entry; the name itself when neither says."""
+        entry = self.agent if agent == self.agent.name else next((a for a in self.agents if a.name == agent), None)
+        if entry is None:
+            return agent, ""
+        signature = entry.signature
+        if not signature and entry.signature_file:
+            path = Path(entry.signature_file).expanduser()
+            path = path if path.is_absolute() or self.path is None else self.path.parent / path
+            try:
+                signature = path.read_text(encoding="utf-8").rstrip("\n")
+            except (OSError, UnicodeDecodeError):
+                signature = ""  # `config check` warns about it
+        return entry.display_name or agent, signature
 
     def database_path(self, override: str | os.PathLike | None = None) -> Path:
         """`--db`, else [storage] database (relative to the config file), else the data dir."""

@@ -135,10 +135,14 @@ def _reach_servers(config) -> list[dict]:
 
 
 def _channel_warnings(config) -> list[str]:
-    """What a sync would stumble on that can be seen without a network: a Maildir or
-    chat export path that is not there (a starter config's example path, say)."""
+    """What would not work as meant, seen without a network: a Maildir or chat export
+    path that is not there (a starter config's example path, say), or an unreadable
+    signature file."""
     from ..channels import local_problem
     found = []
+    for entry in (config.agent, *config.agents):  # a signature file that cannot be read signs nothing
+        if entry.signature_file and not config.signing(entry.name)[1] and not entry.signature:
+            found.append(f"agent {entry.name}: signature_file {entry.signature_file} cannot be read")
     for channel_config in config.channels:
         problem = local_problem(channel_config, config.path.parent if config.path else None)
         if problem:

@@ -26,7 +26,7 @@ from .sandbox import MAX_VALUE, BoundedSandbox, LimitExceeded, limits
 
 VARIABLES: dict[str, tuple[str, ...]] = {
     "customer": ("name", "first_name", "email", "local_time"),
-    "agent": ("name",),
+    "agent": ("name", "id", "signature"),
     "conversation": ("id", "subject", "ticket", "channel"),
     "desk": ("name", "company", "hours", "next_opening"),
     "on_call": ("name",),
@@ -210,7 +210,7 @@ def _bounded_render(compiled: jinja2.Template, context: dict) -> str:
 # what `check` renders each template with, to find work beyond the sandbox's limits
 SAMPLE: dict[str, dict] = {
     "customer": {"name": "Sam Sample", "first_name": "Sam", "email": "sam@example.com", "local_time": "09:00"},
-    "agent": {"name": "Agent"},
+    "agent": {"name": "Agent", "id": "agent", "signature": "Agent\nSupport"},
     "conversation": {"id": 1, "subject": "Sample subject", "ticket": "[#1]", "channel": "mail"},
     "desk": {"name": "Desk", "company": "Company", "hours": "mon-fri 09:00-17:00", "next_opening": "Monday 09:00"},
     "on_call": {"name": "On Call"},
@@ -272,7 +272,7 @@ def variables_for(config: Config, conversation: dict, customer: dict | None, *, 
             "email": one_line(email),
             "local_time": now.astimezone(tz).strftime("%H:%M") if tz else None,
         },
-        "agent": {"name": agent},
+        "agent": dict(zip(("name", "signature"), config.signing(agent)), id=agent),
         "conversation": {
             "id": conversation["id"], "subject": one_line(conversation.get("subject", "")),
             "ticket": ticket_tag(conversation["id"]), "channel": conversation.get("channel", ""),

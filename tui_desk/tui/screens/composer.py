@@ -128,7 +128,7 @@ class ComposerScreen(Screen):
         kept = None if self.template else self.app.drafts.get((self.conversation_id, self.note))
         if kept is not None and kept.seen_version is not None:
             self.expected_version = kept.seen_version  # begun then, whatever was shown since
-        start = self.template.rendered.text if self.template else (kept.text if kept else "")
+        start = self.template.rendered.text if self.template else (kept.text if kept else self._signed())
         yield TextArea(start, id="composer-text",
                        soft_wrap=True, show_line_numbers=False)
         yield Footer()
@@ -146,6 +146,11 @@ class ComposerScreen(Screen):
     @property
     def text(self) -> str:
         return self.query_one(TextArea).text
+
+    def _signed(self) -> str:
+        """A new reply starts with the agent's signature below an empty first line."""
+        signature = "" if self.note else self.data.config.signing(self.data.agent)[1]
+        return f"\n\n{signature}" if signature else ""
 
     def action_toggle_context(self) -> None:
         shown = self.query_one("#composer-context")
