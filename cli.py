@@ -19,6 +19,7 @@ from tui_desk.commands import (
     conversations, faq as faq_cmd, oncall, outbox as outbox_cmd, reports, rules as rules_cmd, setup, sync as sync_cmd,
     templates as templates_cmd,
 )
+from tui_desk.commands import customers as customers_cmd
 from tui_desk.commands.common import Options, error_line, options
 from tui_desk.errors import EXIT_FAILED, DeskError
 
@@ -51,6 +52,7 @@ app.command("demo")(setup.demo)
 app.command("sync")(sync_cmd.sync)
 app.command("search")(conversations.search)
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(customers_cmd.app, name="customers")
 app.add_typer(setup.config_app, name="config")
 app.command("reply")(outbox_cmd.reply)
 app.add_typer(outbox_cmd.app, name="outbox")
