@@ -68,13 +68,21 @@ async def test_merge_asks_first_and_refuses_other_customers(desk, db_path, tmp_p
             await pilot.press(*str(number), "enter")
             await settle(pilot)
 
-        await merge_into(other)  # another customer's: refused at once, nothing asked
+        await merge_into(other)  # another customer's: asked with a warning naming who replies go to
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Merge 1 conversation of another customer? Replies will go to Ana Lima <ana@example.br>." in shown
+        assert "replies will go to Ana Lima <ana@example.br> only, never to Mike Jones <mike@customer.example>" in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        await merge_into(source)  # into itself: refused at once, nothing asked
         assert isinstance(app.screen, ConversationScreen)
-        assert any("belong to different customers (Mike Jones <mike@customer.example>; Ana Lima <ana@example.br>)" in str(n.message) for n in app._notifications)
+        assert any("cannot merge a conversation into itself" in str(n.message) for n in app._notifications)
         await merge_into(target)
         assert isinstance(app.screen, ConfirmScreen)
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
-        assert "Second parcel missing" in shown and "Where is my order?" in shown and "cannot be undone" in shown
+        assert "Second parcel missing" in shown and "Where is my order?" in shown and "u right after undoes it" in shown
+        assert "· 1 message" in shown and "different customers" not in shown
         await pilot.press("enter")  # the enter that closed the number dialog does not confirm
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -98,6 +106,38 @@ async def test_merge_asks_first_and_refuses_other_customers(desk, db_path, tmp_p
         assert any("not repeated" in str(n.message) for n in app._notifications)
         with Store.open(db_path) as store:
             assert store.conversation(other)["merged_into"] is None
+
+
+async def test_u_right_after_a_merge_across_customers_undoes_it(desk, db_path):
+    with Store.open(db_path) as store:
+        source = conversation_id(store, "Invoice")  # Ana Lima
+        target = conversation_id(store, "Where is my order")  # Mike Jones
+        before = [dict(store.conversation(c)) for c in (source, target)]
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, source)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press(*str(target), "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        with Store.open(db_path) as store:
+            assert store.conversation(source)["merged_into"] == target
+            assert store.recipient(target)[1] == "mike@customer.example"
+        await pilot.press("u")
+        await settle(pilot)
+        assert any("Unmerged: #" in str(n.message) for n in app._notifications)
+        with Store.open(db_path) as store:
+            after = [dict(store.conversation(c)) for c in (source, target)]
+            assert [m["text"] for m in store.messages(source)] == ["Can I get an invoice with our VAT id?"]
+        for was, now in zip(before, after):
+            assert {k: v for k, v in now.items() if k != "version"} == {k: v for k, v in was.items() if k != "version"}
+        await pilot.press("u")  # nothing left to undo
+        await settle(pilot)
+        assert any("Nothing to undo" in str(n.message) for n in app._notifications)
 
 
 async def test_live_update_from_another_process_keeps_the_cursor(desk, db_path, tmp_path):
