@@ -301,12 +301,27 @@ async def test_link_the_customer_to_their_chat_handle(desk, db_path):
         await settle(pilot)
         await pilot.press(*"@ZOE:chat", "enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # a preview of what moves, before anything does
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Zoe 🙂 <@zoe:chat> joins Mike Jones <mike@customer.example>" in shown
+        assert "moves: 1 identities, 1 conversations, 1 messages" in shown and "Is the shop open on Sunday?" in shown
+        await pilot.press("y")
+        await settle(pilot)
         app.poll_database()  # as the console's timer would, once the link is committed
         await settle(pilot)
         text = card_text(app)
         assert "@zoe:chat" in text and f"#{chat}" in text  # the chat identity and conversation
         with Store.open(db_path) as store:
             assert store.conversation(chat)["customer_id"] == store.conversation(cid)["customer_id"]
+        await pilot.press("c")  # the other conversation, by keyboard
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == chat
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        await open_conversation(app, pilot, cid)
         await pilot.press("L")
         await settle(pilot)
         await pilot.press(*"nobody@nowhere.example", "enter")

@@ -89,3 +89,9 @@ def likely_matches(store: Store, customer_id: int) -> list[Match]:
             out.append(Match(other["id"], other["name"], reason,
                              tuple(f"{i['kind']}: {i['address']}" for i in other["identities"])))
     return out
+
+
+def language(store: Store, customer_id: int) -> str:
+    """The language the customer writes in, from their latest messages ("" when unsure)."""
+    from .survey.language import detect  # the survey's own small guess, one rule for both
+    return detect(store.customer_texts(customer_id))
