@@ -170,3 +170,31 @@ def test_unlinking_an_identity_that_brought_messages_is_refused(tmp_path):
     with pytest.raises(UsageError, match="came from sam@kowalski.example"):
         store.remove_identity(sam, "email", "sam@kowalski.example", "ana")
     assert customers.organization([{"kind": "email", "address": "a@gmail.com"}]) == ""
+
+
+def test_reports_count_one_customer_once_after_linking(tmp_path):
+    from tui_desk.reports import make_period, summary
+    config, store = desk(tmp_path, [("Grace Whitfield <grace.whitfield@example.org>", "Boots", 10),
+                                    ("Zoe Adams <zoe.adams@example.net>", "Refund", 5)],
+                         [chat("@grace:chat", "Grace W", "one more thing", "room-g", hours=2)])
+    period = make_period("2026-05-01", "2026-05-06", "Europe/Berlin", now=NOW)
+    assert summary(store, config, period)["customers"] == 3, "before linking: two strangers and Zoe"
+    merge = store.merge_customers(store.find_customer("grace.whitfield@example.org"),
+                                  store.find_customer("@grace:chat"), "ana")
+    assert summary(store, config, period)["customers"] == 2, "Grace once, on mail and chat"
+    store.unmerge_customers(merge, "ana")
+    assert summary(store, config, period)["customers"] == 3
+
+
+def test_the_demo_links_the_three_people_who_write_by_mail_and_chat(tmp_path):
+    from tui_desk import demo
+    _, result = demo.build(tmp_path / "demo.db")
+    with Store.open(tmp_path / "demo.db") as store:
+        for address in ("mei.lin@example.net", "ben.carter@example.com", "emily.tran@example.net"):
+            profile = store.customer_profile(store.find_customer(address))
+            assert {c["channel"] for c in profile["conversations"]} == {"mail", "chat"}, address
+            assert {i["kind"] for i in profile["identities"]} == {"email", "chat"}
+        linked = store.d.scalar("SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM identities i"
+                                " WHERE i.customer_id = c.id AND i.kind = 'chat') AND EXISTS (SELECT 1 FROM identities"
+                                " i WHERE i.customer_id = c.id AND i.kind = 'email')")
+        assert linked == 3, "no one else is linked (a name alone never links)"
