@@ -431,3 +431,39 @@ async def test_a_template_reply_is_held_when_the_customer_wrote_after_the_thread
 def conversation_id_of(db_path, subject_part: str) -> int:
     with Store.open(db_path) as store:
         return conversation_id(store, subject_part)
+
+
+async def test_the_card_offers_a_likely_match_and_links_it_after_a_preview(desk, db_path):
+    from tests.helpers.desk import FROZEN_NOW
+    from tui_desk.model import ParsedMessage
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        msg = ParsedMessage(external_id="w1", kind="chat", sender_address="widget:m1", sender_name="Mike Jones",
+                            received_at=FROZEN_NOW, created_at=FROZEN_NOW, text="[bold]me[/] again", thread_key="w-1",
+                            raw=b"x")
+        with store.d.tx():
+            other = store.customer_for("chat", "widget:m1", "Mike Jones")
+            store.add_inbound("chat", msg, other, None, "")
+        store.d.conn.execute("UPDATE customers SET notes = '[link=x]VIP[/link] since 2024' WHERE id = ?",
+                             (store.conversation(cid)["customer_id"],))
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        text = card_text(app)
+        assert "likely also: Mike Jones (same name on chat within 3 days) · L links" in text
+        assert "notes: [link=x]VIP[/link] since 2024" in text, "notes stay text"
+        assert "customer.example" in text and "writes in en" in text
+        with Store.open(db_path) as store:
+            assert store.find_customer("widget:m1") == other, "suggested, not linked"
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press("enter")  # the first choice: the likely match
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Mike Jones <widget:m1> joins Mike Jones <mike@customer.example>" in shown and "chat: widget:m1" in shown
+        await pilot.press("y")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.find_customer("widget:m1") == store.conversation(cid)["customer_id"]
