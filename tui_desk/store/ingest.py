@@ -156,8 +156,9 @@ class IngestMixin:
         never a zone an agent set. `email`: the address a chat profile gives (exact
         evidence): the identity joins that address's customer, recorded and undoable."""
         customer_id = self._customer_for(kind, address, name, zone, email)
-        if email and email != address:
-            self._link_by_email(customer_id, kind, address, name, email)
+        if not email or email == address:
+            return customer_id  # identities always belong to a live record: merges move them
+        self._link_by_email(customer_id, kind, address, name, email)
         return self.live_customer(customer_id)
 
     def _link_by_email(self, customer_id: int, kind: str, address: str, name: str, email: str) -> None:
