@@ -29,6 +29,7 @@ COMMANDS: dict[str, Lazy] = {
     "search": Lazy(C + "conversations", "search", "Full-text search over subjects and messages, best match first."),
     "reply": Lazy(C + "outbox", "reply", "Reply to (or note on) a conversation."),
     "conversations": Lazy(C + "conversations", "app", "List and show conversations."),
+    "customers": Lazy(C + "customers", "app", "Customers: list, show, link identities, merge and unmerge records."),
     "config": Lazy(C + "setup", "config_app", "Where the config is, and whether it is valid."),
     "outbox": Lazy(C + "outbox", "app", "Replies waiting to go out, sent, or failed."),
     "templates": Lazy(C + "templates", "app", "Reply templates: list, show, check, stats."),

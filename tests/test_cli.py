@@ -270,6 +270,13 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("agents", "list"): ["agents", "list"],
         ("faq", "build"): ["faq", "build", str(tmp_path / "faq")],
         ("faq", "suggest"): ["faq", "suggest", "--min-count", "1"],
+        ("customers", "list"): ["customers", "list"],
+        ("customers", "show"): ["customers", "show", "mei.lin@example.net"],
+        ("customers", "link"): ["customers", "link", "mei.lin@example.net", "mei@work.example"],
+        ("customers", "unlink"): ["customers", "unlink", "mei.lin@example.net", "mei@work.example"],
+        ("customers", "merge"): ["customers", "merge", "ben.carter@example.com", "derek.walsh@example.net"],
+        ("customers", "unmerge"): ["customers", "unmerge", "ben.carter@example.com"],
+        ("conversations", "unmerge"): ["conversations", "unmerge", "MERGED"],
     }
     cli("agents", "away", "ana", "--until", day(1), env=env)
     with_json = {path for path, command in _command_paths(typer.main.get_command(cli_module.app))
@@ -279,6 +286,10 @@ def test_every_json_output_writes_times_one_way(tmp_path):
     with Store.open(config_mod.load(config_file).database_path()) as store, store.d.tx():  # a page to list and ack
         store.page_request(conv, "urgent", "oncall", {"customer": "c@x.example", "subject": "down", "lines": []},
                            "2026-12-01T10:00:00.000Z")
+    with Store.open(config_mod.load(config_file).database_path()) as store:  # a merge to undo
+        mei = [c["id"] for c in store.customer_profile(store.find_customer("mei.lin@example.net"))["conversations"]]
+        store.merge(mei[0], mei[1], "ana")
+    runs[("conversations", "unmerge")][-1] = str(mei[0])
     outputs = {path: cli(*args, "--json", env=env).stdout for path, args in runs.items()}
     for report in ("summary", "channels", "agents", "templates", "hours", "backlog"):
         outputs[("report", report)] = cli("report", report, "--format", "json", env=env).stdout

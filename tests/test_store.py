@@ -165,7 +165,8 @@ def test_merge_across_customers_is_refused_until_they_are_linked(store):
     ana, _ = add(store, "my invoice", subject="Invoice", sender="ana@example.br")
     versions = [store.conversation(c)["version"] for c in (mike, ana)]
     refused = (rf"cannot merge #{ana} into #{mike}: they belong to different customers"
-               r" \(Mike <ana@example.br>; Mike <mike@customer.example>\); if they are one person, link the customers first")
+               r" \(Mike <ana@example.br>; Mike <mike@customer.example>\); replies would go to Mike <mike@customer.example>"
+               r" only. If they are one person, link the customers first; else confirm the merge across customers")
     with pytest.raises(UsageError, match=refused):
         store.merge(ana, mike, "bo")
     assert store.merge_refusal(ana, mike) and store.merge_refusal(mike, mike)
@@ -211,7 +212,8 @@ def test_linking_customers_joins_one_person_across_channels(store):
     assert customer["name"] == "Mike" and customer["timezone"] == "Europe/Oslo" and customer["tags"] == ["vip"]
     assert {c["id"] for c in store.customer_conversations(keep)} == {mail, chat}
     assert store.conversation(chat)["version"] == version + 1
-    assert store.customer(chat_customer) is None and store.find_customer("@mike:chat") == keep
+    assert store.customer(chat_customer)["merged_into"] == keep and store.find_customer("@mike:chat") == keep
+    assert store.find_customer(str(chat_customer)) == keep, "a merged record leads to the kept one"
     assert store.d.scalar("SELECT count(*) FROM messages WHERE customer_id = ?", (chat_customer,)) == 0
     assert [e["kind"] for e in store.events(chat)][-1] == "customer_linked"
     with store.d.tx():  # the next message from the chat handle finds the joined customer

@@ -68,13 +68,21 @@ async def test_merge_asks_first_and_refuses_other_customers(desk, db_path, tmp_p
             await pilot.press(*str(number), "enter")
             await settle(pilot)
 
-        await merge_into(other)  # another customer's: refused at once, nothing asked
+        await merge_into(other)  # another customer's: asked with a warning naming who replies go to
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Merge 1 conversation of another customer? Replies will go to Ana Lima <ana@example.br>." in shown
+        assert "replies will go to Ana Lima <ana@example.br> only, never to Mike Jones <mike@customer.example>" in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        await merge_into(source)  # into itself: refused at once, nothing asked
         assert isinstance(app.screen, ConversationScreen)
-        assert any("belong to different customers (Mike Jones <mike@customer.example>; Ana Lima <ana@example.br>)" in str(n.message) for n in app._notifications)
+        assert any("cannot merge a conversation into itself" in str(n.message) for n in app._notifications)
         await merge_into(target)
         assert isinstance(app.screen, ConfirmScreen)
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
-        assert "Second parcel missing" in shown and "Where is my order?" in shown and "cannot be undone" in shown
+        assert "Second parcel missing" in shown and "Where is my order?" in shown and "u right after undoes it" in shown
+        assert "· 1 message" in shown and "different customers" not in shown
         await pilot.press("enter")  # the enter that closed the number dialog does not confirm
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -98,6 +106,38 @@ async def test_merge_asks_first_and_refuses_other_customers(desk, db_path, tmp_p
         assert any("not repeated" in str(n.message) for n in app._notifications)
         with Store.open(db_path) as store:
             assert store.conversation(other)["merged_into"] is None
+
+
+async def test_u_right_after_a_merge_across_customers_undoes_it(desk, db_path):
+    with Store.open(db_path) as store:
+        source = conversation_id(store, "Invoice")  # Ana Lima
+        target = conversation_id(store, "Where is my order")  # Mike Jones
+        before = [dict(store.conversation(c)) for c in (source, target)]
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, source)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press(*str(target), "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        with Store.open(db_path) as store:
+            assert store.conversation(source)["merged_into"] == target
+            assert store.recipient(target)[1] == "mike@customer.example"
+        await pilot.press("u")
+        await settle(pilot)
+        assert any("Unmerged: #" in str(n.message) for n in app._notifications)
+        with Store.open(db_path) as store:
+            after = [dict(store.conversation(c)) for c in (source, target)]
+            assert [m["text"] for m in store.messages(source)] == ["Can I get an invoice with our VAT id?"]
+        for was, now in zip(before, after):
+            assert {k: v for k, v in now.items() if k != "version"} == {k: v for k, v in was.items() if k != "version"}
+        await pilot.press("u")  # nothing left to undo
+        await settle(pilot)
+        assert any("Nothing to undo" in str(n.message) for n in app._notifications)
 
 
 async def test_live_update_from_another_process_keeps_the_cursor(desk, db_path, tmp_path):
@@ -261,12 +301,27 @@ async def test_link_the_customer_to_their_chat_handle(desk, db_path):
         await settle(pilot)
         await pilot.press(*"@ZOE:chat", "enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # a preview of what moves, before anything does
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Zoe 🙂 <@zoe:chat> joins Mike Jones <mike@customer.example>" in shown
+        assert "moves: 1 identities, 1 conversations, 1 messages" in shown and "Is the shop open on Sunday?" in shown
+        await pilot.press("y")
+        await settle(pilot)
         app.poll_database()  # as the console's timer would, once the link is committed
         await settle(pilot)
         text = card_text(app)
         assert "@zoe:chat" in text and f"#{chat}" in text  # the chat identity and conversation
         with Store.open(db_path) as store:
             assert store.conversation(chat)["customer_id"] == store.conversation(cid)["customer_id"]
+        await pilot.press("c")  # the other conversation, by keyboard
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == chat
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        await open_conversation(app, pilot, cid)
         await pilot.press("L")
         await settle(pilot)
         await pilot.press(*"nobody@nowhere.example", "enter")
@@ -513,3 +568,37 @@ async def test_a_new_reply_starts_with_the_agents_signature_and_a_note_does_not(
         await pilot.press("n")
         await settle(pilot)
         assert app.screen.query_one(TextArea).text == ""
+async def test_the_card_offers_a_likely_match_and_links_it_after_a_preview(desk, db_path):
+    from tests.helpers.desk import FROZEN_NOW
+    from tui_desk.model import ParsedMessage
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+        msg = ParsedMessage(external_id="w1", kind="chat", sender_address="widget:m1", sender_name="Mike Jones",
+                            received_at=FROZEN_NOW, created_at=FROZEN_NOW, text="[bold]me[/] again", thread_key="w-1",
+                            raw=b"x")
+        with store.d.tx():
+            other = store.customer_for("chat", "widget:m1", "Mike Jones")
+            store.add_inbound("chat", msg, other, None, "")
+        store.d.conn.execute("UPDATE customers SET notes = '[link=x]VIP[/link] since 2024' WHERE id = ?",
+                             (store.conversation(cid)["customer_id"],))
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        text = card_text(app)
+        assert "likely also: Mike Jones (same name on chat within 3 days) · L links" in text
+        assert "notes: [link=x]VIP[/link] since 2024" in text, "notes stay text"
+        assert "customer.example" in text and "writes in en" in text
+        with Store.open(db_path) as store:
+            assert store.find_customer("widget:m1") == other, "suggested, not linked"
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press("enter")  # the first choice: the likely match
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "Mike Jones <widget:m1> joins Mike Jones <mike@customer.example>" in shown and "chat: widget:m1" in shown
+        await pilot.press("y")
+        await settle(pilot)
+        with Store.open(db_path) as store:
+            assert store.find_customer("widget:m1") == store.conversation(cid)["customer_id"]

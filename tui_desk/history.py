@@ -62,9 +62,17 @@ def _words(kind: str, d: dict) -> str:
     if kind == "template_used":
         return f"used template {d.get('template')}"
     if kind == "merged":
-        return f"merged conversation {d['from']} into this one" if "from" in d else f"merged into conversation {d.get('into')}"
+        across = " (across customers: replies still go to this conversation's customer)" if d.get("across_customers") else ""
+        return (f"merged conversation {d['from']} into this one" if "from" in d
+                else f"merged into conversation {d.get('into')}") + across
+    if kind == "unmerged":
+        return (f"took conversation {d['from']} back out of this one" if "from" in d
+                else f"unmerged from conversation {d.get('into')}") + f" ({d.get('messages', '?')} messages)"
     if kind == "customer_linked":
-        return f"linked customer {d.get('from')} to customer {d.get('into')}"
+        why = f" ({d['reason']})" if d.get("reason") else ""
+        return f"linked customer {d.get('from')} to customer {d.get('into')}{why}"
+    if kind == "customer_unlinked":
+        return f"customer {d.get('back_to')} separated again from customer {d.get('from')} (undid merge {d.get('merge')})"
     if kind in ("page", "page.requested"):
         return f"paged {d.get('who') or d.get('person') or 'on call'}"
     if kind == "other_copy":

@@ -62,6 +62,9 @@ class ParsedMessage:
     rule_results: tuple[bool, ...] | None = None
     """The sync's message conditions tested on this message by a parse worker
     (rules.spec.message_results); None: the writer tests them."""
+    sender_email: str | None = None
+    """An email address the chat profile itself gives for the sender (a JSONL "email"
+    field): exact evidence that links this chat identity to that address's customer."""
     alias_ids: list[str] = field(default_factory=list)
     """Other external ids this message may already be stored under (our own chat reply,
     stored by the outbox under its transaction id before the channel named it)."""

@@ -311,7 +311,8 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
                     continue
                 if msg.direction == "in" and msg.in_reply_to and escalation.email_reply(store, msg):
                     continue  # the on-call person answering a page: kept with the page, not a conversation
-                customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name, _zone_of(msg)) \
+                customer_id = store.customer_for(msg.kind, msg.sender_address, msg.sender_name, _zone_of(msg),
+                                                 email=msg.sender_email) \
                     if msg.sender_address and msg.direction == "in" else None
                 conversation_id = threads.find_conversation(store, channel, msg, customer_id)
                 ingest.classify(msg)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 
 from ..errors import NotFound
@@ -131,6 +133,21 @@ def search(
     for h in hits:
         grid.add_row(cell(h["conversation_id"]), cell(h["status"]), cell((h["subject"] or "")[:40]), cell(h["snippet"]))
     out.print(grid)
+
+
+@app.command("unmerge")
+def unmerge(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar="ID"),
+            json_out: bool = typer.Option(False, "--json")) -> None:
+    """Undo a merge, at any time: ID is the conversation merged away (or the one merged
+    into: its latest merge); the messages that moved go back."""
+    opts = options(ctx)
+    with opts.store() as store:
+        found = store.unmerge(conversation_id, opts.config().agent.name)
+    moved = len(json.loads(found["message_ids"]))
+    if json_out:
+        print_json({"merge": found["id"], "source": found["source_id"], "target": found["target_id"], "messages": moved})
+        return
+    print(f"#{found['source_id']} is separate from #{found['target_id']} again ({moved} messages moved back)")
 
 
 def _register_changes() -> None:

@@ -1,7 +1,8 @@
 """One line of a JSONL chat export → ParsedMessage.
 
 A line is {"conversation", "sender_id", "sender_name", "text", "time"} plus optional
-"id" and "direction" ("in" by default). A line that is not such an object is still
+"id", "direction" ("in" by default) and "email" (the address the chat profile gives:
+it links the visitor to that address's customer). A line that is not such an object is still
 stored, raw and flagged, as its own conversation.
 """
 
@@ -49,6 +50,7 @@ def parse_chat_line(line: bytes, received_at: dt.datetime) -> ParsedMessage:
         text=item["text"],
         direction=direction,
         thread_key=item["conversation"],
+        sender_email=_email(item.get("email"), problems),
         problems=problems,
         raw=line,
     )
@@ -61,3 +63,16 @@ def _time(value: str, fallback: dt.datetime, problems: list[str]) -> dt.datetime
         problems.append(f"unreadable time {value!r}")
         return fallback
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _email(value: object, problems: list[str]) -> str | None:
+    """The profile's email address, when it is one (one @, no spaces or controls)."""
+    if value is None or value == "":
+        return None
+    text = value.strip().lower() if isinstance(value, str) else ""
+    local, _, domain = text.partition("@")
+    if not local or "." not in domain or "@" in domain or any(c.isspace() or ord(c) < 32 for c in text) \
+            or len(text) > 254:
+        problems.append(f"not an email address: {str(value)[:80]!r}; the visitor is not linked by it")
+        return None
+    return text

@@ -86,6 +86,7 @@ def summary(store: Store, config: Config, period: Period, filters: Filters = Fil
         "opened": c.opened,
         "solved": c.solved,
         "backlog": store.report_backlog_count(scope),
+        "customers": store.report_customers_in(scope),
         "first_response": first_response(c),
         "resolution": resolution(c),
         "one_touch": {"count": c.one_touch, "rate": rate(c.one_touch, c.solved)},

@@ -33,6 +33,7 @@ def _summary(d: dict) -> list[Section]:
     add(["conversations opened", d["opened"]])
     add(["conversations solved", d["solved"]])
     add(["backlog at end of period", d["backlog"]])
+    add(["customers who wrote", d["customers"]])
     for name, figures in (("first response", fr), ("resolution", res)):
         for clock in ("calendar", "business"):
             for which in ("median", "p90"):

@@ -1,5 +1,5 @@
-"""State changes agents make: claim, assign, status, snooze, tags, priority, merge,
-linking one person's identities across channels.
+"""State changes agents make: claim, assign, status, snooze, tags, priority, a customer's
+time zone (merges: merges.py; customers: customers.py).
 
 Each change bumps the conversation's version and writes an event (the audit trail and
 the source of reports), in one BEGIN IMMEDIATE transaction.
@@ -11,7 +11,6 @@ import datetime as dt
 import json
 
 from ..errors import DeskError, NotFound, UsageError
-from ..textsafe import one_line
 from ..hours import zone
 from .db import Database, now, stamp
 from .schema import PRIORITIES, STATUSES
@@ -118,87 +117,6 @@ class ActionMixin:
                 self._bump(row["id"], "status = 'open', snoozed_until = NULL", ())
                 self.add_event(row["id"], "status", "snooze", {"from": "snoozed", "to": "open", "why": "snooze ended"})
         return len(rows)
-
-    def merge_refusal(self, source_id: int, target_id: int) -> str | None:
-        """Why `source` cannot be merged into `target`, or None when it can."""
-        if source_id == target_id:
-            return "cannot merge a conversation into itself"
-        source, target = self._current(source_id), self._current(target_id)
-        if source["merged_into"] is not None or target["merged_into"] is not None:
-            return "one of these conversations was already merged"
-        if None not in (source["customer_id"], target["customer_id"]) and source["customer_id"] != target["customer_id"]:
-            # a merge cannot be undone and would leave one customer's mail under another's
-            # name: refused until customers can be merged (link them first if they are one person)
-            names = [self._customer_name(source["customer_id"]), self._customer_name(target["customer_id"])]
-            return (f"cannot merge #{source_id} into #{target_id}: they belong to different customers"
-                    f" ({names[0]}; {names[1]}); if they are one person, link the customers first")
-        return None
-
-    def _customer_name(self, customer_id: int) -> str:
-        row = self.d.one("SELECT c.name, (SELECT address FROM identities WHERE customer_id = c.id ORDER BY id LIMIT 1)"
-                         " AS address FROM customers c WHERE c.id = ?", (customer_id,))
-        # name and address: two customers may well share a name
-        name, address = (one_line(row["name"] or "")[:40], one_line(row["address"] or "")[:60]) if row else ("", "")
-        return f"{name} <{address}>" if name and address else name or address or f"customer {customer_id}"
-
-    def merge(self, source_id: int, target_id: int, actor: str) -> None:
-        """Move `source`'s messages into `target`; `source` stays as a pointer so its
-        threading keys (ticket tag, Message-IDs) still lead to `target`. Refused (UsageError)
-        for the reasons `merge_refusal` gives."""
-        with self.d.tx():
-            source = self._current(source_id)
-            refusal = self.merge_refusal(source_id, target_id)
-            if refusal:
-                raise UsageError(refusal)
-            self.d.conn.execute("UPDATE messages SET conversation_id = ? WHERE conversation_id = ?",
-                                (target_id, source_id))
-            self.d.conn.execute(
-                "UPDATE conversations SET"
-                " message_count = message_count + ?, last_message_at = max(last_message_at, ?),"
-                " last_inbound_at = max(coalesce(last_inbound_at, ''), coalesce(?, '')),"
-                " created_at = min(created_at, ?), version = version + 1 WHERE id = ?",
-                (source["message_count"], source["last_message_at"], source["last_inbound_at"],
-                 source["created_at"], target_id),
-            )
-            self._bump(source_id, "merged_into = ?, status = 'closed'", (target_id,))
-            self.add_event(target_id, "merged", actor, {"from": source_id})
-            self.add_event(source_id, "merged", actor, {"into": target_id})
-
-    # -- customers ------------------------------------------------------------------
-
-    def find_customer(self, text: str) -> int | None:
-        """The customer named by an identity ("ana@example.com", "@ana:chat"; any case)
-        or by one of their conversations ("#12")."""
-        text = text.strip()
-        if text.startswith("#") and text[1:].isdigit():
-            return self.d.scalar("SELECT customer_id FROM conversations WHERE id = ?", (int(text[1:]),))
-        return self.d.scalar("SELECT customer_id FROM identities WHERE address = ? COLLATE NOCASE"
-                             " ORDER BY id LIMIT 1", (text,))
-
-    def link_customers(self, keep_id: int, other_id: int, actor: str) -> None:
-        """One person, two customer records (say their email and their chat handle):
-        `other`'s identities, conversations and messages move to `keep`, their tags
-        join, a missing name or time zone is taken over, and `other` is removed.
-        Every moved conversation gets a version bump (open screens reload) and an event."""
-        if keep_id == other_id:
-            raise UsageError("that is already the same customer")
-        with self.d.tx() as conn:
-            keep = self.d.one("SELECT * FROM customers WHERE id = ?", (keep_id,))
-            other = self.d.one("SELECT * FROM customers WHERE id = ?", (other_id,))
-            if keep is None or other is None:
-                raise NotFound(f"no customer {other_id if keep else keep_id}")
-            tags = list(dict.fromkeys([*json.loads(keep["tags"]), *json.loads(other["tags"])]))
-            conn.execute("UPDATE customers SET name = ?, timezone = ?, tags = ? WHERE id = ?",
-                         (keep["name"] or other["name"], keep["timezone"] or other["timezone"],
-                          json.dumps(tags, ensure_ascii=False), keep_id))
-            moved = [r[0] for r in conn.execute("SELECT id FROM conversations WHERE customer_id = ?", (other_id,))]
-            conn.execute("UPDATE identities SET customer_id = ? WHERE customer_id = ?", (keep_id, other_id))
-            conn.execute("UPDATE messages SET customer_id = ? WHERE customer_id = ?", (keep_id, other_id))
-            conn.execute("UPDATE conversations SET customer_id = ?, version = version + 1 WHERE customer_id = ?",
-                         (keep_id, other_id))
-            conn.execute("DELETE FROM customers WHERE id = ?", (other_id,))
-            for conversation_id in moved:
-                self.add_event(conversation_id, "customer_linked", actor, {"into": keep_id, "from": other_id})
 
     def set_customer_timezone(self, customer_id: int, zone_name: str | None, actor: str) -> None:
         """An agent sets (or with None, forgets) a customer's IANA time zone; a zone set

@@ -9,11 +9,13 @@ from pathlib import Path
 from ..paths import attachments_dir
 from .actions import ActionMixin
 from .chat import ChatMixin
+from .customers import CustomerMixin
 from .db import Database, now
 from .faq import FaqQueryMixin
 from .inbox import InboxMixin
 from .names import NamesMixin
 from .ingest import IngestMixin
+from .merges import MergeMixin
 from .oncall import OncallMixin
 from .outbox import OutboxMixin
 from .pages import PagesMixin
@@ -29,7 +31,7 @@ from .templates import TemplateQueryMixin
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
-            FaqQueryMixin, SurveyMixin):
+            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -149,10 +149,27 @@ class IngestMixin:
 
     # -- customers ------------------------------------------------------------------
 
-    def customer_for(self, kind: str, address: str, name: str, zone: str | None = None) -> int:
+    def customer_for(self, kind: str, address: str, name: str, zone: str | None = None,
+                     email: str | None = None) -> int:
         """The customer owning this identity, created on first sight. `zone`: learnt from
         this message (hours.zone_for_offset); it replaces none but another learnt one,
-        never a zone an agent set."""
+        never a zone an agent set. `email`: the address a chat profile gives (exact
+        evidence): the identity joins that address's customer, recorded and undoable."""
+        customer_id = self._customer_for(kind, address, name, zone, email)
+        if not email or email == address:
+            return customer_id  # identities always belong to a live record: merges move them
+        self._link_by_email(customer_id, kind, address, name, email)
+        return self.live_customer(customer_id)
+
+    def _link_by_email(self, customer_id: int, kind: str, address: str, name: str, email: str) -> None:
+        owner = self.d.scalar("SELECT customer_id FROM identities WHERE kind = 'email' AND address = ?", (email,))
+        evidence = f"the {kind} profile {address} gives the email address {email}"
+        if owner is None:
+            self.add_identity(customer_id, "email", email, "sync", display_name=name, evidence=evidence)
+        elif self.live_customer(owner) != self.live_customer(customer_id):
+            self.merge_customers(self.live_customer(owner), self.live_customer(customer_id), "sync", evidence)
+
+    def _customer_for(self, kind: str, address: str, name: str, zone: str | None, email: str | None) -> int:
         row = self.d.one(
             "SELECT identities.customer_id, customers.name, customers.timezone FROM identities JOIN customers"
             " ON customers.id = identities.customer_id WHERE kind = ? AND address = ?",
@@ -164,6 +181,17 @@ class IngestMixin:
             if zone and row["timezone"] != zone and (not row["timezone"] or row["timezone"].startswith(LEARNT_PREFIX)):
                 self.d.conn.execute("UPDATE customers SET timezone = ? WHERE id = ?", (zone, row[0]))
             return row[0]
+        owner = self.d.scalar("SELECT customer_id FROM identities WHERE kind = 'email' AND address = ?",
+                              (email,)) if email else None
+        if owner is not None:  # a new chat identity whose profile names a known address: one person
+            customer_id = self.live_customer(owner)
+            self.d.conn.execute(
+                "INSERT INTO identities (customer_id, kind, address, display_name) VALUES (?, ?, ?, ?)",
+                (customer_id, kind, address, name))
+            self.add_event(None, "identity_linked", "sync", {
+                "customer": customer_id, "kind": kind, "address": address,
+                "evidence": f"the {kind} profile {address} gives the email address {email}"})
+            return customer_id
         customer_id = self.d.conn.execute(
             "INSERT INTO customers (name, timezone, created_at) VALUES (?, ?, ?)", (name, zone, now())
         ).lastrowid

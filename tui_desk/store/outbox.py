@@ -28,6 +28,10 @@ REFERENCES_KEPT = 20  # a long thread's References header stays bounded
 CANCELLED_MARK = "[reply cancelled, not sent]\n"
 
 
+# the latest message a reply answers is one of the conversation's own customer's
+_OWN_CUSTOMER = ("coalesce(m.customer_id = (SELECT customer_id FROM conversations WHERE id = m.conversation_id),"
+                 " 1)")
+
 class ConversationChanged(DeskError):
     """The conversation changed since the agent looked at it (someone wrote, or a
     colleague acted). `newer` holds the messages that arrived since, as dicts."""
@@ -210,8 +214,9 @@ class OutboxMixin:
             raise NotFound(f"no outbox item {outbox_id}")
         job = dict(row)
         last = self.d.one(
-            "SELECT author, author_address, message_id, headers FROM messages WHERE conversation_id = ?"
-            " AND direction = 'in' ORDER BY received_at DESC, id DESC LIMIT 1", (row["conversation_id"],))
+            f"SELECT author, author_address, message_id, headers FROM messages m WHERE conversation_id = ?"
+            f" AND direction = 'in' AND {_OWN_CUSTOMER} ORDER BY received_at DESC, id DESC LIMIT 1",
+            (row["conversation_id"],))
         job["to_name"], job["to_address"], job["in_reply_to"], job["references"] = "", "", None, []
         if last is not None and last["message_id"]:
             headers = json.loads(last["headers"] or "{}")
@@ -227,10 +232,12 @@ class OutboxMixin:
 
     def recipient(self, conversation_id: int) -> tuple[str, str]:
         """(name, address) a reply in this conversation goes to: the author of the latest
-        inbound message, else the customer's first identity; ("", "") when neither."""
+        inbound message from the conversation's own customer (after a merge across
+        customers, never the other one's), else the customer's first identity; ("", "")
+        when neither."""
         last = self.d.one(
-            "SELECT author, author_address FROM messages WHERE conversation_id = ? AND direction = 'in'"
-            " ORDER BY received_at DESC, id DESC LIMIT 1", (conversation_id,))
+            f"SELECT author, author_address FROM messages m WHERE conversation_id = ? AND direction = 'in'"
+            f" AND {_OWN_CUSTOMER} ORDER BY received_at DESC, id DESC LIMIT 1", (conversation_id,))
         if last is not None and last["author_address"]:
             return last["author"] or "", last["author_address"]
         ident = self.d.one(

@@ -113,7 +113,7 @@ class QueryMixin:
         return self.d.scalar("SELECT raw FROM message_raw WHERE message_id = ?", (message_id,))
 
     def customer(self, customer_id: int) -> dict | None:
-        row = self.d.one("SELECT id, name, timezone, tags, created_at FROM customers WHERE id = ?", (customer_id,))
+        row = self.d.one("SELECT id, name, timezone, tags, notes, merged_into, created_at FROM customers WHERE id = ?", (customer_id,))
         if row is None:
             return None
         out = dict(row)

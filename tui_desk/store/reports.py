@@ -214,6 +214,14 @@ class ReportsMixin:
             scope.params())
         return dict(rows)
 
+    def report_customers_in(self, scope: ReportScope) -> int:
+        """Customers who wrote in the period: one person once, however many channels and
+        identities they wrote from (linking moves every message to the kept customer)."""
+        return self.d.scalar(
+            f"SELECT count(DISTINCT m.customer_id) FROM messages m WHERE {PERSON_IN} AND m.customer_id IS NOT NULL"
+            f" AND {self._in_scope(scope)} AND m.received_at >= :since AND m.received_at < :until",
+            scope.params())
+
     def report_replies_by_author(self, scope: ReportScope) -> dict[str, int]:
         """Agent replies written in the period, per author."""
         rows = self.d.tuples(

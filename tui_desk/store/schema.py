@@ -638,6 +638,51 @@ def m300_surveys(db: Database) -> None:
 
 
 @migrations()
+def m400_customer_merges(db: Database) -> None:
+    # One person, several customer records (issue 17). A customer merge no longer deletes
+    # the record it empties: the record stays, marked merged_into, and customer_merge_rows
+    # names every identity, conversation and message that moved, so an unmerge puts back
+    # exactly what was there. A conversation merge is recorded the same way.
+    _run(db, [
+        "ALTER TABLE customers ADD COLUMN merged_into INTEGER REFERENCES customers(id)",
+        "ALTER TABLE customers ADD COLUMN notes TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE customer_merges (
+            id INTEGER PRIMARY KEY,
+            keep_id INTEGER NOT NULL REFERENCES customers(id),
+            other_id INTEGER NOT NULL REFERENCES customers(id),
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            keep_before TEXT NOT NULL,
+            undone_at TEXT,
+            undone_by TEXT
+        )""",
+        "CREATE INDEX customer_merges_keep ON customer_merges(keep_id, undone_at)",
+        """CREATE TABLE customer_merge_rows (
+            merge_id INTEGER NOT NULL REFERENCES customer_merges(id),
+            tbl TEXT NOT NULL CHECK (tbl IN ('identities', 'conversations', 'messages', 'surveys')),
+            row_id INTEGER NOT NULL,
+            PRIMARY KEY (merge_id, tbl, row_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE conversation_merges (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES conversations(id),
+            target_id INTEGER NOT NULL REFERENCES conversations(id),
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            cross_customer INTEGER NOT NULL DEFAULT 0,
+            source_before TEXT NOT NULL,
+            target_before TEXT NOT NULL,
+            message_ids TEXT NOT NULL,
+            undone_at TEXT,
+            undone_by TEXT
+        )""",
+        "CREATE INDEX conversation_merges_source ON conversation_merges(source_id, undone_at)",
+        "CREATE INDEX conversation_merges_target ON conversation_merges(target_id, undone_at)",
+    ])
+
+
+@migrations()
 def m700_reply_copies(db: Database) -> None:
     # Cc and Bcc of an email reply (JSON lists of addresses). Files sent with a reply are
     # attachments rows of its message, like a customer's (the same content-addressed store).

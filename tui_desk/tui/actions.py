@@ -41,7 +41,9 @@ def _merge_line(store: Store, conversation_id: int) -> str:
     if conversation is None:
         return f"#{conversation_id} (no such conversation)"
     who = conversation["customer_name"] or conversation["customer_address"] or ""
-    return f"#{conversation_id} “{one_line(conversation['subject'] or '')[:60]}” · {one_line(who)[:40] or 'unknown customer'}"
+    count = conversation["message_count"]
+    return (f"#{conversation_id} “{one_line(conversation['subject'] or '')[:60]}” · {one_line(who)[:40] or 'unknown customer'}"
+            f" · {count} message{'s' * (count != 1)}")
 
 
 class ChangeActions:
@@ -71,6 +73,8 @@ class ChangeActions:
                     done.append(conversation_id)
                 except DeskError as exc:
                     errors.append(str(exc))
+        if label.startswith("merge") and done:  # `u` right after undoes it
+            self.app.call_from_thread(self.app.remember_merge, done)  # type: ignore[attr-defined]
         self.post_message(ChangeApplied(label, done, errors))  # type: ignore[attr-defined]
 
     # -- the actions ---------------------------------------------------------------
@@ -135,27 +139,37 @@ class ChangeActions:
 
     @work(thread=True, group="pick", exit_on_error=False)
     def _check_merge(self, ids: list[int], target: int) -> None:
-        """A merge cannot be undone: refused merges are named at once, the rest are
-        shown (subject, customer) and asked about before anything changes."""
+        """Refused merges are named at once; the rest are shown (subject, customer,
+        messages) and asked about before anything changes, with a warning when they
+        belong to another customer than the target's."""
         with self.data.store() as store:
             try:
-                refusals = [r for r in (store.merge_refusal(cid, target) for cid in ids) if r]
+                refusals = [r for r in (store.merge_refusal(cid, target, across_customers=True) for cid in ids) if r]
                 lines = [_merge_line(store, cid) for cid in ids]
                 into = _merge_line(store, target)
+                crossing = [cid for cid in ids if store.crosses_customers(cid, target)]
+                to = store.customer_label(store.conversation(target)["customer_id"])
+                others = sorted({store.customer_label(store.conversation(cid)["customer_id"]) for cid in crossing})
             except DeskError as exc:
                 refusals = [str(exc)]
         if refusals:
             for refusal in refusals:
                 self.app.call_from_thread(self.notify, Text(one_line(refusal)), severity="error")  # type: ignore[attr-defined]
             return
-        self.app.call_from_thread(self._ask_merge, ids, target, lines, into)  # type: ignore[attr-defined]
+        warning = [f"⚠ different customers: replies will go to {to} only, never to {', '.join(others)}"] \
+            if crossing else []
+        self.app.call_from_thread(self._ask_merge, ids, target, lines + warning, into, crossing, to)  # type: ignore[attr-defined]
 
-    def _ask_merge(self, ids: list[int], target: int, lines: list[str], into: str) -> None:
+    def _ask_merge(self, ids: list[int], target: int, lines: list[str], into: str, crossing: list[int],
+                   to: str) -> None:
         def confirmed(yes: bool | None) -> None:
             if yes:
                 actor = self.data.agent
-                self.apply_change(f"merge into #{target}", lambda store, cid: store.merge(cid, target, actor))
-        title = f"Merge {len(ids)} conversation{'s' * (len(ids) != 1)} into another? This cannot be undone."
+                self.apply_change(f"merge into #{target} (u undoes it)", lambda store, cid: store.merge(
+                    cid, target, actor, across_customers=cid in crossing))
+        many = f"{len(ids)} conversation{'s' * (len(ids) != 1)}"
+        title = (f"Merge {many} of another customer? Replies will go to {to}." if crossing
+                 else f"Merge {many} into another? u right after undoes it.")
         self.app.push_screen(ConfirmScreen(title, [*lines, f"into {into}"], "merge"), confirmed)  # type: ignore[attr-defined]
 
     def action_repeat(self) -> None:

@@ -52,7 +52,7 @@ class DeskApp(App):
         Binding("ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Sync every channel now and reload"),
         # not in the footer: the quick bar says "u undo" while a reply is in its window
         Binding("u", "undo", "Undo send", id="undo", show=False,
-                tooltip="Take back the reply you just sent (within its undo window)"),
+                tooltip="Take back the reply you just sent (within its undo window), or the merge you just made"),
     ]
 
     def __init__(self, config: Config, db_path: Path, *, clock: Callable[[], dt.datetime] | None = None,
@@ -70,6 +70,8 @@ class DeskApp(App):
         """Unsent composer text per (conversation, note?), kept while the console runs."""
         self.pending_replies: list[PendingReply] = []
         """Replies this console queued, newest last, while `u` may still take them back."""
+        self.last_merge: list[int] | None = None
+        """The conversations this console just merged away: `u` unmerges them (until the next reply)."""
 
     def on_mount(self) -> None:
         self.title = self.data.config.desk.name
@@ -185,6 +187,7 @@ class DeskApp(App):
         now = dt.datetime.now(dt.timezone.utc)
         # once sent, `u` still answers (clearly: too late) for a while, then forgets it
         self.pending_replies = [p for p in self.pending_replies if p.deliver_at + UNDO_MEMORY > now] + [reply]
+        self.last_merge = None  # `u` takes back the latest thing done: this reply
         for bar in self.screen.query(QuickBar):
             bar.update_line()
 
@@ -214,7 +217,15 @@ class DeskApp(App):
                                f"{reply.outbox_id}` still can)")
         return reasons
 
+    def remember_merge(self, merged: list[int]) -> None:
+        """A merge was just made here: `u` undoes it (the latest thing done)."""
+        self.last_merge = merged
+
     def action_undo(self) -> None:
+        if self.last_merge:
+            merged, self.last_merge = self.last_merge, None
+            self._unmerge(merged)
+            return
         if not self.pending_replies:
             self.notify("Nothing to undo", severity="warning")
             return
@@ -229,6 +240,19 @@ class DeskApp(App):
                 self.call_from_thread(self.notify, Text(one_line(str(exc))), severity="error", title="Too late to undo")
                 return
         self.call_from_thread(self._taken_back, reply)
+
+    @work(thread=True, group="undo", exit_on_error=False)
+    def _unmerge(self, merged: list[int]) -> None:
+        done = []
+        with self.data.store() as store:
+            for conversation_id in merged:
+                try:
+                    store.unmerge(conversation_id, self.data.agent)
+                    done.append(f"#{conversation_id}")
+                except DeskError as exc:
+                    self.call_from_thread(self.notify, Text(one_line(str(exc))), severity="error", title="Not unmerged")
+        if done:
+            self.call_from_thread(self.notify, Text(f"Unmerged: {', '.join(done)} separate again"), title="Undone")
 
     def _taken_back(self, reply: PendingReply) -> None:
         if reply.from_composer:  # the words are not lost: `r` opens them again

@@ -34,6 +34,7 @@ from ...history import describe
 from ...paths import attachments_dir
 from ...textsafe import one_line
 from ..actions import CHANGE_BINDINGS, ChangeActions
+from ..card_actions import CARD_BINDINGS, CardActions, card_extras
 from ..data import DeskData
 from ..format import local_time
 from ..messages import ChangeApplied, DatabaseChanged
@@ -57,7 +58,8 @@ def load_bundle(store, conversation_id: int, agent: str) -> dict | None:
         customer = store.customer(conversation["customer_id"]) if conversation["customer_id"] else None
         return {
             "conversation": conversation, "messages": messages, "attachments": attachments, "customer": customer,
-            "past": store.customer_conversations(customer["id"]) if customer else [],
+            **(card_extras(store, customer) if customer else {}),
+            "past": store.customer_conversations(customer["id"], limit=30) if customer else [],
             "scores": store.customer_scores(customer["id"], limit=3) if customer else [],
             "present": store.present(conversation_id, exclude=agent),
         }
@@ -87,7 +89,7 @@ class EventsScreen(ModalScreen[None]):
             yield Static(text or Text("(no events)"))
 
 
-class ConversationScreen(ChangeActions, TemplateReplies, Screen):
+class ConversationScreen(ChangeActions, CardActions, TemplateReplies, Screen):
     """Read and act on one conversation."""
 
     BINDINGS = [
@@ -99,8 +101,7 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         Binding("e", "events", "History", id="events", tooltip="Show the event history"),
         Binding("x", "quotes", "Quotes", id="quotes", tooltip="Fold or unfold quoted text"),
         Binding("o", "attachment", "Open file", id="attachment", tooltip="Open an attachment"),
-        Binding("L", "link_customer", "Link customer", id="link_customer", show=False,
-                tooltip="Same person as another customer (their email, chat handle or #conversation)"),
+        *CARD_BINDINGS,
         Binding("R", "retry_reply", "Retry", id="retry_reply", show=False,
                 tooltip="Send the reply that was not sent (✗ in the thread) again"),
         Binding("T", "customer_zone", "Customer's zone", id="customer_zone", show=False,
@@ -242,28 +243,6 @@ class ConversationScreen(ChangeActions, TemplateReplies, Screen):
         with self.data.store() as store:
             events = store.events(self.conversation_id)
         self.app.call_from_thread(self.app.push_screen, EventsScreen(events))
-
-    def action_link_customer(self) -> None:
-        customer = (self.bundle or {}).get("customer")
-        if customer is None:
-            self.notify("This conversation has no customer to link", severity="warning")
-            return
-
-        def chosen(text: str | None) -> None:
-            if text and text.strip():
-                self._link(customer["id"], text.strip())
-        self.app.push_screen(InputScreen("Same person as", "their email, chat handle or #conversation",
-                                         hint="their identities and conversations join this customer"), chosen)
-
-    @work(thread=True, group="link", exit_on_error=False)
-    def _link(self, keep_id: int, text: str) -> None:
-        with self.data.store() as store:
-            other = store.find_customer(text)
-            if other is None:
-                self.app.call_from_thread(self.notify, f"No customer known as {one_line(text)}", severity="warning")
-                return
-            store.link_customers(keep_id, other, self.data.agent)
-        self.app.call_from_thread(self.notify, f"Linked: {one_line(text)} is this customer now")
 
     def action_retry_reply(self) -> None:
         failed = [m for m in (self.bundle or {}).get("messages", []) if m.get("delivery") == "failed"]

@@ -51,8 +51,22 @@ def scores_text(scores: list[dict], now: dt.datetime) -> Text:
     return text
 
 
+NOTES_CHARS = 120
+
+
+def matches_text(matches: list) -> Text:
+    """Likely other records of the same person, offered (L), never linked by themselves."""
+    text = Text()
+    for m in matches[:3]:
+        text.append("likely also: ", "dim")
+        text.append(f"{one_line(m.name)} ({one_line(m.reason)})", "bold")
+        text.append(" · L links\n", "dim")
+    return text
+
+
 class CustomerCard(VerticalScroll, can_focus=False):
-    """Name, identities, local time, tags, past conversations, satisfaction, presence."""
+    """Name, organization, identities, local time, language, tags, notes, likely matches,
+    conversations on every channel, satisfaction, presence."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="card-presence", classes="card-presence")
@@ -67,13 +81,20 @@ class CustomerCard(VerticalScroll, can_focus=False):
         info = Text()
         if customer:
             info.append((one_line(customer["name"]) or "(no name)") + "\n", "bold")
+            if bundle.get("organization"):
+                info.append(f"{one_line(bundle['organization'])}\n", "italic")
             for identity in customer["identities"]:
                 info.append(f"{one_line(identity['kind'])}: {one_line(identity['address'])}\n")
             local = customer_time(customer.get("timezone"), now)
             if local:
                 info.append(f"local time {local}\n")
+            if bundle.get("language"):
+                info.append(f"writes in {one_line(bundle['language'])}\n")
             if customer["tags"]:
                 info.append("customer tags: " + ", ".join(one_line(t) for t in customer["tags"]) + "\n")
+            if customer.get("notes"):
+                info.append("notes: " + one_line(customer["notes"])[:NOTES_CHARS] + "\n")
+            info.append_text(matches_text(bundle.get("matches", [])))
         else:
             info.append("(no customer)\n", "dim")
         info.append_text(scores_text(bundle.get("scores", []), now))
@@ -86,9 +107,12 @@ class CustomerCard(VerticalScroll, can_focus=False):
         if conversation.get("snoozed_until"):
             info.append(f"snoozed until {conversation['snoozed_until'][:16].replace('T', ' ')} UTC\n")
         self.query_one("#card-customer", Static).update(info)
-        history = Text("Conversations\n", "bold")
-        for past in bundle.get("past", []):
+        past_ones = bundle.get("past", [])
+        history = Text("Conversations", "bold")
+        history.append(" (c opens one)\n" if len(past_ones) > 1 else "\n", "dim")
+        for past in past_ones:
             marker = "▸ " if past["id"] == conversation["id"] else "  "
-            history.append(f"{marker}#{past['id']} {past['status']:<7} {age(past['last_message_at'], now):>4} ")
+            history.append(f"{marker}#{past['id']} {past['channel'][:5]:<5} {past['status']:<7}"
+                           f" {age(past['last_message_at'], now):>4} ")
             history.append(one_line(past["subject"]) + "\n", style="" if marker.strip() else "dim")
         self.query_one("#card-history", Static).update(history)

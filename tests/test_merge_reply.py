@@ -1,0 +1,48 @@
+"""A reply after a merge across customers (issue 17) goes to the conversation's own
+customer, read from a real aiosmtpd server with mail pulled from a real Dovecot."""
+
+from __future__ import annotations
+
+import email
+
+import pytest
+
+from tests.helpers.dovecot import dovecot, mailbox  # noqa: F401 (fixtures)
+from tests.helpers.mail import make_email
+from tests.test_email_send import desk, later, smtp_server  # noqa: F401 (fixture)
+from tui_desk import sync
+from tui_desk.errors import UsageError
+from tui_desk.outbox import deliver_due, queue_reply
+
+GRACE = "Grace Whitfield <grace.whitfield@example.org>"
+ZOE = "Zoe Adams <zoe.adams@example.net>"
+
+
+@pytest.mark.integration
+def test_after_a_cross_customer_merge_the_reply_goes_to_the_targets_customer(tmp_path, store, mailbox, smtp_server):
+    config = desk(tmp_path, mailbox, smtp_server.port)
+    mailbox.deliver(make_email(GRACE, "Boots too small", "Can I swap them?", message_id="<g1@example.org>",
+                               date="Mon, 04 May 2026 09:00:00 +0000"))
+    assert sync.run(config, store).ok
+    mailbox.deliver(make_email(ZOE, "Refund", "Where is my refund?", message_id="<z1@example.net>",
+                               date="Mon, 04 May 2026 10:00:00 +0000"))
+    assert sync.run(config, store).ok
+    grace_c = store.d.scalar("SELECT conversation_id FROM messages WHERE message_id = '<g1@example.org>'")
+    zoe_c = store.d.scalar("SELECT conversation_id FROM messages WHERE message_id = '<z1@example.net>'")
+    with pytest.raises(UsageError, match="replies would go to Grace Whitfield <grace.whitfield@example.org> only"):
+        store.merge(zoe_c, grace_c, "ana")
+    store.merge(zoe_c, grace_c, "ana", across_customers=True)
+    assert [m["author_address"] for m in store.messages(grace_c)][-1] == "zoe.adams@example.net", "Zoe wrote last"
+
+    queue_reply(store, grace_c, "We will swap them for a bigger pair.", agent="ana", config=config)
+    assert deliver_due(config, store, later()).sent == 1
+    envelope = smtp_server.envelopes[-1]
+    sent = email.message_from_bytes(envelope.content)
+    assert envelope.rcpt_tos == ["grace.whitfield@example.org"]
+    assert sent["To"] == GRACE and sent["In-Reply-To"] == "<g1@example.org>"
+    assert "<z1@example.net>" not in (sent["References"] or "")
+
+    store.unmerge(zoe_c, "ana")  # and Zoe is answered in her own conversation again
+    queue_reply(store, zoe_c, "Your refund left today.", agent="ana", config=config)
+    assert deliver_due(config, store, later()).sent == 1
+    assert smtp_server.envelopes[-1].rcpt_tos == ["zoe.adams@example.net"]
