@@ -152,7 +152,7 @@ business_hours = ["mon-fri 09:00-18:00", "sat 10:00-14:00"]
 name = "demo"
 email = "demo@northwind.example"
 display_name = "Dana (demo)"
-signature = "Dana · Northwind Outfitters support\nMon-Fri 09-18, Sat 10-14 (Berlin time)"
+signature = "Dana · Northwind Outfitters support\\nMon-Fri 09-18, Sat 10-14 (Berlin time)"
 
 [storage]
 database = {json.dumps(str(db_path))}
