@@ -61,14 +61,16 @@ class ViewsSidebar(OptionList):
         self.counts = counts
         self._drawn_width = width
         current = self.highlighted_option.id if self.highlighted_option else None
-        keys = [k for k in VIEW_TITLES] + [k for k in counts if k.startswith("group:")] \
+        # "Not delivered" only while a reply needs a person (its count is left out otherwise)
+        keys = [k for k in VIEW_TITLES if k != "undelivered" or counts.get(k)] \
+            + [k for k in counts if k.startswith("group:")] \
             + [k for k in counts if k.startswith("channel:")] + [k for k in counts if k.startswith("tag:")]
         inner = max(width - 4, 8)
         options = []
         for key in keys:
             count = short_count(counts.get(key, 0))
             label = Text(fit(view_label(key, self.channel_kinds), inner - cell_len(count) - 1) + " ", no_wrap=True)
-            label.append(count, "bold" if key in ("unassigned", "mine") and counts.get(key) else "dim")
+            label.append(count, "bold" if key in ("unassigned", "mine", "undelivered") and counts.get(key) else "dim")
             options.append(Option(label, id=key))
         self.set_options(options)
         if current is not None:
