@@ -198,6 +198,22 @@ async def test_picker_searches_previews_and_fills_the_composer(desk, db_path):
         assert app.screen.query_one("TextArea").text.rstrip().endswith("Cheers")
 
 
+async def test_picker_lists_the_suggestions_first_with_their_reason(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_order(app, pilot)
+        bar = bar_text(app)
+        await pilot.press("t")
+        await settle(pilot)
+        picker = app.screen
+        labels = [str(picker.query_one("#picker-list").get_option_at_index(i).prompt) for i in range(4)]
+        assert labels[0] == "1 Order status  ★ its keywords: where is my order"
+        assert labels[1].startswith("2 Shipping delay  ★ its keywords:")
+        assert [t.title for t in picker.shown[:3]] == re.findall(r"\d  (.+?)  ", bar)[:3]  # the bar's order
+        assert "★" not in labels[3]  # the rest, as before: digit (if any), title, tags
+
+
 async def test_picker_escape_sends_nothing(desk, db_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(100, 30)) as pilot:
