@@ -61,10 +61,14 @@ class SuggestQueryMixin:
         return [Answered(r[0], r[1], f"{r[2]}\n{r[3] or ''}".strip()) for r in rows if r[3] or r[2]]
 
     def template_answers_mark(self) -> tuple[int, int]:
-        """(highest id, count) of agents' template replies: changes when one is sent or taken back."""
-        row = self.d.one("SELECT coalesce(max(id), 0), count(*) FROM messages WHERE template_id IS NOT NULL"
-                         " AND direction = 'out' AND automatic IS NULL")
+        """(highest message id, highest event id): both read from the end of their table,
+        so a look costs nothing; when neither moved, the answers are as they were."""
+        row = self.d.one("SELECT (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM events)")
         return (row[0], row[1]) if row else (0, 0)
+
+    def replies_taken_back_since(self, event_id: int) -> int:
+        """How many replies were taken back (undo) in the events after `event_id`."""
+        return self.d.scalar("SELECT count(*) FROM events WHERE id > ? AND kind = 'reply_cancelled'", (event_id,)) or 0
 
     def asking(self, conversation_id: int) -> Asking | None:
         """What the conversation asks now (None when there is no such conversation)."""

@@ -82,7 +82,7 @@ class _Cache:
             cached = self.indexes.get(key)
             if cached and cached[0] == mark:
                 return cached[2]
-            if cached and mark[0] > cached[1] and mark[1] > cached[0][1]:  # only new replies since
+            if cached and not store.replies_taken_back_since(cached[0][1]):  # only new replies, if any
                 index = cached[2]
                 index.add((a.template_id, a.asked) for a in store.template_answers(cached[1]))
                 if index.stale:
