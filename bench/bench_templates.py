@@ -22,7 +22,7 @@ from tui_desk import config as config_mod, paths, sync
 from tui_desk.store import Store
 from tui_desk.templates import Template, TemplateLibrary
 from tui_desk.templates.picker import Picker, context_scores
-from tui_desk.templates.quick import ReplyContext, digit_choice, send_template, suggestions
+from tui_desk.templates.quick import ReplyContext, digit_choice, quick_choices, send_template
 
 OUT = Path(__file__).resolve().parent / "out"
 WORDS = ("order refund parcel tracking invoice password login account shipping delay return label size exchange "
@@ -123,11 +123,11 @@ def _digit(size: str) -> list[Figure]:
     with Store.open(work / "desk.db") as store:
         sync.run(conf, store)
         ids = [c["id"] for c in store.conversations(limit=count)]
-        shown = suggestions(conf, store, library, ids[0])  # computed when the list is drawn, not on the key
+        shown = quick_choices(conf, store, library, ids[0])  # computed when the list is drawn, not on the key
         for cid in ids[:100]:
             t0 = time.perf_counter()
             version = store.conversation(cid)["version"]
-            chosen = digit_choice(library, shown, 1)
+            chosen = digit_choice(shown, 1)
             send_template(conf, store, chosen, cid, agent="bench", expected_version=version)
             timings.append(time.perf_counter() - t0)
     median, p95 = _ms(timings)

@@ -247,6 +247,7 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("templates", "show"): ["templates", "show", template, "--conversation", str(conv)],
         ("templates", "check"): ["templates", "check"],
         ("templates", "stats"): ["templates", "stats"],
+        ("templates", "suggest"): ["templates", "suggest", str(conv)],
         ("oncall", "rotation", "list"): ["oncall", "rotation", "list"],  # first: it seeds the roster's rotation
         ("oncall", "rotation", "add"): ["oncall", "rotation", "add", "pager", "--members", "chen", "--tz", "Asia/Shanghai",
                                         "--start", "2026-01-05"],

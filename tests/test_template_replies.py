@@ -15,7 +15,7 @@ from tui_desk.config import from_dict
 from tui_desk.store import stamp
 from tui_desk.templates import Template, TemplateLibrary
 from tui_desk.templates.picker import Picker, context_scores, rank
-from tui_desk.templates.quick import NeedsComposer, digit_choice, open_picker, preview, send_template, suggestions
+from tui_desk.templates.quick import NeedsComposer, digit_choice, open_picker, preview, quick_choices, send_template
 from tui_desk.templates.stats import outcome, template_stats
 
 HERE = Path(__file__).parent / "templates"
@@ -83,14 +83,15 @@ def desk(tmp_path, store):
 
 def test_suggestions_and_digits(desk, store):
     config, library, cid, _ = desk
-    suggested = suggestions(config, store, library, cid)
-    assert suggested[0].id == "refund-issued"
-    assert "opening-hours" not in [s.id for s in suggested]  # chat only
-    assert digit_choice(library, suggested, 1).id == "order-status"  # pinned wins
-    free = [s for s in suggested if s.id != "order-status"]
-    assert digit_choice(library, suggested, 2).id == free[0].id  # first free digit: best suggestion
-    assert digit_choice(library, suggested, 9) is None
-    assert open_picker(config, store, library, cid).rank("passwrd")[0].template.id == "password-reset"
+    choices = quick_choices(config, store, library, cid)
+    assert choices.suggested[0].template.id == "refund-issued"
+    assert "opening-hours" not in [t.id for t in choices.digits]  # chat only (and auto)
+    assert digit_choice(choices, 1).id == "refund-issued"  # the best suggestion first
+    assert [t.id for t in choices.digits].count("order-status") == 1  # pinned: the fallback, once
+    assert digit_choice(choices, 9) is None
+    picker = open_picker(config, store, library, cid, choices)
+    assert picker.rank("")[0].template.id == "refund-issued" and picker.reasons["refund-issued"]
+    assert picker.rank("passwrd")[0].template.id == "password-reset"
 
 
 def test_digit_send_then_undo_before_delivery(desk, store):

@@ -73,3 +73,17 @@ def test_template_picker(snap_compare, desk, db_path, size):
         await settle(pilot)
 
     assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES[1:], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_quick_bar_follows_the_cursor(snap_compare, desk, db_path, size):
+    """Six rows down (the coupon chat): the bar shows its suggestion first, then the pinned."""
+    async def run_before(pilot):
+        await settle(pilot)
+        for _ in range(5):
+            await pilot.press("down")
+            await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+
+    assert snap_compare(frozen_app(desk, db_path), terminal_size=size, run_before=run_before)

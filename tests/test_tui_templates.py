@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, open_order, queue, settle
 from tui_desk import outbox, paths
 from tui_desk.store import Store
+from tui_desk.templates.quick import quick_choices
 from tui_desk.tui.screens.composer import ComposerScreen
 from tui_desk.tui.screens.conversation import ConversationScreen
 from tui_desk.tui.screens.pickers import InputScreen
@@ -44,6 +46,13 @@ def sent_copies(tmp_path) -> list:
 
 def bar_text(app) -> str:
     return str(app.screen.query_one(QuickBar).render())
+
+
+def digit_for(app, title: str) -> str:
+    """The digit the quick bar shows beside `title`."""
+    found = re.search(r"(\d)  " + re.escape(title) + "  ", bar_text(app))
+    assert found, bar_text(app)
+    return found.group(1)
 
 
 async def test_digit_sends_the_pinned_template_and_u_takes_it_back(desk, db_path, tmp_path):
@@ -99,10 +108,38 @@ async def test_digit_in_the_inbox_answers_the_row_under_the_cursor(desk, db_path
         await pilot.pause(0.4)  # the quick bar follows the cursor on a short timer
         await settle(pilot)
         assert "1  Order status" in bar_text(app)
-        await pilot.press("5")
+        await pilot.press(digit_for(app, "Closing – solved"))  # pinned: after the suggestions
         await settle(pilot)
         rows = outbox_rows(db_path, row["id"])
-        assert [r["template_id"] for r in rows] == [app.data.library.pinned()[5].id]
+        assert [r["template_id"] for r in rows] == ["closing-solved"]
+
+
+async def test_the_quick_bar_follows_the_cursor_and_a_digit_sends_what_it_showed(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        shown: dict[int, str] = {}
+        while queue(app).current["id"] not in shown:  # every row, top to bottom
+            await pilot.pause(0.3)  # CursorMoved starts the worker; the timer catches the rest
+            await settle(pilot)
+            shown[queue(app).current["id"]] = bar_text(app)
+            await pilot.press("down")
+            await settle(pilot)
+        with Store.open(db_path) as store:
+            expected = {cid: quick_choices(desk, store, app.data.library, cid) for cid in shown}
+        for cid, line in shown.items():  # each row's bar is that row's suggestions, then the pinned
+            assert line.startswith(" 1  " + expected[cid].digits[0].title + "  "), (cid, line)
+        assert len({expected[cid].digits[0].id for cid in shown}) > 1  # and they differ between rows
+        cid = next(c for c in shown if expected[c].digits[0].id != "order-status"
+                   and "ask(" not in expected[c].digits[0].body)  # one that goes out as it is
+        while queue(app).current["id"] != cid:
+            await pilot.press("up")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert bar_text(app) == shown[cid]
+        await pilot.press("1")
+        await settle(pilot)
+        assert [r["template_id"] for r in outbox_rows(db_path, cid)] == [expected[cid].digits[0].id]
 
 
 async def test_template_with_slots_asks_then_opens_the_composer(desk, db_path):
@@ -110,7 +147,7 @@ async def test_template_with_slots_asks_then_opens_the_composer(desk, db_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         cid = await open_order(app, pilot)
-        await pilot.press("2")  # "Refund issued" asks for the order number and the amount
+        await pilot.press(digit_for(app, "Refund issued"))  # asks for the order number and the amount
         await settle(pilot)
         assert outbox_rows(db_path, cid) == []  # a template with slots never goes out by itself
         answers = iter(["A-1234", "49.90 EUR", "extra"])
@@ -159,6 +196,22 @@ async def test_picker_searches_previews_and_fills_the_composer(desk, db_path):
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one("TextArea").text.rstrip().endswith("Cheers")
+
+
+async def test_picker_lists_the_suggestions_first_with_their_reason(desk, db_path):
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await open_order(app, pilot)
+        bar = bar_text(app)
+        await pilot.press("t")
+        await settle(pilot)
+        picker = app.screen
+        labels = [str(picker.query_one("#picker-list").get_option_at_index(i).prompt) for i in range(4)]
+        assert labels[0] == "1 Order status  ★ its keywords: where is my order"
+        assert labels[1].startswith("2 Shipping delay  ★ its keywords:")
+        assert [t.title for t in picker.shown[:3]] == re.findall(r"\d  (.+?)  ", bar)[:3]  # the bar's order
+        assert "★" not in labels[3]  # the rest, as before: digit (if any), title, tags
 
 
 async def test_picker_escape_sends_nothing(desk, db_path):

@@ -9,9 +9,10 @@ from ..textsafe import clean
 from ..templates import TemplateLibrary, check_library
 from ..templates.quick import preview
 from ..templates.stats import CLOSE_DAYS, template_stats
+from ..templates.suggest import suggest as suggest_for
 from .common import cell, options, out, print_json, since_time, table
 
-app = typer.Typer(help="Reply templates: list, show, check, stats.", invoke_without_command=True)
+app = typer.Typer(help="Reply templates: list, show, check, stats, suggest.", invoke_without_command=True)
 
 
 @app.callback()
@@ -94,6 +95,25 @@ def check(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) ->
             print(f"{library.folder}: {len(library.templates())} templates, no problems")
     if problems:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("suggest")
+def suggest(ctx: typer.Context, conversation: int = typer.Argument(..., metavar="CONVERSATION_ID"),
+            json_out: bool = typer.Option(False, "--json")) -> None:
+    """The 3 templates most likely to answer the conversation, learnt from the desk's replies."""
+    opts = options(ctx)
+    with opts.store() as store:
+        found = suggest_for(opts.config(), store, _library(ctx), conversation)
+    if json_out:
+        print_json([s.as_json() for s in found])
+        return
+    if not found:
+        print(f"no template suggestion for #{conversation}")
+        return
+    grid = table("template", "title", "score", "reason")
+    for s in found:
+        grid.add_row(cell(s.template.id), cell(s.template.title), cell(f"{s.score:.2f}"), cell(s.reason))
+    out.print(grid)
 
 
 @app.command("stats")

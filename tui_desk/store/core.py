@@ -25,13 +25,14 @@ from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .rules import RulesMixin
 from .schema import migrations
+from .suggest import SuggestQueryMixin
 from .survey import SurveyMixin
 from .templates import TemplateQueryMixin
 
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
-            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin):
+            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

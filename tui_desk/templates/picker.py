@@ -91,9 +91,14 @@ class Picker:
     rapidfuzz ratio for typos), so its cost does not grow with the length of bodies."""
 
     def __init__(self, templates: Sequence[Template], *, context: dict[str, float] | None = None,
-                 channel: str = "", channel_kind: str = "") -> None:
+                 channel: str = "", channel_kind: str = "", suggested: Sequence[tuple[str, str]] = (),
+                 digits: dict[str, int] | None = None) -> None:
         self.templates = [t for t in templates if not channel or t.fits(channel, channel_kind)]
         self.context = context or {}
+        self.reasons = dict(suggested)
+        """Suggested template id → why (suggest.Suggestion.reason), best first."""
+        self.digits = digits
+        """Template id → the digit that sends it here (None: the pinned keys)."""
         self._index: dict[str, dict[int, float]] = {}  # word → template index → field weight
         for i, t in enumerate(self.templates):
             for word in utils.default_process(t.body[:BODY_CHARS]).split():
@@ -130,7 +135,9 @@ class Picker:
         typed = utils.default_process(query).split()
         if not typed:
             ranked = [Ranked(t, self.context.get(t.id, 0.0), 0.0, self.context.get(t.id, 0.0)) for t in self.templates]
-            ranked.sort(key=lambda r: (-r.score, r.template.key or 10, r.template.title.lower()))
+            first = {tid: n for n, tid in enumerate(self.reasons)}  # the suggestions, in their order
+            ranked.sort(key=lambda r: (first.get(r.template.id, len(first)), -r.score, r.template.key or 10,
+                                       r.template.title.lower()))
             return ranked[:limit]
         # one- and two-letter words ("is", "my") only count when nothing longer was typed
         words = [w for w in typed if len(w) > 2] or typed

@@ -3,11 +3,12 @@
 What the TUI (and the CLI's `reply --template`) call; one store query set per call, so
 a digit press is queued in a few milliseconds:
 
-    picker = open_picker(config, store, library, conversation_id)   # `t`
+    choices = quick_choices(config, store, library, conversation_id) # suggestions, then pinned
+    digit_choice(choices, 3)                                        # which template 3 means
+    picker = open_picker(config, store, library, conversation_id, choices)   # `t`
     picker.rank("refu")                                             # each keystroke
     context = reply_context(config, store, conversation_id, agent=me)
     draft = context.draft(template)                                 # live preview, no database
-    digit_choice(library, suggestions, 3)                          # which template 3 means
     sent = send_template(config, store, template, conversation_id, agent=me, expected_version=v)
     outbox.cancel(store, sent.queued.outbox_id, me)                 # `u` within the window
 """
@@ -25,6 +26,7 @@ from ..textsafe import one_line
 from .library import Template, TemplateLibrary
 from .picker import Picker, context_scores
 from .render import Rendered, render, variables_for
+from .suggest import Suggestion, offer
 
 
 class NeedsComposer(UsageError):
@@ -70,33 +72,46 @@ def _channel_kind(config: Config, name: str) -> str:
     return next((c.kind for c in config.channels if c.name == name), "")
 
 
-def open_picker(config: Config, store: Store, library: TemplateLibrary, conversation_id: int) -> Picker:
-    """A picker for this conversation: templates fitting its channel, context computed once."""
+@dataclass
+class QuickChoices:
+    """What the digits send in one conversation: the suggestions first, then the pinned
+    templates that may be offered here (by their key), numbered from 1."""
+
+    suggested: list[Suggestion]
+    digits: list[Template]
+    """Digit N sends digits[N - 1]."""
+
+    def digit_of(self) -> dict[str, int]:
+        return {t.id: n for n, t in enumerate(self.digits, 1)}
+
+
+def quick_choices(config: Config, store: Store, library: TemplateLibrary, conversation_id: int) -> QuickChoices:
+    """The suggestions for the conversation and what each digit sends there."""
+    found = offer(config, store, library, conversation_id)
+    allowed = {t.id for t in found.candidates}
+    digits = [s.template for s in found.suggested]
+    for _, template in sorted(library.pinned().items()):
+        if template.id in allowed and all(t.id != template.id for t in digits):
+            digits.append(template)
+    return QuickChoices(found.suggested, digits[:9])
+
+
+def open_picker(config: Config, store: Store, library: TemplateLibrary, conversation_id: int,
+                choices: QuickChoices | None = None) -> Picker:
+    """A picker for this conversation: templates fitting its channel, context computed
+    once, the suggestions first (with their reasons) while nothing is typed."""
     conversation, _ = _conversation(store, conversation_id)
+    choices = choices or quick_choices(config, store, library, conversation_id)
     templates = library.templates()
     context = context_scores(store.last_inbound_text(conversation_id), templates, store.answered_before())
     return Picker(templates, context=context, channel=conversation["channel"],
-                  channel_kind=_channel_kind(config, conversation["channel"]))
+                  channel_kind=_channel_kind(config, conversation["channel"]),
+                  suggested=[(s.template.id, s.reason) for s in choices.suggested], digits=choices.digit_of())
 
 
-def suggestions(config: Config, store: Store, library: TemplateLibrary, conversation_id: int,
-                limit: int = 9) -> list[Template]:
-    """The templates shown beside the digits, best first (context only, no query)."""
-    return [r.template for r in open_picker(config, store, library, conversation_id).rank("", limit)]
-
-
-def digit_choice(library: TemplateLibrary, suggested: list[Template], digit: int) -> Template | None:
-    """The template digit N sends: the one pinned to N, else the N-th suggestion not
-    pinned elsewhere (so a pinned template is never shown under two digits)."""
-    pinned = library.pinned()
-    if digit in pinned:
-        return pinned[digit]
-    pinned_ids = {t.id for t in pinned.values()}
-    free = [t for t in suggested if t.id not in pinned_ids]
-    free_digits = [d for d in range(1, 10) if d not in pinned]
-    if digit in free_digits and free_digits.index(digit) < len(free):
-        return free[free_digits.index(digit)]
-    return None
+def digit_choice(choices: QuickChoices, digit: int) -> Template | None:
+    """The template digit N sends here (the one the quick bar shows beside it)."""
+    return choices.digits[digit - 1] if 1 <= digit <= len(choices.digits) else None
 
 
 @dataclass

@@ -17,9 +17,8 @@ from textual.binding import Binding
 
 from .. import outbox
 from ..errors import UsageError
-from ..templates import Template
-from ..templates.quick import Draft, NeedsComposer, digit_choice, open_picker, preview, reply_context, send_template
-from ..templates.quick import suggestions as suggest
+from ..templates.quick import (Draft, NeedsComposer, QuickChoices, digit_choice, open_picker, preview,
+                               quick_choices, reply_context, send_template)
 from ..textsafe import one_line
 from .data import DeskData
 from .widgets.quickbar import QuickBar
@@ -71,14 +70,9 @@ def composer_bundle(store, conversation_id: int, seen_version: int | None = None
             "last_inbound": inbound[-1] if inbound else None}
 
 
-def digit_choices(library, suggested: list[Template]) -> list[tuple[int, str]]:
+def digit_choices(choices: QuickChoices) -> list[tuple[int, str]]:
     """(digit, title) for every digit that sends something here."""
-    out = []
-    for digit in range(1, 10):
-        template = digit_choice(library, suggested, digit)
-        if template is not None:
-            out.append((digit, template.title))
-    return out
+    return [(digit, template.title) for digit, template in enumerate(choices.digits, 1)]
 
 
 class TemplateReplies:
@@ -86,7 +80,7 @@ class TemplateReplies:
 
     data: DeskData
     suggested_for: int | None = None
-    suggested: list[Template] | None = None
+    suggested: QuickChoices | None = None
 
     def reply_target(self) -> tuple[int, int | None] | None:
         """(conversation id, the version the agent is looking at), or None."""
@@ -103,13 +97,12 @@ class TemplateReplies:
 
     @work(thread=True, exclusive=True, group="suggest", exit_on_error=False)
     def _suggest(self, conversation_id: int) -> None:
-        library = self.data.library
         with self.data.store() as store:
-            suggested = suggest(self.data.config, store, library, conversation_id)
-        choices = digit_choices(library, suggested)
+            suggested = quick_choices(self.data.config, store, self.data.library, conversation_id)
+        choices = digit_choices(suggested)
         self.app.call_from_thread(self._suggested, conversation_id, suggested, choices)  # type: ignore[attr-defined]
 
-    def _suggested(self, conversation_id: int, suggested: list[Template], choices: list[tuple[int, str]]) -> None:
+    def _suggested(self, conversation_id: int, suggested: QuickChoices, choices: list[tuple[int, str]]) -> None:
         target = self.reply_target()
         if target is None or target[0] != conversation_id:
             return  # the cursor moved on meanwhile
@@ -128,12 +121,12 @@ class TemplateReplies:
 
     @work(thread=True, group="quick", exit_on_error=False)
     def _quick_send(self, conversation_id: int, version: int | None, digit: int,
-                    suggested: list[Template] | None) -> None:
+                    suggested: QuickChoices | None) -> None:
         config, library, app = self.data.config, self.data.library, self.app  # type: ignore[attr-defined]
         with self.data.store() as store:
-            if suggested is None:
-                suggested = suggest(config, store, library, conversation_id)
-            template = digit_choice(library, suggested, digit)
+            if suggested is None:  # pressed before the bar was drawn: what it would have shown
+                suggested = quick_choices(config, store, library, conversation_id)
+            template = digit_choice(suggested, digit)
             if template is None:
                 app.call_from_thread(app.notify, f"No template on {digit} here", severity="warning")
                 return
@@ -171,7 +164,8 @@ class TemplateReplies:
     def _open_picker(self, conversation_id: int, version: int | None) -> None:
         config, app = self.data.config, self.app  # type: ignore[attr-defined]
         with self.data.store() as store:
-            picker = open_picker(config, store, self.data.library, conversation_id)
+            known = self.suggested if self.suggested_for == conversation_id else None
+            picker = open_picker(config, store, self.data.library, conversation_id, known)
             context = reply_context(config, store, conversation_id, agent=self.data.agent)
             bundle = composer_bundle(store, conversation_id, version)  # held against what is on screen
         from .screens.templates import TemplatePickerScreen

@@ -1,6 +1,7 @@
-"""`t`: the template picker. Type to search (title, tags, keywords, body, ranked also by
-what the customer wrote); the highlighted template is rendered for this conversation
-beside the list; enter takes it into the composer.
+"""`t`: the template picker. The suggestions come first, each with its reason; type to
+search (title, tags, keywords, body, ranked also by what the customer wrote); the
+highlighted template is rendered for this conversation beside the list; enter takes
+it into the composer.
 
 Ranking runs on the UI thread: it is in memory (the picker and the conversation's
 variables were read before the screen opened) and takes a few milliseconds even over
@@ -29,8 +30,12 @@ from ...textsafe import clean, one_line
 SHOWN = 30  # more than a tall terminal shows; each keystroke rebuilds the list
 
 
-def option_label(template, digit: int | None) -> Content:
-    """"2 Refund issued  #billing #refund" (Content: literal text, never markup)."""
+def option_label(template, digit: int | None, reason: str = "") -> Content:
+    """"2 Refund issued  #billing #refund", or for a suggestion "1 Refund issued · answered
+    14 similar messages" (Content: literal text, never markup)."""
+    if reason:
+        return Content.assemble((f"{digit} " if digit else "  ", "bold"), one_line(template.title),
+                                (f"  ★ {one_line(reason)}", "italic"))
     tags = "  " + " ".join(f"#{one_line(t)}" for t in template.tags) if template.tags else ""
     return Content.assemble((f"{digit} " if digit else "  ", "bold"), one_line(template.title), (tags, "dim"))
 
@@ -77,8 +82,11 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
         self.shown: list = []
         self._options: dict[str, Option] = {}  # one per template: the list caches how each is drawn
         self._drafts: dict[str, Draft] = {}  # template id → its rendering, made once in a worker
-        pinned = {t.key: t for t in picker.templates if t.key}
-        self.digit_of = {t.id: key for key, t in sorted(pinned.items(), reverse=True)}
+        if picker.digits is not None:  # what the quick bar shows
+            self.digit_of = picker.digits
+        else:
+            pinned = {t.key: t for t in picker.templates if t.key}
+            self.digit_of = {t.id: key for key, t in sorted(pinned.items(), reverse=True)}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="picker"):
@@ -109,7 +117,8 @@ class TemplatePickerScreen(ModalScreen[Draft | None]):
 
     def _option(self, template) -> Option:
         if template.id not in self._options:
-            self._options[template.id] = Option(option_label(template, self.digit_of.get(template.id)), id=template.id)
+            self._options[template.id] = Option(option_label(template, self.digit_of.get(template.id),
+                                                             self.picker.reasons.get(template.id, "")), id=template.id)
         return self._options[template.id]
 
     @on(OptionList.OptionHighlighted)
