@@ -527,7 +527,7 @@ async def test_the_composer_keeps_the_customers_words_in_view_and_quotes_them_fo
         await pilot.press(*"Thanks! ", "ctrl+o")
         await settle(pilot)
         text = app.screen.query_one(TextArea).text
-        assert text.startswith("Thanks! On ") and "Mike Jones wrote:\n> Hi, my order 1234 has not arrived." in text
+        assert text.startswith("Thanks! \n\nOn ") and "Mike Jones wrote:\n> Hi, my order 1234 has not arrived." in text
         await pilot.press("ctrl+t")
         await pilot.pause()
         assert not app.screen.query_one("#composer-context").display

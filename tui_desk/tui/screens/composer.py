@@ -164,7 +164,8 @@ class ComposerScreen(Screen):
         if self._is_chat():
             self.notify("Chat replies do not quote: the customer sees the thread", severity="warning")
             return
-        self.query_one(TextArea).insert(quoted(message))
+        area = self.query_one(TextArea)
+        area.insert(("\n\n" if area.cursor_location[1] else "") + quoted(message))  # on lines of its own
 
     def _is_chat(self) -> bool:
         try:
