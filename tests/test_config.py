@@ -221,7 +221,7 @@ def test_cli_reports_config_errors_in_one_line_with_exit_2(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert done.stderr.strip() == f"tui-desk: config error in {path}: agent.nmae: unknown key (known keys here: email, name)"
+    assert done.stderr.strip() == f"tui-desk: config error in {path}: agent.nmae: unknown key (known keys here: display_name, email, name, signature, signature_file)"
 
 
 def config_check(path, *extra: str) -> subprocess.CompletedProcess:
@@ -263,7 +263,7 @@ def test_config_check_json_on_a_broken_config_says_why_on_stdout(tmp_path):
     done = config_check(path, "--json")
     assert done.returncode == 2
     assert json.loads(done.stdout) == {"ok": False, "config": str(path), "errors": [
-        {"file": str(path), "key": "agent.nmae", "problem": "unknown key (known keys here: email, name)"}]}
+        {"file": str(path), "key": "agent.nmae", "problem": "unknown key (known keys here: display_name, email, name, signature, signature_file)"}]}
     missing = config_check(tmp_path / "nowhere.toml", "--json")
     assert missing.returncode == 2 and json.loads(missing.stdout)["errors"][0]["key"] is None
 
