@@ -381,6 +381,19 @@ class _LazyPool:
         if self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
 
+    def abandon(self) -> None:
+        """An interrupted sync (Ctrl-C, SIGTERM, SIGHUP) does not wait for its workers: they
+        hold no lock and no data, so they are killed, and nothing joins a pool that an
+        exception may have left half-way (a wait there could hang the sync's exit)."""
+        if self.executor is None:
+            return
+        workers = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.kill()
+        self.executor = None
+
     def reset(self) -> None:
         """Drop a broken pool; the next large batch starts a new one."""
         if self.executor is not None:
@@ -393,8 +406,10 @@ def _pool(lock_fd: int = -1, conditions: tuple[Condition, ...] = ()) -> Iterator
     pool = _LazyPool(lock_fd, conditions)
     try:
         yield pool
-    finally:
-        pool.close()
+    except BaseException:
+        pool.abandon()
+        raise
+    pool.close()
 
 
 def _broken_pool() -> type[BaseException]:
