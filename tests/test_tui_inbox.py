@@ -388,3 +388,16 @@ async def test_the_chosen_theme_is_kept_after_a_restart(desk, db_path):
     async with again.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert again.theme == "nord"
+
+
+async def test_an_empty_desk_says_how_to_add_a_channel(tmp_path, db_path):
+    from tui_desk import config as config_mod
+    from tui_desk.store import Store as _Store
+    with _Store.open(db_path):
+        pass
+    bare = config_mod.from_dict({"agent": {"name": AGENT}}, tmp_path / "config.toml")
+    app = frozen_app(bare, db_path)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await settle(pilot)
+        line = queue(app).render_line(0).text
+        assert "No channels yet: add a [[channels]] table to" in line and str(tmp_path / "config.toml") in line

@@ -5,7 +5,8 @@ Textual's Footer re-creates every key widget each time the screen's bindings may
 changed (each focus change, each screen pushed or popped; several times for one screen
 change) and each FooterKey restyles itself twice while mounting. This one rebuilds once
 per refresh and only when the keys it would show differ, and starts each key with the
-footer's compact value so mounting it restyles nothing. What it shows is unchanged.
+footer's compact value so mounting it restyles nothing. `? Help` comes first, so a
+narrow terminal cuts the end of the bar and never the key that lists every other.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ class Footer(TextualFooter):
             if binding.show or binding.key == self.app.COMMAND_PALETTE_BINDING))
 
     def compose(self) -> ComposeResult:
-        for widget in super().compose():
+        widgets = list(super().compose())
+        # `? Help` first: a narrow terminal cuts the end of the bar, never the key that lists the rest
+        helps = [w for w in widgets if isinstance(w, FooterKey) and w.action == "help"]
+        for widget in helps + [w for w in widgets if w not in helps]:
             self._settle(widget)
             yield widget
 

@@ -207,12 +207,22 @@ class QueueList(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------
 
+    def empty_text(self) -> str:
+        """What an empty view says: on a desk with no channel yet, how to add one."""
+        config = self.data.config
+        if config.channels:
+            return "Nothing here."
+        where = config.path or "your config (tui-desk config path)"
+        return (f"No channels yet: add a [[channels]] table to {where} (config.example.toml shows each kind),"
+                " then run tui-desk sync. tui-desk demo opens the demo desk.")
+
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
         width = self.size.width
         if index >= self.cache.total:
             if index == 0 and self.loaded:
-                return Strip([Segment(" Nothing here.".ljust(width), self.get_component_rich_style("queue--placeholder"))], width)
+                return Strip([Segment(f" {self.empty_text()}".ljust(width),
+                                      self.get_component_rich_style("queue--placeholder"))], width)
             return Strip.blank(width, self.rich_style)
         row = self.cache.row(index)
         if row is None:
