@@ -401,3 +401,19 @@ async def test_an_empty_desk_says_how_to_add_a_channel(tmp_path, db_path):
         await settle(pilot)
         line = queue(app).render_line(0).text
         assert "No channels yet: add a [[channels]] table to" in line and str(tmp_path / "config.toml") in line
+
+
+async def test_assign_lists_every_agent_of_the_config_from_the_first_day(tmp_path, db_path):
+    import dataclasses
+
+    from tui_desk.config import AgentEntry
+    from tui_desk.tui.screens.pickers import ChoiceScreen
+    desk = build_desk(tmp_path, db_path)
+    desk = dataclasses.replace(desk, agents=[AgentEntry("ana"), AgentEntry("bo")])  # nobody has done anything yet
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        assert [label for _, label in app.screen.choices] == ["ana", "bo", AGENT, "nobody (unassign)"]
