@@ -52,3 +52,18 @@ def test_mail_and_chat_channels_are_told_apart():
 
 def test_counts_fit_a_narrow_sidebar():
     assert [short_count(n) for n in (0, 9999, 10_000, 100_000, 2_500_000)] == ["0", "9999", "10k", "100k", "2M"]
+
+
+def test_the_quick_bar_shows_all_nine_digits_at_120_columns():
+    from rich.cells import cell_len
+
+    from tui_desk.tui.widgets.quickbar import digits_line
+    titles = [(d, f"A rather long template title number {d}") for d in range(1, 10)]
+    line = digits_line(titles, 120)
+    assert cell_len(line.plain) <= 120
+    assert all(f" {d} " in line.plain for d in range(1, 10)), line.plain
+    assert "A rath…" in line.plain
+    short = [(1, "Refund"), (2, "Order status")]
+    assert digits_line(short, 120).plain == digits_line(short).plain, "titles that fit stay whole"
+    narrow = digits_line(titles, 80)
+    assert "A rather long template title number 1" in narrow.plain, "an 80-column bar keeps whole titles"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
 from ...textsafe import one_line
+from ..format import fit
 
 
 def countdown_line(pending: list, now: dt.datetime) -> Text | None:
@@ -28,12 +30,26 @@ def countdown_line(pending: list, now: dt.datetime) -> Text | None:
     return text
 
 
-def digits_line(choices: list[tuple[int, str]]) -> Text:
-    """"1 Order status  2 Refund issued  …": what each digit sends here."""
+DIGIT_CELLS = 6
+"""What a digit takes besides its title: " 1 ", a space before the title and two after."""
+MIN_TITLE = 6
+"""Titles are shortened to fit every digit on the line, but not below this."""
+ALL_DIGITS_FROM = 120
+"""From this width on, titles are shortened so every digit shows; narrower bars keep
+whole titles (shortened to a few letters they would say nothing) and cut the end."""
+
+
+def digits_line(choices: list[tuple[int, str]], width: int = 0) -> Text:
+    """"1 Order status  2 Refund issued  …": what each digit sends here. Given the bar's
+    `width` (120 columns or more), long titles are shortened so that every digit shows."""
+    titles = [one_line(title) for _, title in choices]
+    room = (width // len(choices) - DIGIT_CELLS) if width and choices else 0
+    if width >= ALL_DIGITS_FROM and sum(cell_len(t) + DIGIT_CELLS for t in titles) > width and room >= MIN_TITLE:
+        titles = [fit(t, room).rstrip() if cell_len(t) > room else t for t in titles]
     text = Text()
-    for digit, title in choices:
+    for (digit, _), title in zip(choices, titles):
         text.append(f" {digit} ", style="reverse")
-        text.append(f" {one_line(title)}  ")
+        text.append(f" {title}  ")
     return text
 
 
@@ -60,4 +76,7 @@ class QuickBar(Static):
         pending = getattr(self.app, "pending_replies", [])
         sending = countdown_line(pending, dt.datetime.now(dt.timezone.utc))
         self.set_class(sending is not None, "-sending")
-        self.update(sending if sending is not None else digits_line(self.choices))
+        self.update(sending if sending is not None else digits_line(self.choices, self.size.width))
+
+    def on_resize(self) -> None:
+        self.update_line()
