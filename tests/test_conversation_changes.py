@@ -137,3 +137,24 @@ def test_assign_on_reply_can_be_switched_off(desk):
     assert run_cli(*base, "reply", "1", "--text", "On it.").returncode == 0
     with Store.open(db) as store:
         assert store.conversation(1)["assignee"] is None
+
+
+def refused_agents(base, *args) -> str:
+    done = run_cli(*base, "agents", "remove", *args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, (done.returncode, done.stderr)
+    return done.stderr
+
+
+def test_agents_remove_takes_someone_off_the_team_and_asks_about_their_conversations(desk, tmp_path):
+    base, db = desk
+    assert run_cli(*base, "agents", "add", "cleo").returncode == 0
+    ok(base, "assign", "1", "cleo")
+    held = refused_agents(base, "cleo")
+    assert "still holds 1 conversation (e.g. #1)" in held and "--unassign" in held
+    done = run_cli(*base, "agents", "remove", "cleo", "--unassign")
+    assert done.returncode == 0 and "1 conversations left unassigned" in done.stdout
+    with Store.open(db) as store:
+        assert store.conversation(1)["assignee"] is None
+        assert "cleo" not in store.agent_names()
+    assert "is in" in refused_agents(base, "bo"), "a configured agent is removed in the config"
+    assert "unknown agent 'zed'" in refused_agents(base, "zed")

@@ -191,6 +191,26 @@ def agents_add(ctx: typer.Context, name: str, email: str = typer.Option("", "--e
     print(f"{'added' if new else 'updated'} {one_line(name)}")
 
 
+@agents_app.command("remove")
+def agents_remove(ctx: typer.Context, name: str,
+                  unassign: bool = typer.Option(False, "--unassign",
+                                                help="Leave their conversations still going unassigned.")) -> None:
+    """Take an agent off the team (someone who left). Exit 2 while they hold conversations
+    (see --unassign), or while the config names them ([[agents]], [[groups]])."""
+    from ..rules.spec import all_groups
+    opts = options(ctx)
+    config = opts.config()
+    named = [a.name for a in config.agents] + [m for g in all_groups(config) for m in g.members]
+    if name in named:
+        raise UsageError(f"{name} is in {config.path or 'the config'} ([[agents]] or [[groups]]):"
+                         " remove them there; the database keeps no other record to remove")
+    with opts.store() as store:
+        name = known_name("NAME", name, "agent", config, store)
+        listed, unassigned = store.remove_agent(name, unassign, config.agent.name)
+    print(f"removed {one_line(name)}" + (f"; {unassigned} conversations left unassigned" if unassigned else "")
+          + ("" if listed else " (they were only an assignee)"))
+
+
 @agents_app.command("away")
 def agents_away(ctx: typer.Context, name: str,
                 until: str = typer.Option(None, "--until", help='When they are back: "2026-12-24 09:00" or a date.')) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from ..errors import UsageError
 from .db import Database, now, stamp
 
 _FACTS_COLUMNS = """
@@ -153,6 +154,22 @@ class RulesMixin:
                 " ON CONFLICT (name) DO UPDATE SET email = CASE WHEN excluded.email != '' THEN excluded.email"
                 " ELSE agents.email END", (name, email, now()))
         return new
+
+    def remove_agent(self, name: str, unassign: bool, actor: str) -> tuple[bool, int]:
+        """Take `name` off the team: (whether they were listed, how many of their
+        conversations still going were unassigned). UsageError while they hold some and
+        `unassign` is not given: nothing is changed then."""
+        with self.d.tx():
+            held = [r[0] for r in self.d.tuples(
+                "SELECT id FROM conversations WHERE assignee = ? AND status IN ('new', 'open', 'pending', 'snoozed')"
+                " AND merged_into IS NULL", (name,))]
+            if held and not unassign:
+                raise UsageError(f"{name} still holds {len(held)} conversation{'s' * (len(held) > 1)} (e.g. #{held[0]});"
+                                 " reassign them, or give --unassign to leave them for the team")
+            for conversation_id in held:
+                self.assign(conversation_id, None, actor)  # type: ignore[attr-defined]
+            listed = self.d.conn.execute("DELETE FROM agents WHERE name = ?", (name,)).rowcount > 0
+        return listed, len(held)
 
     def set_away(self, name: str, until: dt.datetime | None) -> None:
         """Away until `until` (None: back now). Away without end: a far date."""
