@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 
@@ -602,3 +603,56 @@ async def test_the_card_offers_a_likely_match_and_links_it_after_a_preview(desk,
         await settle(pilot)
         with Store.open(db_path) as store:
             assert store.find_customer("widget:m1") == store.conversation(cid)["customer_id"]
+
+
+async def test_the_composer_attaches_a_file_and_sends_copies_of_an_email_reply(desk, db_path, tmp_path):
+    import email
+    import email.policy
+
+    from textual.widgets import Input, TextArea
+
+    from tui_desk import outbox
+    from tui_desk.tui.screens.pickers import InputScreen, PathSuggester
+    (tmp_path / "invoices").mkdir()
+    (tmp_path / "invoices" / "invoice-1234.pdf").write_bytes(b"%PDF-1.4 invoice")
+    typed = str(tmp_path / "invoices" / "inv")
+    assert await PathSuggester().get_suggestion(typed) == typed + "oice-1234.pdf"
+    assert await PathSuggester().get_suggestion(str(tmp_path) + "/inv") == str(tmp_path) + "/invoices/"
+    with Store.open(db_path) as store:
+        cid = conversation_id(store, "Where is my order")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        assert isinstance(app.screen, InputScreen)
+        field = app.screen.query_one(Input)
+        field.value = ""
+        await pilot.press(*typed)  # typed as a person does: the completion follows
+        await settle(pilot)
+        assert field._suggestion == typed + "oice-1234.pdf"
+        await pilot.press("right")  # take the completion
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        app.screen.query_one(Input).value = "accounts@customer.example, bcc:books@desk.example"
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#composer-to").render())
+        assert "Cc: accounts@customer.example" in shown and "Bcc: books@desk.example" in shown
+        assert "files: invoice-1234.pdf" in shown
+        app.screen.query_one(TextArea).text = "Please find attached your invoice."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with Store.open(db_path) as store:
+        (item,) = store.outbox_items()
+        assert outbox.deliver_due(desk, store, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)).sent == 1
+    sent = [f for f in (tmp_path / "mail" / ".Sent" / "cur").iterdir()]
+    copy = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
+    assert copy["Cc"] == "accounts@customer.example" and copy["Bcc"] is None
+    assert [p.get_filename() for p in copy.iter_attachments()] == ["invoice-1234.pdf"]

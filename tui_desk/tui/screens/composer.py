@@ -31,7 +31,7 @@ from ..data import DeskData
 from ..format import local_time
 from ..replies import KeptDraft, PendingReply
 from ..widgets.footer import Footer
-from .pickers import HeldReplyScreen
+from .pickers import HeldReplyScreen, InputScreen, PathSuggester
 
 
 def recipient_name(bundle: dict) -> str:
@@ -105,6 +105,10 @@ class ComposerScreen(Screen):
                 tooltip="Insert the customer's latest message, quoted (email)"),
         Binding("ctrl+t", "toggle_context", "Context", id="toggle_context", priority=True,
                 tooltip="Show or hide the customer's latest message above the text"),
+        Binding("ctrl+a", "attach", "Attach", id="attach", priority=True,
+                tooltip="Attach a file to the email reply (the path completes as you type: →)"),
+        Binding("ctrl+b", "copies", "Cc/Bcc", id="copies", priority=True,
+                tooltip="Send copies of the email reply: addresses, bcc: before one that should stay unseen"),
         Binding("escape", "close", "Back (keep draft)", id="close_composer"),
     ]
 
@@ -116,6 +120,10 @@ class ComposerScreen(Screen):
         self.template = template
         """The template this reply began from (its use is recorded when it is sent)."""
         self.conversation_id = bundle["conversation"]["id"]
+        self.files: list[Path] = []
+        self.cc: list[str] = []
+        self.bcc: list[str] = []
+        """What the email reply carries besides its text (ctrl+a, ctrl+b)."""
         inbound = [m for m in bundle.get("messages", []) if m["direction"] == "in"]  # (the conversation's bundle)
         self.last_inbound: dict | None = bundle.get("last_inbound") or (inbound[-1] if inbound else None)
         """The customer's latest message: in view while writing, and what ctrl+o quotes."""
@@ -151,6 +159,48 @@ class ComposerScreen(Screen):
         """A new reply starts with the agent's signature below an empty first line."""
         signature = "" if self.note else self.data.config.signing(self.data.agent)[1]
         return f"\n\n{signature}" if signature else ""
+
+    def action_attach(self) -> None:
+        if self.note or self._is_chat():
+            self.notify("Attachments go with email replies", severity="warning")
+            return
+
+        def chosen(path: str | None) -> None:
+            if not path or not path.strip():
+                return
+            file = Path(path.strip()).expanduser()
+            if not file.is_file():
+                self.notify(Text(f"No file {one_line(str(file))}"), severity="error")
+                return
+            self.files.append(file)
+            self._show_copies()
+        self.app.push_screen(InputScreen("Attach a file", "~/invoices/A-17.pdf", value=str(Path.cwd()) + "/",
+                                         hint="→ completes the path · enter attaches · esc cancels",
+                                         suggester=PathSuggester()), chosen)
+
+    def action_copies(self) -> None:
+        if self.note or self._is_chat():
+            self.notify("Cc and Bcc go with email replies", severity="warning")
+            return
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            words = text.replace(",", " ").split()
+            self.bcc = [w[4:] for w in words if w.lower().startswith("bcc:") and w[4:]]
+            self.cc = [w for w in words if not w.lower().startswith("bcc:")]
+            self._show_copies()
+        now = " ".join(self.cc + [f"bcc:{a}" for a in self.bcc])
+        self.app.push_screen(InputScreen("Copies of this reply", "accounts@customer.example bcc:books@our.example",
+                                         value=now, hint="addresses; bcc: before one the others must not see"),
+                             chosen)
+
+    def _show_copies(self) -> None:
+        text = recipient(self.bundle, self.note)
+        for label, values in (("Cc", self.cc), ("Bcc", self.bcc), ("files", [f.name for f in self.files])):
+            if values:
+                text.append(f" · {label}: " + ", ".join(one_line(v) for v in values))
+        self.query_one("#composer-to", Static).update(text)
 
     def action_toggle_context(self) -> None:
         shown = self.query_one("#composer-context")
@@ -214,7 +264,8 @@ class ComposerScreen(Screen):
                     status="pending" if reply else None, expected_version=expected_version,
                     template_id=self.template.template.id if self.template and reply else None,
                     undo_seconds=self.data.config.templates.undo_seconds if reply else 0,
-                    config=self.data.config)
+                    config=self.data.config,
+                    copies=outbox.Copies(tuple(self.cc), tuple(self.bcc), tuple(self.files)))
             except outbox.ConversationChanged as changed:
                 self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer], changed.current)
                 return

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -41,19 +45,38 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
+class PathSuggester(Suggester):
+    """Completes a file path as it is typed (→ takes the completion), like a shell's tab."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        typed = Path(value).expanduser()
+        folder, start = (typed, "") if value.endswith("/") else (typed.parent, typed.name)
+        try:
+            names = sorted(e.name + ("/" if e.is_dir() else "") for e in os.scandir(folder)
+                           if e.name.startswith(start) and (start.startswith(".") or not e.name.startswith(".")))
+        except OSError:
+            return None
+        return value + names[0][len(start):] if names else None
+
+
 class InputScreen(ModalScreen[str | None]):
     """Type one line (enter) or cancel (esc)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, title: str, placeholder: str = "", value: str = "", hint: str = "") -> None:
+    def __init__(self, title: str, placeholder: str = "", value: str = "", hint: str = "",
+                 suggester: Suggester | None = None) -> None:
         super().__init__()
         self.title_text, self.placeholder, self.value, self.hint = title, placeholder, value, hint
+        self.suggester = suggester
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder)
+            yield Input(value=self.value, placeholder=self.placeholder, suggester=self.suggester)
             if self.hint:
                 yield Static(Text(self.hint), classes="dialog-hint")
 
