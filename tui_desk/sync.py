@@ -382,17 +382,12 @@ class _LazyPool:
             self.executor.shutdown(cancel_futures=True)
 
     def abandon(self) -> None:
-        """An interrupted sync (Ctrl-C, SIGTERM, SIGHUP) does not wait for its workers: they
-        hold no lock and no data, so they are killed, and nothing joins a pool that an
-        exception may have left half-way (a wait there could hang the sync's exit)."""
-        if self.executor is None:
-            return
-        workers = list((getattr(self.executor, "_processes", None) or {}).values())
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            with contextlib.suppress(Exception):
-                worker.kill()
-        self.executor = None
+        """After an interrupt: let go of the pool without waiting for it (its workers finish
+        the chunks they hold and end; the `sync` command ends the process at once anyway,
+        see commands/sync.py). Killing them here would race the pool's own bookkeeping."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=False)
+            self.executor = None
 
     def reset(self) -> None:
         """Drop a broken pool; the next large batch starts a new one."""
