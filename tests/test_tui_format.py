@@ -67,3 +67,12 @@ def test_the_quick_bar_shows_all_nine_digits_at_120_columns():
     assert digits_line(short, 120).plain == digits_line(short).plain, "titles that fit stay whole"
     narrow = digits_line(titles, 80)
     assert "A rather long template title number 1" in narrow.plain, "an 80-column bar keeps whole titles"
+
+
+def test_a_reply_whose_try_failed_says_why_while_it_waits_for_the_next():
+    from tui_desk.tui.widgets.thread import delivery_text
+    waiting = {"delivery": "queued", "deliver_at": "2026-05-05T10:00:00.000Z", "delivery_error": "channel x: refused"}
+    assert delivery_text(waiting)[0].startswith("⟳ not sent yet, tried again ")
+    assert "channel x: refused" in delivery_text(waiting)[0]
+    assert delivery_text({**waiting, "delivery_error": None})[0].startswith("queued, goes out ")
+    assert delivery_text({"delivery": None}) is None

@@ -61,6 +61,9 @@ def delivery_text(message: dict) -> tuple[str, str] | None:
     state = message.get("delivery")
     if not state:
         return None
+    if state == "queued" and message.get("delivery_error"):  # a try failed: it is tried again
+        reason = one_line(message["delivery_error"])[:120]
+        return f"⟳ not sent yet, tried again {local_time(message.get('deliver_at'))[-5:]}: {reason}", "bold"
     if state == "queued":
         return f"queued, goes out {local_time(message.get('deliver_at'))[-5:]} (u takes it back)", "italic"
     if state == "sending":
