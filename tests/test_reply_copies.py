@@ -80,3 +80,19 @@ def test_attachments_over_the_limit_are_refused_naming_the_key(tmp_path, mail_de
     big.write_bytes(b"x" * (1024 * 1024 + 1))
     done = run_cli(*base, "reply", "1", "--text", "x", "--attach", str(big))
     assert done.returncode == 2 and "attachment_limit_mb (1 MB)" in done.stderr
+
+
+def test_reply_all_keeps_whom_the_customer_copied_but_never_us(tmp_path, mailbox, smtp_server):
+    path = toml_config(tmp_path / "config.toml", [mailbox.config(smtp_host="127.0.0.1", smtp_port=smtp_server.port)],
+                       database=tmp_path / "desk.db", desk={"support_address": "support@desk.example"})
+    mailbox.deliver(make_email(subject="Invoice for our team", message_id="<all1@customer.example>",
+                               headers={"Cc": "Ann Lee <ann@customer.example>, support@desk.example,"
+                                              " Mike Jones <mike@customer.example>"}))
+    base = ("--config", str(path))
+    assert run_cli(*base, "sync").returncode == 0
+    done = run_cli(*base, "reply", "1", "--text", "Sent to you both.", "--all", "--now")
+    assert done.returncode == 0, done.stderr
+    (envelope,) = smtp_server.envelopes
+    assert sorted(envelope.rcpt_tos) == ["ann@customer.example", "mike@customer.example"]
+    sent = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert sent["Cc"] == "ann@customer.example"

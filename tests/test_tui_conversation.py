@@ -656,3 +656,27 @@ async def test_the_composer_attaches_a_file_and_sends_copies_of_an_email_reply(d
     copy = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
     assert copy["Cc"] == "accounts@customer.example" and copy["Bcc"] is None
     assert [p.get_filename() for p in copy.iter_attachments()] == ["invoice-1234.pdf"]
+
+
+async def test_copies_offer_the_customers_own_cc_as_a_reply_to_all(desk, db_path, tmp_path):
+    from textual.widgets import Input
+
+    from tui_desk.tui.screens.pickers import InputScreen
+    deliver(tmp_path / "mail", make_email(subject="Team invoice", message_id="<cc1@customer.example>",
+                                          headers={"Cc": "Ann Lee <ann@customer.example>"}))
+    with Store.open(db_path) as store:
+        sync.run(desk, store)
+        cid = conversation_id(store, "Team invoice")
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await open_conversation(app, pilot, cid)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert isinstance(app.screen, InputScreen)
+        assert app.screen.query_one(Input).value == "ann@customer.example"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Cc: ann@customer.example" in str(app.screen.query_one("#composer-to").render())

@@ -151,6 +151,21 @@ def _checked_copies(config: Config | None, store: Store, conversation_id: int, c
     return tuple(files)
 
 
+def reply_all(config: Config, store: Store, conversation_id: int) -> tuple[str, ...]:
+    """The customer's own Cc on their latest mail, for a reply to all: the addresses they
+    copied, without ours (the desk, the team) and without the customer they answer."""
+    import email.utils
+    import json
+
+    last = store.latest_inbound_headers(conversation_id)
+    if not last:
+        return ()
+    headers, author = json.loads(last["headers"] or "{}"), (last["author_address"] or "").lower()
+    ours = config.agent_addresses() | {config.desk.support_address.lower(), author}
+    found = [address.strip() for _, address in email.utils.getaddresses([str(headers.get("cc", ""))]) if "@" in address]
+    return tuple(dict.fromkeys(a for a in found if a.lower() not in ours))
+
+
 def reply_problem(config: Config, store: Store, conversation_id: int) -> str | None:
     """Why a reply in this conversation could not be delivered, or None (it may still
     fail for other reasons when it is sent: a server down, a refused recipient)."""

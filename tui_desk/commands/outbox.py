@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -110,6 +111,7 @@ def reply(
     cc: list[str] = typer.Option(None, "--cc", metavar="ADDR", help="Also to this address, openly (email; repeatable)."),
     bcc: list[str] = typer.Option(None, "--bcc", metavar="ADDR", help="Also to this address, unseen (email; repeatable)."),
     attach: list[Path] = typer.Option(None, "--attach", metavar="FILE", help="Send this file with it (email; repeatable)."),
+    reply_all: bool = typer.Option(False, "--all", help="Also to whom the customer copied (their Cc), as reply-all."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Reply to (or note on) a conversation. Queued with the undo window unless --now."""
@@ -123,6 +125,10 @@ def reply(
     wait = 0 if now else config.templates.undo_seconds
     agent = config.agent.name
     copies = outbox_service.Copies(tuple(cc or ()), tuple(bcc or ()), tuple(attach or ()))
+    if reply_all:
+        with opts.store() as store:
+            theirs = outbox_service.reply_all(config, store, conversation_id)
+        copies = dataclasses.replace(copies, cc=tuple(dict.fromkeys((*theirs, *copies.cc))))
     with opts.store() as store:
         if template is not None:
             chosen = TemplateLibrary.for_config(config).get(template)

@@ -230,6 +230,12 @@ class OutboxMixin:
                                             " WHERE message_id = ? ORDER BY id", (row["message_id"],))]
         return job
 
+    def latest_inbound_headers(self, conversation_id: int) -> dict | None:
+        """The kept headers (JSON) and author address of the customer's latest message."""
+        row = self.d.one("SELECT headers, author_address FROM messages WHERE conversation_id = ? AND direction = 'in'"
+                         " ORDER BY received_at DESC, id DESC LIMIT 1", (conversation_id,))
+        return dict(row) if row else None
+
     def recipient(self, conversation_id: int) -> tuple[str, str]:
         """(name, address) a reply in this conversation goes to: the author of the latest
         inbound message from the conversation's own customer (after a merge across

@@ -124,6 +124,8 @@ class ComposerScreen(Screen):
         self.cc: list[str] = []
         self.bcc: list[str] = []
         """What the email reply carries besides its text (ctrl+a, ctrl+b)."""
+        self.their_cc: tuple[str, ...] = ()
+        """Whom the customer copied: what ctrl+b offers, as a reply to all."""
         inbound = [m for m in bundle.get("messages", []) if m["direction"] == "in"]  # (the conversation's bundle)
         self.last_inbound: dict | None = bundle.get("last_inbound") or (inbound[-1] if inbound else None)
         """The customer's latest message: in view while writing, and what ctrl+o quotes."""
@@ -146,6 +148,8 @@ class ComposerScreen(Screen):
         if self.template:
             self.sub_title = f"from template “{one_line(self.template.template.title)}”"
         self.query_one(TextArea).focus()
+        if not self.note:
+            self._load_their_cc()
         self.app.set_presence(self.conversation_id, "writing")  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
@@ -190,10 +194,19 @@ class ComposerScreen(Screen):
             self.bcc = [w[4:] for w in words if w.lower().startswith("bcc:") and w[4:]]
             self.cc = [w for w in words if not w.lower().startswith("bcc:")]
             self._show_copies()
-        now = " ".join(self.cc + [f"bcc:{a}" for a in self.bcc])
+        now = " ".join(self.cc + [f"bcc:{a}" for a in self.bcc]) or " ".join(self.their_cc)
+        hint = "addresses; bcc: before one the others must not see"
+        if self.their_cc and not (self.cc or self.bcc):
+            hint = "the customer's own Cc is filled in (reply to all); " + hint
         self.app.push_screen(InputScreen("Copies of this reply", "accounts@customer.example bcc:books@our.example",
-                                         value=now, hint="addresses; bcc: before one the others must not see"),
-                             chosen)
+                                         value=now, hint=hint), chosen)
+
+    @work(thread=True, group="their-cc", exit_on_error=False)
+    def _load_their_cc(self) -> None:
+        from ... import outbox
+        with self.data.store() as store:
+            found = outbox.reply_all(self.data.config, store, self.conversation_id)
+        self.app.call_from_thread(setattr, self, "their_cc", found)
 
     def _show_copies(self) -> None:
         text = recipient(self.bundle, self.note)
