@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -34,17 +35,25 @@ def _authenticator(server, session, envelope, mechanism, data):
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
 
-@pytest.fixture
-def server():
+@contextlib.contextmanager
+def _smtp(**options):
+    """A real aiosmtpd on a free loopback port: (port, inbox of what it took)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_authenticator,
-                            auth_require_tls=False)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
-    yield port, inbox
-    controller.stop()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def server():
+    with _smtp(authenticator=_authenticator, auth_require_tls=False) as found:
+        yield found
 
 
 def _msg():
@@ -101,14 +110,8 @@ def test_oncall_core_never_imports_textual():
 @pytest.fixture
 def relay():
     """A local relay that takes mail without a login (it offers no AUTH)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
+    with _smtp() as found:
+        yield found
 
 
 def _relay_channel(port: int, **extra):

@@ -11,7 +11,7 @@ import pytest
 from tests.helpers.desk import AGENT, conversation_id, write_config
 from tests.helpers.mail import deliver, make_email
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
-from tests.tui_helpers import frozen_app, open_conversation, queue, settle, visible_rows
+from tests.tui_helpers import frozen_app, open_composer, open_conversation, queue, settle, visible_rows
 from tui_desk import sync
 from tui_desk.store import Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
@@ -190,9 +190,7 @@ async def test_reply_is_queued_and_collision_holds_it(desk, db_path):
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        await open_conversation(app, pilot, cid)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, cid)
         await pilot.press(*"Sorry for the wait")
         with Store.open(db_path) as store:  # a colleague answers first, from the CLI
             outbox.queue_reply(store, cid, "It ships today.", agent="ana")
@@ -474,9 +472,7 @@ async def test_quit_asks_first_with_a_draft_or_a_reply_in_its_undo_window(desk, 
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        await open_conversation(app, pilot, cid)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, cid)
         await pilot.press(*"half a thought")
         await pilot.press("escape")  # kept as a draft
         await settle(pilot)
@@ -519,9 +515,7 @@ async def test_the_composer_keeps_the_customers_words_in_view_and_quotes_them_fo
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(pilot)
-        await open_conversation(app, pilot, mail)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, mail)
         shown = str(app.screen.query_one("#composer-context").render())
         assert "Mike Jones wrote" in shown and "my order 1234 has not arrived" in shown
         assert "old quote" not in shown, "the customer's own words, not the history they quoted"
@@ -536,9 +530,7 @@ async def test_the_composer_keeps_the_customers_words_in_view_and_quotes_them_fo
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
-        await open_conversation(app, pilot, chat)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, chat)
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert app.screen.query_one(TextArea).text == ""
@@ -558,16 +550,12 @@ async def test_a_new_reply_starts_with_the_agents_signature_and_a_note_does_not(
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(pilot)
-        await open_conversation(app, pilot, cid)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, cid)
         area = app.screen.query_one(TextArea)
         assert area.text == "\n\nTess · Test desk" and area.cursor_location == (0, 0)
         await pilot.press("escape", "escape")
         await settle(pilot)
-        await open_conversation(app, pilot, cid)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_composer(app, pilot, cid, "n")
         assert app.screen.query_one(TextArea).text == ""
 async def test_the_card_offers_a_likely_match_and_links_it_after_a_preview(desk, db_path):
     from tests.helpers.desk import FROZEN_NOW
@@ -623,9 +611,7 @@ async def test_the_composer_attaches_a_file_and_sends_copies_of_an_email_reply(d
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(pilot)
-        await open_conversation(app, pilot, cid)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, cid)
         await pilot.press("ctrl+a")
         await settle(pilot)
         assert isinstance(app.screen, InputScreen)
@@ -670,9 +656,7 @@ async def test_copies_offer_the_customers_own_cc_as_a_reply_to_all(desk, db_path
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(pilot)
-        await open_conversation(app, pilot, cid)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_composer(app, pilot, cid)
         await pilot.press("ctrl+b")
         await settle(pilot)
         assert isinstance(app.screen, InputScreen)

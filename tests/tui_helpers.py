@@ -135,3 +135,10 @@ class StaleLoad:
         self.release.set()
         assert await asyncio.to_thread(self.delivered.wait, 60), "the held reload never answered"
         await settle(pilot)
+
+
+async def open_composer(app, pilot, cid: int, key: str = "r") -> None:
+    """Open conversation `cid`, then its composer (`r` reply, `n` note), and let both load."""
+    await open_conversation(app, pilot, cid)
+    await pilot.press(key)
+    await settle(pilot)
