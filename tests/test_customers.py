@@ -126,12 +126,13 @@ def test_conversation_merge_across_customers_needs_confirming_and_unmerges_exact
     zoe_c = store.conversations()[0]["id"]
     assert store.conversation(zoe_c)["subject"] == "Refund"
     before = rows(store)
-    with pytest.raises(UsageError, match=r"replies would go to Grace Whitfield <grace.whitfield@example.org> only"):
+    with pytest.raises(UsageError, match=r"each reply would go to whoever wrote the message it answers"):
         store.merge(zoe_c, grace_c, "ana")
     assert rows(store) == before, "a refused merge changes nothing"
     store.merge(zoe_c, grace_c, "ana", across_customers=True)
-    assert store.recipient(grace_c) == ("Grace Whitfield", "grace.whitfield@example.org"), \
-        "Zoe wrote last, yet the reply goes to the conversation's own customer"
+    assert store.recipient(grace_c) == ("Zoe Adams", "zoe.adams@example.net"), \
+        "Zoe wrote last: a reply answers her, never Grace"
+    assert store.answered(grace_c)["thread_subject"] == "Refund", "on her own thread"
     assert [e["kind"] for e in store.events(zoe_c)][-1] == "merged"
     store.unmerge(zoe_c, "ana")
     assert rows(store) == before
@@ -198,3 +199,14 @@ def test_the_demo_links_the_three_people_who_write_by_mail_and_chat(tmp_path):
                                 " WHERE i.customer_id = c.id AND i.kind = 'chat') AND EXISTS (SELECT 1 FROM identities"
                                 " i WHERE i.customer_id = c.id AND i.kind = 'email')")
         assert linked == 3, "no one else is linked (a name alone never links)"
+
+
+def test_customers_on_different_channels_are_never_merged_into_one_conversation(tmp_path):
+    _, store = desk(tmp_path, [("Grace Whitfield <grace.whitfield@example.org>", "Boots", 10)],
+                    [chat("widget:z0e", "Zoe Adams", "where is my refund?", "room-9")])
+    mail_c, chat_c = (next(c["id"] for c in store.conversations() if c["channel"] == name) for name in ("mail", "chat"))
+    before = rows(store)
+    for source, target in ((chat_c, mail_c), (mail_c, chat_c)):
+        with pytest.raises(UsageError, match="on different channels .* a reply could not reach each of them"):
+            store.merge(source, target, "ana", across_customers=True)  # not even when confirmed
+    assert rows(store) == before

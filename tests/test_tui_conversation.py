@@ -72,8 +72,9 @@ async def test_merge_asks_first_and_refuses_other_customers(desk, db_path, tmp_p
         await merge_into(other)  # another customer's: asked with a warning naming who replies go to
         assert isinstance(app.screen, ConfirmScreen)
         shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
-        assert "Merge 1 conversation of another customer? Replies will go to Ana Lima <ana@example.br>." in shown
-        assert "replies will go to Ana Lima <ana@example.br> only, never to Mike Jones <mike@customer.example>" in shown
+        assert "Merge 1 conversation of another customer? A reply goes to whoever wrote the message it answers." in shown
+        assert ("different customers: Ana Lima <ana@example.br> and Mike Jones <mike@customer.example>; each keeps"
+                " getting the replies to their own messages") in shown
         await pilot.press("escape")
         await settle(pilot)
         await merge_into(source)  # into itself: refused at once, nothing asked

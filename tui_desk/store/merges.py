@@ -34,11 +34,18 @@ class MergeMixin:
         source, target = self._current(source_id), self._current(target_id)
         if source["merged_into"] is not None or target["merged_into"] is not None:
             return "one of these conversations was already merged"
-        if self.crosses_customers(source_id, target_id) and not across_customers:
+        if self.crosses_customers(source_id, target_id):
             names = [self.customer_label(source["customer_id"]), self.customer_label(target["customer_id"])]
-            return (f"cannot merge #{source_id} into #{target_id}: they belong to different customers"
-                    f" ({names[0]}; {names[1]}); replies would go to {names[1]} only. If they are one person,"
-                    " link the customers first; else confirm the merge across customers")
+            channels = [source["channel"], target["channel"]]
+            if channels[0] != channels[1]:  # a reply could not reach each customer on their own channel
+                return (f"cannot merge #{source_id} into #{target_id}: they belong to different customers"
+                        f" ({names[0]}; {names[1]}) on different channels ({channels[0]}; {channels[1]}),"
+                        " so a reply could not reach each of them. If they are one person, link the customers first")
+            if not across_customers:
+                return (f"cannot merge #{source_id} into #{target_id}: they belong to different customers"
+                        f" ({names[0]}; {names[1]}); each reply would go to whoever wrote the message it"
+                        " answers. If they are one person, link the customers first; else confirm the merge"
+                        " across customers")
         return None
 
     def crosses_customers(self, source_id: int, target_id: int) -> bool:

@@ -28,9 +28,6 @@ REFERENCES_KEPT = 20  # a long thread's References header stays bounded
 CANCELLED_MARK = "[reply cancelled, not sent]\n"
 
 
-# the latest message a reply answers is one of the conversation's own customer's
-_OWN_CUSTOMER = ("coalesce(m.customer_id = (SELECT customer_id FROM conversations WHERE id = m.conversation_id),"
-                 " 1)")
 
 class ConversationChanged(DeskError):
     """The conversation changed since the agent looked at it (someone wrote, or a
@@ -213,16 +210,15 @@ class OutboxMixin:
         if row is None:
             raise NotFound(f"no outbox item {outbox_id}")
         job = dict(row)
-        last = self.d.one(
-            f"SELECT author, author_address, message_id, headers FROM messages m WHERE conversation_id = ?"
-            f" AND direction = 'in' AND {_OWN_CUSTOMER} ORDER BY received_at DESC, id DESC LIMIT 1",
-            (row["conversation_id"],))
-        job["to_name"], job["to_address"], job["in_reply_to"], job["references"] = "", "", None, []
-        if last is not None and last["message_id"]:
-            headers = json.loads(last["headers"] or "{}")
-            refs = msgids(headers.get("references", "")) + [last["message_id"]]
-            job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
-        job["to_name"], job["to_address"] = self.recipient(row["conversation_id"])
+        last = self.answered(row["conversation_id"], before=row["message_id"])
+        job["in_reply_to"], job["references"] = None, []
+        if last is not None:  # after a merge, on the thread of the customer it answers
+            job["thread_key"], job["subject"] = last["thread_key"], last["thread_subject"]
+            if last["message_id"]:
+                headers = json.loads(last["headers"] or "{}")
+                refs = msgids(headers.get("references", "")) + [last["message_id"]]
+                job["in_reply_to"], job["references"] = last["message_id"], refs[-REFERENCES_KEPT:]
+        job["to_name"], job["to_address"] = self.recipient(row["conversation_id"], before=row["message_id"])
         job["created_at"] = parse_stamp(job["created_at"])
         job["cc"], job["bcc"] = json.loads(job["cc"]), json.loads(job["bcc"])
         job["files"] = [(r["filename"], r["content_type"], self.files / r["sha256"][:2] / r["sha256"])  # type: ignore[attr-defined]
@@ -231,19 +227,38 @@ class OutboxMixin:
         return job
 
     def latest_inbound_headers(self, conversation_id: int) -> dict | None:
-        """The kept headers (JSON) and author address of the customer's latest message."""
-        row = self.d.one("SELECT headers, author_address FROM messages WHERE conversation_id = ? AND direction = 'in'"
-                         " ORDER BY received_at DESC, id DESC LIMIT 1", (conversation_id,))
-        return dict(row) if row else None
+        """The kept headers (JSON) and author address of the message a reply answers."""
+        last = self.answered(conversation_id)
+        return {"headers": last["headers"], "author_address": last["author_address"]} if last else None
 
-    def recipient(self, conversation_id: int) -> tuple[str, str]:
-        """(name, address) a reply in this conversation goes to: the author of the latest
-        inbound message from the conversation's own customer (after a merge across
-        customers, never the other one's), else the customer's first identity; ("", "")
-        when neither."""
+    def answered(self, conversation_id: int, before: int | None = None) -> dict | None:
+        """The customer's message a reply in this conversation answers: the latest that came
+        in on the conversation's channel (before message `before`, the reply itself, once it
+        is written), with the thread it belongs to: after a merge across customers, another
+        customer's message keeps the thread of the conversation merged in, so a reply
+        reaches whoever wrote the message it answers, on their own thread."""
         last = self.d.one(
-            f"SELECT author, author_address FROM messages m WHERE conversation_id = ? AND direction = 'in'"
-            f" AND {_OWN_CUSTOMER} ORDER BY received_at DESC, id DESC LIMIT 1", (conversation_id,))
+            "SELECT m.author, m.author_address, m.message_id, m.headers, m.customer_id, c.customer_id AS own,"
+            " c.thread_key, c.subject AS thread_subject"
+            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.conversation_id = ? AND m.direction = 'in' AND m.channel = c.channel AND m.id < ?"
+            " ORDER BY m.received_at DESC, m.id DESC LIMIT 1", (conversation_id, before or 1 << 62))
+        if last is None:
+            return None
+        found = dict(last)
+        if last["customer_id"] is not None and last["own"] is not None and last["customer_id"] != last["own"]:
+            # another customer's message, merged in: the reply goes on their own conversation's thread
+            origin = self.d.one(
+                "SELECT thread_key, subject FROM conversations WHERE merged_into = ? AND customer_id = ?"
+                " ORDER BY id DESC LIMIT 1", (conversation_id, last["customer_id"]))
+            if origin is not None:
+                found["thread_key"], found["thread_subject"] = origin["thread_key"], origin["subject"]
+        return found
+
+    def recipient(self, conversation_id: int, before: int | None = None) -> tuple[str, str]:
+        """(name, address) a reply in this conversation goes to: the author of the message it
+        answers (see `answered`), else the customer's first identity; ("", "") when neither."""
+        last = self.answered(conversation_id, before)
         if last is not None and last["author_address"]:
             return last["author"] or "", last["author_address"]
         ident = self.d.one(

@@ -156,20 +156,19 @@ class ChangeActions:
             for refusal in refusals:
                 self.app.call_from_thread(self.notify, Text(one_line(refusal)), severity="error")  # type: ignore[attr-defined]
             return
-        warning = [f"⚠ different customers: replies will go to {to} only, never to {', '.join(others)}"] \
-            if crossing else []
-        self.app.call_from_thread(self._ask_merge, ids, target, lines + warning, into, crossing, to)  # type: ignore[attr-defined]
+        warning = [f"⚠ different customers: {to} and {', '.join(others)}; each keeps getting the replies"
+                   " to their own messages, on their own thread"] if crossing else []
+        self.app.call_from_thread(self._ask_merge, ids, target, lines + warning, into, crossing)  # type: ignore[attr-defined]
 
-    def _ask_merge(self, ids: list[int], target: int, lines: list[str], into: str, crossing: list[int],
-                   to: str) -> None:
+    def _ask_merge(self, ids: list[int], target: int, lines: list[str], into: str, crossing: list[int]) -> None:
         def confirmed(yes: bool | None) -> None:
             if yes:
                 actor = self.data.agent
                 self.apply_change(f"merge into #{target} (u undoes it)", lambda store, cid: store.merge(
                     cid, target, actor, across_customers=cid in crossing))
         many = f"{len(ids)} conversation{'s' * (len(ids) != 1)}"
-        title = (f"Merge {many} of another customer? Replies will go to {to}." if crossing
-                 else f"Merge {many} into another? u right after undoes it.")
+        title = (f"Merge {many} of another customer? A reply goes to whoever wrote the message it answers."
+                 if crossing else f"Merge {many} into another? u right after undoes it.")
         self.app.push_screen(ConfirmScreen(title, [*lines, f"into {into}"], "merge"), confirmed)  # type: ignore[attr-defined]
 
     def action_repeat(self) -> None:
