@@ -210,3 +210,18 @@ def test_customers_on_different_channels_are_never_merged_into_one_conversation(
         with pytest.raises(UsageError, match="on different channels .* a reply could not reach each of them"):
             store.merge(source, target, "ana", across_customers=True)  # not even when confirmed
     assert rows(store) == before
+
+
+def test_the_message_a_reply_answers_is_fixed_when_it_is_written(tmp_path):
+    from tui_desk.outbox import queue_reply
+    config, store = desk(tmp_path, [("Grace Whitfield <grace.whitfield@example.org>", "Boots", 10),
+                                    ("Zoe Adams <zoe.adams@example.net>", "Refund", 5)], [])
+    zoe_c, grace_c = (c["id"] for c in store.conversations())
+    store.merge(zoe_c, grace_c, "ana", across_customers=True)
+    queued = queue_reply(store, grace_c, "Your refund left today.", agent="ana", undo_seconds=10)
+    deliver(tmp_path / "mail", make_email("Grace Whitfield <grace.whitfield@example.org>", "Re: Boots", "news?",
+                                          in_reply_to="<c0@customer.example>"), name="m9.host")
+    run(config, store)  # Grace writes during the undo window
+    assert store.recipient(grace_c)[1] == "grace.whitfield@example.org", "the next reply answers Grace"
+    job = store.outbound(queued.outbox_id)
+    assert (job["to_address"], job["in_reply_to"]) == ("zoe.adams@example.net", "<c1@customer.example>")
