@@ -101,7 +101,7 @@ def link(ctx: typer.Context, customer: str = CUSTOMER,
         store.add_identity(customer_id, _kind(identity, kind), identity, opts.config().agent.name, evidence="by hand")
         profile = store.customer_profile(customer_id)
     _done(json_out, {"customer": customer_id, "identities": profile["identities"]},
-          f"customer {customer_id} now has {len(profile['identities'])} identities")
+          _identities_line(customer_id, profile["identities"]))
 
 
 @app.command("unlink")
@@ -116,7 +116,7 @@ def unlink(ctx: typer.Context, customer: str = CUSTOMER,
         store.remove_identity(customer_id, _kind(identity, kind), identity, opts.config().agent.name)
         profile = store.customer_profile(customer_id)
     _done(json_out, {"customer": customer_id, "identities": profile["identities"]},
-          f"customer {customer_id} now has {len(profile['identities'])} identities")
+          _identities_line(customer_id, profile["identities"]))
 
 
 @app.command("merge")
@@ -160,3 +160,7 @@ def _done(json_out: bool, data: dict, text: str) -> None:
         print_json(data)
     else:
         print(one_line(text))
+
+
+def _identities_line(customer_id: int, identities: list[dict]) -> str:
+    return f"customer {customer_id} now has {len(identities)} identit{'y' if len(identities) == 1 else 'ies'}"
