@@ -12,6 +12,7 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from tui_desk import config as config_mod, sync
@@ -311,3 +312,42 @@ def test_password_login_keeps_one_device_across_runs(tmp_path, server, monkeypat
     with Store.open(tmp_path / "pw2.db") as store:
         error = sync.run(wrong, store).channels["chat"].error
     assert error.startswith("channel chat: login as @support:desk.test refused") and "not-the-password" not in error
+
+
+def test_email_lookup_links_a_customers_mail_and_matrix_through_the_admin_api(tmp_path, server):
+    from tests.helpers.mail import deliver, make_email, make_maildir
+    admin = server.synapse.register("deskadmin", admin=True)
+    httpx_admin = httpx.Client(base_url=server.synapse.url, timeout=60,
+                                  headers={"Authorization": f"Bearer {admin.token}"})
+    with httpx_admin:
+        httpx_admin.put(f"/_synapse/admin/v2/users/{server.ana.user.user_id}", json={
+            "threepids": [{"medium": "email", "address": "Ana.Lima@example.br"}]}).raise_for_status()
+    deliver(make_maildir(tmp_path / "mail"), make_email("Ana Lima <ana.lima@example.br>", "Invoice", "Wrong total"))
+    room = customer_room(server.ana, server, "About my invoice, again")
+    mail = {"name": "mail", "kind": "maildir", "path": str(tmp_path / "mail")}
+    for user, looked_up in ((server.support, False), (admin, True)):  # support is no server admin
+        folder = tmp_path / user.user_id.strip("@").split(":")[0]
+        folder.mkdir()
+        chat = {"name": "chat", "kind": "matrix", "homeserver": server.synapse.url, "user_id": user.user_id,
+                "access_token": user.token, "email_lookup": True}
+        if user is admin:
+            admin_client = hs.Client(server.synapse, admin)
+            server.ana.call("POST", f"/rooms/{room}/invite", json={"user_id": admin.user_id})
+            admin_client.join(room)
+            admin_client.close()
+        conf = config_mod.from_dict({"channels": [mail, chat]}, folder / "config.toml")
+        with Store.open(folder / "desk.db") as store:
+            result = sync.run(conf, store)
+            assert result.ok, result.channels
+            warnings = result.channels["chat"].warnings
+            customers = {m["customer_id"] for m in store.d.all(
+                "SELECT customer_id FROM messages WHERE direction = 'in' AND text IN ('Wrong total',"
+                " 'About my invoice, again')")}
+            if looked_up:
+                assert len(customers) == 1 and not warnings, "one person: the card shows both"
+                profile = store.customer_profile(customers.pop())
+                assert {(i["kind"], i["address"]) for i in profile["identities"]} >= {
+                    ("email", "ana.lima@example.br"), ("matrix", server.ana.user.user_id)}
+            else:
+                assert len(customers) == 2, "no admin API, no evidence: never linked on the name alone"
+                assert any("must be a server admin" in w for w in warnings) and user.token not in " ".join(warnings)

@@ -106,6 +106,9 @@ class MatrixChannel:
     auto_join_invites: bool = True
     history_on_first_sync: int = 50
     """Events per room taken on the first sync."""
+    email_lookup: bool = False
+    """Read each customer's email address from the homeserver's admin API (Synapse: the
+    account must be a server admin), so one person's mail and chat are linked."""
 
     def secret(self) -> Secret:
         """The access token reference (or the password when no token is configured)."""

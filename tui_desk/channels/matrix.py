@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 BATCH = 500
 """Messages per stored batch (the token is saved with the last batch of a /sync)."""
 SYNC_LIMIT = 100
+ADMIN = "/_synapse/admin/v2"
+"""Synapse's admin API: the one place a homeserver tells a user's email address."""
 """Timeline events per room in one incremental /sync; more are back-filled."""
 PAGE = 100
 MAX_PAGES = 2000
@@ -78,6 +80,11 @@ class MatrixChannel:
             raise ChannelError(self.name, f"homeserver must be an http(s) URL, not {config.homeserver!r}")
         self.api = MatrixAPI(self.name, config.homeserver, config.user_id, secret,
                              use_password=not token.configured, transport=transport, sleep=sleep)
+        self.emails: dict[str, str | None] = {}
+        """Each sender's email address as the admin API gave it (None: it has none)."""
+        self.lookup_refused = False
+        self.warnings: list[str] = []
+        """Told with the next batch (the refused email lookup)."""
 
     # -- pulling ----------------------------------------------------------------------
 
@@ -167,12 +174,37 @@ class MatrixChannel:
                 if isinstance(found, Change):
                     changes.append(found)
                 elif found is not None:
+                    if found.direction == "in" and self.config.email_lookup:
+                        found.sender_email = self._email_of(found.sender_address)
                     items.append(Item("parsed", found.raw, found.received_at, parsed=found))
                     if len(items) >= BATCH:
-                        yield Batch(items)  # no token yet: a crash re-reads these as duplicates
+                        yield Batch(items, warnings=self._told())  # no token yet: a crash re-reads these
                         items = []
             known.add(room_id)
-        yield Batch(items, state=state, changes=changes)
+        yield Batch(items, state=state, changes=changes, warnings=self._told())
+
+    def _told(self) -> list[str]:
+        told, self.warnings = self.warnings, []
+        return told
+
+    def _email_of(self, user_id: str) -> str | None:
+        """The user's email address (their first email 3PID) from Synapse's admin API,
+        asked once per user and run. Refused (the account is no server admin) or not
+        there: None, and the refusal is logged once: mail and chat then stay apart."""
+        if user_id not in self.emails and not self.lookup_refused:
+            self.emails[user_id] = None
+            try:
+                answer = self.api.call("GET", f"/users/{q(user_id)}", prefix=ADMIN)
+            except MatrixRefused as exc:
+                if exc.status in (401, 403):
+                    self.lookup_refused = True
+                    self.warnings.append(f"email_lookup: the homeserver refused its admin API ({exc.code}); the"
+                                         f" account {self.config.user_id} must be a server admin to read emails")
+                return None
+            found = [t.get("address") for t in answer.get("threepids") or []
+                     if isinstance(t, dict) and t.get("medium") == "email"]
+            self.emails[user_id] = next((a.strip().lower() for a in found if isinstance(a, str) and "@" in a), None)
+        return self.emails.get(user_id)
 
     def _timeline(self, room_id: str, room: dict, since: str | None, new_room: bool, names: Names) -> list[dict]:
         """The room's events to read, oldest first, back-filled where the timeline was cut."""
