@@ -596,7 +596,9 @@ def test_conditions_tested_in_the_parse_workers_give_the_writers_answers(desk, m
     got = {r["address"]: sorted(json.loads(r["tags"])) for r in store.d.all(
         "SELECT i.address, c.tags FROM conversations c JOIN identities i ON i.customer_id = c.customer_id")}
     assert got == expected
-    assert sum(shipped) == 4 * (sync.POOL_THRESHOLD + 50) // 5  # every message with a subject came tested
+    tagged = sum(1 for i in range(sync.POOL_THRESHOLD + 50) if subjects[i % 5] and expected[f"c{i}@x.example"])
+    # every message with a subject that a rule could match came tested; the others were never queued
+    assert tagged <= sum(shipped) < 4 * (sync.POOL_THRESHOLD + 50) // 5
 
 
 def test_a_condition_sent_to_a_worker_tests_as_it_does_here():
@@ -767,3 +769,35 @@ def test_conversations_list_by_group_and_an_unknown_group(tmp_path):
     assert [c["subject"] for c in listed] == ["Invoice please"]
     bad = cli("--config", str(conf), "conversations", "list", "--group", "sales")
     assert bad.returncode == 2 and "billing" in bad.stderr
+
+
+def test_an_event_no_rule_could_match_is_not_queued_and_one_that_might_is(tmp_path):
+    from tui_desk.rules.spec import PRECOMPUTED
+    conf = config_mod.from_dict({"rules": [
+        rule("refund", [{"tag": "+refund"}], all=[{"field": "text", "matches": r"(?i)\brefund\b"}]),
+        rule("partner", [{"priority": "high"}], on=["message.new"], all=[{"field": "from.domain", "is": "partner.example"},
+                                                                         {"field": "hours", "is": "closed"}]),
+        rule("vip", [{"tag": "+vip"}], on=["customer.reply"], all=[{"field": "customer.tags", "has": "vip"}]),
+        rule("not-bulk", [{"tag": "+human"}], on=["customer.reply"], none=[{"field": "class", "is": "bulk"}])]},
+        tmp_path / "config.toml")
+    ruleset = load_rules(conf)
+    new, reply = frozenset({"message.new", "conversation.new"}), frozenset({"message.new", "customer.reply"})
+    refund_slot = ruleset.rules[0].all[0].slot
+
+    def known(text="hi", domain="x.example", hours="open", cls="human", precomputed=True):
+        facts = {"text": text, "from.domain": domain, "hours": hours, "class": cls, "subject": "s"}
+        if precomputed:
+            facts[PRECOMPUTED] = tuple(c.regex.search(text) is not None if c.regex else False
+                                       for c in ruleset.message_conditions)
+        return facts
+
+    assert refund_slot >= 0
+    assert not ruleset.may_fire(new, known()), "no refund, no partner: nothing could fire"
+    assert ruleset.may_fire(new, known("a refund please")), "the worker's result says it matches"
+    assert ruleset.may_fire(new, known("a refund please", precomputed=False)), "tested here without one"
+    assert not ruleset.may_fire(new, known(domain="partner.example")), "partner mail, but the desk is open"
+    assert ruleset.may_fire(new, known(domain="partner.example", hours="closed"))
+    assert ruleset.may_fire(reply, known(cls="bulk")), "the customer's tags are not known yet: it might be a VIP"
+    assert ruleset.may_fire(reply, known(cls="human"))
+    for _ in range(2):  # answered again from what was worked out for the same results
+        assert not ruleset.may_fire(new, known()) and ruleset.may_fire(new, known("refund"))

@@ -31,7 +31,7 @@ from .oncall import escalation
 from .oncall.escalation import EscalationResult
 from .rules import guard
 from .rules.runner import RunResult, run_pending
-from .rules.spec import Condition, RuleSet, load_rules, message_results
+from .rules.spec import PRECOMPUTED, Condition, RuleSet, load_rules, message_results
 from .store import Store
 from .store.db import segment
 from .survey import intake as survey_intake, send as survey_send
@@ -248,6 +248,8 @@ class _Ingest:
         self.config, self.store, self.rules = config, store, rules
         self.ruleset: RuleSet = load_rules(config, known_agents=set(store.agent_names()))
         self.listening = self.ruleset.listening({"conversation.new", "message.new", "customer.reply"})
+        self.kinds = {c.name: c.kind for c in config.channels}
+        self.hours = config.desk.hours()
         self.own_domains = config.own_domains()
         self.agents = config.agent_addresses()
         self.results: dict[int, tuple[bool, ...]] = {}
@@ -260,14 +262,31 @@ class _Ingest:
                                           loop=msg.headers.get("x-tui-desk-loop", ""),
                                           own_domains=self.own_domains, agents=self.agents)
 
-    def event(self, msg: ParsedMessage, created: bool, conversation_id: int,
+    def event(self, channel: str, msg: ParsedMessage, created: bool, conversation_id: int,
               message_id: int) -> tuple[int, str, int] | None:
-        """The rules' queue row of a stored message, when some rule listens."""
-        if self.listening and msg.direction == "in":
-            if msg.rule_results is not None:
-                self.results[message_id] = msg.rule_results
-            return conversation_id, "message.new " + ("conversation.new" if created else "customer.reply"), message_id
-        return None
+        """The rules' queue row of a stored message, when some rule could match it."""
+        if not self.listening or msg.direction != "in":
+            return None
+        names = "message.new " + ("conversation.new" if created else "customer.reply")
+        known = self._message_facts(channel, msg)
+        if not self.ruleset.may_fire(frozenset(names.split()), known):
+            return None  # every rule listening needs this message to be what it is not
+        if PRECOMPUTED in known:
+            self.results[message_id] = known[PRECOMPUTED]
+        return conversation_id, names, message_id
+
+    def _message_facts(self, channel: str, msg: ParsedMessage) -> dict:
+        """The facts of an event that the message alone decides (rules.facts.derive has all)."""
+        address = (msg.sender_address or "").lower()
+        known = {"channel": channel, "channel.kind": self.kinds.get(channel, ""), "from": address,
+                 "from.domain": address.rpartition("@")[2] if "@" in address else "",
+                 "class": msg.loop_class or "human", "text": msg.text or "",
+                 "hours": "open" if self.hours.is_open(msg.received_at) else "closed"}
+        if msg.subject:  # else the conversation's subject stands in, read later
+            known["subject"] = msg.subject
+            if msg.rule_results is not None:  # the parse worker's results, on this subject and text
+                known[PRECOMPUTED] = msg.rule_results
+        return known
 
     def apply_rules(self) -> None:
         self.rules.absorb(run_pending(self.config, self.store, self.ruleset, precomputed=self.results))
@@ -324,7 +343,7 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
                 if answer is not None:
                     ingest.surveys.record(answer, stored[1])
                 event = None if answer is not None and not answer.follow_up else \
-                    ingest.event(msg, conversation_id is None, *stored)  # the rules see an answer that reopens
+                    ingest.event(channel, msg, conversation_id is None, *stored)  # the rules see an answer that reopens
                 if event:
                     events.append(event)
                 outcome.new += 1

@@ -77,15 +77,16 @@ class Actions:
         firing = Firing(rule, [self._one(rule, action, conversation_id, facts) for action in rule.actions])
         if firing.recorded and not self.dry:
             actor = f"rule:{rule.id}"
-            self.store.add_event(conversation_id, "rule.matched", actor,
-                                 {"rule": rule.id, "hash": rule.digest, "event": event, "words": firing.words()})
+            events = [(conversation_id, "rule.matched", actor,
+                       {"rule": rule.id, "hash": rule.digest, "event": event, "words": firing.words()})]
             for o in firing.outcomes:
                 if o.suppressed:
-                    self.store.add_event(conversation_id, "action.suppressed", actor,
-                                         {"rule": rule.id, "action": o.action.kind, "reason": o.suppressed})
+                    events.append((conversation_id, "action.suppressed", actor,
+                                   {"rule": rule.id, "action": o.action.kind, "reason": o.suppressed}))
                 elif o.changed:
-                    self.store.add_event(conversation_id, "action.applied", actor,
-                                         {"rule": rule.id, "action": o.action.kind, "words": o.words})
+                    events.append((conversation_id, "action.applied", actor,
+                                   {"rule": rule.id, "action": o.action.kind, "words": o.words}))
+            self.store.add_events(events)
         return firing
 
     # -- one action -------------------------------------------------------------------
@@ -140,15 +141,11 @@ class Actions:
                                                       " (kept by " + facts["assignee"] + ")" if facts["assignee"] else
                                                       " (nobody available: waits in the group's view)")
 
-        def write() -> None:
-            self.store.set_group(cid, group.name, actor)
-            if agent:
-                self.store.assign(cid, agent, actor)
-                self.store.set_group_last_agent(group.name, agent)
-                if agent in self._open:
-                    self._open[agent] += 1
-
-        changed = (facts["group"] != group.name or agent is not None) and self._changes(cid, write)
+        if self.dry:
+            return Outcome(action, words, facts["group"] != group.name or agent is not None)
+        changed = self.store.route(cid, group.name, agent, actor)
+        if changed and agent in self._open:
+            self._open[agent] += 1
         return Outcome(action, words, changed)
 
     def _note(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:

@@ -248,6 +248,12 @@ class RuleSet:
         """The rules, in order, that listen to any of these events."""
         return self._for(events).rules
 
+    def may_fire(self, events: set[str] | frozenset[str], known: dict) -> bool:
+        """Whether some listener to these events could match, given only the `known`
+        facts (a message's own, before its conversation is read): false when every
+        listener needs a known fact to be what it is not. Sync queues only such events."""
+        return self._for(events).may_fire(known)
+
     def candidates(self, events: set[str] | frozenset[str], facts: dict) -> list[Rule]:
         """The listeners, in order, that can match these facts: a rule that requires
         `field is value` is left out when the field holds another value (a rule set of
@@ -270,6 +276,7 @@ class _Listeners:
         self.rules = rules
         self.free: list[tuple[int, Rule]] = []  # rules no single value rules out
         self.by_value: dict[str, dict[str, list[tuple[int, Rule]]]] = {}
+        self._left: dict[tuple, list[Rule]] = {}
         for place, rule in enumerate(rules):
             key = next((c for c in rule.all if c.op == "is" and isinstance(c.value, str)
                         and c.field not in LIST_FIELDS), None)
@@ -278,17 +285,64 @@ class _Listeners:
             else:
                 self.by_value.setdefault(key.field, {}).setdefault(_fold(key.value), []).append((place, rule))
 
-    def candidates(self, facts: dict) -> list[Rule]:
+    def may_fire(self, known: dict) -> bool:
+        results = known.get(PRECOMPUTED)
+        if results is None:
+            return any(_possible(rule, known) for rule in self.candidates(known, partial=True))
+        # most messages share their results (nothing matched) and the values the index
+        # asks of them: the rules those leave are worked out once per combination
+        key = (results, tuple(self._index_key(name, values, known) for name, values in self.by_value.items()))
+        left = self._left.get(key)
+        if left is None:
+            if len(self._left) >= 4096:
+                self._left.clear()
+            left = self._left[key] = [rule for rule in self.candidates(known, partial=True)
+                                      if _slots_possible(rule, results)]
+        return any(_possible(rule, known) for rule in left)
+
+    @staticmethod
+    def _index_key(name: str, values: dict, known: dict) -> str:
+        if name not in known:
+            return "\0unknown"
+        folded = _fold(_plain(known[name]))
+        return folded if folded in values else "\0other"
+
+    def candidates(self, facts: dict, partial: bool = False) -> list[Rule]:
+        """`partial`: facts may be missing, and a missing one rules nothing out."""
         if not self.by_value:
             return self.rules
         found = list(self.free)
         for name, values in self.by_value.items():
+            if partial and name not in facts:
+                found += [entry for entries in values.values() for entry in entries]
+                continue
             folded = facts.get(name + "\0folded")  # the same cache the conditions fill
             if folded is None:
                 folded = facts[name + "\0folded"] = _fold(_plain(facts.get(name)))
             found += values.get(folded, ())
         found.sort(key=lambda item: item[0])
         return [rule for _, rule in found]
+
+
+def _possible(rule: Rule, known: dict) -> bool:
+    """Rule.matches over the facts known so far: a condition on a missing fact may go
+    either way."""
+    for c in rule.all:
+        if c.field in known and not c.test(known):
+            return False
+    if rule.any and all(c.field in known for c in rule.any) and not any(c.test(known) for c in rule.any):
+        return False
+    return not any(c.field in known and c.test(known) for c in rule.none)
+
+
+def _slots_possible(rule: Rule, results: tuple[bool, ...]) -> bool:
+    """`_possible` over the message conditions a parse worker tested, and nothing else."""
+    for c in rule.all:
+        if c.slot >= 0 and not results[c.slot]:
+            return False
+    if rule.any and all(c.slot >= 0 for c in rule.any) and not any(results[c.slot] for c in rule.any):
+        return False
+    return not any(c.slot >= 0 and results[c.slot] for c in rule.none)
 
 
 def load_rules(config: Config, templates: set[str] | None = None, known_agents: set[str] = frozenset()) -> RuleSet:

@@ -33,6 +33,13 @@ class ActionMixin:
             (conversation_id, kind, actor, now(), json.dumps(data or {}, ensure_ascii=False)),
         )
 
+    def add_events(self, events: list[tuple[int | None, str, str, dict | None]]) -> None:
+        """Several events at one time, (conversation id, kind, actor, data) each."""
+        at = now()
+        self.d.conn.executemany(
+            "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
+            [(cid, kind, actor, at, json.dumps(data or {}, ensure_ascii=False)) for cid, kind, actor, data in events])
+
     def _current(self, conversation_id: int):
         row = self.d.one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if row is None:
