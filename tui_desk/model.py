@@ -69,6 +69,11 @@ class ParsedMessage:
     """Other external ids this message may already be stored under (our own chat reply,
     stored by the outbox under its transaction id before the channel named it)."""
 
+    @property
+    def by_email(self) -> bool:
+        """Sent as email (its Message-ID names it), not as a chat message."""
+        return self.kind == "email"
+
 
 @dataclass
 class Change:

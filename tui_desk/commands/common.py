@@ -120,22 +120,22 @@ def one_of(option: str, value: str, valid: Iterable[str], what: str) -> str:
     raise UsageError(f"{option}: unknown {what} {value!r} (valid: {shown or 'none yet'})")
 
 
-def known_name(option: str, value: str | None, kind: str, config: config_mod.Config, store: Store) -> str | None:
+def known_name(option: str, value: str | None, category: str, config: config_mod.Config, store: Store) -> str | None:
     """A channel, agent or tag named on the command line, checked against the config and
     the database ('me' as an agent is `[agent] name`; on-call roster people are agents
     too). None stays None (no filter)."""
     if value is None:
         return None
-    if kind == "agent" and value == "me":
+    if category == "agent" and value == "me":
         return config.agent.name
-    configured = {"channel": [c.name for c in config.channels], "agent": _team(config), "tag": []}[kind]
-    if value in configured or store.name_in_use(kind, value):
+    configured = {"channel": [c.name for c in config.channels], "agent": _team(config), "tag": []}[category]
+    if value in configured or store.name_in_use(category, value):
         return value
-    if kind == "agent":
+    if category == "agent":
         configured += _roster_names(config, store)
         if value in configured:
             return value
-    return one_of(option, value, sorted(set(configured) | set(store.names_in_use(kind))), kind)
+    return one_of(option, value, sorted(set(configured) | set(store.names_in_use(category))), category)
 
 
 def _team(config: config_mod.Config) -> list[str]:
