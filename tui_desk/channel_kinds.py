@@ -29,17 +29,22 @@ class ChannelKind:
     """"module:Class" in tui_desk.channels: `channels.open_channel` imports it and calls
     Class(config, base). A name, not the class, so that this bottom layer never imports
     a channel module."""
+    medium: str
+    """"email" or "chat": what its conversations are, for people (templates written for
+    one medium, the inbox's glyph)."""
 
 
 KINDS: tuple[ChannelKind, ...] = (
-    ChannelKind("maildir", MaildirChannel, "maildir:MaildirChannel"),
-    ChannelKind("jsonl", JsonlChannel, "jsonl:JsonlChannel"),
-    ChannelKind("imap", ImapChannel, "imap:ImapChannel"),
-    ChannelKind("matrix", MatrixChannel, "matrix:MatrixChannel"),
+    ChannelKind("maildir", MaildirChannel, "maildir:MaildirChannel", "email"),
+    ChannelKind("jsonl", JsonlChannel, "jsonl:JsonlChannel", "chat"),
+    ChannelKind("imap", ImapChannel, "imap:ImapChannel", "email"),
+    ChannelKind("matrix", MatrixChannel, "matrix:MatrixChannel", "chat"),
 )
 REGISTRY: dict[str, ChannelKind] = {kind.name: kind for kind in KINDS}
 CHANNEL_KINDS: dict[str, type] = {kind.name: kind.config_cls for kind in KINDS}
 """Kind name → config dataclass, as `config.load` reads `[[channels]]`."""
+MEDIUM: dict[str, str] = {kind.name: kind.medium for kind in KINDS}
+"""Kind name → "email" or "chat" (a kind name stored with a conversation row)."""
 
 
 def kind_of(config: Channel) -> ChannelKind:

@@ -6,6 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+LOOP_HEADER = "X-Tui-Desk-Loop"
+"""Marks every automatic message a desk sends, with the desk's own domain: seen coming
+back it is our own (`self`); from another desk, it is `auto` (parse.auto reads it,
+channels.mailout writes it)."""
+
 
 @dataclass
 class Attachment:

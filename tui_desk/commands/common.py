@@ -170,3 +170,15 @@ def since_time(text: str | None) -> dt.datetime | None:
         return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
     except ValueError:
         raise UsageError(f"--since: {text!r} is neither a date like 2026-03-01 nor an age like 7d, 4w, 3m") from None
+
+
+def summary(r: dict) -> dict:
+    """A conversation row as `--json` shows it (list, show, and the commands that change one)."""
+    return {
+        "id": r["id"], "channel": r["channel"], "subject": r["subject"], "status": r["status"],
+        "priority": r["priority"], "assignee": r["assignee"], "tags": r["tags"],
+        "customer": {"id": r["customer_id"], "name": r["customer_name"], "address": r["customer_address"]},
+        "created_at": r["created_at"], "last_message_at": r["last_message_at"],
+        "last_inbound_at": r["last_inbound_at"], "first_response_at": r["first_response_at"],
+        "messages": r["message_count"], "version": r["version"],
+    }
