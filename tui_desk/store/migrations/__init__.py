@@ -7,8 +7,8 @@ the order they were registered and records each applied one by name in
 the list. A new migration is a new function at the end of the last module, and one
 more line at the end of APPLY_ORDER.
 
-m020 and m040 apply before m010 and m030: they shipped (and were applied to
-databases) in that order, so it stays.
+m020 and m040 apply before m010 and m030, as they always have: the single schema
+module registered them in that order, and registration order is apply order.
 """
 
 from __future__ import annotations
