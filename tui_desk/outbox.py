@@ -26,7 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .channels import Channel, DeliveryRecorder, Outbound, Sender, open_channel, reply_problem as channel_reply_problem, sends_email
+from .channels import (Channel, DeliveryRecorder, Outbound, Sender, open_channel,
+                       reply_problem as channel_reply_problem, sends_email)
 from .config import Config
 from .errors import ChannelError, ConfigError, DeskError, UsageError
 from .model import Attachment

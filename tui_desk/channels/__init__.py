@@ -18,8 +18,12 @@ from ..errors import ChannelError, DeskError
 from .base import (Batch, Change, Channel, DeliveryRecorder, DirectMessenger, Downloader, Item, LocalSource,
                    LongPoller, Outbound, Puller, Sender, Watcher)
 
+Which = str | ChannelConfig | Path | None
+"""After a desk config: a channel's name or entry. After an entry: the folder its
+relative paths are taken from."""
 
-def open_channel(config: Config | ChannelConfig, which: str | ChannelConfig | Path | None = None) -> Channel:
+
+def open_channel(config: Config | ChannelConfig, which: Which = None) -> Channel:
     """A channel object for one `[[channels]]` entry: `open_channel(desk_config, name)`
     (or the entry itself), its relative paths taken from the config file's folder; or
     `open_channel(entry, base)` with that folder given (None: the working directory)."""
@@ -39,7 +43,7 @@ def reply_problem(config: ChannelConfig, to_address: str, thread_key: str | None
     return _class(config).reply_problem(to_address, thread_key)
 
 
-def local_problem(config: Config | ChannelConfig, which: str | ChannelConfig | Path | None = None) -> str | None:
+def local_problem(config: Config | ChannelConfig, which: Which = None) -> str | None:
     """Why a sync could not read a local channel (a Maildir or an export that is not
     there), seen without a network or a secret; None for one that looks fine, or that
     lives on a server. Arguments as for `open_channel`."""
@@ -47,7 +51,7 @@ def local_problem(config: Config | ChannelConfig, which: str | ChannelConfig | P
     return open_channel(config, which).local_problem() if supports(entry, LocalSource) else None
 
 
-def probe(config: Config | ChannelConfig, which: str | ChannelConfig | Path | None = None) -> list[tuple[str, str | None]]:
+def probe(config: Config | ChannelConfig, which: Which = None) -> list[tuple[str, str | None]]:
     """Reach a channel's servers (or files) as a sync would, reading and sending
     nothing: (what, problem) per server, problem None when it answered and took the login.
     Arguments as for `open_channel`."""
@@ -76,7 +80,7 @@ def sends_email(config: ChannelConfig) -> bool:
     return getattr(_class(config), "message_ids", False) is True
 
 
-def _entry(config: Config | ChannelConfig, which: str | ChannelConfig | Path | None) -> tuple[ChannelConfig, Path | None]:
+def _entry(config: Config | ChannelConfig, which: Which) -> tuple[ChannelConfig, Path | None]:
     """The channel entry and the folder its relative paths are taken from."""
     if not isinstance(config, Config):
         return config, which if isinstance(which, Path) else None
