@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .channels import open_channel
+from .channels import Downloader, open_channel
 from .config import Config
 from .errors import DeskError, NotFound
 from .store import Store
@@ -21,10 +21,9 @@ def fetch(config: Config, store: Store, attachment_id: int) -> Path:
         return Path(found["path"])
     if not found["source"]:
         raise DeskError(f"attachment {attachment_id}: its content was not stored")
-    base = config.path.parent if config.path else None
-    channel = open_channel(config.channel(found["channel"]), base)
+    channel = open_channel(config, found["channel"])
     try:
-        if not hasattr(channel, "download"):
+        if not isinstance(channel, Downloader):
             raise DeskError(f"channel {found['channel']}: this kind of channel cannot fetch files")
         data, content_type = channel.download(found["source"])
     finally:

@@ -20,7 +20,8 @@ from .configload import build, check_secret, exposed_secrets_warning, inline_sec
 from .durations import parse_duration
 from .errors import ConfigError
 from .hours import BusinessHours, parse_business_hours, parse_holidays
-from .config_channels import CHANNEL_KINDS, Channel, ImapChannel, JsonlChannel, MaildirChannel, MatrixChannel
+from .channel_kinds import CHANNEL_KINDS
+from .config_channels import Channel, ImapChannel, JsonlChannel, MaildirChannel, MatrixChannel
 from .secrets import Secret
 from . import paths
 
@@ -389,22 +390,7 @@ def _check(config: Config, file: Path | str) -> None:
         if channel.name in seen:
             raise ConfigError(file, f"channels[{i}].name", f"duplicate channel name {channel.name!r}")
         seen.add(channel.name)
-        prefix = f"channels[{i}]"
-        if isinstance(channel, ImapChannel):
-            check_secret(file, prefix, channel, "password")
-            check_secret(file, prefix, channel, "smtp_password")
-            if not 0 < channel.smtp_timeout <= 60:  # a whole send must stay well inside the outbox's lease
-                raise ConfigError(file, f"{prefix}.smtp_timeout", "expected seconds between 0 and 60, e.g. 30")
-            for key in ("tls", "smtp_tls"):
-                host = channel.host if key == "tls" else (channel.smtp_host or channel.host)
-                if getattr(channel, key) == "none" and not paths.is_loopback(host):
-                    raise ConfigError(
-                        file, f"{prefix}.{key}",
-                        f'"none" sends the password in clear; allowed only for loopback hosts, not {host!r}',
-                    )
-        elif isinstance(channel, MatrixChannel):
-            check_secret(file, prefix, channel, "access_token")
-            check_secret(file, prefix, channel, "password")
+        channel.check(file, f"channels[{i}]")
     smtp = config.oncall.smtp
     if smtp is not None:
         check_secret(file, "oncall.smtp", smtp, "password")

@@ -1,14 +1,19 @@
 """The [[channels]] tables of the config: one dataclass per channel kind.
 
 Read by config.load (strictly, like every section); a secret is kept as a `Secret`
-reference and resolved only when the channel connects.
+reference and resolved only when the channel connects. Each dataclass checks what
+spans its own keys (`check`); the kinds themselves are listed in `channel_kinds`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Union
 
+from .configload import check_secret
+from .errors import ConfigError
+from .paths import is_loopback
 from .secrets import Secret
 
 
@@ -24,6 +29,9 @@ class MaildirChannel:
     sent_path: str = ""
     """Maildir that replies are written to; empty means "<path>/.Sent" (Maildir++ style)."""
 
+    def check(self, file: Path | str, prefix: str) -> None:
+        """Nothing spans this kind's keys."""
+
 
 @dataclass
 class JsonlChannel:
@@ -33,6 +41,9 @@ class JsonlChannel:
     kind: Literal["jsonl"]
     path: str
     """The .jsonl file; lines appended later are picked up by the next sync."""
+
+    def check(self, file: Path | str, prefix: str) -> None:
+        """Nothing spans this kind's keys."""
 
 
 @dataclass
@@ -85,6 +96,21 @@ class ImapChannel:
         own = Secret(self.smtp_password, self.smtp_password_env, self.smtp_password_cmd, f"channel {self.name} (SMTP)")
         return own if own.configured else self.secret()
 
+    def check(self, file: Path | str, prefix: str) -> None:
+        """One form per secret, a bounded SMTP timeout, clear text only to loopback hosts;
+        ConfigError naming the key (`prefix` is e.g. "channels[0]")."""
+        check_secret(file, prefix, self, "password")
+        check_secret(file, prefix, self, "smtp_password")
+        if not 0 < self.smtp_timeout <= 60:  # a whole send must stay well inside the outbox's lease
+            raise ConfigError(file, f"{prefix}.smtp_timeout", "expected seconds between 0 and 60, e.g. 30")
+        for key in ("tls", "smtp_tls"):
+            host = self.host if key == "tls" else (self.smtp_host or self.host)
+            if getattr(self, key) == "none" and not is_loopback(host):
+                raise ConfigError(
+                    file, f"{prefix}.{key}",
+                    f'"none" sends the password in clear; allowed only for loopback hosts, not {host!r}',
+                )
+
 
 @dataclass
 class MatrixChannel:
@@ -117,11 +143,11 @@ class MatrixChannel:
             return token
         return Secret(self.password, self.password_env, self.password_cmd, f"channel {self.name}")
 
+    def check(self, file: Path | str, prefix: str) -> None:
+        """One form per secret (token, password)."""
+        check_secret(file, prefix, self, "access_token")
+        check_secret(file, prefix, self, "password")
+
 
 Channel = Union[MaildirChannel, JsonlChannel, ImapChannel, MatrixChannel]
-CHANNEL_KINDS: dict[str, type] = {
-    "maildir": MaildirChannel,
-    "jsonl": JsonlChannel,
-    "imap": ImapChannel,
-    "matrix": MatrixChannel,
-}
+"""Any one `[[channels]]` entry (the registry in `channel_kinds` lists the same classes)."""

@@ -21,65 +21,65 @@ def who(actor: str) -> str:
 
 def describe(event: dict) -> str | None:
     """One line for the event; None when another line of the history says it already."""
-    kind, actor, data = event["kind"], event.get("actor") or "", event.get("data") or {}
-    if actor.startswith("rule:") and kind in _COVERED_BY_RULE:
+    what, actor, data = event["kind"], event.get("actor") or "", event.get("data") or {}
+    if actor.startswith("rule:") and what in _COVERED_BY_RULE:
         return None
-    text = _words(kind, data)
-    return one_line(f"{who(actor)}: {text}" if kind != "rule.matched" else text)
+    text = _words(what, data)
+    return one_line(f"{who(actor)}: {text}" if what != "rule.matched" else text)
 
 
-def _words(kind: str, d: dict) -> str:
-    if kind == "rule.matched":
+def _words(what: str, d: dict) -> str:
+    if what == "rule.matched":
         return d.get("words") or f"rule {d.get('rule')} fired"
-    if kind == "created":
+    if what == "created":
         return f"conversation started on {d.get('channel', '?')}"
-    if kind == "status":
+    if what == "status":
         why = f" ({d['why']})" if d.get("why") else ""
         until = f" until {d['until']}" if d.get("until") else ""
         return f"status {d.get('from')} → {d.get('to')}{until}{why}"
-    if kind == "assignee":
+    if what == "assignee":
         if not d.get("to"):
             return f"unassigned (was {d.get('from')})"
         return f"assigned to {d['to']}" + (" (replied first)" if d.get("why") == "replied first" else "")
-    if kind == "priority":
+    if what == "priority":
         return f"priority {d.get('from')} → {d.get('to')}"
-    if kind == "tags":
+    if what == "tags":
         return ", ".join([f"tagged {t}" for t in d.get("added", [])] + [f"untagged {t}" for t in d.get("removed", [])])
-    if kind == "group":
+    if what == "group":
         return f"moved to group {d['to']}" if d.get("to") else "taken out of its group"
-    if kind == "note":
+    if what == "note":
         return "wrote an internal note"
-    if kind == "reply_queued":
+    if what == "reply_queued":
         return f"queued a reply (sends at {d.get('deliver_at', '?')})"
-    if kind == "reply_sent":
+    if what == "reply_sent":
         return "reply sent"
-    if kind == "reply_failed":
+    if what == "reply_failed":
         return f"reply failed: {d.get('error', '?')}"
-    if kind == "reply_cancelled":
+    if what == "reply_cancelled":
         return "took a reply back before it was sent"
-    if kind == "reply_retry":
+    if what == "reply_retry":
         return "sent a failed reply again"
-    if kind == "template_used":
+    if what == "template_used":
         return f"used template {d.get('template')}"
-    if kind == "merged":
+    if what == "merged":
         across = " (across customers: replies still go to this conversation's customer)" if d.get("across_customers") else ""
         return (f"merged conversation {d['from']} into this one" if "from" in d
                 else f"merged into conversation {d.get('into')}") + across
-    if kind == "unmerged":
+    if what == "unmerged":
         return (f"took conversation {d['from']} back out of this one" if "from" in d
                 else f"unmerged from conversation {d.get('into')}") + f" ({d.get('messages', '?')} messages)"
-    if kind == "customer_linked":
+    if what == "customer_linked":
         why = f" ({d['reason']})" if d.get("reason") else ""
         return f"linked customer {d.get('from')} to customer {d.get('into')}{why}"
-    if kind == "customer_unlinked":
+    if what == "customer_unlinked":
         return f"customer {d.get('back_to')} separated again from customer {d.get('from')} (undid merge {d.get('merge')})"
-    if kind in ("page", "page.requested"):
+    if what in ("page", "page.requested"):
         return f"paged {d.get('who') or d.get('person') or 'on call'}"
-    if kind == "other_copy":
+    if what == "other_copy":
         text = "same text" if d.get("same_text") else "different text"
         return (f"another mail from {d.get('from') or '?'} came under Message-ID {d.get('message_id')} with other"
                 f" bytes ({d.get('size')} bytes, {text}); not stored as a message")
-    if kind == "action.suppressed":
+    if what == "action.suppressed":
         return f"{d.get('action')} held back: {d.get('reason')}"
     details = ", ".join(f"{k} {v}" for k, v in d.items())
-    return f"{kind.replace('_', ' ')}" + (f": {details}" if details else "")
+    return f"{what.replace('_', ' ')}" + (f": {details}" if details else "")

@@ -6,6 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+LOOP_HEADER = "X-Tui-Desk-Loop"
+"""Marks every automatic message a desk sends, with the desk's own domain: seen coming
+back it is our own (`self`); from another desk, it is `auto` (parse.auto reads it,
+channels.mailout writes it)."""
+
 
 @dataclass
 class Attachment:
@@ -68,6 +73,11 @@ class ParsedMessage:
     alias_ids: list[str] = field(default_factory=list)
     """Other external ids this message may already be stored under (our own chat reply,
     stored by the outbox under its transaction id before the channel named it)."""
+
+    @property
+    def by_email(self) -> bool:
+        """Sent as email (its Message-ID names it), not as a chat message."""
+        return self.kind == "email"
 
 
 @dataclass

@@ -26,7 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .channels import Channel, Outbound, open_channel, reply_problem as channel_reply_problem, sends_email
+from .channels import (Channel, DeliveryRecorder, Outbound, Sender, open_channel,
+                       reply_problem as channel_reply_problem, sends_email)
 from .config import Config
 from .errors import ChannelError, ConfigError, DeskError, UsageError
 from .model import Attachment
@@ -200,15 +201,14 @@ def deliver_due(config: Config, store: Store, now: dt.datetime | None = None) ->
     now = now or dt.datetime.now(dt.timezone.utc)
     result = DeliveryResult()
     channels: dict[str, Channel | DeskError] = {}
-    base = config.path.parent if config.path else None
     try:
-        _check_uncertain(config, store, channels, base, now, result)
+        _check_uncertain(config, store, channels, now, result)
         # bounded: each claim moves a row out of the due set (sent, or retried later)
         for _ in range(100_000):
             job = store.claim_due(now, LEASE)
             if job is None:
                 break
-            _deliver(config, store, _channel_of(config, channels, job, base), job, now, result)
+            _deliver(config, store, _channel_of(config, channels, job), job, now, result)
     finally:
         for channel in channels.values():
             if not isinstance(channel, DeskError):
@@ -216,14 +216,14 @@ def deliver_due(config: Config, store: Store, now: dt.datetime | None = None) ->
     return result
 
 
-def _channel_of(config: Config, channels: dict, job: dict, base) -> "Channel | DeskError":
+def _channel_of(config: Config, channels: dict, job: dict) -> "Channel | DeskError":
     """The job's channel, opened once per run."""
     if job["channel"] not in channels:
-        channels[job["channel"]] = _open(config, job["channel"], base)
+        channels[job["channel"]] = _open(config, job["channel"])
     return channels[job["channel"]]
 
 
-def _check_uncertain(config: Config, store: Store, channels: dict, base, now: dt.datetime,
+def _check_uncertain(config: Config, store: Store, channels: dict, now: dt.datetime,
                      result: DeliveryResult) -> None:
     """Settle "uncertain" replies whose channel can tell: sent, or queued again (then
     delivered in this same run). The others wait for a person."""
@@ -231,12 +231,11 @@ def _check_uncertain(config: Config, store: Store, channels: dict, base, now: dt
         job = store.claim_uncertain(now, CHECK_AGAIN)
         if job is None:
             return
-        channel = _channel_of(config, channels, job, base)
-        record = getattr(channel, "delivery_record", None)
-        if record is None:
+        channel = _channel_of(config, channels, job)
+        if not isinstance(channel, DeliveryRecorder):
             continue
         try:
-            verdict = record(_outbound(config, job))
+            verdict = channel.delivery_record(_outbound(config, job))
         except Exception as exc:  # noqa: BLE001 - checked again later
             result.errors.append(f"reply {job['outbox_id']} (conversation {job['conversation_id']}) {UNCERTAIN_HINT};"
                                  f" the check failed: {exc}")
@@ -261,12 +260,12 @@ def _outbound(config: Config, job: dict, **callbacks) -> Outbound:
     )
 
 
-def _open(config: Config, name: str, base) -> Channel | DeskError:
+def _open(config: Config, name: str) -> Channel | DeskError:
     try:
-        channel = open_channel(config.channel(name), base)
+        channel = open_channel(config, name)
     except (ConfigError, DeskError) as exc:
         return exc
-    if not hasattr(channel, "send"):
+    if not isinstance(channel, Sender):
         channel.close()
         return DeskError(f"channel {name}: this kind of channel cannot send replies yet")
     return channel

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import outbox, threads
-from .channels import Batch, Item, open_channel
+from .channels import Batch, Item, LongPoller, Watcher, open_channel, supports
 from .config import Config
 from .errors import ChannelError, DeskError, LockedError
 from .hours import zone_for_offset
@@ -150,7 +150,6 @@ def run(config: Config, store: Store, *, only: str | None = None,
     started = time.monotonic()
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
-    base = config.path.parent if config.path else None
     ingest = _Ingest(config, store, result.rules, now)
     with sync_lock(store.path) as lock_fd, _pool(lock_fd, ingest.ruleset.message_conditions) as pool:
         store.wake_snoozed()
@@ -158,8 +157,8 @@ def run(config: Config, store: Store, *, only: str | None = None,
         for channel_config in channels:
             outcome = result.channels[channel_config.name] = ChannelResult()
             try:
-                channel = open_channel(channel_config, base)
-                if wait and hasattr(channel, "long_poll"):
+                channel = open_channel(config, channel_config)
+                if wait and isinstance(channel, LongPoller):
                     channel.long_poll, wait, result.waited = wait, 0.0, True
                 try:
                     _pull(ingest, channel, outcome, pool, progress)
@@ -209,11 +208,10 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
     apart. A run that found the lock taken (cron's sync) is reported as None."""
     stop = stop or threading.Event()
     wake = threading.Event()
-    base = config.path.parent if config.path else None
     listening = []
     for channel_config in ([config.channel(only)] if only else config.channels):
-        if channel_config.kind == "imap":
-            listening += open_channel(channel_config, base).watcher(wake, stop, on_error)
+        if supports(channel_config, Watcher):
+            listening += open_channel(config, channel_config).watcher(wake, stop, on_error)
     results: list[SyncResult | None] = []
     try:
         while not stop.is_set():

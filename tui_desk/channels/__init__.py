@@ -1,44 +1,65 @@
 """Channels: the only code that talks to mail servers, chat servers and export files.
 
-One module per kind; `open_channel` builds the right one from its config.
+One module per kind, registered in `tui_desk.channel_kinds`; `open_channel` is the one
+place that builds a channel (with the folder its relative paths are taken from).
+Callers ask what a channel can do (`supports`, or `isinstance` with the Protocols of
+`channels.base`), never which kind it is.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import Channel as ChannelConfig
+from ..channel_kinds import kind_of
+from ..config import Channel as ChannelConfig, Config
 from ..errors import ChannelError, DeskError
-from .base import Batch, Change, Channel, Item, Outbound
+from .base import (Batch, Change, Channel, DeliveryRecorder, DirectMessenger, Downloader, Item, LocalSource,
+                   LongPoller, Outbound, Puller, Sender, Watcher)
+
+Which = str | ChannelConfig | Path | None
+"""After a desk config: a channel's name or entry. After an entry: the folder its
+relative paths are taken from."""
 
 
-def open_channel(config: ChannelConfig, base: Path | None = None) -> Channel:
-    """A channel object for one `[[channels]]` entry; relative paths are taken from `base`."""
-    return _kind(config)(config, base)
+def open_channel(config: Config | ChannelConfig, which: Which = None) -> Channel:
+    """A channel object for one `[[channels]]` entry: `open_channel(desk_config, name)`
+    (or the entry itself), its relative paths taken from the config file's folder; or
+    `open_channel(entry, base)` with that folder given (None: the working directory)."""
+    entry, base = _entry(config, which)
+    return _class(entry)(entry, base)
+
+
+def supports(config: ChannelConfig, capability: type) -> bool:
+    """Whether channels of this entry's kind have `capability` (a method Protocol of
+    channels.base, e.g. Watcher), asked without opening one."""
+    return issubclass(_class(config), capability)
 
 
 def reply_problem(config: ChannelConfig, to_address: str, thread_key: str | None) -> str | None:
     """Why a reply on this channel could not reach this recipient, or None; asked without
     opening the channel (no connection, no secret), before a reply is queued."""
-    return _kind(config).reply_problem(to_address, thread_key)
+    return _class(config).reply_problem(to_address, thread_key)
 
 
-def local_problem(config: ChannelConfig, base: Path | None = None) -> str | None:
+def local_problem(config: Config | ChannelConfig, which: Which = None) -> str | None:
     """Why a sync could not read a local channel (a Maildir or an export that is not
     there), seen without a network or a secret; None for one that looks fine, or that
-    lives on a server."""
-    kind = _kind(config)
-    return kind(config, base).local_problem() if hasattr(kind, "local_problem") else None
+    lives on a server. Arguments as for `open_channel`."""
+    entry, _ = _entry(config, which)
+    return open_channel(config, which).local_problem() if supports(entry, LocalSource) else None
 
 
-def probe(config: ChannelConfig, base: Path | None = None) -> list[tuple[str, str | None]]:
+def probe(config: Config | ChannelConfig, which: Which = None) -> list[tuple[str, str | None]]:
     """Reach a channel's servers (or files) as a sync would, reading and sending
-    nothing: (what, problem) per server, problem None when it answered and took the login."""
+    nothing: (what, problem) per server, problem None when it answered and took the login.
+    Arguments as for `open_channel`."""
+    entry, _ = _entry(config, which)
     try:
-        channel = open_channel(config, base)
+        channel = open_channel(config, which)
     except ChannelError as exc:
-        return [(config.name, str(exc))]
+        return [(entry.name, str(exc))]
     try:
         return channel.probe()
     finally:
@@ -56,23 +77,25 @@ def attempt(what: str, reach: Callable[[], object]) -> tuple[str, str | None]:
 
 def sends_email(config: ChannelConfig) -> bool:
     """Whether this channel's replies are email (Cc, Bcc and attachments are for those)."""
-    return getattr(_kind(config), "message_ids", False) is True
+    return getattr(_class(config), "message_ids", False) is True
 
 
-def _kind(config: ChannelConfig) -> type:
-    if config.kind == "maildir":
-        from .maildir import MaildirChannel
-        return MaildirChannel
-    if config.kind == "jsonl":
-        from .jsonl import JsonlChannel
-        return JsonlChannel
-    if config.kind == "imap":
-        from .imap import ImapChannel
-        return ImapChannel
-    if config.kind == "matrix":
-        from .matrix import MatrixChannel
-        return MatrixChannel
-    raise ChannelError(config.name, f"the {config.kind} channel is not available in this version yet")
+def _entry(config: Config | ChannelConfig, which: Which) -> tuple[ChannelConfig, Path | None]:
+    """The channel entry and the folder its relative paths are taken from."""
+    if not isinstance(config, Config):
+        return config, which if isinstance(which, Path) else None
+    if which is None or isinstance(which, Path):
+        raise TypeError("open_channel(desk_config, ...) needs a channel name or entry")
+    entry = config.channel(which) if isinstance(which, str) else which
+    return entry, config.path.parent if config.path else None
 
 
-__all__ = ["Batch", "Change", "Channel", "Item", "Outbound", "local_problem", "open_channel", "probe", "sends_email", "reply_problem"]
+def _class(config: ChannelConfig) -> type:
+    """The channel class of this entry's kind (its module imported on first use)."""
+    module, _, attr = kind_of(config).factory.partition(":")
+    return getattr(importlib.import_module(f".{module}", __name__), attr)
+
+
+__all__ = ["Batch", "Change", "Channel", "DeliveryRecorder", "DirectMessenger", "Downloader", "Item", "LocalSource",
+           "LongPoller", "Outbound", "Puller", "Sender", "Watcher", "attempt", "local_problem", "open_channel",
+           "probe", "reply_problem", "sends_email", "supports"]

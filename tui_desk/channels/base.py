@@ -8,10 +8,11 @@ pulled is committed. A crash between batches loses nothing and duplicates nothin
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..model import Change, ParsedMessage
 
@@ -80,12 +81,74 @@ class Channel(Protocol):
         None; a static method, asked before a reply is queued (see `reply_problem`)."""
         ...
 
-    # optional: def delivery_record(self, outbound: Outbound) -> str | None
-    # For a reply left "uncertain": "sent" or "not sent" when the channel can prove it,
-    # None when a person has to check (channels.imap: the Sent folder).
+    # optional: the capabilities below (DeliveryRecorder: for a reply left "uncertain",
+    # "sent" or "not sent" when the channel can prove it, None when a person has to
+    # check; channels.imap reads the Sent folder).
 
     def close(self) -> None:
         ...
+
+
+# What a channel can do, asked of its class (`channels.supports`) or of an open channel
+# (`isinstance`): callers ask for a capability, never for a kind.
+
+@runtime_checkable
+class Puller(Protocol):
+    """Pulls new items for sync."""
+
+    def pull(self, state: dict[str, str], seen: set[str]) -> Iterator[Batch]: ...
+
+
+@runtime_checkable
+class Sender(Protocol):
+    """Delivers replies (see `Channel.send`)."""
+
+    def send(self, outbound: "Outbound") -> str: ...
+
+
+@runtime_checkable
+class Watcher(Protocol):
+    """Holds connections that wake `sync --watch` when something arrives (IMAP IDLE)."""
+
+    def watcher(self, wake: threading.Event, stop: threading.Event,
+                report: Callable[[str], None] | None = None) -> list[threading.Thread]: ...
+
+
+@runtime_checkable
+class LongPoller(Protocol):
+    """Can wait inside a pull for something new (`long_poll` seconds; Matrix /sync)."""
+
+    long_poll: float
+
+
+@runtime_checkable
+class Downloader(Protocol):
+    """Fetches an attachment recorded by reference: (content, content type)."""
+
+    def download(self, source: str) -> tuple[bytes, str]: ...
+
+
+@runtime_checkable
+class DeliveryRecorder(Protocol):
+    """Can tell whether an "uncertain" reply went out ("sent", "not sent", or None)."""
+
+    def delivery_record(self, outbound: "Outbound") -> str | None: ...
+
+
+@runtime_checkable
+class LocalSource(Protocol):
+    """Reads local files: says without a network why they cannot be read, or None."""
+
+    def local_problem(self) -> str | None: ...
+
+
+@runtime_checkable
+class DirectMessenger(Protocol):
+    """Messages one person directly and reads their answers (on-call pages)."""
+
+    def send_direct(self, user_id: str, text: str, txn_id: str) -> tuple[str, str]: ...
+
+    def replies_after(self, room: str, event_id: str) -> list[tuple[str, str]]: ...
 
 
 def room_problem(to_address: str, thread_key: str | None) -> str | None:

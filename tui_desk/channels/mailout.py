@@ -13,9 +13,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from ..errors import ChannelError
-from ..parse.auto import LOOP_HEADER
+from ..model import LOOP_HEADER
 from ..textsafe import header_text, one_line, valid_msgid
-from ..threads import reply_subject
+from ..subjects import reply_subject
 from .base import Outbound
 
 

@@ -54,19 +54,19 @@ class Names:
 
 def convert(event: dict, room_id: str, names: Names, own_user_id: str) -> ParsedMessage | Change | None:
     """One timeline event as a message, a change, or None (state, reactions, ...)."""
-    kind = event.get("type")
+    event_type = event.get("type")
     sender = event.get("sender")
     event_id = event.get("event_id")
     if not isinstance(sender, str) or not isinstance(event_id, str):
         return None
-    if kind == "m.room.member":
+    if event_type == "m.room.member":
         names.learn(event)
         return None
     at = event_time(event)
-    if kind == "m.room.redaction":
+    if event_type == "m.room.redaction":
         target = event.get("redacts") or (event.get("content") or {}).get("redacts")
         return Change(external_id=target, at=at, by=sender, redacted=True) if isinstance(target, str) else None
-    if kind not in ("m.room.message", "m.room.encrypted", "m.sticker"):
+    if event_type not in ("m.room.message", "m.room.encrypted", "m.sticker"):
         return None
     content = event.get("content")
     if not isinstance(content, dict):
@@ -89,11 +89,11 @@ def convert(event: dict, room_id: str, names: Names, own_user_id: str) -> Parsed
     unsigned = event.get("unsigned")
     if msg.direction == "out" and isinstance(unsigned, dict) and isinstance(unsigned.get("transaction_id"), str):
         msg.alias_ids.append(unsigned["transaction_id"])  # our outbox's reply, stored under its txn id
-    if kind == "m.room.encrypted":
+    if event_type == "m.room.encrypted":
         msg.text = "(an end-to-end encrypted message: tui-desk cannot read encrypted rooms)"
         msg.problems.append("encrypted event: not decrypted")
         return msg
-    msgtype = content.get("msgtype") if kind == "m.room.message" else "m.image"
+    msgtype = content.get("msgtype") if event_type == "m.room.message" else "m.image"
     if msgtype in FILE_TYPES:
         _file(msg, content, msgtype)
     else:

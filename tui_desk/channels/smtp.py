@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Protocol, runtime_checkable
 
-from ..config import ImapChannel
 from ..errors import ChannelError, UsageError
 from ..paths import is_loopback
 from ..secrets import Secret
@@ -50,8 +50,25 @@ class Endpoint:
             raise UsageError(f'{self.name}: tls "none" is allowed only for loopback hosts, not {self.host!r}')
 
 
-def endpoint_for(channel: "ImapChannel") -> Endpoint:
-    """The SMTP server of an imap channel's config (replies, and on-call pages by default)."""
+@runtime_checkable
+class SmtpEntry(Protocol):
+    """A `[[channels]]` entry that names an SMTP server for its replies (an imap one)."""
+
+    name: str
+    host: str
+    username: str
+    smtp_host: str
+    smtp_port: int
+    smtp_tls: str
+    smtp_username: str
+    smtp_auth: bool
+    smtp_timeout: float
+
+    def smtp_secret(self) -> Secret: ...
+
+
+def endpoint_for(channel: SmtpEntry) -> Endpoint:
+    """The SMTP server of a channel's config (replies, and on-call pages by default)."""
     return Endpoint(
         channel.smtp_host or channel.host, channel.smtp_port, channel.smtp_tls,
         (channel.smtp_username or channel.username) if channel.smtp_auth else "", channel.smtp_secret(),

@@ -29,13 +29,13 @@ class PlainCoercion:
         info = self.descriptor.parameter_info
         annotation = self.descriptor.annotation
         plain = info.parser is None and self.descriptor.file_annotation is None and self.descriptor.choices is None
-        self.kind = None
+        self.value_type = None
         if plain and annotation is str:
-            self.kind = "str"
+            self.value_type = "str"
         elif plain and annotation in (int, float) and not info.clamp:
-            self.kind = annotation.__name__
+            self.value_type = annotation.__name__
         elif plain and get_origin(annotation) is list and get_args(annotation) == (str,):
-            self.kind = "list[str]"
+            self.value_type = "list[str]"
         self.min, self.max = info.min, info.max
         self._typers = None
 
@@ -52,21 +52,21 @@ class PlainCoercion:
         return self._typers.coerce(value, param=param, ctx=ctx)
 
     def _plain(self, value: Any, multiple: bool) -> Any:
-        if self.kind == "str" and not multiple and type(value) is str:
+        if self.value_type == "str" and not multiple and type(value) is str:
             return value
-        if self.kind == "int" and not multiple:
+        if self.value_type == "int" and not multiple:
             if type(value) is str and _WHOLE.fullmatch(value):
                 value = int(value)
             if type(value) is int and (self.min is None or value >= self.min) and (
                     self.max is None or value <= self.max):
                 return value
-        if self.kind == "float" and not multiple:
+        if self.value_type == "float" and not multiple:
             if type(value) is str and _DECIMAL.fullmatch(value):
                 value = float(value)
             if type(value) is float and (self.min is None or value >= self.min) and (
                     self.max is None or value <= self.max):
                 return value
-        if self.kind == "list[str]" and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+        if self.value_type == "list[str]" and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
             return list(value)
         return _TYPERS
 

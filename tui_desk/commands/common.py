@@ -120,22 +120,22 @@ def one_of(option: str, value: str, valid: Iterable[str], what: str) -> str:
     raise UsageError(f"{option}: unknown {what} {value!r} (valid: {shown or 'none yet'})")
 
 
-def known_name(option: str, value: str | None, kind: str, config: config_mod.Config, store: Store) -> str | None:
+def known_name(option: str, value: str | None, category: str, config: config_mod.Config, store: Store) -> str | None:
     """A channel, agent or tag named on the command line, checked against the config and
     the database ('me' as an agent is `[agent] name`; on-call roster people are agents
     too). None stays None (no filter)."""
     if value is None:
         return None
-    if kind == "agent" and value == "me":
+    if category == "agent" and value == "me":
         return config.agent.name
-    configured = {"channel": [c.name for c in config.channels], "agent": _team(config), "tag": []}[kind]
-    if value in configured or store.name_in_use(kind, value):
+    configured = {"channel": [c.name for c in config.channels], "agent": _team(config), "tag": []}[category]
+    if value in configured or store.name_in_use(category, value):
         return value
-    if kind == "agent":
+    if category == "agent":
         configured += _roster_names(config, store)
         if value in configured:
             return value
-    return one_of(option, value, sorted(set(configured) | set(store.names_in_use(kind))), kind)
+    return one_of(option, value, sorted(set(configured) | set(store.names_in_use(category))), category)
 
 
 def _team(config: config_mod.Config) -> list[str]:
@@ -170,3 +170,15 @@ def since_time(text: str | None) -> dt.datetime | None:
         return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
     except ValueError:
         raise UsageError(f"--since: {text!r} is neither a date like 2026-03-01 nor an age like 7d, 4w, 3m") from None
+
+
+def summary(r: dict) -> dict:
+    """A conversation row as `--json` shows it (list, show, and the commands that change one)."""
+    return {
+        "id": r["id"], "channel": r["channel"], "subject": r["subject"], "status": r["status"],
+        "priority": r["priority"], "assignee": r["assignee"], "tags": r["tags"],
+        "customer": {"id": r["customer_id"], "name": r["customer_name"], "address": r["customer_address"]},
+        "created_at": r["created_at"], "last_message_at": r["last_message_at"],
+        "last_inbound_at": r["last_inbound_at"], "first_response_at": r["first_response_at"],
+        "messages": r["message_count"], "version": r["version"],
+    }

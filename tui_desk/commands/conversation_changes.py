@@ -15,8 +15,7 @@ from ..changes import SNOOZE_PRESETS, parse_tags, snooze_until
 from ..errors import NotFound, UsageError
 from ..store import Store
 from ..store.schema import STATUSES
-from .common import err, known_name, one_of, options, print_json
-from .conversations import summary
+from .common import err, known_name, one_of, options, print_json, summary
 
 AGENT_HELP = "An agent, 'me' ([agent] name) or 'none' (unassign)."
 

@@ -14,7 +14,7 @@ from ..store import ListFilter
 from ..store.inbox import ACTIVE
 from ..store.schema import STATUSES
 from ..textsafe import clean, one_line
-from .common import cell, known_name, one_of, options, out, print_json, table
+from .common import cell, known_name, one_of, options, out, print_json, summary, table
 
 app = typer.Typer(help="List and show conversations.", no_args_is_help=False, invoke_without_command=True)
 
@@ -60,17 +60,6 @@ def list_conversations(
                      cell((r["subject"] or "")[:60]), cell(r["status"]), cell(r["assignee"] or "-"),
                      cell(r["last_message_at"][:16].replace("T", " ")))
     out.print(grid)
-
-
-def summary(r: dict) -> dict:
-    return {
-        "id": r["id"], "channel": r["channel"], "subject": r["subject"], "status": r["status"],
-        "priority": r["priority"], "assignee": r["assignee"], "tags": r["tags"],
-        "customer": {"id": r["customer_id"], "name": r["customer_name"], "address": r["customer_address"]},
-        "created_at": r["created_at"], "last_message_at": r["last_message_at"],
-        "last_inbound_at": r["last_inbound_at"], "first_response_at": r["first_response_at"],
-        "messages": r["message_count"], "version": r["version"],
-    }
 
 
 @app.command("show")

@@ -7,7 +7,7 @@ import typer
 
 from ..textsafe import one_line
 from .common import cell, out, print_json
-from .oncall import JSON, ROTATION, TZ, _desk, _t, _table, _zone_line
+from .oncall_common import JSON, ROTATION, TZ, _desk, _t, _table, _zone_line
 
 
 def page(

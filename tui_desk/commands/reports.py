@@ -65,7 +65,7 @@ def _tables(data: dict) -> None:
         for column in grid.columns[1:]:
             column.justify = "right"
         for row in section.rows:
-            grid.add_row(*(cell(value_text(kind, v)) for (_, kind), v in zip(section.columns, row)))
+            grid.add_row(*(cell(value_text(column_type, v)) for (_, column_type), v in zip(section.columns, row)))
         if not section.rows:
             grid.add_row(cell("(none)"), *[cell("") for _ in section.columns[1:]])
         out.print()
@@ -75,7 +75,7 @@ def _tables(data: dict) -> None:
 def _csv(section) -> None:
     from ..reports.tables import csv_row
     writer = csv.writer(sys.stdout)
-    writer.writerow([f"{name} (seconds)" if kind == "seconds" else name for name, kind in section.columns])
+    writer.writerow([f"{name} (seconds)" if column_type == "seconds" else name for name, column_type in section.columns])
     for row in section.rows:
         writer.writerow(csv_row(row))
 

@@ -125,8 +125,7 @@ def config_check(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
 def _reach_servers(config) -> list[dict]:
     """`--connect`: every channel's servers, then the SMTP server of [oncall.smtp]."""
     from ..channels import attempt, probe, smtp
-    base = config.path.parent if config.path else None
-    found = [(c.name, *pair) for c in config.channels for pair in probe(c, base)]
+    found = [(c.name, *pair) for c in config.channels for pair in probe(config, c)]
     if config.oncall.smtp is not None:
         from ..oncall.page import endpoint
         pages = endpoint(config)
@@ -144,7 +143,7 @@ def _channel_warnings(config) -> list[str]:
         if entry.signature_file and not config.signing(entry.name)[1] and not entry.signature:
             found.append(f"agent {entry.name}: signature_file {entry.signature_file} cannot be read")
     for channel_config in config.channels:
-        problem = local_problem(channel_config, config.path.parent if config.path else None)
+        problem = local_problem(config, channel_config)
         if problem:
             found.append(f"channel {channel_config.name}: {problem}")
     return found

@@ -44,20 +44,20 @@ def _block(lines: list[str], link: Link) -> list[str]:
         if not line.strip():
             continue
         bullet, number = _BULLET.fullmatch(line), _NUMBER.fullmatch(line)
-        kind = "ul" if bullet else "ol" if number else "p"
+        block = "ul" if bullet else "ol" if number else "p"
         item = (bullet or number).group(1) if (bullet or number) else line.strip()
-        if kind == "p" and runs and runs[-1][0] != "p" and line[:1].isspace():
+        if block == "p" and runs and runs[-1][0] != "p" and line[:1].isspace():
             runs[-1][1][-1] += " " + item  # an indented line continues the list item above it
-        elif runs and runs[-1][0] == kind:
+        elif runs and runs[-1][0] == block:
             runs[-1][1].append(item)
         else:
-            runs.append((kind, [item]))
+            runs.append((block, [item]))
     html = []
-    for kind, items in runs:
-        if kind == "p":
+    for block, items in runs:
+        if block == "p":
             html.append("<p>" + "<br>\n".join(inline(i, link) for i in items) + "</p>")
         else:
-            html.append(f"<{kind}>" + "".join(f"<li>{inline(i, link)}</li>" for i in items) + f"</{kind}>")
+            html.append(f"<{block}>" + "".join(f"<li>{inline(i, link)}</li>" for i in items) + f"</{block}>")
     return html
 
 

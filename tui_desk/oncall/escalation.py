@@ -248,7 +248,7 @@ def _matrix_acks(desk: Oncall, result: EscalationResult) -> None:
     from .page import matrix_channel
     config = desk.config
     try:
-        channel = open_channel(matrix_channel(config), config.path.parent if config.path else None)
+        channel = open_channel(config, matrix_channel(config))
     except DeskError as exc:
         result.errors.append(f"reading page replies: {exc}")
         return

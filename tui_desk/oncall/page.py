@@ -14,8 +14,8 @@ import os
 import subprocess
 import uuid
 
-from ..channels import open_channel, smtp
-from ..config import Config, ImapChannel, MatrixChannel
+from ..channels import DirectMessenger, open_channel, smtp, supports
+from ..config import Channel, Config
 from ..errors import EXIT_FAILED, EXIT_USAGE, ConfigError, DeskError, UsageError
 from ..textsafe import one_line
 from .roster import Person
@@ -31,28 +31,29 @@ def endpoint(config: Config) -> smtp.Endpoint:
     where = config.path or "config"
     if oc.smtp_channel:
         channel = config.channel(oc.smtp_channel)
-        if not isinstance(channel, ImapChannel):
+        if not isinstance(channel, smtp.SmtpEntry):
             raise ConfigError(where, "oncall.smtp_channel", f"channel {channel.name!r} is not an imap channel")
         return smtp.endpoint_for(channel)
     if oc.smtp is not None:
         s = oc.smtp
         return smtp.Endpoint(s.host, s.port, s.tls, s.username, s.secret(), name="[oncall.smtp]")
     for channel in config.channels:
-        if isinstance(channel, ImapChannel):
+        if isinstance(channel, smtp.SmtpEntry):
             return smtp.endpoint_for(channel)
     raise ConfigError(where, "oncall", "email pages need an SMTP server: add [oncall.smtp] or an imap channel")
 
 
-def matrix_channel(config: Config) -> MatrixChannel:
-    """The matrix channel whose account sends Matrix pages (see the module docstring)."""
+def matrix_channel(config: Config) -> Channel:
+    """The channel whose account sends Matrix pages, one that can message a person
+    directly (see the module docstring)."""
     where = config.path or "config"
     if config.oncall.matrix_channel:
         channel = config.channel(config.oncall.matrix_channel)
-        if not isinstance(channel, MatrixChannel):
+        if not supports(channel, DirectMessenger):
             raise ConfigError(where, "oncall.matrix_channel", f"channel {channel.name!r} is not a matrix channel")
         return channel
     for channel in config.channels:
-        if isinstance(channel, MatrixChannel):
+        if supports(channel, DirectMessenger):
             return channel
     raise ConfigError(where, "oncall", "Matrix pages need a matrix channel: add one ([[channels]] kind = \"matrix\")")
 
@@ -80,7 +81,7 @@ def _deliver(desk: Oncall, person: Person, rotation: str, text: str, *, key: str
     if person.contact == "matrix":
         # one transaction id per page: a request retried after a lost answer posts it once
         txn_id = key or f"tuidesk-page-{uuid.uuid4().hex}"
-        channel = open_channel(matrix_channel(config), config.path.parent if config.path else None)
+        channel = open_channel(config, matrix_channel(config))
         try:
             room, event_id = channel.send_direct(
                 person.matrix, f"On-call page ({rotation}, from {by}):\n{text}", txn_id)

@@ -14,6 +14,7 @@ import re
 import urllib.parse
 from email.message import Message
 
+from ..model import LOOP_HEADER
 from .structure import HEADERS_ONLY, header_block
 
 _NO_REPLY = re.compile(
@@ -106,9 +107,6 @@ def automatic_reason(msg: Message, address: str, subject: str = "") -> str | Non
     return None
 
 
-LOOP_HEADER = "X-Tui-Desk-Loop"
-"""Marks every automatic message a desk sends, with the desk's own domain: seen coming
-back it is our own (`self`); from another desk, it is `auto`."""
 _BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)([+.\-_].*)?@", re.I)
 _CLASS_AUTO_HEADERS = ("x-autoreply", "x-autorespond")
 _CLASS_BULK = ("bulk", "list", "junk")

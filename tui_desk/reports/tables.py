@@ -167,15 +167,15 @@ def duration_text(value: float | None) -> str:
     return f"{days}d {hours_ % 24:02d}h"
 
 
-def value_text(kind: str, value) -> str:
+def value_text(column_type: str, value) -> str:
     """A cell as shown on screen; a (kind, value) tuple overrides the column's kind."""
     if isinstance(value, tuple):
-        kind, value = value
+        column_type, value = value
     if value is None:
         return "-"
-    if kind == "seconds":
+    if column_type == "seconds":
         return duration_text(value)
-    if kind == "rate":
+    if column_type == "rate":
         return f"{value * 100:.1f}%"
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")

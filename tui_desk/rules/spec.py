@@ -534,34 +534,34 @@ def _condition(item: Any, fail) -> Condition:
 def _action(item: Any, fail, groups: dict, templates: set[str] | None, agents: set[str]) -> Action:
     if not isinstance(item, dict) or len(item) != 1:
         fail("action", f"expected a table with one action, e.g. {{ tag = \"+billing\" }} (one of: {', '.join(ACTIONS)})")
-    (kind, value), = item.items()
-    if kind not in ACTIONS:
-        fail(kind, f"unknown action (known: {', '.join(ACTIONS)})")
+    (action, value), = item.items()
+    if action not in ACTIONS:
+        fail(action, f"unknown action (known: {', '.join(ACTIONS)})")
     if not isinstance(value, str) or not value.strip():
-        fail(kind, "expected a non-empty string")
-    if kind == "tag":
+        fail(action, "expected a non-empty string")
+    if action == "tag":
         value = tuple(value.split())
         if not all(t.lstrip("+-") for t in value):
-            fail(kind, "expected tags like \"+billing -spam\"")
-    elif kind == "priority" and value not in PRIORITIES:
-        fail(kind, f"unknown priority {value!r} (one of: {', '.join(PRIORITIES)})")
-    elif kind == "status" and (value not in STATUSES or value == "snoozed"):
-        fail(kind, f"unknown status {value!r} (one of: {', '.join(s for s in STATUSES if s != 'snoozed')}; "
+            fail(action, "expected tags like \"+billing -spam\"")
+    elif action == "priority" and value not in PRIORITIES:
+        fail(action, f"unknown priority {value!r} (one of: {', '.join(PRIORITIES)})")
+    elif action == "status" and (value not in STATUSES or value == "snoozed"):
+        fail(action, f"unknown status {value!r} (one of: {', '.join(s for s in STATUSES if s != 'snoozed')}; "
                    "use snooze = \"2d\" to snooze)")
-    elif kind == "snooze":
+    elif action == "snooze":
         try:
             parse_duration(value)
         except ValueError as exc:
-            fail(kind, str(exc))
-    elif kind == "assign":
+            fail(action, str(exc))
+    elif action == "assign":
         if value.startswith("group:"):
             if value[6:] not in groups:
-                fail(kind, f"unknown group {value[6:]!r} (known: {', '.join(groups) or 'none: add [[groups]]'})")
+                fail(action, f"unknown group {value[6:]!r} (known: {', '.join(groups) or 'none: add [[groups]]'})")
         elif value != "none" and value not in agents:
-            fail(kind, f"unknown agent {value!r} (known: {', '.join(sorted(agents))}; or group:NAME, none)")
-    elif kind in ("reply_template", "after_hours_ack") and templates is not None and value not in templates:
-        fail(kind, f"unknown template {value!r} (see `tui-desk templates list`)")
-    return Action(kind, value)
+            fail(action, f"unknown agent {value!r} (known: {', '.join(sorted(agents))}; or group:NAME, none)")
+    elif action in ("reply_template", "after_hours_ack") and templates is not None and value not in templates:
+        fail(action, f"unknown template {value!r} (see `tui-desk templates list`)")
+    return Action(action, value)
 
 
 def _fold(value: Any) -> str:

@@ -227,42 +227,42 @@ class CustomerMixin:
 
     # -- identities -------------------------------------------------------------------
 
-    def add_identity(self, customer_id: int, kind: str, address: str, actor: str, *,
+    def add_identity(self, customer_id: int, identity_type: str, address: str, actor: str, *,
                      display_name: str = "", evidence: str = "") -> None:
         """Give a customer one more identity; UsageError when another customer has it."""
-        if kind not in KINDS:
-            raise UsageError(f"unknown identity kind {kind!r} (one of: {', '.join(KINDS)})")
-        address = address.strip().lower() if kind == "email" else address.strip()
+        if identity_type not in KINDS:
+            raise UsageError(f"unknown identity kind {identity_type!r} (one of: {', '.join(KINDS)})")
+        address = address.strip().lower() if identity_type == "email" else address.strip()
         if not address:
             raise UsageError("the identity's address is empty")
         with self.d.tx() as conn:
             if self.d.scalar("SELECT merged_into FROM customers WHERE id = ?", (customer_id,)) is not None or \
                     not self.d.scalar("SELECT 1 FROM customers WHERE id = ?", (customer_id,)):
                 raise NotFound(f"no customer {customer_id}")
-            owner = self.d.scalar("SELECT customer_id FROM identities WHERE kind = ? AND address = ?", (kind, address))
+            owner = self.d.scalar("SELECT customer_id FROM identities WHERE kind = ? AND address = ?", (identity_type, address))
             if owner == customer_id:
                 return
             if owner is not None:
-                raise UsageError(f"{kind} {one_line(address)} belongs to customer {owner} ({self.customer_label(owner)});"
+                raise UsageError(f"{identity_type} {one_line(address)} belongs to customer {owner} ({self.customer_label(owner)});"
                                  f" if they are one person: tui-desk customers merge {customer_id} {owner}")
             conn.execute("INSERT INTO identities (customer_id, kind, address, display_name) VALUES (?, ?, ?, ?)",
-                         (customer_id, kind, address, display_name))
+                         (customer_id, identity_type, address, display_name))
             self.add_event(None, "identity_linked", actor,
-                           {"customer": customer_id, "kind": kind, "address": address, "evidence": evidence})
+                           {"customer": customer_id, "kind": identity_type, "address": address, "evidence": evidence})
 
-    def remove_identity(self, customer_id: int, kind: str, address: str, actor: str) -> None:
+    def remove_identity(self, customer_id: int, identity_type: str, address: str, actor: str) -> None:
         """Take an identity no stored message came from off a customer (one added by
         hand or by evidence); one that brought messages is separated by unmerging."""
-        address = address.strip().lower() if kind == "email" else address.strip()
+        address = address.strip().lower() if identity_type == "email" else address.strip()
         with self.d.tx() as conn:
             row = self.d.one("SELECT id FROM identities WHERE customer_id = ? AND kind = ? AND address = ?",
-                             (customer_id, kind, address))
+                             (customer_id, identity_type, address))
             if row is None:
-                raise NotFound(f"customer {customer_id} has no {kind} identity {one_line(address)}")
+                raise NotFound(f"customer {customer_id} has no {identity_type} identity {one_line(address)}")
             used = self.d.scalar("SELECT count(*) FROM messages WHERE customer_id = ? AND author_address = ?"
                                  " COLLATE NOCASE", (customer_id, address))
             if used:
                 raise UsageError(f"{used} stored message(s) came from {one_line(address)}; to separate two people"
                                  " undo their merge (tui-desk customers unmerge)")
             conn.execute("DELETE FROM identities WHERE id = ?", (row["id"],))
-            self.add_event(None, "identity_unlinked", actor, {"customer": customer_id, "kind": kind, "address": address})
+            self.add_event(None, "identity_unlinked", actor, {"customer": customer_id, "kind": identity_type, "address": address})

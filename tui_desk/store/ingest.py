@@ -63,12 +63,12 @@ class IngestMixin:
         for external_id in (msg.external_id, *msg.alias_ids):
             row = self.d.one("SELECT id FROM messages WHERE channel = ? AND external_id = ?", (channel, external_id))
             if row:
-                same_id = msg.kind == "email" and bool(msg.message_id) and external_id == msg.message_id
+                same_id = msg.by_email and bool(msg.message_id) and external_id == msg.message_id
                 return "conflict" if same_id and self._other_copy(row[0], msg) else "copy"
         if msg.message_id and msg.message_id != msg.external_id:
             row = self.d.one("SELECT id FROM messages WHERE message_id = ? AND channel = ?", (msg.message_id, channel))
             if row:
-                return "conflict" if msg.kind == "email" and self._other_copy(row[0], msg) else "copy"
+                return "conflict" if msg.by_email and self._other_copy(row[0], msg) else "copy"
         return None
 
     def _other_copy(self, stored_id: int, msg: ParsedMessage) -> bool:

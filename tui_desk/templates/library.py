@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..channel_kinds import MEDIUM
 from ..config import Config
 
 FIELDS = {"title": str, "tags": list, "keywords": list, "key": int, "channels": list, "language": str, "auto": bool,
           "faq": bool, "question": str}
 SKIPPED = {"readme.md"}
-MEDIUM = {"maildir": "email", "imap": "email", "jsonl": "chat", "matrix": "chat"}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from jinja2 import meta, nodes
 from ..config import Config
 from ..hours import zone
 from ..textsafe import one_line
-from ..threads import ticket_tag
+from ..subjects import ticket_tag
 from .faqlinks import NEEDS_CONVERSATION, FaqLinks, LazyPages, SiteGroup, page_file, site_ask
 from .library import Template, TemplateLibrary, templates_dir
 from .sandbox import MAX_VALUE, BoundedSandbox, LimitExceeded, limits

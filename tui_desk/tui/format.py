@@ -13,15 +13,16 @@ from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
+from ..channel_kinds import MEDIUM
 from ..store import parse_stamp
 from ..textsafe import one_line
 
-CHANNEL_GLYPH = {"maildir": "✉", "imap": "✉", "jsonl": "💬", "matrix": "💬"}
+MEDIUM_GLYPH = {"email": "✉", "chat": "💬"}
 """Mail and chat, told apart at a glance (a channel of unknown kind: "·")."""
 
 
 def channel_glyph(kind: str) -> str:
-    return CHANNEL_GLYPH.get(kind, "·")
+    return MEDIUM_GLYPH.get(MEDIUM.get(kind, ""), "·")
 
 
 def fit(text: str, width: int) -> str:

@@ -38,11 +38,11 @@ def section_table(section: Section, *, first_width: int | None = None) -> Table:
     """One report section as a Rich table; every cell a Text (no markup is read)."""
     table = Table(title=Text(section.title, style="bold"), title_justify="left", expand=False,
                   box=None, pad_edge=False, padding=(0, 1), show_header=len(section.columns) > 2)
-    for i, (name, kind) in enumerate(section.columns):
-        table.add_column(Text(name), justify="left" if kind == "text" else "right",
+    for i, (name, column_type) in enumerate(section.columns):
+        table.add_column(Text(name), justify="left" if column_type == "text" else "right",
                          min_width=first_width if i == 0 else None, no_wrap=i > 0)
     for row in section.rows:
-        table.add_row(*(Text(one_line(value_text(kind, value))) for (_, kind), value in zip(section.columns, row)))
+        table.add_row(*(Text(one_line(value_text(column_type, value))) for (_, column_type), value in zip(section.columns, row)))
     return table
 
 
