@@ -8,6 +8,7 @@ import email
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.mail import deliver, make_maildir
 from tui_desk import config as config_mod, sync
 from tui_desk.parse.auto import report_type
@@ -120,6 +121,6 @@ def test_synced_abuse_report_does_not_count_as_the_customer_writing(tmp_path):
                                 tmp_path / "config.toml")
     with Store.open(tmp_path / "desk.db") as store:
         assert sync.run(conf, store).channels["mail"].new == 1
-        row = store.d.one("SELECT m.automatic, c.last_inbound_at FROM messages m"
-                          " JOIN conversations c ON c.id = m.conversation_id")
-        assert (row["automatic"], row["last_inbound_at"]) == ("abuse report", None)
+        [message] = store_api.messages(store)
+        conversation = store.conversation(message["conversation_id"])
+        assert (message["automatic"], conversation["last_inbound_at"]) == ("abuse report", None)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tui_desk.model import ParsedMessage
 from tui_desk.store import Store
 
 from .helpers.mail import deliver, make_email, make_maildir
@@ -92,7 +93,7 @@ def test_a_note_is_stored_never_sent_and_markup_stays_text(desk, tmp_path):
     with Store.open(db) as store:
         notes = [m for m in store.messages(1) if m["direction"] == "note"]
         assert [m["text"] for m in notes] == ["called [b]Mike[/b]; refund promised", "second note\n"]
-        assert store.d.scalar("SELECT count(*) FROM outbox") == 0, "a note is never queued for sending"
+        assert store.outbox_items() == [], "a note is never queued for sending"
     shown = run_cli(*base, "conversations", "show", "1").stdout
     assert "called [b]Mike[/b]" in shown
     assert "exactly one of --text, --file" in refused(base, "note", "1")
@@ -102,14 +103,16 @@ def test_a_note_is_stored_never_sent_and_markup_stays_text(desk, tmp_path):
 def test_a_merged_conversation_is_changed_where_it_went(desk):
     base, db = desk
     with Store.open(db) as store:
-        other = store.d.scalar("SELECT customer_id FROM conversations WHERE id = 1")
-        with store.d.tx() as conn:
-            conn.execute("INSERT INTO conversations (id, channel, customer_id, subject, created_at, last_message_at)"
-                         " VALUES (7, 'mail', ?, 'Parcel, again', '2026-01-01T00:00:00.000Z',"
-                         " '2026-01-01T00:00:00.000Z')", (other,))
-        store.merge(1, 7, "ana")
-    assert "was merged into 7" in refused(base, "assign", "1", "bo")
-    assert "was merged into 7" in refused(base, "note", "1", "--text", "x")
+        customer = store.conversation(1)["customer_id"]
+        then = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        again = ParsedMessage(external_id="<again@customer.example>", kind="email", sender_address="mike@customer.example",
+                              sender_name="Mike", received_at=then, created_at=then, subject="Parcel, again",
+                              text="still nothing", message_id="<again@customer.example>")
+        with store.transaction():
+            target, _ = store.add_inbound("mail", again, customer, None, "parcel, again")
+        store.merge(1, target, "ana")
+    assert f"was merged into {target}" in refused(base, "assign", "1", "bo")
+    assert f"was merged into {target}" in refused(base, "note", "1", "--text", "x")
 
 
 def test_the_first_reply_assigns_an_unassigned_conversation_to_whoever_replied(desk, tmp_path):

@@ -38,8 +38,13 @@ def _sync_mail(tmp_path, store, date: str, n: int) -> None:
     sync.run(conf, store)
 
 
+def only_customer(store) -> int:
+    [customer] = store.customers_list()
+    return customer["id"]
+
+
 def zone_of(store) -> str | None:
-    return store.d.scalar("SELECT timezone FROM customers")
+    return store.customer(only_customer(store))["timezone"]
 
 
 def test_the_zone_is_learnt_from_mail_and_an_agents_choice_stands(tmp_path, store):
@@ -49,7 +54,7 @@ def test_the_zone_is_learnt_from_mail_and_an_agents_choice_stands(tmp_path, stor
     assert zone_of(store) == "Etc/GMT-9"
     _sync_mail(tmp_path, store, "Mon, 02 Mar 2026 10:00:00 +1000", 2)
     assert zone_of(store) == "Etc/GMT-10"  # a learnt zone follows the mail (daylight saving, travel)
-    customer = store.d.scalar("SELECT id FROM customers")
+    customer = only_customer(store)
     store.set_customer_timezone(customer, "Australia/Sydney", "ana")
     _sync_mail(tmp_path, store, "Mon, 02 Mar 2026 10:00:00 +0900", 3)
     assert zone_of(store) == "Australia/Sydney"
@@ -87,18 +92,18 @@ async def test_an_agent_sets_the_zone_on_the_card(desk, db_path):
         await settle(pilot)
         with Store.open(db_path) as store:
             customer = store.conversation(cid)["customer_id"]
-            before = store.d.scalar("SELECT timezone FROM customers WHERE id = ?", (customer,))
+            before = store.customer(customer)["timezone"]
         app.screen.query_one("Input").value = "Nowhere/Else"
         await pilot.press("enter")
         await settle(pilot)
         with Store.open(db_path) as store:  # refused, said so, nothing changed
-            assert store.d.scalar("SELECT timezone FROM customers WHERE id = ?", (customer,)) == before
+            assert store.customer(customer)["timezone"] == before
         await pilot.press("T")
         await settle(pilot)
         app.screen.query_one("Input").value = "America/Chicago"
         await pilot.press("enter")
         await settle(pilot, 6)
         with Store.open(db_path) as store:
-            assert store.d.scalar("SELECT timezone FROM customers WHERE id = ?", (customer,)) == "America/Chicago"
+            assert store.customer(customer)["timezone"] == "America/Chicago"
         card = " ".join(str(s.render()) for s in app.screen.query("CustomerCard Static"))
         assert "local time" in card

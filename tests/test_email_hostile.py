@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from tests.helpers import store_api
 from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
 from tests.helpers.hostile import eight_bit_attachment, hostile_messages, nested
 from tests.helpers.mail import deliver, make_maildir
@@ -45,7 +46,7 @@ def shown(db: Path, config: Path) -> list[str]:
     """Everything `conversations show` prints for every conversation, plain and JSON."""
     runner = CliRunner()
     with Store.open(db) as store:
-        ids = [r[0] for r in store.d.all("SELECT id FROM conversations ORDER BY id")]
+        ids = store_api.conversation_ids(store)
     outputs = []
     for cid in ids:
         for extra in ([], ["--json"]):
@@ -66,9 +67,10 @@ def test_every_hostile_mail_is_stored_and_shown_safely_from_a_maildir(tmp_path):
     with Store.open(tmp_path / "desk.db") as store:
         result = sync.run(config_mod.load(path), store)
         assert result.ok, result.channels
-        assert store.d.scalar("SELECT count(*) FROM messages") == len(MESSAGES)
-        assert store.d.scalar("SELECT count(*) FROM message_raw") == len(MESSAGES)
-        big = store.d.one("SELECT size, sha256 FROM attachments WHERE filename = 'big.bin'")
+        stored = store_api.messages(store)
+        assert len(stored) == len(MESSAGES)
+        assert all(store.raw(m["id"]) is not None for m in stored)  # each one's raw bytes are kept
+        [big] = [a for m in stored for a in store.attachments(m["id"]) if a["filename"] == "big.bin"]
         assert big["size"] == 5 * 1024 * 1024
         assert (store.files / big["sha256"][:2] / big["sha256"]).stat().st_size == big["size"]
     for output in shown(tmp_path / "desk.db", path):
@@ -97,7 +99,7 @@ def test_every_hostile_mail_syncs_from_dovecot(tmp_path, mailbox):
     assert counts["fetched"] == len(mailbox.uids()) == len(MESSAGES)
     with Store.open(tmp_path / "desk.db") as store:
         # an empty message and garbage bytes are stored too; content-identical ones would dedupe
-        assert store.d.scalar("SELECT count(*) FROM messages") == len(MESSAGES)
+        assert len(store_api.messages(store)) == len(MESSAGES)
     for output in shown(tmp_path / "desk.db", path):
         assert not LIVE.search(output)
 
@@ -119,7 +121,7 @@ def assert_customers_kept(db: Path, config: Path) -> None:
     """Each conversation has its sender, subject and attachments, and can be answered."""
     runner = CliRunner()
     with Store.open(db) as store:
-        ids = [r[0] for r in store.d.all("SELECT id FROM conversations ORDER BY id")]
+        ids = store_api.conversation_ids(store)
     seen = {}
     for cid in ids:
         shown_json = runner.invoke(app, ["--config", str(config), "conversations", "show", str(cid), "--json"])

@@ -44,7 +44,7 @@ def load(tmp_path: Path, *channels: dict) -> config_mod.Config:
 
 
 def stored_ids(store: Store, channel: str = "support") -> set[str]:
-    return {r[0] for r in store.d.all("SELECT message_id FROM messages WHERE channel = ?", (channel,))}
+    return {m.message_id for m in store.channel_messages(channel)}
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
@@ -178,7 +178,7 @@ def test_a_recreated_folder_with_the_same_uidvalidity_and_uidnext_gone_back(tmp_
     assert f"warning: channel support: {warning}" in done.stderr
     with Store.open(tmp_path / "desk.db") as store:
         assert stored_ids(store) >= set(mailbox.message_ids()) - {""}
-        assert store.d.scalar("SELECT count(*) FROM messages WHERE channel = 'support'") == 115 + 18
+        assert len(store.channel_messages("support")) == 115 + 18
 
     again = json.loads(cli(path, "sync", "--json").stdout)["channels"]["support"]
     assert (again["fetched"], again["warnings"]) == (0, [])

@@ -181,7 +181,7 @@ def test_missing_message_id_uses_a_content_hash():
 
 def add(store, raw: bytes, when: dt.datetime = NOW, channel: str = "mail") -> int:
     msg = parse_email(raw, when)
-    with store.d.tx():
+    with store.transaction():
         customer = store.customer_for("email", msg.sender_address, msg.sender_name) if msg.sender_address else None
         found = threads.find_conversation(store, channel, msg, customer)
         conversation, _ = store.add_inbound(channel, msg, customer, found, threads.subject_key(msg.subject))
@@ -192,7 +192,7 @@ def add_outgoing(store, conversation: int, message_id: str) -> None:
     msg = ParsedMessage(external_id=message_id, kind="email", sender_address="support@desk.example",
                         sender_name="Desk", received_at=NOW, created_at=NOW, direction="out",
                         message_id=message_id, text="our reply")
-    with store.d.tx():
+    with store.transaction():
         store.add_inbound("mail", msg, None, conversation, "")
 
 
@@ -224,4 +224,4 @@ def test_merge_keeps_both_threading_keys(store):
     store.merge(b, a, "tester")
     assert add(store, make_email(subject="x", in_reply_to="<b1@customer.example>")) == a
     assert add(store, make_email(subject=f"Re: [#{b}] y")) == a
-    assert store.d.scalar("SELECT count(*) FROM messages WHERE conversation_id = ?", (a,)) == 4
+    assert len(store.messages(a)) == 4

@@ -11,6 +11,7 @@ import email.policy
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.dovecot import dovecot, free_port, mailbox, toml_config  # noqa: F401 (fixtures)
 from tests.helpers.mail import make_email
 from tui_desk import config as config_mod
@@ -120,6 +121,11 @@ def desk(tmp_path, box, smtp_port: int, **extra):
     return config_mod.load(path)
 
 
+def only_conversation(store) -> int:
+    [conversation] = store_api.conversation_ids(store)
+    return conversation
+
+
 def later() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc) + LATER
 
@@ -129,13 +135,13 @@ def test_reply_sent_filed_in_sent_and_the_answer_threads_back(tmp_path, store, m
     config = desk(tmp_path, mailbox, smtp_server.port)
     mailbox.deliver(make_email(subject="Where is my order?", message_id="<q1@customer.example>"))
     assert sync.run(config, store).ok
-    conversation = store.d.scalar("SELECT id FROM conversations")
+    conversation = only_conversation(store)
 
     queued = queue_reply(store, conversation, "Your order ships today.", agent="ana")
     delivered = deliver_due(config, store, later())
     assert (delivered.sent, delivered.failed) == (1, 0), delivered.errors
 
-    own_id = store.d.scalar("SELECT message_id FROM messages WHERE id = ?", (queued.message_id,))
+    [own_id] = [m["message_id"] for m in store.messages(conversation) if m["id"] == queued.message_id]
     assert len(smtp_server.envelopes) == 1 and smtp_server.logins == [mailbox.user]
     envelope = smtp_server.envelopes[0]
     assert envelope.mail_from == "support@desk.example" and envelope.rcpt_tos == ["mike@customer.example"]
@@ -148,7 +154,7 @@ def test_reply_sent_filed_in_sent_and_the_answer_threads_back(tmp_path, store, m
     # the customer answers under another subject: it joins by In-Reply-To/References
     mailbox.deliver(make_email(subject="thanks!", in_reply_to=own_id, message_id="<q2@customer.example>"))
     assert sync.run(config, store).channels["support"].new == 1
-    assert store.d.scalar("SELECT count(DISTINCT conversation_id) FROM messages") == 1
+    assert store_api.conversation_ids(store) == [conversation] and len(store.messages(conversation)) == 3
 
 
 @pytest.mark.integration
@@ -156,19 +162,21 @@ def test_a_crashed_send_is_not_sent_twice(tmp_path, store, mailbox, smtp_server)
     config = desk(tmp_path, mailbox, smtp_server.port)
     mailbox.deliver(make_email(subject="Refund", message_id="<r1@customer.example>"))
     sync.run(config, store)
-    conversation = store.d.scalar("SELECT id FROM conversations")
+    conversation = only_conversation(store)
     queued = queue_reply(store, conversation, "Refunded.", agent="ana")
     assert deliver_due(config, store, later()).sent == 1
-    # as if we died after SMTP and the Sent copy, before marking the row sent
-    store.d.conn.execute("UPDATE outbox SET state = 'sending', sent_at = NULL WHERE id = ?", (queued.outbox_id,))
+    # as if we died after SMTP and the Sent copy, before marking the row sent (no store call
+    # leaves a sent reply in that state: only a crash does)
+    store.d.conn.execute(  # raw SQL on purpose: the state a crash leaves, for recovery
+        "UPDATE outbox SET state = 'sending', sent_at = NULL WHERE id = ?", (queued.outbox_id,))
     again = deliver_due(config, store, later() + dt.timedelta(hours=1))
     assert again.sent == 1 and len(smtp_server.envelopes) == 1
     assert len(mailbox.message_ids("Sent")) == 1
 
     # not in Sent (died between the claim and SMTP): it is sent
     second = queue_reply(store, conversation, "One more thing.", agent="ana")
-    store.d.conn.execute("UPDATE outbox SET state = 'sending', tries = 1, next_try_at = '2000-01-01T00:00:00.000Z'"
-                         " WHERE id = ?", (second.outbox_id,))
+    claimed = store.claim_due(later(), dt.timedelta(0))  # claimed, its lease over at once
+    assert claimed["outbox_id"] == second.outbox_id
     store.set_mail_id(second.message_id, "<never-sent@desk.example>")
     assert deliver_due(config, store, later()).sent == 1 and len(smtp_server.envelopes) == 2
 
@@ -179,7 +187,7 @@ def test_dying_between_smtp_and_the_sent_copy_sends_no_second_copy(tmp_path, sto
     config = desk(tmp_path, mailbox, smtp_server.port)
     mailbox.deliver(make_email(subject="Refund", message_id="<r2@customer.example>"))
     sync.run(config, store)
-    queued = queue_reply(store, store.d.scalar("SELECT id FROM conversations"), "Refunded.", agent="ana")
+    queued = queue_reply(store, only_conversation(store), "Refunded.", agent="ana")
 
     def killed(self, *args):  # the process dies while confirming the copy, after the 250
         raise KeyboardInterrupt
@@ -198,7 +206,7 @@ def test_a_failed_send_is_retried_later_with_one_clear_error(tmp_path, store, ma
     config = desk(tmp_path, mailbox, free_port())  # nothing listens there
     mailbox.deliver(make_email(subject="Hello", message_id="<h1@customer.example>"))
     sync.run(config, store)
-    conversation = store.d.scalar("SELECT id FROM conversations")
+    conversation = only_conversation(store)
     queued = queue_reply(store, conversation, "Hi!", agent="ana")
     result = deliver_due(config, store, later())
     assert result.failed == 1 and "channel support: cannot send over SMTP to 127.0.0.1:" in result.errors[0]
@@ -239,9 +247,9 @@ def test_an_encoded_word_in_a_threading_header_never_reaches_our_reply(tmp_path,
     lines += [f"References: {ids['references']}"] * bool(ids["references"])
     mailbox.deliver(("\r\n".join(lines) + "\r\n\r\nhello there\r\n").encode())
     assert sync.run(config, store).ok
-    conversation = store.d.scalar("SELECT id FROM conversations")
-    problems = store.d.scalar("SELECT problems FROM messages WHERE direction = 'in'")
-    assert "unsafe Message-ID" in problems
+    conversation = only_conversation(store)
+    [inbound] = [m for m in store.messages(conversation) if m["direction"] == "in"]
+    assert any("unsafe Message-ID" in str(p) for p in inbound["problems"])
     queue_reply(store, conversation, "hi", agent="ana")
     assert deliver_due(config, store, later()).sent == 1
     (envelope,) = smtp_server.envelopes
@@ -279,7 +287,7 @@ def test_an_encoded_word_in_a_subject_or_name_never_reaches_our_reply(tmp_path, 
              "Date: Mon, 30 Nov 2026 10:00:00 +0000", "Message-ID: <ok2@cust.test>"]
     mailbox.deliver(("\r\n".join(lines) + "\r\n\r\nhello there\r\n").encode())
     assert sync.run(config, store).ok
-    conversation = store.d.scalar("SELECT id FROM conversations")
+    conversation = only_conversation(store)
     queue_reply(store, conversation, "hi", agent="ana")
     assert deliver_due(config, store, later()).sent == 1
     (envelope,) = smtp_server.envelopes

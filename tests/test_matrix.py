@@ -69,16 +69,16 @@ def test_edits_and_redactions_become_changes():
 def test_an_edit_counts_only_from_the_sender_and_keeps_the_original(store):
     from tui_desk import threads
     msg = convert(event("orignal text"), "!r", Names(), ME)
-    with store.d.tx():
+    with store.transaction():
         store.add_inbound("chat", msg, store.customer_for("matrix", ANA, "Ana"), None, threads.subject_key(""))
         at = dt.datetime.now(dt.timezone.utc)
         assert not store.apply_change("chat", Change("$1", at, "@mallory:evil.example", text="send money to X"))
         assert store.apply_change("chat", Change("$1", at, ANA, text="original text"))
         assert store.apply_change("chat", Change("$1", at, ANA, text="original text, edited twice"))
         assert not store.apply_change("chat", Change("$unknown", at, ANA, text="?"))
-    row = store.d.one("SELECT text, original_text, redacted FROM messages WHERE external_id = '$1'")
-    assert tuple(row) == ("original text, edited twice", "orignal text", 0)
-    assert store.d.scalar("SELECT count(*) FROM events WHERE kind = 'message_edited'") == 2
+    row = store.chat_message("chat", "$1")
+    assert (row["text"], row["original_text"], row["redacted"]) == ("original text, edited twice", "orignal text", 0)
+    assert [e["kind"] for e in store.events(row["conversation_id"])].count("message_edited") == 2
 
 
 # -- the HTTP side, against a scripted homeserver ----------------------------------------

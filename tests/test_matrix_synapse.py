@@ -20,7 +20,7 @@ from tui_desk.channels import open_channel
 from tui_desk.store import Store
 
 from .conftest import ROOT
-from .helpers import synapse as hs
+from .helpers import store_api, synapse as hs
 
 pytestmark = pytest.mark.integration
 
@@ -51,11 +51,7 @@ def desk(tmp_path, server):
         yield desk_config(tmp_path, server), store
 
 
-def room_messages(store: Store, room: str) -> list[dict]:
-    rows = store.d.all(
-        "SELECT m.*, c.status, cu.name AS customer FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-        " LEFT JOIN customers cu ON cu.id = m.customer_id WHERE c.thread_key = ? ORDER BY m.created_at, m.id", (room,))
-    return [dict(r) for r in rows]
+room_messages = store_api.room_messages
 
 
 def customer_room(client: hs.Client, server, *lines: str) -> str:
@@ -122,7 +118,7 @@ def test_solved_room_starts_a_new_conversation(desk, server):
     room = customer_room(server.ben, server, "My login fails")
     sync.run(conf, store)
     first = room_messages(store, room)[0]["conversation_id"]
-    store.d.conn.execute("UPDATE conversations SET status = 'solved' WHERE id = ?", (first,))
+    store.set_status(first, "solved", "ana")
     server.ben.send(room, "Another question: can I export my data?")
     sync.run(conf, store)
     rows = room_messages(store, room)
@@ -179,12 +175,13 @@ def test_edits_and_redactions_update_the_message_and_keep_the_original(desk, ser
                            "m.relates_to": {"rel_type": "m.replace", "event_id": typo}})
     server.ana.redact(room, secret, "oops")
     sync.run(conf, store)
-    rows = {m["external_id"]: m for m in room_messages(store, room)}
+    assert len(room_messages(store, room)) == 2, "an edit is not a new message"
+    rows = {event: store.chat_message("chat", event) for event in (typo, secret)}
     assert rows[typo]["text"] == "My order number is 1234"
     assert rows[typo]["original_text"] == "My order nummber is 1234" and rows[typo]["edited_at"]
     assert rows[secret]["redacted"] == 1 and rows[secret]["text"] == ""
     assert rows[secret]["original_text"] == "my password is hunter2"
-    assert len(rows) == 2, "an edit is not a new message"
+    assert [m["text"] for m in room_messages(store, room)] == ["My order number is 1234", ""]
 
 
 def test_files_are_recorded_and_fetched_on_demand(desk, server):
@@ -196,9 +193,8 @@ def test_files_are_recorded_and_fetched_on_demand(desk, server):
                            "info": {"mimetype": "image/png", "size": len(png)}})
     sync.run(conf, store)
     message = room_messages(store, room)[0]
-    rows = store.d.all("SELECT * FROM attachments WHERE message_id = ?", (message["id"],))
-    assert len(rows) == 1
-    row = dict(rows[0])
+    [listed] = store.attachments(message["id"])
+    row = store.attachment(listed["id"])
     assert (row["filename"], row["content_type"], row["size"], row["source"], row["sha256"]) == \
         ("screenshot.png", "image/png", len(png), mxc, "")
     from tui_desk.attachments import fetch
@@ -252,7 +248,7 @@ def test_a_sync_killed_mid_run_loses_nothing_and_duplicates_nothing(tmp_path, se
                             env=env, cwd=ROOT, timeout=300)
     assert killed.returncode == -9, killed.stderr
     with Store.open(tmp_path / "desk.db") as store:
-        assert store.d.scalar("SELECT count(*) FROM messages") == 40, "two whole batches committed"
+        assert len(store_api.messages(store)) == 40, "two whole batches committed"
         # the token after the join round was not saved: the rooms are read again
         assert not any(key.startswith("room:") for key in store.sync_state("chat"))
     rerun = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
@@ -340,9 +336,8 @@ def test_email_lookup_links_a_customers_mail_and_matrix_through_the_admin_api(tm
             result = sync.run(conf, store)
             assert result.ok, result.channels
             warnings = result.channels["chat"].warnings
-            customers = {m["customer_id"] for m in store.d.all(
-                "SELECT customer_id FROM messages WHERE direction = 'in' AND text IN ('Wrong total',"
-                " 'About my invoice, again')")}
+            customers = {m["customer_id"] for m in store_api.messages(store)
+                         if m["direction"] == "in" and m["text"] in ("Wrong total", "About my invoice, again")}
             if looked_up:
                 assert len(customers) == 1 and not warnings, "one person: the card shows both"
                 profile = store.customer_profile(customers.pop())

@@ -17,7 +17,7 @@ from tui_desk.channels import open_channel
 from tui_desk.store import Store
 
 from .conftest import ROOT
-from .helpers import synapse as hs
+from .helpers import store_api, synapse as hs
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +38,7 @@ def desk_config(tmp_path, server, rooms):
 
 
 def texts(store: Store, room: str) -> list[str]:
-    return [r[0] for r in store.d.all(
-        "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-        " WHERE c.thread_key = ? ORDER BY m.created_at, m.id", (room,))]
+    return [m["text"] for m in store_api.room_messages(store, room)]
 
 
 def interrupted_pull(conf, store: Store) -> None:

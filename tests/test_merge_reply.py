@@ -29,8 +29,8 @@ def test_after_a_cross_customer_merge_each_reply_goes_to_whoever_wrote_the_messa
     mailbox.deliver(make_email(ZOE, "Refund", "Where is my refund?", message_id="<z1@example.net>",
                                date="Mon, 04 May 2026 10:00:00 +0000"))
     assert sync.run(config, store).ok
-    grace_c = store.d.scalar("SELECT conversation_id FROM messages WHERE message_id = '<g1@example.org>'")
-    zoe_c = store.d.scalar("SELECT conversation_id FROM messages WHERE message_id = '<z1@example.net>'")
+    grace_c = store.message_by_mail_id("<g1@example.org>").conversation_id
+    zoe_c = store.message_by_mail_id("<z1@example.net>").conversation_id
     with pytest.raises(UsageError, match="each reply would go to whoever wrote the message it answers"):
         store.merge(zoe_c, grace_c, "ana")
     store.merge(zoe_c, grace_c, "ana", across_customers=True)
@@ -47,7 +47,7 @@ def test_after_a_cross_customer_merge_each_reply_goes_to_whoever_wrote_the_messa
     mailbox.deliver(make_email(GRACE, "Re: Boots too small", "Any news on the swap?", message_id="<g2@example.org>",
                                date="Mon, 04 May 2026 11:00:00 +0000", in_reply_to="<g1@example.org>"))
     assert sync.run(config, store).ok
-    assert store.d.scalar("SELECT conversation_id FROM messages WHERE message_id = '<g2@example.org>'") == grace_c
+    assert store.message_by_mail_id("<g2@example.org>").conversation_id == grace_c
     queue_reply(store, grace_c, "We will swap them for a bigger pair.", agent="ana", config=config)
     assert deliver_due(config, store, later()).sent == 1
     envelope = smtp_server.envelopes[-1]

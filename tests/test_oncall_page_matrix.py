@@ -17,7 +17,7 @@ from tui_desk.channels import open_channel
 from tui_desk.channels.matrix_direct import PAGE_ROOMS
 from tui_desk.store import Store
 
-from .helpers import synapse as hs
+from .helpers import store_api, synapse as hs
 from .test_oncall_cli import run
 
 pytestmark = pytest.mark.integration
@@ -143,12 +143,12 @@ def test_page_rooms_never_become_customer_conversations(desk, capsys, tmp_path):
         desk.chen.send(customer, "a question as a customer")
         assert sync.run(conf, early).ok
         assert sync.run(conf, early).ok
-        threads = [r[0] for r in early.d.all("SELECT thread_key FROM conversations")]
+        threads = [early.conversation(c)["thread_key"] for c in store_api.conversation_ids(early)]
         assert threads == [customer]
         assert room in json.loads(early.sync_state("chat")["page_rooms"])
     with Store.open(tmp_path / "fresh.db") as fresh:  # a desk syncing for the first time
         assert sync.run(conf, fresh).ok
-        assert [r[0] for r in fresh.d.all("SELECT thread_key FROM conversations")] == [customer]
+        assert [fresh.conversation(c)["thread_key"] for c in store_api.conversation_ids(fresh)] == [customer]
 
 
 def test_one_txn_id_posts_once(desk):
@@ -210,4 +210,4 @@ actions = [{{ page = "oncall" }}]
         assert (acked["state"], acked["acked_by"], acked["acked_via"]) == ("acknowledged", "chen", "matrix")
         escalation.run(conf, store, parse_stamp(page["created_at"]) + dt.timedelta(minutes=5))
         assert len(store.pages()[0]["notices"]) == 1
-        assert store.d.scalar("SELECT count(*) FROM conversations") == 1  # the room is no conversation
+        assert len(store_api.conversation_ids(store)) == 1  # the room is no conversation

@@ -36,12 +36,12 @@ def desk(store):
     return desk
 
 
-def _conversation(store, cid: int) -> None:
+def _conversation(store, cid: int) -> None:  # raw SQL on purpose: history dated in the past
     store.d.conn.execute("INSERT INTO conversations (id, channel, created_at, last_message_at) VALUES (?, 'mail', ?, ?)",
                          (cid, "2026-12-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z"))
 
 
-def _reply(store, cid: int, author: str, at: str, n: int) -> None:
+def _reply(store, cid: int, author: str, at: str, n: int) -> None:  # raw SQL on purpose: dated in the past
     store.d.conn.execute(
         "INSERT INTO messages (conversation_id, channel, direction, author, external_id, created_at, received_at)"
         " VALUES (?, 'mail', 'out', ?, ?, ?, ?)", (cid, author, f"x{n}", at, at))
@@ -55,8 +55,9 @@ def test_report_figures(desk, store):
     _reply(store, 2, "ana", "2026-12-22T10:00:00.000Z", 3)   # bo's shift: not ana's on-call work
     _reply(store, 3, "ana", "2026-12-25T10:00:00.000Z", 4)   # during ana's override
     _reply(store, 4, "bo", "2026-12-23T10:00:00.000Z", 5)
-    store.d.conn.execute("INSERT INTO events (conversation_id, kind, actor, at) VALUES (4, 'status', 'bo', ?)",
-                         ("2026-12-27T10:00:00.000Z",))
+    store.d.conn.execute(  # raw SQL on purpose: an event dated in the past
+        "INSERT INTO events (conversation_id, kind, actor, at) VALUES (4, 'status', 'bo', ?)",
+        ("2026-12-27T10:00:00.000Z",))
     result = desk.report("2026-12-14 09:00", "2026-12-28 09:00", None, "Europe/Berlin")
     people = {p["who"]: p for p in result["people"]}
     assert people["ana"] == {

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
 from tests.helpers.mail import deliver, make_email, make_maildir
 from tui_desk import config as config_mod, sync
@@ -42,7 +43,7 @@ def test_a_different_mail_under_a_stored_message_id_leaves_a_record(desk):
     result = sync.run(conf, store).channels["mail"]
     assert (result.new, result.duplicates, result.conflicts) == (0, 1, 1)
     assert result.as_json()["conflicts"] == 1
-    assert store.d.scalar("SELECT count(*) FROM messages") == 1, "still one message per Message-ID"
+    assert len(store_api.messages(store)) == 1, "still one message per Message-ID"
     [event] = other_copies(store)
     assert event["data"]["message_id"] == "<same@cust.example>"
     assert event["data"]["same_text"] is False
@@ -116,5 +117,5 @@ def test_imap_rescan_is_silent_but_a_different_body_is_recorded(tmp_path, mailbo
         mailbox.deliver(OTHER)
         result = sync.run(conf, store).channels["support"]
         assert (result.new, result.duplicates, result.conflicts) == (0, 3, 1)
-        events = [e for e in store.d.all("SELECT kind, data FROM events") if e["kind"] == "other_copy"]
-        assert len(events) == 1 and "cancel order 2002" in json.loads(events[0]["data"])["text"]
+        events = store.history("other_copy")
+        assert len(events) == 1 and "cancel order 2002" in events[0]["data"]["text"]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.dovecot import dovecot, free_port, mailbox, toml_config  # noqa: F401 (fixtures)
 from tests.helpers.mail import make_email
 from tui_desk import config as config_mod
@@ -104,7 +105,7 @@ def desk(tmp_path, box, server, **extra):
 def a_reply(config, store, box, text="Your refund is on its way.") -> int:
     box.deliver(make_email(subject="Refund?", message_id=f"<q{time.monotonic_ns()}@customer.example>"))
     assert sync.run(config, store).ok
-    conversation = store.d.scalar("SELECT max(id) FROM conversations")
+    conversation = max(store_api.conversation_ids(store))
     return queue_reply(store, conversation, text, agent="ana").outbox_id
 
 
@@ -269,7 +270,7 @@ def test_cancelling_an_uncertain_reply_keeps_it_and_never_tries_again(tmp_path, 
     assert rc == 0 and "will not be tried again (it may have been sent)" in err
     item = store.outbox_item(reply)
     assert item["state"] == "cancelled"
-    message = store.d.one("SELECT direction, text FROM messages WHERE id = ?", (item["message_id"],))
+    [message] = [m for m in store.messages(item["conversation_id"]) if m["id"] == item["message_id"]]
     assert message["direction"] == "out" and message["text"] == "Your refund is on its way."
     rc, _, _ = cli(config, "outbox", "retry", str(reply))
     assert rc == 2
@@ -339,6 +340,6 @@ def test_replies_queued_before_the_uncertain_state_keep_every_column_through_the
             "sending", "t1", '{"status": null}', 1, "mike@customer.example")
         store.mark_uncertain(1)
         assert store.outbox_item(1)["state"] == "uncertain"
-        indexes = {r[0] for r in store.d.all("SELECT name FROM sqlite_master WHERE tbl_name = 'outbox'"
-                                             " AND type = 'index'")}
+        indexes = {r[0] for r in store.d.all(  # schema test: raw SQL on purpose
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'outbox' AND type = 'index'")}
         assert {"outbox_due", "outbox_automatic"} <= indexes

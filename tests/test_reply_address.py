@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.mail import deliver, make_maildir
 from tui_desk import channels, config as config_mod
 from tui_desk.store import Store
@@ -51,12 +52,13 @@ def desk(tmp_path):
 
 def outbox_count(db) -> int:
     with Store.open(db) as store:
-        return store.d.scalar("SELECT count(*) FROM outbox")
+        return len(store.outbox_items(limit=100_000))
 
 
 def conversation_of(db, subject: str) -> int:
     with Store.open(db) as store:
-        return store.d.scalar("SELECT id FROM conversations WHERE subject = ?", (subject,))
+        [found] = [c["id"] for c in store_api.conversations(store) if c["subject"] == subject]
+        return found
 
 
 def test_reply_without_a_usable_address_is_refused_with_exit_2(desk):
@@ -160,7 +162,7 @@ def test_a_channel_this_config_lacks_is_not_judged(desk):
     _, db = desk
     from tui_desk import outbox
     with Store.open(db) as store:
-        cid = store.d.scalar("SELECT id FROM conversations WHERE subject = 'help 1'")
+        [cid] = [c["id"] for c in store_api.conversations(store) if c["subject"] == "help 1"]
         assert outbox.reply_problem(config_mod.Config(), store, cid) is None
         assert outbox.queue_reply(store, cid, "hi", agent="ana", config=config_mod.Config()).outbox_id
 
@@ -172,7 +174,7 @@ def test_an_automatic_rule_reply_is_held_back_without_a_usable_address(tmp_path)
     deliver(tmp_path / "mail", mail_from(b"Mike <mike@customer.example>", 2))
     with Store.open(tmp_path / "desk.db") as store:
         assert sync.run(conf, store).ok
-        assert [r[0] for r in store.d.tuples("SELECT recipient FROM outbox")] == ["mike@customer.example"]
+        assert [store.outbox_item(o["id"])["recipient"] for o in store.outbox_items()] == ["mike@customer.example"]
         [held] = rules_tests.events(store, "action.suppressed")
         assert held["reason"] == "not a usable email address: '@c'"
         assert sync.run(conf, store).ok, "and no later sync fails on it"

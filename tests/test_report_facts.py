@@ -12,7 +12,8 @@ from tests.helpers import report_fixture as fx
 from tests.helpers.report_fixture import desk, week  # noqa: F401 (fixtures)
 from tui_desk.reports import make_period, summary
 from tui_desk.reports import facts
-from tui_desk.store import Store
+from tui_desk.model import ParsedMessage
+from tui_desk.store import Store, parse_stamp
 
 
 def _checked(report: dict, priority: str) -> int:
@@ -39,11 +40,11 @@ def test_reports_follow_changes_made_since_the_last_report(desk, week):
 def test_a_reply_written_later_is_a_first_response(desk, week):
     config = fx.config()
     assert summary(desk, config, week)["first_response"]["unanswered"] == 1  # conversation 4
-    with desk.d.tx():
-        desk.d.conn.execute(
-            "INSERT INTO messages (conversation_id, channel, direction, author, text, external_id, created_at,"
-            " received_at) VALUES (4, 'mail', 'out', 'ana', 'On it', 'late-1', ?, ?)",
-            (fx.b("2026-11-05 10:00"), fx.b("2026-11-05 10:00")))
+    at = parse_stamp(fx.b("2026-11-05 10:00"))  # ana's reply, synced late from another copy of the mailbox
+    reply = ParsedMessage(external_id="late-1", kind="email", sender_address="", sender_name="ana", received_at=at,
+                          created_at=at, text="On it", direction="out")
+    with desk.transaction():
+        desk.add_inbound("mail", reply, None, 4, "")
     first = summary(desk, config, week)["first_response"]
     assert (first["answered"], first["unanswered"]) == (7, 0)
 
@@ -61,7 +62,8 @@ def test_old_mail_imported_later_moves_the_clock_back(desk, week):
     config = fx.config()
     before = summary(desk, config, week)
     origin = desk.report_facts_clock()[1]
-    with desk.d.tx():  # a Monday in 2025, long before the first conversation: 3 business hours
+    # a Monday in 2025, long before the first conversation: 3 business hours
+    with desk.d.tx():  # schema test: raw SQL on purpose (a row the facts' triggers must notice)
         desk.d.conn.execute(
             "INSERT INTO conversations (channel, subject, status, created_at, last_message_at, solved_at)"
             " VALUES ('mail', 'Old', 'solved', ?, ?, ?)",
@@ -75,7 +77,7 @@ def test_old_mail_imported_later_moves_the_clock_back(desk, week):
 def test_a_report_with_nothing_stale_needs_no_write_lock(desk, week, db_path):
     config = fx.config()
     before = summary(desk, config, week)  # measures everything
-    desk.d.conn.execute("PRAGMA busy_timeout = 100")  # waiting for the lock would fail fast
+    desk.d.conn.execute("PRAGMA busy_timeout = 100")  # raw SQL on purpose: waiting for the lock would fail fast
     with Store.open(db_path) as sync:
-        with sync.d.tx():  # another process (a long sync batch) holds the write lock
+        with sync.d.tx():  # raw SQL on purpose: another process (a long sync batch) holds the write lock
             assert summary(desk, config, week) == before

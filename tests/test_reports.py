@@ -94,7 +94,8 @@ def test_summary_filters(desk, week):
 
 
 def test_tag_filter_matches_whole_tags_however_the_json_was_written(desk, week):
-    with desk.d.tx():  # 1 as another JSON encoder writes it; 3 holds a tag that only contains "vip"
+    # raw SQL on purpose: tags as another JSON encoder writes them (1); 3 holds a tag that only contains "vip"
+    with desk.d.tx():  # raw SQL on purpose
         desk.d.conn.execute("""UPDATE conversations SET tags = '["caf\\u00e9", "billing"]' WHERE id = 1""")
         desk.d.conn.execute("""UPDATE conversations SET tags = '["x\\"vip", "vipx"]' WHERE id = 3""")
     assert summary(desk, fx.config(), week, Filters(tag="café"))["opened"] == 1
@@ -153,7 +154,7 @@ def test_agents_show_hours_on_call_from_the_schedule(desk, week, tmp_path):
     # a person is also the agent named by their roster name; the hours are counted once
     roster = tmp_path / "oncall.toml"
     roster.write_text('[people.bo]\nname = "Bo Chen"\ncontact = "command"\nnotify_cmd = "true"\n')
-    with desk.d.tx():
+    with desk.d.tx():  # raw SQL on purpose: the fixture's history, as if bo had always signed "Bo Chen"
         desk.d.conn.execute("UPDATE messages SET author = 'Bo Chen' WHERE author = 'bo'")
         desk.d.conn.execute("UPDATE conversations SET assignee = 'Bo Chen' WHERE assignee = 'bo'")
     named = {r["agent"]: r["oncall_hours"] for r in agents(desk, fx.config(oncall={"roster": str(roster)}),
@@ -253,13 +254,13 @@ def test_empty_desk_reports_nothing_without_failing(store, week):
     assert backlog(store, config, week)["total"] == 0
 
 
-def _reply_columns(store, cid):
+def _reply_columns(store, cid):  # schema test: raw SQL on purpose (the columns the triggers keep)
     row = store.d.one("SELECT first_reply_at, first_reply_by, agent_replies, reopens FROM conversations WHERE id = ?",
                       (cid,))
     return tuple(row)
 
 
-def test_reply_columns_follow_every_writer(desk):
+def test_reply_columns_follow_every_writer(desk):  # schema test: raw SQL on purpose (the triggers)
     # the fixture's own inserts went through the triggers
     assert _reply_columns(desk, 1) == (fx.b("2026-11-02 11:30"), "ana", 1, 0)
     assert _reply_columns(desk, 3) == (fx.b("2026-11-04 10:00"), "bo", 3, 1)
@@ -302,7 +303,8 @@ def test_reports_never_import_textual():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
-def _conversations(store, created: list[str], solved: dict[int, str] | None = None) -> None:
+def _conversations(store, created: list[str], solved: dict[int, str] | None = None) -> None:  # raw SQL on purpose
+    # (conversations dated in the past: the store stamps each write with now)
     """Conversations created at these Berlin times; `solved`: index → solved_at (a stamp)."""
     solved = solved or {}
     with store.d.tx():

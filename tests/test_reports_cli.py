@@ -125,7 +125,7 @@ def test_filters_naming_known_values_still_answer(desk):
 
 
 def test_untrusted_names_stay_plain_text(desk, db_path):
-    with Store.open(db_path) as store:
+    with Store.open(db_path) as store:  # raw SQL on purpose: a stored name no config check would let in
         store.d.conn.execute("UPDATE conversations SET channel = '[bold]x\x1b[31m' WHERE id = 2")
         store.d.conn.execute("UPDATE messages SET channel = '[bold]x\x1b[31m' WHERE conversation_id = 2")
     result = run(*desk, "report", "channels", *WEEK)

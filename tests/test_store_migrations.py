@@ -25,7 +25,7 @@ def test_the_migrations_apply_in_the_order_they_shipped(db_path):
     assert migrations.names() == SHIPPED
     assert [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))] == SHIPPED
     Store.open(db_path).close()
-    conn = sqlite3.connect(db_path)
+    conn = sqlite3.connect(db_path)  # schema test: raw SQL on purpose
     applied = [row[0] for row in conn.execute(
         "SELECT name FROM _sqlite_migrations WHERE migration_set = 'tui_desk' ORDER BY rowid")]
     conn.close()

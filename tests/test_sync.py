@@ -17,6 +17,7 @@ from tui_desk.errors import LockedError
 from tui_desk.store import Store
 
 from .conftest import ROOT
+from .helpers import store_api
 from .helpers.mail import deliver, make_email, make_maildir
 
 
@@ -35,7 +36,7 @@ def desk(tmp_path):
 
 
 def counts(store: Store) -> tuple[int, int]:
-    return (store.d.scalar("SELECT count(*) FROM conversations"), store.d.scalar("SELECT count(*) FROM messages"))
+    return (len(store_api.conversation_ids(store)), len(store_api.messages(store)))
 
 
 def chat_line(**fields) -> str:
@@ -220,14 +221,14 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
     assert locked.returncode == 75 and "another sync" in locked.stderr
 
 
-def _index_rows(store: Store) -> list[tuple]:
+def _index_rows(store: Store) -> list[tuple]:  # schema test: raw SQL on purpose (the index itself)
     """Every (term, message external id, column, position) in the full-text index."""
     store.d.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, messages_fts, instance)")
     return sorted(tuple(r) for r in store.d.all(
         "SELECT v.term, m.external_id, v.col, v.offset FROM temp.fts_terms v JOIN messages m ON m.id = v.doc"))
 
 
-def test_sync_indexes_a_batch_exactly_as_the_insert_trigger_does(desk, tmp_path):
+def test_sync_indexes_a_batch_exactly_as_the_insert_trigger_does(desk, tmp_path):  # schema test: raw SQL on purpose
     conf, store, maildir, chat = desk
     bodies = ["Where is my parcel? Tracking says nothing.", "您好，我想申请退款，订单号是 12345。",
               "สวัสดีครับ ผมต้องการคืนเงิน", "Zipper broke after two weeks, refund please."]
@@ -297,8 +298,10 @@ def test_a_parse_worker_killed_out_of_memory_is_that_channels_error(tmp_path):
     rerun = run_cli("--config", str(conf), "--db", db, "sync", "--quiet")
     assert rerun.returncode == 0, rerun.stderr
     with Store.open(db) as store:
-        assert store.d.scalar("SELECT count(*) FROM messages") == 501
-        assert store.d.scalar("SELECT count(DISTINCT external_id) FROM messages") == 501
+        stored = store.channel_messages("mail")
+        assert len(stored) == 500 and len(store.channel_messages("chat")) == 1
+        assert sorted(m.message_id for m in stored) == sorted(f"<o{n}@customer.example>" for n in range(500))
+        assert len({m.external_id for m in stored}) == 500
 
 
 KILL_TRIALS = 20

@@ -54,6 +54,12 @@ class ChatMixin:
         )
         return True
 
+    def chat_message(self, channel: str, external_id: str) -> dict | None:
+        """A chat message by its event id, with the text an edit or a redaction replaced."""
+        row = self.d.one("SELECT id, conversation_id, text, original_text, redacted, edited_at FROM messages"
+                         " WHERE channel = ? AND external_id = ?", (channel, external_id))
+        return dict(row) if row else None
+
     def attachment(self, attachment_id: int) -> dict | None:
         """One attachment row with its message's channel; `path` is set once its content is stored."""
         row = self.d.one(

@@ -25,6 +25,7 @@ from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .rules import RulesMixin
 from .schema import migrations
+from .stored import StoredMixin
 from .suggest import SuggestQueryMixin
 from .survey import SurveyMixin
 from .templates import TemplateQueryMixin
@@ -32,7 +33,7 @@ from .templates import TemplateQueryMixin
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
-            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin):
+            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin, StoredMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:
@@ -57,6 +58,13 @@ class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, Templa
             pending = [m.name for m in migrations.pending(self.d.db)]
             migrations.apply(self.d.db)
         return pending
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE) around several store calls, as a sync
+        batch is one; a savepoint when one is open already."""
+        with self.d.tx():
+            yield
 
     @contextlib.contextmanager
     def rolled_back(self) -> Iterator[None]:
