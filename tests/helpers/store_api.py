@@ -40,3 +40,10 @@ def room_messages(store: Store, room: str) -> list[dict]:
             out.extend({**m, "conversation_id": c["id"], "status": shown["status"],
                         "customer": shown["customer_name"]} for m in store.messages(c["id"]))
     return out
+
+
+def outbox(store: Store) -> list[dict]:
+    """Every outbox row, oldest first, each with its reply's text and template."""
+    listed = store.outbox_items(limit=1_000_000)
+    return [{**store.outbox_item(o["id"]), "text": o["text"], "template_id": o["template_id"]}
+            for o in reversed(listed)]

@@ -164,3 +164,8 @@ class SurveyMixin:
     def survey_of(self, survey_id: int) -> dict | None:
         row = self.d.one("SELECT * FROM surveys WHERE id = ?", (survey_id,))
         return dict(row) if row else None
+
+    def surveys(self, conversation_id: int | None = None) -> list[dict]:
+        """The surveys sent (or queued) about a conversation, or every one, oldest first."""
+        where, params = ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id is not None else ("", ())
+        return [dict(r) for r in self.d.all(f"SELECT * FROM surveys {where} ORDER BY id", params)]
