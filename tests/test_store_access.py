@@ -1,4 +1,4 @@
-"""Tests reach the store through its API, never through `store.d` (its connection) or
+"""Tests (and their helpers) reach the store through its API, never through `store.d` (its connection) or
 raw SQL, except tests of the schema itself and the few that write what no store call
 can (a crash's leftovers, history dated in the past, data of another writer). Those
 are listed here with why, and each such use carries a comment saying "raw SQL on
@@ -15,8 +15,9 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 MARK = "raw SQL on purpose"
 
-# file → why it may touch the database under the store
+# file (under tests/) → why it may touch the database under the store
 ALLOWED = {
+    "helpers/report_fixture.py": "the reports' story, dated in the past, row by row",
     "test_store.py": "the schema and its migrations",
     "test_store_migrations.py": "the migrations",
     "test_report_facts.py": "the stored facts table and its triggers",
@@ -29,6 +30,10 @@ ALLOWED = {
     "test_customers.py": "an undo checked row by row, every column; customer tags and notes no command writes yet",
     "test_oncall_escalation.py": "a night dated in the past",
     "test_oncall_report.py": "on-call history dated in the past",
+    "test_rules.py": "activity dated in the past; every row of every table, to show a dry run writes nothing",
+    "test_survey.py": "the first reply column the triggers keep",
+    "test_template_replies.py": "replies dated in the past",
+    "test_tui_conversation.py": "customer notes no command writes yet",
 }
 
 RAW = re.compile(r"\.d\.(?:tx|conn|one|all|tuples|scalar|db|insert_unindexed)\b|\bsqlite3\.connect\(")
@@ -59,15 +64,18 @@ def test_the_check_finds_what_it_should():
     assert raw_uses(code) == [(2, False), (4, True), (7, True), (8, True), (9, False), (10, False)]
 
 
-@pytest.mark.parametrize("path", sorted(p for p in TESTS.glob("*.py") if p.name != Path(__file__).name),
-                         ids=lambda p: p.name)
-def test_tests_use_the_store_api(path):
-    uses = raw_uses(path.read_text(encoding="utf-8"))
-    if path.name not in ALLOWED:
-        assert not uses, f"{path.name} reaches under the store at lines {[n for n, _ in uses]}: use its API"
+TEST_FILES = sorted(p.relative_to(TESTS).as_posix() for p in [*TESTS.glob("*.py"), *TESTS.glob("helpers/*.py")]
+                    if p.name != Path(__file__).name)
+
+
+@pytest.mark.parametrize("name", TEST_FILES)
+def test_tests_use_the_store_api(name):
+    uses = raw_uses((TESTS / name).read_text(encoding="utf-8"))
+    if name not in ALLOWED:
+        assert not uses, f"{name} reaches under the store at lines {[n for n, _ in uses]}: use its API"
         return
     unmarked = [n for n, marked in uses if not marked]
-    assert not unmarked, f"{path.name}: say why each use is raw SQL ({MARK!r}) at lines {unmarked}"
+    assert not unmarked, f"{name}: say why each use is raw SQL ({MARK!r}) at lines {unmarked}"
 
 
 def test_every_allowed_file_still_needs_it():

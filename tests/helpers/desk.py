@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+from tests.helpers import store_api
 from tests.helpers.mail import deliver, make_email, make_maildir
 from tui_desk import config as config_mod
 from tui_desk.store import Store
@@ -85,6 +86,7 @@ def build_desk(folder: Path, db_path: Path, now: dt.datetime = FROZEN_NOW,
 
 
 def conversation_id(store: Store, subject_part: str) -> int:
-    row = store.d.one("SELECT id FROM conversations WHERE subject LIKE ?", (f"%{subject_part}%",))
-    assert row, subject_part
-    return row[0]
+    """The first conversation whose subject holds `subject_part` (any case)."""
+    found = [c["id"] for c in store_api.conversations(store) if subject_part.lower() in (c["subject"] or "").lower()]
+    assert found, subject_part
+    return found[0]

@@ -109,7 +109,7 @@ EVENTS = [
 ]
 
 
-def build(store: Store) -> None:
+def build(store: Store) -> None:  # raw SQL on purpose: a story dated in the past, row by row
     """Write the story into a freshly migrated store."""
     conn = store.d.conn
     with store.d.tx():
