@@ -1,9 +1,9 @@
-"""Tests (and their helpers) reach the store through its API, never through `store.d` (its connection) or
-raw SQL, except tests of the schema itself and the few that write what no store call
-can (a crash's leftovers, history dated in the past, data of another writer). Those
-are listed here with why, and each such use carries a comment saying "raw SQL on
-purpose" (on its line, or on a line it belongs to: the statement, `with` or `def`
-that holds it), so a grep tells them apart (issue 23, item 4)."""
+"""Tests and their helpers reach the store through its API, never through `store.d`
+(its connection) or raw SQL, except tests of the schema itself and the few that write
+what no store call can (a crash's leftovers, history dated in the past, data of another
+writer). Those are listed here with why, and each such use carries a comment saying
+"raw SQL on purpose" (on its line, or on a line it belongs to: the statement, `with` or
+`def` that holds it), so a grep tells them apart (issue 23, item 4)."""
 
 from __future__ import annotations
 
