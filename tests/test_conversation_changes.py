@@ -105,8 +105,8 @@ def test_a_merged_conversation_is_changed_where_it_went(desk):
     with Store.open(db) as store:
         customer = store.conversation(1)["customer_id"]
         then = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-        again = ParsedMessage(external_id="<again@customer.example>", kind="email", sender_address="mike@customer.example",
-                              sender_name="Mike", received_at=then, created_at=then, subject="Parcel, again",
+        again = ParsedMessage(external_id="<again@customer.example>", kind="email",
+                              sender_address="mike@customer.example", sender_name="Mike", received_at=then, created_at=then, subject="Parcel, again",
                               text="still nothing", message_id="<again@customer.example>")
         with store.transaction():
             target, _ = store.add_inbound("mail", again, customer, None, "parcel, again")

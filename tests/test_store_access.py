@@ -59,7 +59,8 @@ def raw_uses(text: str) -> list[tuple[int, bool]]:
 def test_the_check_finds_what_it_should():
     code = ("def test_a(store):\n    store.d.scalar('SELECT 1')\n"
             "def helper(store):  # schema test: raw SQL on purpose\n    return store.d.all(\n        'x')\n"
-            "def test_b(store):\n    with store.d.tx():  # raw SQL on purpose: dated\n        store.d.conn.execute('y')\n"
+            "def test_b(store):\n    with store.d.tx():  # raw SQL on purpose: dated\n"
+            "        store.d.conn.execute('y')\n"
             "    store.d.one('z')\n    sqlite3.connect(path)\n    store.messages(1)  # store.d.one in a comment\n")
     assert raw_uses(code) == [(2, False), (4, True), (7, True), (8, True), (9, False), (10, False)]
 

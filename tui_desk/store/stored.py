@@ -27,8 +27,8 @@ class StoredMixin:
     def channel_messages(self, channel: str) -> list[StoredMessage]:
         """Every message stored from (or sent through) `channel`, in the order stored."""
         return [StoredMessage(*r) for r in self.d.tuples(
-            "SELECT id, conversation_id, external_id, message_id, direction FROM messages WHERE channel = ? ORDER BY id",
-            (channel,))]
+            "SELECT id, conversation_id, external_id, message_id, direction FROM messages"
+            " WHERE channel = ? ORDER BY id", (channel,))]
 
     def message_by_mail_id(self, message_id: str) -> StoredMessage | None:
         """The newest message stored under this Message-ID header, where it is now."""
