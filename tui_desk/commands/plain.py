@@ -15,18 +15,22 @@ first (`common.cell` does: textsafe.one_line).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
 _STYLES = {"bold": "\x1b[1m", "dim": "\x1b[2m"}
+# one cell each: printable Latin (with its accents precomposed), Greek, Cyrillic and the
+# general punctuation ("…", dashes, quotes); anything else is measured a character at a time
+_NARROW = re.compile("[\x20-\x7e\xa0-\xac\xae-\u02ff\u0370-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e]*")
 
 
 def width(text: str) -> int:
     """Display cells `text` takes: East Asian wide and full-width characters count two,
     combining marks and format characters none."""
-    if text.isascii():
+    if text.isascii() or _NARROW.fullmatch(text):
         return len(text)
     import unicodedata
     return sum(_char_width(c, unicodedata) for c in text)
