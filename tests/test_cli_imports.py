@@ -108,6 +108,8 @@ def test_read_commands_import_nothing_heavy(desk, name):
     modules, done = loaded(config, *[a.replace("{id}", str(conversation)) for a in args])
     assert done.stdout.strip(), "the command printed its answer"
     assert heavy(modules, groups) == []
+    if "--json" in args or "--help" in args or name == "conversations show":  # plain print(): no table printer
+        assert "tui_desk.commands.plain" not in modules, name
 
 
 def test_sync_with_nothing_new_imports_no_parser_or_sender(desk):

@@ -18,10 +18,10 @@ import typer
 
 from ..errors import DeskError, UsageError
 from ..textsafe import one_line, safe_json
-from .plain import PlainTable, styled
 
 if TYPE_CHECKING:
     from .. import config as config_mod
+    from .plain import PlainTable
     from ..store import Store
 
 
@@ -35,6 +35,7 @@ class LazyConsole:
         self._console = None
 
     def print(self, *objects, markup: bool | None = None, style: str | None = None, **settings) -> None:
+        from .plain import PlainTable, styled  # --help, --json and `show` never print through here
         stream = sys.stderr if self._settings.get("stderr") else sys.stdout
         if len(objects) == 1 and isinstance(objects[0], PlainTable) and not settings and style is None:
             objects[0].print(stream)
@@ -110,6 +111,7 @@ def print_json(data: object) -> None:
 
 def table(*columns: str) -> PlainTable:
     """A table to fill with `add_row(cell(...), ...)` and print with `out.print`."""
+    from .plain import PlainTable
     return PlainTable(*columns)
 
 
