@@ -171,3 +171,17 @@ def test_oncall_now_table(desk):
     assert lines[0].startswith("times in ")
     assert lines[1].split() == ["rotation", "who", "since", "until", "next", "note"]
     assert lines[2].startswith(now[0]["rotation"]) and (now[0]["name"] or now[0]["who"]) in lines[2]
+
+
+def test_plain_lines_print_without_rich():
+    """`out.print(text, markup=False)` writes the text as it is (no markup, no emoji
+    codes, no wrapping at 80 columns), `err` to stderr; rich is not imported for it."""
+    code = ("import sys\nfrom tui_desk.commands.common import out, err\n"
+            "out.print('[bold]x[/] :warning: ' + 'y' * 120, markup=False)\n"
+            "out.print('times in Europe/Berlin', style='dim', markup=False)\n"
+            "err.print('[red]e[/]', markup=False)\n"
+            "print(any(m.split('.')[0] == 'rich' for m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "COLUMNS": "80"})
+    assert done.stdout.splitlines() == ["[bold]x[/] :warning: " + "y" * 120, "times in Europe/Berlin", "False"]
+    assert done.stderr == "[red]e[/]\n"
