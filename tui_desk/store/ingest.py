@@ -359,6 +359,7 @@ class StoredKeys(AbstractSet):
 
 def _digest(raw: bytes) -> str:
     """SHA-256 of raw mail with CRLF read as LF (IMAP and Maildir differ only in that)."""
+    import hashlib  # here, not at the top: a read command never loads OpenSSL
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
