@@ -79,8 +79,13 @@ def loaded(config, *args) -> tuple[set[str], subprocess.CompletedProcess]:
     return set(out.read_text().split()), done
 
 
+RICH_CELLS = {"rich", "rich.cells", "rich._extension", "rich._unicode_data"}
+"""rich's character widths (~1.6 ms): the plain tables measure CJK and other wide text with them."""
+
+
 def heavy(modules: set[str], allowed_groups: set[str], allowed: set[str] = frozenset()) -> list[str]:
     """What of HEAVY, SERVICES and the other command groups is among `modules`."""
+    modules = {m for m in modules if m not in RICH_CELLS and not m.startswith("rich._unicode_data.")}
     found = sorted(m for m in modules if m.split(".")[0] in HEAVY and m.split(".")[0] not in allowed)
     found += sorted(m for m in modules for s in SERVICES if (m == s or m.startswith(s + ".")) and s not in allowed)
     found += sorted(m for m in modules for g in GROUPS
