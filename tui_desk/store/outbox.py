@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 from ..errors import DeskError, NotFound, UsageError
-from ..model import Attachment
 from ..textsafe import msgids
 from .db import Database, now, parse_stamp, stamp
 from .schema import STATUSES
+
+if TYPE_CHECKING:  # the message model (its dataclasses cost ~1.5 ms): only a type here
+    from ..model import Attachment
 
 REFERENCES_KEPT = 20  # a long thread's References header stays bounded
 CANCELLED_MARK = "[reply cancelled, not sent]\n"
