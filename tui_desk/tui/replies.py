@@ -15,7 +15,7 @@ from textual.binding import Binding
 from .. import outbox
 from ..errors import UsageError
 from ..templates.quick import (Draft, NeedsComposer, QuickChoices, digit_choice, open_picker, preview,
-                               quick_choices, reply_context, send_template)
+                               queue_template, quick_choices, reply_context, template_request)
 from ..textsafe import one_line
 from .data import DeskData
 from .screens.base import ScreenMixin
@@ -109,8 +109,9 @@ class TemplateReplies(ScreenMixin):
                 app.call_from_thread(app.notify, f"No template on {digit} here", severity="warning")
                 return
             try:
-                sent = send_template(config, store, template, conversation_id, agent=self.data.agent,
-                                     expected_version=version)
+                request = template_request(config, conversation_id, agent=self.data.agent,
+                                           expected_version=version)
+                sent = queue_template(config, store, template, request)
             except NeedsComposer as needs:
                 if needs.draft.rendered.problems:  # a broken template: never sent, say why
                     app.call_from_thread(app.notify, Text(one_line(str(needs))), severity="error",

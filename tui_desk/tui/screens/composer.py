@@ -268,13 +268,13 @@ class ComposerScreen(DeskScreen):
         reply = not self.note
         with self.data.store() as store:
             try:
-                queued = outbox.queue_reply(
-                    store, self.conversation_id, text, agent=self.data.agent, note=self.note,
+                queued = outbox.queue(store, outbox.ReplyRequest(
+                    conversation_id=self.conversation_id, text=text, agent=self.data.agent, note=self.note,
                     status="pending" if reply else None, expected_version=expected_version,
                     template_id=self.template.template.id if self.template and reply else None,
                     undo_seconds=self.data.config.templates.undo_seconds if reply else 0,
-                    config=self.data.config,
-                    copies=outbox.Copies(tuple(self.cc), tuple(self.bcc), tuple(self.files)))
+                    copies=outbox.Copies(tuple(self.cc), tuple(self.bcc), tuple(self.files))),
+                    config=self.data.config)
             except outbox.ConversationChanged as changed:
                 self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer], changed.current)
                 return
