@@ -82,8 +82,9 @@ class TemplateReplies(ScreenMixin):
         self.app.call_from_thread(self._suggested, conversation_id, suggested, choices)
 
     def _suggested(self, conversation_id: int, suggested: QuickChoices, choices: list[tuple[int, str]]) -> None:
-        if conversation_id != self.suggesting:
-            return  # the cursor moved on meanwhile
+        target = self.reply_target()
+        if conversation_id != self.suggesting or (target is not None and target[0] != conversation_id):
+            return  # the cursor moved on meanwhile (None: its row is being read again, the answer stands)
         self.suggested_for, self.suggested = conversation_id, suggested
         self.query_one(QuickBar).set_choices(choices)
 
