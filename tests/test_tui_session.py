@@ -200,3 +200,27 @@ async def test_the_list_says_once_that_nothing_is_under_the_cursor(desk, db_path
         q.reload()  # still empty
         await settle(pilot)
         assert moved == [moved[0], None]
+
+
+@pilot_test
+async def test_suggestions_that_arrive_while_the_rows_are_read_again_are_shown(desk, db_path):
+    from tui_desk.tui.replies import digit_choices
+
+    app = frozen_app(desk, db_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen, q = app.screen, queue(app)
+        cid, other = q.cache.row(0)["id"], q.cache.row(1)["id"]
+        with Store.open(db_path) as store:
+            mine = quick_choices(desk, store, app.data.library, cid)
+            theirs = quick_choices(desk, store, app.data.library, other)
+        screen.load_suggestions(None)
+        screen.suggesting = cid  # asked for the row under the cursor, then a reload began:
+        q.cache.reset()  # no row is known under the cursor until its page is read again
+        assert q.current is None
+        screen._suggested(other, theirs, digit_choices(theirs))  # an older question's answer
+        assert " 1 " not in bar_text(app)
+        screen._suggested(cid, mine, digit_choices(mine))  # no timer would ask again: it is shown
+        await pilot.pause()
+        assert bar_text(app).startswith(" 1  " + mine.digits[0].title + "  ")
+        assert screen.suggested_for == cid
