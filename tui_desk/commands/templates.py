@@ -1,4 +1,4 @@
-"""`templates list|show|check|stats`: the reply templates from the command line."""
+"""`templates list|show|check|stats|suggest|promote|demote`: the reply templates from the command line."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from ..errors import EXIT_FAILED, NotFound, UsageError
 from ..textsafe import clean
 from ..templates import TemplateLibrary, check_library
 from ..templates.quick import preview
-from ..templates.stats import CLOSE_DAYS, template_stats
+from ..templates.stages import GateRefused, automatic, change_stage, stage_of
+from ..templates.stats import CLOSE_DAYS, TemplateStats, template_stats
 from ..templates.suggest import suggest as suggest_for
 from .common import cell, options, out, print_json, since_time, table
 
-app = typer.Typer(help="Reply templates: list, show, check, stats, suggest.", invoke_without_command=True)
+app = typer.Typer(help="Reply templates: list, show, check, stats, suggest, promote, demote.",
+                  invoke_without_command=True)
 
 
 @app.callback()
@@ -121,20 +123,74 @@ def stats(ctx: typer.Context,
           since: str = typer.Option(None, "--since", help="A date (2026-03-01) or an age (7d, 4w)."),
           days: int = typer.Option(CLOSE_DAYS, "--days", min=1, help="Quiet days after which a reply counts as closed."),
           json_out: bool = typer.Option(False, "--json")) -> None:
-    """Uses, close rate, median handling time and satisfaction per template."""
+    """Stage, uses, close rate, median handling time, satisfaction and automatic precision per template."""
+    library = _library(ctx)
     with options(ctx).store() as store:
-        rows = template_stats(store, since_time(since), days=days)
+        rows = {r.template: r for r in template_stats(store, since_time(since), days=days)}
+        stages = store.template_stages()
+        known = {t.id: t for t in library.templates()}
+        ids = [*rows, *sorted(set(known) - set(rows))]
+        autos = {tid: automatic(store, tid) for tid in ids}
+    data = []
+    for tid in ids:
+        base = rows[tid].as_json() if tid in rows else TemplateStats(tid, 0, 0, 0, 0, None, None, 0).as_json()
+        auto = autos[tid]
+        stage = stage_of(stages, known[tid]) if tid in known else stages.get(tid, "")
+        data.append({**base, "stage": stage, "automatic_uses": auto.uses,
+                     "automatic_precision": None if auto.precision is None else round(auto.precision, 4)})
     if json_out:
-        print_json([r.as_json() for r in rows])
+        print_json(data)
         return
-    grid = table("template", "uses", "closed", "reopened", "pending", "close rate", "median handling", "satisfaction")
-    for r in rows:
-        rate = "-" if r.close_rate is None else f"{r.close_rate:.0%}"
-        handling = "-" if r.median_handling_seconds is None else _duration(r.median_handling_seconds)
-        score = "-" if r.satisfaction is None else f"{r.satisfaction:.1f} ({r.satisfaction_answers})"
-        grid.add_row(cell(r.template), cell(r.uses), cell(r.closed), cell(r.reopened), cell(r.pending),
-                     cell(rate), cell(handling), cell(score))
+    grid = table("template", "stage", "uses", "closed", "reopened", "pending", "close rate", "median handling",
+                 "satisfaction", "automatic", "precision")
+    for r in data:
+        rate = "-" if r["close_rate"] is None else f"{r['close_rate']:.0%}"
+        handling = "-" if r["median_handling_seconds"] is None else _duration(r["median_handling_seconds"])
+        score = "-" if r["satisfaction"] is None else f"{r['satisfaction']:.1f} ({r['satisfaction_answers']})"
+        precision = "-" if r["automatic_precision"] is None else f"{r['automatic_precision']:.0%}"
+        grid.add_row(cell(r["template"]), cell(r["stage"] or "auto-only"), cell(r["uses"]), cell(r["closed"]),
+                     cell(r["reopened"]), cell(r["pending"]), cell(rate), cell(handling), cell(score),
+                     cell(r["automatic_uses"]), cell(precision))
     out.print(grid)
+
+
+def _change(ctx: typer.Context, template_id: str, stage: str, json_out: bool, up: bool) -> None:
+    from ..rules.spec import load_rules
+    opts = options(ctx)
+    config = opts.config()
+    with opts.store() as store:
+        ruleset = load_rules(config, known_agents=set(store.agent_names()))
+        try:
+            change = change_stage(config, store, _library(ctx), ruleset, template_id, stage,
+                                  actor=config.agent.name or "cli", up=up)
+        except GateRefused as refused:
+            if json_out:
+                print_json({"template": template_id, "from": store.template_stage(template_id), "to": stage,
+                            "refused": str(refused), "gate": refused.gate.as_json()})
+            raise
+    if json_out:
+        print_json(change.as_json())
+        return
+    print(f"template {change.template}: {change.before} → {change.after}")
+    if change.gate:
+        for check in change.gate.checks:
+            print(f"  {check.words}")
+
+
+@app.command("promote")
+def promote(ctx: typer.Context, template_id: str = typer.Argument(..., metavar="ID"),
+            to: str = typer.Option(..., "--to", help="manual, suggest, draft or auto (auto needs the gate)."),
+            json_out: bool = typer.Option(False, "--json")) -> None:
+    """Raise a template's stage; to auto only when its measured gate holds (else exit 2, with the reason)."""
+    _change(ctx, template_id, to, json_out, up=True)
+
+
+@app.command("demote")
+def demote(ctx: typer.Context, template_id: str = typer.Argument(..., metavar="ID"),
+           to: str = typer.Option(None, "--to", help="manual, suggest or draft (default: one stage down)."),
+           json_out: bool = typer.Option(False, "--json")) -> None:
+    """Lower a template's stage (from auto: rules stop sending it at once)."""
+    _change(ctx, template_id, to, json_out, up=False)
 
 
 def _duration(seconds: float) -> str:
