@@ -47,6 +47,10 @@ class StagesMixin:
             " AND (? IS NULL OR data ->> 'template' = ?) ORDER BY id", (after_id, template_id, template_id))
         return [{"id": r["id"], "at": r["at"], "actor": r["actor"], **json.loads(r["data"])} for r in rows]
 
+    def stage_history_mark(self) -> int:
+        """The id of the latest stage change (0: none): where a console starts watching."""
+        return self.d.scalar("SELECT max(id) FROM events WHERE kind = 'template.stage'") or 0
+
     def automatic_uses_since(self, template_id: str, since: dt.datetime) -> int:
         """Automatic replies with the template queued since then (taken-back ones are gone)."""
         return self.d.scalar(

@@ -127,6 +127,16 @@ def review(config: Config, store: Store, now: dt.datetime | None = None) -> list
     return out
 
 
+def confident_draft(config: Config, store: Store, library: TemplateLibrary, conversation_id: int) -> Template | None:
+    """The template a reply begins from: the best suggestion when it is in draft or auto
+    and its score is at least CONFIDENT (None: an empty composer)."""
+    from .suggest import offer
+    best = offer(config, store, library, conversation_id, 1).suggested
+    if best and best[0].score >= CONFIDENT and store.template_stage(best[0].template.id) in ("draft", "auto"):
+        return best[0].template
+    return None
+
+
 def handoff_line(config: Config, template: Template) -> str:
     """The "reply to reach a person" line an automatic reply ends with."""
     return template.handoff or config.templates.auto_handoff
