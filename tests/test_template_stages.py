@@ -329,3 +329,23 @@ def test_cli_promote_demote_and_stats_with_json(desk, store):
     assert wrong.returncode == 2 and "unknown stage 'sometimes'" in wrong.stderr
     missing = run_cli(desk, "templates", "promote", "nope", "--to", "draft")
     assert missing.returncode == 2 and "no template 'nope'" in missing.stderr
+
+
+# -- the demo ---------------------------------------------------------------------------
+
+
+def test_the_demo_desk_has_history_for_the_suggestions(tmp_path):
+    from tui_desk import demo
+    from tui_desk.store import Store
+    config_path, _ = demo.build(tmp_path / "demo.db")
+    config = config_mod.load(config_path)
+    with Store.open(tmp_path / "demo.db") as store:
+        sent = store.d.all("SELECT DISTINCT m.template_id FROM messages m JOIN outbox o ON o.message_id = m.id"
+                           " WHERE o.state = 'sent' AND m.automatic IS NULL")
+        assert len(sent) >= 10  # a dozen answers from the team, delivered
+        still_new = {c["subject"]: c["id"] for c in store.conversations(limit=1000) if c["status"] == "new"}
+        library = TemplateLibrary.for_config(config)
+        for subject, template in (("order status", "order-status"), ("Boots for wide feet?", "size-exchange"),
+                                  ("Locked out: lost phone with authenticator app", "two-factor-reset")):
+            best = suggest(config, store, library, still_new[subject])[0]
+            assert (best.template.id, best.reason.startswith("answered")) == (template, True), subject

@@ -163,9 +163,14 @@ def rank(index: SimilarIndex, asked: str, candidates: list[Template], limit: int
     ids = {t.id for t in candidates}
     neighbours = [(label, score) for label, score in index.nearest(asked, skip=skip) if label in ids]
     voted = votes(neighbours, SIMILAR)
+    closest: dict[str, float] = {}
+    for label, similarity in neighbours:
+        closest[label] = max(closest.get(label, 0.0), similarity)
     out = []
     for t in candidates:
         share, similar = voted.get(t.id, (0.0, 0))
+        # a share of faint neighbours is no evidence: a short history has neighbours for anything
+        share *= min(1.0, closest.get(t.id, 0.0) / SIMILAR)
         own, own_reason = _own_words(t, asked_folded, asked_terms)
         if index.uses[t.id]:
             score = HISTORY_WEIGHT * share + (1 - HISTORY_WEIGHT) * own
