@@ -51,7 +51,7 @@ ORDER_ASKS = ["Where is my order? I have no tracking number yet.", "My parcel ha
 class Desk:
     """A desk with a Maildir channel, the templates above and the auto_reply rule."""
 
-    def __init__(self, tmp_path: Path, **templates_section) -> None:
+    def __init__(self, tmp_path: Path, rules: str = RULES, **templates_section) -> None:
         self.mail = make_maildir(tmp_path / "mail")
         folder = tmp_path / "templates"
         folder.mkdir()
@@ -64,7 +64,7 @@ class Desk:
             f'[storage]\ndatabase = "{tmp_path / "desk.db"}"\n\n[agent]\nname = "ana"\n\n'
             '[desk]\nsupport_address = "support@desk.example"\ncompany = "Northwind"\n\n'
             "[templates]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in section.items())
-            + f'\n[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{self.mail}"\n' + RULES, encoding="utf-8")
+            + f'\n[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{self.mail}"\n' + rules, encoding="utf-8")
         self.config = config_mod.load(self.path)
         self.library = TemplateLibrary.for_config(self.config)
         self.ruleset = load_rules(self.config)
@@ -288,6 +288,14 @@ def test_a_low_csat_over_the_last_automatic_uses_demotes(auto_desk, store):
     assert store.template_stage("order") == "draft"
     assert events(store, "template.stage")[-1]["reason"] == (
         "demoted automatically: CSAT 1.0 over its last 1 automatic replies (needs 4.0)")
+
+
+def test_reply_template_sends_an_answer_only_in_auto_and_an_acknowledgement_always(tmp_path, store):
+    desk = Desk(tmp_path, rules=RULES.replace('auto_reply = "order"', 'reply_template = "order" }, { reply_template = "ack"'))
+    desk.ask(store, "where is my order?")
+    assert [r["template_id"] for r in automatic_rows(store)] == ["ack"]
+    assert suppressed(store)[-1] == "template order is in stage suggest, not auto"  # (reply_template on an
+    # answer is auto_reply: the same stage, cap, handoff line and "never twice")
 
 
 # -- the CLI ----------------------------------------------------------------------------

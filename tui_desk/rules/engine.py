@@ -185,6 +185,9 @@ class Actions:
         return self._send_template(rule, action, cid, facts, words, f"after-hours rule {rule.id}")
 
     def _reply_template(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        template = self._library().get(action.value)
+        if template is not None and not template.auto:  # an answer, not an acknowledgement: as auto_reply
+            return self._auto_reply(rule, action, cid, facts)
         return self._send_template(rule, action, cid, facts, f"replied with template {action.value}", f"rule {rule.id}")
 
     def _auto_reply(self, rule: Rule, action: Action, cid: int | None, facts: dict) -> Outcome:
@@ -227,6 +230,11 @@ class Actions:
         template = self._library().get(action.value)
         if why is None and template is None:
             why = f"no template {action.value!r}"
+        if why is None and not template.auto and action.kind != "auto_reply":  # an answer earns it: the gate
+            stage = self.store.template_stage(template.id)
+            if stage != "auto":
+                why = (f"template {template.id} is an answer in stage {stage}: rules send it only in auto"
+                       " (templates promote), or mark it auto = true")
         if why is None and cid is not None:  # it could never be delivered (no usable address)
             why = outbox.reply_problem(self.config, self.store, cid)
         if why is None and cid is not None:  # (a dry run of a mail file has no conversation to render for)
