@@ -279,6 +279,10 @@ def test_reopened_automatic_replies_demote_the_template_with_an_event(auto_desk,
     auto_desk.ask(store, "where is my order, tracking please")  # in draft: no rule sends it now
     assert len(automatic_rows(store)) == 1
     assert suppressed(store)[-1] == "template order is in stage draft, not auto"
+    age(store, days=8)  # promoted again through the gate: judged afresh, on what it does from now on
+    change_stage(auto_desk.config, store, auto_desk.library, auto_desk.ruleset, "order", "auto", actor="ana", up=True)
+    auto_desk.ask(store, "Where is my order? The tracking is empty.")
+    assert store.template_stage("order") == "auto" and len(automatic_rows(store)) == 2
 
 
 def test_a_low_csat_over_the_last_automatic_uses_demotes(auto_desk, store):

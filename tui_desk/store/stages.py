@@ -22,6 +22,11 @@ class StagesMixin:
         """Template id → stage, for every template whose stage was ever set."""
         return {r[0]: r[1] for r in self.d.tuples("SELECT template_id, stage FROM template_stages")}
 
+    def in_auto(self) -> dict[str, str]:
+        """Template id → when it went to the automatic stage, for those in it now."""
+        return {r[0]: r[1] for r in self.d.tuples("SELECT template_id, changed_at FROM template_stages"
+                                                    " WHERE stage = 'auto'")}
+
     def template_stage(self, template_id: str) -> str:
         return self.d.scalar("SELECT stage FROM template_stages WHERE template_id = ?", (template_id,)) or DEFAULT_STAGE
 

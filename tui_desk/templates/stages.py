@@ -96,15 +96,16 @@ class Demotion:
 
 
 def review(config: Config, store: Store, now: dt.datetime | None = None) -> list[Demotion]:
-    """Demote every template in auto whose last automatic uses fell below the gate."""
-    autos = [t for t, stage in store.template_stages().items() if stage == "auto"]
+    """Demote every template in auto whose last automatic uses (since it went to auto)
+    fell below the gate."""
+    autos = store.in_auto()
     if not autos:
         return []
     now = now or dt.datetime.now(dt.timezone.utc)
     n, needed = config.templates.auto_review_uses, config.templates.automate_min_close_rate
     out = []
-    for template_id in autos:
-        uses = store.template_uses(template_id=template_id, automatic_like=AUTO_PREFIX + "%")[-n:]
+    for template_id, since in autos.items():  # only since it (last) went to auto: a new chance each time
+        uses = store.template_uses(since, template_id=template_id, automatic_like=AUTO_PREFIX + "%")[-n:]
         if not uses:
             continue
         found = measure(uses, now)
