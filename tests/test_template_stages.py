@@ -19,6 +19,7 @@ import pytest
 from tests.helpers.mail import deliver, make_email, make_maildir
 from tui_desk import config as config_mod, outbox, sync
 from tui_desk.errors import UsageError
+from tui_desk.history import describe
 from tui_desk.rules.spec import load_rules
 from tui_desk.templates import TemplateLibrary
 from tui_desk.templates.quick import send_template
@@ -276,6 +277,9 @@ def test_reopened_automatic_replies_demote_the_template_with_an_event(auto_desk,
     assert stage["reason"].startswith("demoted automatically: 1 of its last 1 automatic replies were not closed")
     (demoted,) = events(store, "template.demoted")
     assert demoted["conversation_id"] == first and demoted["template"] == "order"
+    line = [describe(e) for e in store.events(first) if e["kind"] == "template.demoted"]
+    reason = stage["reason"].removeprefix("demoted automatically: ")
+    assert line == [f"desk: template order taken out of auto, back to draft: {reason}"]
     auto_desk.ask(store, "where is my order, tracking please")  # in draft: no rule sends it now
     assert len(automatic_rows(store)) == 1
     assert suppressed(store)[-1] == "template order is in stage draft, not auto"
