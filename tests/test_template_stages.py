@@ -299,7 +299,8 @@ def test_a_low_csat_over_the_last_automatic_uses_demotes(auto_desk, store):
 
 
 def test_reply_template_sends_an_answer_only_in_auto_and_an_acknowledgement_always(tmp_path, store):
-    desk = Desk(tmp_path, rules=RULES.replace('auto_reply = "order"', 'reply_template = "order" }, { reply_template = "ack"'))
+    both = 'reply_template = "order" }, { reply_template = "ack"'
+    desk = Desk(tmp_path, rules=RULES.replace('auto_reply = "order"', both))
     desk.ask(store, "where is my order?")
     assert [r["template_id"] for r in automatic_rows(store)] == ["ack"]
     assert suppressed(store)[-1] == "template order is in stage suggest, not auto"  # (reply_template on an

@@ -36,7 +36,8 @@ class StagesMixin:
             before = self.template_stage(template_id)
             at = now()
             self.d.conn.execute(
-                "INSERT INTO template_stages (template_id, stage, changed_at, changed_by, reason) VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO template_stages (template_id, stage, changed_at, changed_by, reason)"
+                " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (template_id) DO UPDATE SET stage = excluded.stage, changed_at = excluded.changed_at,"
                 " changed_by = excluded.changed_by, reason = excluded.reason", (template_id, stage, at, actor, reason))
             self.d.conn.execute(

@@ -15,10 +15,11 @@ weighs more), else, weaker, the share of the message's words its text uses. A te
 by these alone.
 
 **What is offered.** Only templates for people (`auto = false`), fitting the
-conversation's channel, and not in the `manual` stage (templates.stages). When the customer writes in a language (survey.language), a
-template in another language is left out if the same answer exists in theirs (the
-same id with the language as suffix: "order-status" and "order-status-de"), and the
-rest in other languages count a little less; templates without a language fit all.
+conversation's channel, and not in the `manual` stage (templates.stages). When the
+customer writes in a language (survey.language), a template in another language is left
+out if the same answer exists in theirs (the same id with the language as suffix:
+"order-status" and "order-status-de"), and the rest in other languages count a little
+less; templates without a language fit all.
 
 The index is built once per database and process (in a worker in the console) and
 takes new replies in as they are sent: a suggestion itself reads two small queries.
