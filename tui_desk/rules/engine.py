@@ -200,6 +200,8 @@ class Actions:
         from ..templates.suggest import offer
         words, template_id = f"answered automatically with template {action.value}", action.value
         stage = self.store.template_stage(template_id)
+        if self._library().get(template_id) is None:
+            return Outcome(action, words, suppressed=f"no template {template_id!r}")
         if stage != "auto":
             return Outcome(action, words, suppressed=f"template {template_id} is in stage {stage}, not auto")
         guard = may_auto_reply(facts["class"], facts["from"], force=rule.force_reply) or self._cap(facts["from"])

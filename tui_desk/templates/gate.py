@@ -11,9 +11,9 @@ Its four checks, each readable by the team (`templates promote --to auto --json`
 - **CSAT**: the average first satisfaction answer after a use, when there is any, at
   least 4.0 (of 5);
 - **backtest**: over the past customer messages agents answered with a template, those
-  an `auto_reply` rule naming this template would have fired on: the suggester (each
-  message left out of its own history) picked this template first, and it was the one
-  the agent sent, for at least 90% of them. No such rule, or no such message: refused.
+  an `auto_reply` rule naming this template would have fired on (the latest 2,000): the
+  suggester (each message left out of its own history) picked this template first, and
+  it was the one the agent sent, for at least 90% of them. No such rule, or no such message: refused.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from .suggest import offered, rank, unsuggested
 
 MIN_CSAT = 4.0
 MIN_BACKTEST = 0.9
+BACKTEST_LIMIT = 2000
+"""The backtest asks the suggester about the latest this many messages the rules fire on."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,9 @@ def auto_rules(ruleset: RuleSet, template_id: str) -> list:
 
 
 def backtest(config: Config, store: Store, library: TemplateLibrary, ruleset: RuleSet, template_id: str) -> Backtest:
-    """Replay the template's auto_reply rules over the desk's answered messages (each
-    judged as when it arrived) and ask the suggester about each it would fire on."""
+    """Replay the template's auto_reply rules over the desk's answered messages, newest
+    first (each judged as when it arrived), and ask the suggester about each they fire
+    on, up to BACKTEST_LIMIT of them."""
     rules = auto_rules(ruleset, template_id)
     result = Backtest([r.id for r in rules])
     if not rules:
@@ -111,7 +114,10 @@ def backtest(config: Config, store: Store, library: TemplateLibrary, ruleset: Ru
     index = SimilarIndex((a.template_id, a.asked) for a in answers)
     answered = store.answered_inbound()
     hours, templates, stages = config.desk.hours(), library.templates(), store.template_stages()
-    for doc, answer in enumerate(answers):
+    for doc in range(len(answers) - 1, -1, -1):  # newest first, up to BACKTEST_LIMIT fired on
+        if result.fired >= BACKTEST_LIMIT:
+            break
+        answer = answers[doc]
         where = answered.get(answer.message_id)
         raw = store.rule_facts(*where) if where else None
         if raw is None:
