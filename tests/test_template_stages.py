@@ -339,6 +339,8 @@ def test_cli_promote_demote_and_stats_with_json(desk, store):
     assert rows["refund"]["stage"] == "suggest" and rows["ack"]["stage"] == "" and rows["ack"]["uses"] == 0
     table = run_cli(desk, "templates", "stats")
     assert table.returncode == 0 and "auto-only" in table.stdout and "precision" in table.stdout
+    listed = {t["id"]: t["stage"] for t in json.loads(run_cli(desk, "templates", "list", "--json").stdout)}
+    assert listed == {"order": "auto", "refund": "suggest", "ack": ""}
     down = run_cli(desk, "templates", "demote", "order", "--json")
     assert down.returncode == 0 and json.loads(down.stdout) == {"template": "order", "from": "auto", "to": "draft",
                                                                 "gate": None}

@@ -33,18 +33,28 @@ def _summary(t) -> dict:
             "channels": list(t.channels), "language": t.language, "auto": t.auto, "path": str(t.path)}
 
 
+def _stages(ctx: typer.Context) -> dict[str, str]:
+    """The stages the team set (none yet without a database: listing creates none)."""
+    opts = options(ctx)
+    if not opts.database().exists():
+        return {}
+    with opts.store() as store:
+        return store.template_stages()
+
+
 @app.command("list")
 def list_templates(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
-    """Every readable template (broken files: see `templates check`)."""
+    """Every readable template with its stage (broken files: see `templates check`)."""
     library = _library(ctx)
     templates = library.templates()
+    stages = _stages(ctx)
     if json_out:
-        print_json([_summary(t) for t in templates])
+        print_json([{**_summary(t), "stage": stage_of(stages, t)} for t in templates])
         return
-    grid = table("key", "id", "title", "tags", "channels", "auto")
+    grid = table("key", "id", "title", "tags", "channels", "auto", "stage")
     for t in templates:
         grid.add_row(cell(t.key or ""), cell(t.id), cell(t.title), cell(", ".join(t.tags)),
-                     cell(", ".join(t.channels) or "all"), cell("yes" if t.auto else ""))
+                     cell(", ".join(t.channels) or "all"), cell("yes" if t.auto else ""), cell(stage_of(stages, t)))
     out.print(grid)
     out.print(f"{len(templates)} templates in {library.folder}", markup=False, highlight=False)
 
