@@ -269,8 +269,9 @@ def test_reopened_automatic_replies_demote_the_template_with_an_event(auto_desk,
     # the customer writes again: the automatic answer did not do
     deliver(auto_desk.mail, make_email(subject="Re: Question", body="Still no parcel, where is my order?",
                                        sender="Mike <mike@c.example>", in_reply_to="<q1@c.example>"))
-    result = sync.run(auto_desk.config, store)
-    assert result.rules.demoted == ["order"]
+    done = run_cli(auto_desk, "sync")  # cron's sync: says so on its output (cron mails it)
+    assert done.returncode == 0, done.stderr
+    assert "template order: taken out of auto, back to draft" in done.stdout
     assert store.template_stage("order") == "draft"
     stage = events(store, "template.stage")[-1]
     assert (stage["from"], stage["to"], stage["actor"]) == ("auto", "draft", "desk")
@@ -292,7 +293,9 @@ def test_reopened_automatic_replies_demote_the_template_with_an_event(auto_desk,
 def test_a_low_csat_over_the_last_automatic_uses_demotes(auto_desk, store):
     cid = auto_desk.ask(store, "Where is my order? No tracking.")
     answered(store, cid, 1)
-    auto_desk.ask(store, "Refund please, money back")  # any sync reviews
+    deliver(auto_desk.mail, make_email(subject="Refund", body="Refund please, money back"))
+    result = sync.run(auto_desk.config, store)  # any sync reviews (and counts it: `sync --json`)
+    assert result.rules.demoted == ["order"] and result.rules.as_json()["demoted"] == ["order"]
     assert store.template_stage("order") == "draft"
     assert events(store, "template.stage")[-1]["reason"] == (
         "demoted automatically: CSAT 1.0 over its last 1 automatic replies (needs 4.0)")
