@@ -347,6 +347,10 @@ def test_cli_promote_demote_and_stats_with_json(desk, store):
     down = run_cli(desk, "templates", "demote", "order", "--json")
     assert down.returncode == 0 and json.loads(down.stdout) == {"template": "order", "from": "auto", "to": "draft",
                                                                 "gate": None}
+    shown = json.loads(run_cli(desk, "templates", "show", "order", "--json").stdout)
+    assert shown["stage"] == "draft" and [(h["from"], h["to"], h["actor"]) for h in shown["history"]] == [
+        ("suggest", "auto", "ana"), ("auto", "draft", "ana")]
+    assert "auto → draft" in run_cli(desk, "templates", "show", "order").stdout
     wrong = run_cli(desk, "templates", "promote", "order", "--to", "sometimes")
     assert wrong.returncode == 2 and "unknown stage 'sometimes'" in wrong.stderr
     missing = run_cli(desk, "templates", "promote", "nope", "--to", "draft")

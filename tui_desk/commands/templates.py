@@ -42,6 +42,17 @@ def _stages(ctx: typer.Context) -> dict[str, str]:
         return store.template_stages()
 
 
+def _stage_history(ctx: typer.Context, template) -> dict:
+    """{"stage", "history": [stage changes, oldest first]} (no database: none yet)."""
+    opts = options(ctx)
+    if not opts.database().exists():
+        return {"stage": stage_of({}, template), "history": []}
+    with opts.store() as store:
+        changes = store.stage_history(template.id)
+        return {"stage": stage_of(store.template_stages(), template),
+                "history": [{k: c[k] for k in ("at", "actor", "from", "to", "reason")} for c in changes]}
+
+
 @app.command("list")
 def list_templates(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
     """Every readable template with its stage (broken files: see `templates check`)."""
@@ -69,7 +80,7 @@ def show(ctx: typer.Context, template_id: str = typer.Argument(..., metavar="ID"
     template = _library(ctx).get(template_id)
     if template is None:
         raise NotFound(f"no template {template_id!r} (see `tui-desk templates list`)")
-    data = {**_summary(template), "body": template.body}
+    data = {**_summary(template), "body": template.body, **_stage_history(ctx, template)}
     if conversation is not None:
         with opts.store() as store:
             draft = preview(opts.config(), store, template, conversation, agent=opts.config().agent.name)
@@ -79,6 +90,11 @@ def show(ctx: typer.Context, template_id: str = typer.Argument(..., metavar="ID"
         print_json(data)
         return
     print(f"{template.id}: {clean(template.title)}  (key {template.key or '-'}, tags {', '.join(template.tags) or '-'})")
+    if data["stage"]:
+        print(f"stage: {data['stage']}")
+    for change in data["history"]:
+        print(f"  {change['at']} {clean(change['actor'])}: {change['from']} → {change['to']}"
+              + (f" ({clean(change['reason'])})" if change["reason"] else ""))
     if conversation is None:
         print(clean(template.body))
         return
