@@ -199,9 +199,10 @@ class Actions:
         from ..templates.stages import handoff_line
         from ..templates.suggest import offer
         words, template_id = f"answered automatically with template {action.value}", action.value
-        stage = self.store.template_stage(template_id)
-        if self._library().get(template_id) is None:
+        template = self._library().get(template_id)
+        if template is None:
             return Outcome(action, words, suppressed=f"no template {template_id!r}")
+        stage = self.store.template_stage(template_id)
         if stage != "auto":
             return Outcome(action, words, suppressed=f"template {template_id} is in stage {stage}, not auto")
         guard = may_auto_reply(facts["class"], facts["from"], force=rule.force_reply) or self._cap(facts["from"])
@@ -219,9 +220,8 @@ class Actions:
         if not best or best[0].template.id != template_id:
             picked = f"it picks {best[0].template.id}" if best else "it has no suggestion"
             return Outcome(action, words, suppressed=f"the suggester is not sure: {picked}")
-        template = self._library().get(template_id)
-        footer = handoff_line(self.config, template) if template else ""
-        return self._send_template(rule, action, cid, facts, words, AUTO_PREFIX + f"rule {rule.id}", footer)
+        return self._send_template(rule, action, cid, facts, words, AUTO_PREFIX + f"rule {rule.id}",
+                                   handoff_line(self.config, template))
 
     def _send_template(self, rule: Rule, action: Action, cid: int | None, facts: dict, words: str,
                        reason: str, footer: str = "") -> Outcome:
@@ -232,7 +232,7 @@ class Actions:
         template = self._library().get(action.value)
         if why is None and template is None:
             why = f"no template {action.value!r}"
-        if why is None and not template.auto and action.kind != "auto_reply":  # an answer earns it: the gate
+        if why is None and not template.auto and action.kind == "after_hours_ack":  # an answer earns it: the gate
             stage = self.store.template_stage(template.id)
             if stage != "auto":
                 why = (f"template {template.id} is an answer in stage {stage}: rules send it only in auto"
