@@ -25,6 +25,7 @@ from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .rules import RulesMixin
 from .schema import migrations
+from .stages import StagesMixin
 from .suggest import SuggestQueryMixin
 from .survey import SurveyMixin
 from .templates import TemplateQueryMixin
@@ -32,7 +33,7 @@ from .templates import TemplateQueryMixin
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
-            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin):
+            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin, StagesMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -67,6 +67,7 @@ class DeskApp(App):
         self._watch: Store | None = None
         self._version: int | None = None
         self._inbound_mark = ""
+        self._stage_mark = 0
         self.desk_title = config.desk.name
         """The desk's name and who is on call, for screen titles."""
         self.session = DeskSession()
@@ -85,6 +86,7 @@ class DeskApp(App):
         self._watch = Store.open(self.data.db_path, migrate=False)
         self._version = self._watch.data_version()
         self._inbound_mark = now()
+        self._stage_mark = self._watch.stage_history_mark()
         self.set_interval(self.poll_seconds, self.poll_database)
         self.set_interval(HEARTBEAT_SECONDS, self._beat)
         self.set_interval(WAKE_SECONDS, self._wake)
@@ -126,6 +128,12 @@ class DeskApp(App):
     def _check_mine(self) -> None:
         with self.data.store() as store:
             fresh = store.new_inbound(self.data.agent, self._inbound_mark)
+            stages = store.stage_history(after_id=self._stage_mark)
+        for change in stages:  # a template the desk took out of auto by itself: the team should know
+            self._stage_mark = max(self._stage_mark, change["id"])
+            if change["actor"] == "desk":
+                self.call_from_thread(self.notify, Text(one_line(change["reason"])), severity="warning", timeout=30,
+                                      title=f"Template {one_line(change['template'])}: {change['from']} → {change['to']}")
         for row in fresh:
             self._inbound_mark = max(self._inbound_mark, row["last_inbound_at"])
             who = one_line(row["customer_name"]) or "a customer"

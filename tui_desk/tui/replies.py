@@ -3,7 +3,8 @@ sends the template shown beside it at once (queued with the undo window), and `u
 app key, so it works on every screen) takes the latest reply back.
 
 The digits send what the quick bar shows: the suggestions are computed once per
-conversation in a worker, and the same list decides what a digit means.
+conversation in a worker, and the same list decides what a digit means. `r` opens the
+composer pre-filled with a template in the draft stage when the match is confident.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import outbox
 from ..errors import UsageError
 from ..templates.quick import (Draft, NeedsComposer, QuickChoices, digit_choice, open_picker, preview,
                                queue_template, quick_choices, reply_context, template_request)
+from ..templates.stages import confident_draft
 from ..textsafe import one_line
 from .data import DeskData
 from .screens.base import ScreenMixin
@@ -183,6 +185,26 @@ class TemplateReplies(ScreenMixin):
             filled = preview(self.data.config, store, draft.template, draft.conversation_id,
                              agent=self.data.agent, answers=answers)
         self.app.call_from_thread(self.open_composer, bundle, filled)
+
+    def open_reply(self, bundle: dict) -> None:
+        """`r`: the composer, pre-filled for review with the template in draft (or auto)
+        when the match is confident and nothing unsent waits for this conversation."""
+        if self.desk_app.session.draft((bundle["conversation"]["id"], False)) is not None:
+            self.open_composer(bundle)
+            return
+        self._draft_reply(bundle)
+
+    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
+    def _draft_reply(self, bundle: dict) -> None:
+        conversation_id = bundle["conversation"]["id"]
+        with self.data.store() as store:
+            template = confident_draft(self.data.config, store, self.data.library, conversation_id)
+            draft = preview(self.data.config, store, template, conversation_id, agent=self.data.agent) \
+                if template is not None else None
+        if draft is None or draft.rendered.problems:
+            self.app.call_from_thread(self.open_composer, bundle)
+        else:
+            self.app.call_from_thread(self.fill_slots, draft, bundle)
 
     def open_composer(self, bundle: dict, draft: Draft | None = None, *, note: bool = False) -> None:
         if draft is not None and not draft.rendered.ok:

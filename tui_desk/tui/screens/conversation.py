@@ -225,7 +225,10 @@ class ConversationScreen(ChangeActions, CardActions, TemplateReplies, DeskScreen
 
     def _open_composer(self, note: bool) -> None:
         if self.bundle is not None:
-            self.open_composer(self.bundle, note=note)
+            if note:
+                self.open_composer(self.bundle, note=True)
+            else:
+                self.open_reply(self.bundle)
 
     def action_scroll_down(self) -> None:
         self.query_one("#thread", VerticalScroll).scroll_down(animate=False)
