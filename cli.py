@@ -32,7 +32,7 @@ COMMANDS: dict[str, Lazy] = {
     "customers": Lazy(C + "customers", "app", "Customers: list, show, link identities, merge and unmerge records."),
     "config": Lazy(C + "setup", "config_app", "Where the config is, and whether it is valid."),
     "outbox": Lazy(C + "outbox", "app", "Replies waiting to go out, sent, or failed."),
-    "templates": Lazy(C + "templates", "app", "Reply templates: list, show, check, stats, suggest."),
+    "templates": Lazy(C + "templates", "app", "Reply templates: list, show, check, stats, suggest, promote, demote."),
     "faq": Lazy(C + "faq", "app", "The FAQ site built from templates with faq = true, and what it does not answer yet."),
     "oncall": Lazy(C + "oncall", "app", "The on-call rotation: who carries the emergency phone, and when."),
     "report": Lazy(C + "reports", "app", "The numbers a small team steers by (see docs/reports.md)."),

@@ -18,6 +18,9 @@ Latency: 50,000 answered conversations (100,000 messages), then `suggest()` for 
 held-out conversations with the index built (as in the console, where it is built
 once in a worker and kept); the build is a figure of its own.
 
+The gate's backtest (templates.gate) is timed over the same history, with one rule
+that fires on every message about an order.
+
 Runs on its own: `python -m bench --only suggest` (`--size small`: 20,000 messages).
 """
 
@@ -245,6 +248,7 @@ def run(size: str) -> list[Figure]:
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1] * 1000
     messages = answered * 2
+    figures += [gate_backtest(work, conf.templates.dir, answered)]
     figures += [
         Figure("templates", f"suggestion latency, {messages:,} messages of history (p95)", f"{p95:.1f} ms",
                "≤ 20 ms", p95 <= 20),
@@ -252,3 +256,22 @@ def run(size: str) -> list[Figure]:
         Figure("templates", f"suggestion index build, {messages:,} messages (once per console)", f"{built:.1f} s"),
     ]
     return figures
+
+
+def gate_backtest(work: Path, templates: str, answered: int) -> Figure:
+    """`templates promote order-status --to auto`'s backtest over the latency desk's
+    history: a rule answering every message about an order, replayed on each answered one."""
+    from tui_desk.rules.spec import load_rules
+    from tui_desk.templates.gate import backtest
+    conf = config_mod.from_dict({
+        "templates": {"dir": templates},
+        "channels": [{"name": "mail", "kind": "maildir", "path": str(work / "mail")}],
+        "rules": [{"id": "auto-order", "on": ["message.new"], "actions": [{"auto_reply": "order-status"}],
+                   "all": [{"field": "text", "matches": "(?i)order|bestellung|commande|pedido|订单"}]}],
+    }, work / "gate.toml")
+    with Store.open(work / "history.db") as store:
+        started = time.perf_counter()
+        found = backtest(conf, store, TemplateLibrary.for_config(conf), load_rules(conf), "order-status")
+        took = time.perf_counter() - started
+    return Figure("templates", f"gate backtest (promote --to auto), {answered:,} answered conversations,"
+                  f" {found.fired:,} the rule fires on (precision {found.precision or 0:.0%})", f"{took:.1f} s")

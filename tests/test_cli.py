@@ -227,7 +227,9 @@ def test_every_json_output_writes_times_one_way(tmp_path):
     roster = tmp_path / "oncall.toml"
     roster.write_text((ROOT / "data/demo/oncall.toml").read_text().replace("/tmp/oncall-pages.txt", str(tmp_path / "paged")))
     config_file.write_text(re.sub(r'roster = ".*"', f'roster = "{roster}"', config_file.read_text()))
-    conv = json.loads(cli("conversations", "list", "--json", env=env).stdout)[0]["id"]
+    # the newest conversation still going (the demo's answered ones are solved: a sync resolves their pages)
+    conv = next(r["id"] for r in json.loads(cli("conversations", "list", "--json", env=env).stdout)
+                if r["status"] != "solved")
     template = json.loads(cli("templates", "list", "--json", env=env).stdout)[0]["id"]
     day = lambda weeks: (dt.date.today() + dt.timedelta(weeks=weeks)).isoformat()  # noqa: E731
     runs = {
@@ -248,6 +250,8 @@ def test_every_json_output_writes_times_one_way(tmp_path):
         ("templates", "check"): ["templates", "check"],
         ("templates", "stats"): ["templates", "stats"],
         ("templates", "suggest"): ["templates", "suggest", str(conv)],
+        ("templates", "promote"): ["templates", "promote", "order-status", "--to", "draft"],
+        ("templates", "demote"): ["templates", "demote", "order-status"],
         ("oncall", "rotation", "list"): ["oncall", "rotation", "list"],  # first: it seeds the roster's rotation
         ("oncall", "rotation", "add"): ["oncall", "rotation", "add", "pager", "--members", "chen", "--tz", "Asia/Shanghai",
                                         "--start", "2026-01-05"],

@@ -16,16 +16,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LINT = Path(sys.executable).with_name("lint-imports")
 
-# Two cycles are known and are being broken by the console's session object (issue 23,
-# item 3: PendingReply moves to tui/session.py, the App hands HelpScreen its key
-# sections). Until that work is merged they are expected, and only they; once they are
-# gone, their xfail below passes strictly and fails the run: delete the entry then.
-KNOWN_CYCLES = {
-    frozenset({"tui_desk.tui.app", "tui_desk.tui.screens.help"}),
-    frozenset({"tui_desk.tui.replies", "tui_desk.tui.screens.composer"}),
-}
-
-
 def lint(cwd: Path) -> subprocess.CompletedProcess:
     """`lint-imports` of the venv, run on the tui_desk in `cwd`."""
     return subprocess.run([str(LINT), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120)
@@ -52,7 +42,8 @@ def cycles(package: str) -> list[frozenset[str]]:
     """Every set of modules of `package` that import each other in a ring (the strongly
     connected components of its import graph with more than one module, or one that
     imports itself)."""
-    graph = grimp.build_graph(package, cache_dir=None)
+    # an import only for type checkers (under TYPE_CHECKING) never runs: it makes no ring
+    graph = grimp.build_graph(package, cache_dir=None, exclude_type_checking_imports=True)
     edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in sorted(graph.modules)}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -118,14 +109,8 @@ def test_textual_outside_the_console_breaks_a_contract(tmp_path):
 
 
 def test_no_import_cycles():
-    found = set(cycles("tui_desk")) - KNOWN_CYCLES
+    found = set(cycles("tui_desk"))
     assert not found, "import cycles: " + "; ".join(" ↔ ".join(sorted(ring)) for ring in found)
-
-
-@pytest.mark.xfail(strict=True, reason="broken by the console session object (issue 23, item 3); then delete it")
-@pytest.mark.parametrize("ring", sorted(sorted(r) for r in KNOWN_CYCLES), ids=" ↔ ".join)
-def test_known_cycle_is_gone(ring):
-    assert frozenset(ring) not in cycles("tui_desk")
 
 
 def test_the_cycle_finder_sees_imports_inside_functions(tmp_path, monkeypatch):

@@ -165,8 +165,8 @@ def test_merge_across_customers_is_refused_until_they_are_linked(store):
     ana, _ = add(store, "my invoice", subject="Invoice", sender="ana@example.br")
     versions = [store.conversation(c)["version"] for c in (mike, ana)]
     refused = (rf"cannot merge #{ana} into #{mike}: they belong to different customers"
-               r" \(Mike <ana@example.br>; Mike <mike@customer.example>\); replies would go to Mike <mike@customer.example>"
-               r" only. If they are one person, link the customers first; else confirm the merge across customers")
+               r" \(Mike <ana@example.br>; Mike <mike@customer.example>\); each reply would go to whoever wrote the"
+               r" message it answers. If they are one person, link the customers first; else confirm the merge across customers")
     with pytest.raises(UsageError, match=refused):
         store.merge(ana, mike, "bo")
     assert store.merge_refusal(ana, mike) and store.merge_refusal(mike, mike)

@@ -17,7 +17,7 @@ SHIPPED = [
     "m001_initial", "m020_templates_outbox", "m010_oncall", "m040_reports", "m030_tui", "m060_matrix",
     "m070_report_indexes", "m080_fts_insert_by_hand", "m081_fts_flush_per_batch", "m090_report_facts",
     "m200_rules", "m210_quarantine", "m220_outbox_uncertain", "m230_pages", "m300_surveys",
-    "m400_customer_merges", "m700_reply_copies",
+    "m400_customer_merges", "m700_reply_copies", "m800_template_stages",
 ]
 
 

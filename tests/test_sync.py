@@ -205,7 +205,7 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
     assert done.returncode == 1, "one channel failed"
     data = json.loads(done.stdout)
     assert set(data) == {"channels", "outbox", "rules", "pages", "surveys", "seconds"}
-    assert data["rules"] == {"events": 0, "fired": 0, "applied": 0, "suppressed": 0}
+    assert data["rules"] == {"events": 0, "fired": 0, "applied": 0, "suppressed": 0, "demoted": []}
     assert data["surveys"] == {"queued": 0, "skipped": 0, "answers": 0}
     assert data["channels"]["mail"] == {"fetched": 1, "new": 1, "duplicates": 0, "conflicts": 0, "errors": 0, "quarantined": 0,
                                         "error": None, "warnings": []}

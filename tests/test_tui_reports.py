@@ -21,8 +21,9 @@ from tui_desk.reports import make_period, overview
 from tui_desk.reports.tables import Section
 from tui_desk.store import Store
 from tui_desk.tui import make_app
+from tui_desk.tui.app import key_sections
 from tui_desk.tui.screens import reports as reports_screen
-from tui_desk.tui.screens.help import HelpScreen, key_sections
+from tui_desk.tui.screens.help import HelpScreen
 from tui_desk.tui.screens.inbox import InboxScreen
 from tui_desk.tui.screens.reports import ReportsScreen, section_table
 

@@ -105,7 +105,7 @@ async def test_digit_in_the_inbox_answers_the_row_under_the_cursor(desk, db_path
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         row = queue(app).current
-        await pilot.pause(0.4)  # the quick bar follows the cursor on a short timer
+        await pilot.pause(0.4)  # (a pause kept from when the quick bar polled the cursor)
         await settle(pilot)
         assert "1  Order status" in bar_text(app)
         await pilot.press(digit_for(app, "Closing – solved"))  # pinned: after the suggestions
@@ -120,7 +120,7 @@ async def test_the_quick_bar_follows_the_cursor_and_a_digit_sends_what_it_showed
         await settle(pilot)
         shown: dict[int, str] = {}
         while queue(app).current["id"] not in shown:  # every row, top to bottom
-            await pilot.pause(0.3)  # CursorMoved starts the worker; the timer catches the rest
+            await pilot.pause(0.3)  # CursorMoved starts the worker (the pause: from when a timer polled)
             await settle(pilot)
             shown[queue(app).current["id"]] = bar_text(app)
             await pilot.press("down")

@@ -99,7 +99,13 @@ class TemplatesSection:
     automate_min_close_rate: float = 0.8
     """`report templates` flags a template "ready to automate" at this close rate..."""
     automate_min_uses: int = 20
-    """...over at least this many uses."""
+    """...over at least this many uses; both are also the gate of `templates promote --to auto`."""
+    auto_daily_cap: int = 50
+    """At most this many automatic replies per template a day (the last 24 hours)."""
+    auto_review_uses: int = 10
+    """A template in auto is demoted when its last N automatic uses fall below the gate."""
+    auto_handoff: str = "This answer was sent automatically. Reply to this message to reach a person."
+    """The line an automatic reply ends with, unless its template has its own `handoff`."""
 
 
 @dataclass

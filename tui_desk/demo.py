@@ -2,7 +2,8 @@
 
 The shipped files carry fixed dates; they are copied with every date shifted by the
 same amount, so the newest message is a few minutes old and the demo always looks
-recent. The copy, a config pointing at it, and the database live in one folder, beside the
+recent. A few conversations are then answered with templates (answers.toml), so the
+suggestions have the team's history to learn from. The copy, a config pointing at it, and the database live in one folder, beside the
 demo FAQ site built from the shipped templates (`faq_dir`).
 """
 
@@ -14,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 from . import config as config_mod, faq, paths
@@ -56,6 +58,7 @@ def build(db_path: Path | None = None, *, now: dt.datetime | None = None) -> tup
     with Store.open(db_path) as store:
         store.ensure_agent(config.agent.name, config.agent.email)
         result = run(config, store)
+        _answer(config, store, source / "answers.toml")
         faq.build(config, store, faq_dir(db_path))
     (work / BUILT).write_text(now.isoformat(), encoding="utf-8")
     return config_path, result
@@ -70,6 +73,20 @@ def existing(db_path: Path | None = None) -> tuple[Path, str] | None:
     if not (db_path.exists() and (work / "config.toml").exists() and (work / BUILT).exists()):
         return None
     return work / "config.toml", (work / BUILT).read_text(encoding="utf-8")[:16].replace("T", " ")
+
+
+def _answer(config: config_mod.Config, store: Store, answers: Path) -> None:
+    """The team's past template replies (answers.toml), sent through the outbox and
+    solved: the history the suggestions learn from."""
+    from . import outbox
+    from .templates import TemplateLibrary
+    from .templates.quick import send_template
+    library = TemplateLibrary.for_config(config)
+    by_subject = {c["subject"]: c["id"] for c in store.conversations(limit=1000)}
+    for item in tomllib.loads(answers.read_text(encoding="utf-8"))["answered"]:
+        send_template(config, store, library.get(item["template"]), by_subject[item["subject"]], agent=item["agent"],
+                      answers=item.get("answers"), status="solved", undo_seconds=0)
+    outbox.deliver_due(config, store)
 
 
 def _remove_database(db_path: Path) -> None:

@@ -79,6 +79,8 @@ def _words(what: str, d: dict) -> str:
         text = "same text" if d.get("same_text") else "different text"
         return (f"another mail from {d.get('from') or '?'} came under Message-ID {d.get('message_id')} with other"
                 f" bytes ({d.get('size')} bytes, {text}); not stored as a message")
+    if what == "template.demoted":
+        return f"template {d.get('template')} taken out of auto, back to {d.get('to')}: {d.get('reason')}"
     if what == "action.suppressed":
         return f"{d.get('action')} held back: {d.get('reason')}"
     details = ", ".join(f"{k} {v}" for k, v in d.items())

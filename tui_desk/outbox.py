@@ -1,10 +1,11 @@
 """The outbox: replies queued with an undo window, delivered once, retried with backoff.
 
-`queue_reply` is what every front end calls (the TUI's composer and digit keys, the
-CLI's `reply`, rules): one transaction writes the message row, the outbox row, the
-status change and the events. `deliver_due` sends what is due, from the TUI's worker,
-from `tui-desk sync` or from `tui-desk outbox flush`; several may run at once, since
-each row is claimed in its own transaction before it is sent.
+`queue` is what every front end calls with a ReplyRequest (the TUI's composer and digit
+keys, the CLI's `reply`; `queue_reply` is its keyword form, for rules and scripts): one
+transaction writes the message row, the outbox row, the status change and the events.
+`deliver_due` sends what is due, from the TUI's worker, from `tui-desk sync` or from
+`tui-desk outbox flush`; several may run at once, since each row is claimed in its own
+transaction before it is sent.
 
 States: queued → sending → sent, or back to queued with a later `next_try_at` after a
 failed try, and failed after the last try; cancelled when taken back before it went out
@@ -33,9 +34,10 @@ from .errors import ChannelError, ConfigError, DeskError, UsageError
 from .model import Attachment
 from .store import Store
 from .store.outbox import ConversationChanged
+from .store.reply_request import Copies, ReplyRequest
 
-__all__ = ["UNCERTAIN_HINT", "ConversationChanged", "DeliveryResult", "QueuedReply", "cancel", "deliver_due",
-           "queue_reply", "reply_problem", "retry"]
+__all__ = ["UNCERTAIN_HINT", "ConversationChanged", "Copies", "DeliveryResult", "QueuedReply", "ReplyRequest",
+           "cancel", "deliver_due", "queue", "queue_reply", "reply_problem", "retry"]
 
 # Waits after the 1st, 2nd, ... failed try; after the last one the reply is failed for good.
 BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200)]
@@ -70,24 +72,9 @@ class DeliveryResult:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Copies:
-    """What an email reply carries besides its text: more recipients, and files."""
-
-    cc: tuple[str, ...] = ()
-    bcc: tuple[str, ...] = ()
-    files: tuple[Path, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.cc or self.bcc or self.files)
-
-
-def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, note: bool = False,
-                status: str | None = None, template_id: str | None = None, undo_seconds: float = 0,
-                expected_version: int | None = None, automatic: str | None = None,
-                recipient: str | None = None, config: Config | None = None,
-                copies: Copies = Copies()) -> QueuedReply:
-    """Write a reply (or an internal note) for delivery after `undo_seconds`.
+def queue(store: Store, request: ReplyRequest, *, config: Config | None = None) -> QueuedReply:
+    """Write the reply (or internal note) `request` asks for, for delivery after its
+    `undo_seconds`.
 
     One transaction: the message row, the outbox row (not for notes), the status change
     and the events; the conversation's version is bumped and the first agent reply sets
@@ -95,7 +82,8 @@ def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, no
     the messages the agent has not seen) instead when the conversation moved on.
     With `config` (every front end gives it), a reply that could not be delivered (no
     usable address, no room) is refused with UsageError before anything is written."""
-    if not text.strip():
+    conversation_id, note, copies = request.conversation_id, request.note, request.copies
+    if not request.text.strip():
         raise DeskError("the reply is empty; nothing was queued")
     if config is not None and not note:
         problem = reply_problem(config, store, conversation_id)
@@ -103,15 +91,23 @@ def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, no
             raise UsageError(f"cannot reply to conversation {conversation_id}: {problem}; nothing was queued"
                              " (an internal note can still be added)")
     files = _checked_copies(config, store, conversation_id, copies, note) if copies else ()
-    deliver_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=max(undo_seconds, 0))
+    deliver_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=max(request.undo_seconds, 0))
     message_id, outbox_id = store.add_reply(
-        conversation_id, text, agent=agent, note=note, status=status, template_id=template_id,
-        txn_id=f"tuidesk-{uuid.uuid4().hex}", deliver_at=deliver_at, expected_version=expected_version,
-        automatic=automatic, recipient=recipient,
-        assign_on_reply=config is not None and config.desk.assign_on_reply,
-        cc=copies.cc, bcc=copies.bcc, files=files,
-    )
+        request, txn_id=f"tuidesk-{uuid.uuid4().hex}", deliver_at=deliver_at,
+        assign_on_reply=config is not None and config.desk.assign_on_reply, files=files)
     return QueuedReply(outbox_id, message_id, None if note else deliver_at)
+
+
+def queue_reply(store: Store, conversation_id: int, text: str, *, agent: str, note: bool = False,
+                status: str | None = None, template_id: str | None = None, undo_seconds: float = 0,
+                expected_version: int | None = None, automatic: str | None = None,
+                recipient: str | None = None, config: Config | None = None,
+                copies: Copies = Copies()) -> QueuedReply:
+    """`queue` with the request's fields as keywords (rules, scripts and tests)."""
+    return queue(store, ReplyRequest(
+        conversation_id=conversation_id, text=text, agent=agent, note=note, status=status, template_id=template_id,
+        undo_seconds=undo_seconds, expected_version=expected_version, automatic=automatic, recipient=recipient,
+        copies=copies), config=config)
 
 
 def _checked_copies(config: Config | None, store: Store, conversation_id: int, copies: Copies,

@@ -1,7 +1,8 @@
 """What every command shares: the global options, config and store access, output.
 
-Light on purpose (every command imports it): rich, the config and the store are
-imported when first used, so `--help` and `--json` never load rich.
+Light on purpose (every command imports it): the config and the store are imported
+when first used. Tables and plain lines print without rich (commands/plain.py); rich
+is imported only for what only it draws (the report tables and charts).
 """
 
 from __future__ import annotations
@@ -19,19 +20,30 @@ from ..errors import DeskError, UsageError
 from ..textsafe import one_line, safe_json
 
 if TYPE_CHECKING:
-    from rich.table import Table
-    from rich.text import Text
-
     from .. import config as config_mod
+    from .plain import PlainTable
     from ..store import Store
 
 
 class LazyConsole:
-    """A rich Console made on first use (rich costs ~30 ms to import)."""
+    """A rich Console made on first use (rich costs ~30 ms to import), and only for what
+    needs it: a PlainTable, and plain text printed with markup=False (and at most a
+    style), are written directly."""
 
     def __init__(self, **settings) -> None:
         self._settings = settings
         self._console = None
+
+    def print(self, *objects, markup: bool | None = None, style: str | None = None, **settings) -> None:
+        from .plain import PlainTable, styled  # --help, --json and `show` never print through here
+        stream = sys.stderr if self._settings.get("stderr") else sys.stdout
+        if len(objects) == 1 and isinstance(objects[0], PlainTable) and not settings and style is None:
+            objects[0].print(stream)
+        elif objects and markup is False and not settings and style in (None, "bold", "dim") \
+                and all(isinstance(o, str) for o in objects):
+            stream.write(styled(" ".join(objects), style, stream) + "\n")
+        else:
+            self.__getattr__("print")(*objects, markup=markup, style=style, **settings)
 
     def __getattr__(self, name: str):
         if self._console is None:
@@ -97,16 +109,16 @@ def print_json(data: object) -> None:
     print(safe_json(data, default=json_value))
 
 
-def table(*columns: str) -> Table:
-    from rich.table import Table
-    grid = Table(*columns, box=None, header_style="bold", pad_edge=False)
-    return grid
+def table(*columns: str) -> PlainTable:
+    """A table to fill with `add_row(cell(...), ...)` and print with `out.print`."""
+    from .plain import PlainTable
+    return PlainTable(*columns)
 
 
-def cell(value: object) -> Text:
-    """A table cell from untrusted text: cleaned, and never read as markup."""
-    from rich.text import Text
-    return Text(one_line("" if value is None else str(value)))
+def cell(value: object) -> str:
+    """A table cell from untrusted text: cleaned onto one line. A PlainTable never reads
+    it as markup; for a rich table, wrap it in rich's Text (commands/reports.py)."""
+    return one_line("" if value is None else str(value))
 
 
 def one_of(option: str, value: str, valid: Iterable[str], what: str) -> str:

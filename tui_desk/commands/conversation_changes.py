@@ -86,8 +86,8 @@ def note(ctx: typer.Context, conversation_id: int = typer.Argument(..., metavar=
     config = opts.config()
     with opts.store() as store:
         _existing(store, conversation_id)
-        queued = outbox_service.queue_reply(store, conversation_id, body, agent=config.agent.name, note=True,
-                                            status=None, undo_seconds=0, config=config)
+        queued = outbox_service.queue(store, outbox_service.ReplyRequest(
+            conversation_id=conversation_id, text=body, agent=config.agent.name, note=True), config=config)
         if json_out:
             print_json({"message_id": queued.message_id, "conversation": summary(store.conversation(conversation_id))})
         else:

@@ -12,7 +12,7 @@ from .. import outbox as outbox_service
 from ..errors import EXIT_FAILED, NotFound, UsageError
 from ..store import schema
 from ..templates import TemplateLibrary
-from ..templates.quick import send_template
+from ..templates.quick import queue_template
 from .common import cell, err, one_of, options, out, print_json, table
 
 app = typer.Typer(help="Replies waiting to go out, sent, or failed.", invoke_without_command=True)
@@ -129,6 +129,8 @@ def reply(
         with opts.store() as store:
             theirs = outbox_service.reply_all(config, store, conversation_id)
         copies = dataclasses.replace(copies, cc=tuple(dict.fromkeys((*theirs, *copies.cc))))
+    request = outbox_service.ReplyRequest(conversation_id=conversation_id, agent=agent, note=note, status=status,
+                                          undo_seconds=wait, copies=copies)
     with opts.store() as store:
         if template is not None:
             chosen = TemplateLibrary.for_config(config).get(template)
@@ -136,12 +138,10 @@ def reply(
                 raise NotFound(f"no template {template!r} (see `tui-desk templates list`)")
             if note:
                 raise UsageError("--template sends a reply; write a note with --text or --file")
-            queued = send_template(config, store, chosen, conversation_id, agent=agent, answers=_answers(fill),
-                                   status=status, undo_seconds=wait, copies=copies).queued
+            queued = queue_template(config, store, chosen, request, answers=_answers(fill)).queued
         else:
             body = text if text is not None else read_text(file)
-            queued = outbox_service.queue_reply(store, conversation_id, body, agent=agent, note=note,
-                                                status=status, undo_seconds=wait, config=config, copies=copies)
+            queued = outbox_service.queue(store, dataclasses.replace(request, text=body), config=config)
         delivered = outbox_service.deliver_due(config, store) if now and not note else None
         item = store.outbox_item(queued.outbox_id) if queued.outbox_id else None
     if json_out:

@@ -13,8 +13,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from .common import cell, known_name, one_of, options, out, print_json
+from .common import cell as plain_cell
+from .common import known_name, one_of, options, out, print_json
 
 app = typer.Typer(help="The numbers a small team steers by (see docs/reports.md).", no_args_is_help=True)
 
@@ -50,6 +52,11 @@ def _run(ctx: typer.Context, name: str, since, until, channel, agent, tag, tz, f
         print(drawing if drawing else "nothing to chart in this period")
     else:
         _tables(data)
+
+
+def cell(value: object) -> Text:
+    """A rich table cell from untrusted text: cleaned, and never read as markup."""
+    return Text(plain_cell(value))
 
 
 def _tables(data: dict) -> None:

@@ -70,6 +70,9 @@ def _sync_once(opts, config, channel: str | None, json_out: bool, quiet: bool) -
         if result.sent or result.failed or result.uncertain:
             print(f"outbox: {result.sent} sent, {result.failed} failed"
                   + (f", {result.uncertain} may have been sent" if result.uncertain else ""))
+    if not json_out and not quiet:  # the team must hear of it, tty or cron mail
+        for template in result.rules.demoted:
+            print(f"template {template}: taken out of auto, back to draft (see `tui-desk templates stats`)")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 

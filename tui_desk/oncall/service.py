@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 from ..config import Config
 from ..errors import ConfigError, UsageError
 from ..store import Store, parse_stamp, stamp
-from . import night as night_mod
-from . import report as report_mod, roster as roster_mod
+from . import roster as roster_mod
 from .schedule import Epoch, Override, Rotation, Segment, Swap
 from .timeparse import (UTC, format_handoff, format_length, localize, parse_day, parse_handoff,
                         parse_length, parse_until, parse_when, zone)
@@ -329,6 +328,7 @@ class Oncall:
             return None
         if until <= since:
             return {}
+        from . import report as report_mod  # the report's arithmetic: `oncall now` never needs it
         return report_mod.hours_on_call([to_rotation(r) for r in rows], since, until, self.config.desk.hours())
 
     def report(self, since: str | None, until: str | None, rotation: str | None, tz: str | None) -> dict:
@@ -337,6 +337,7 @@ class Oncall:
         begin = parse_when(since, zone_, now=self.now) if since else end - dt.timedelta(days=28)
         if end <= begin:
             raise UsageError("--until must be after --since")
+        from . import night as night_mod, report as report_mod
         oc = self.config.oncall
         weights = report_mod.Weights(oc.comp_days_per_shift, oc.weekend_weight, oc.holiday_weight)
 

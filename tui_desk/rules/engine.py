@@ -182,10 +182,46 @@ class Actions:
         return self._send_template(rule, action, cid, facts, words, f"after-hours rule {rule.id}")
 
     def _reply_template(self, rule: Rule, action: Action, cid: int, facts: dict) -> Outcome:
+        template = self._library().get(action.value)
+        if template is not None and not template.auto:  # an answer, not an acknowledgement: as auto_reply
+            return self._auto_reply(rule, action, cid, facts)
         return self._send_template(rule, action, cid, facts, f"replied with template {action.value}", f"rule {rule.id}")
 
+    def _auto_reply(self, rule: Rule, action: Action, cid: int | None, facts: dict) -> Outcome:
+        """A template the team put in the `auto` stage, when the suggester picks it first
+        for this conversation; at most `[templates] auto_daily_cap` a day, and never
+        again in a conversation it answered automatically (the customer who writes back
+        gets a person). It ends with the template's "reply to reach a person" line."""
+        from ..store.stages import AUTO_PREFIX
+        from ..templates.stages import handoff_line
+        from ..templates.suggest import offer
+        words, template_id = f"answered automatically with template {action.value}", action.value
+        template = self._library().get(template_id)
+        if template is None:
+            return Outcome(action, words, suppressed=f"no template {template_id!r}")
+        stage = self.store.template_stage(template_id)
+        if stage != "auto":
+            return Outcome(action, words, suppressed=f"template {template_id} is in stage {stage}, not auto")
+        guard = may_auto_reply(facts["class"], facts["from"], force=rule.force_reply) or self._cap(facts["from"])
+        if guard is not None:  # before anything is asked of the suggester
+            return Outcome(action, words, suppressed=guard)
+        if cid is None:  # a mail file tried with `rules test`: no history to suggest from
+            return Outcome(action, words, True)
+        if self.store.answered_automatically(cid, template_id):
+            return Outcome(action, words, suppressed=f"the customer wrote again after an automatic answer with"
+                                                     f" {template_id}: a person answers")
+        cap = self.config.templates.auto_daily_cap
+        if self.store.automatic_uses_since(template_id, self.now - dt.timedelta(days=1)) >= cap:
+            return Outcome(action, words, suppressed=f"daily cap reached: {cap} automatic replies with {template_id}")
+        best = offer(self.config, self.store, self._library(), cid, 1).suggested
+        if not best or best[0].template.id != template_id:
+            picked = f"it picks {best[0].template.id}" if best else "it has no suggestion"
+            return Outcome(action, words, suppressed=f"the suggester is not sure: {picked}")
+        return self._send_template(rule, action, cid, facts, words, AUTO_PREFIX + f"rule {rule.id}",
+                                   handoff_line(self.config, template))
+
     def _send_template(self, rule: Rule, action: Action, cid: int | None, facts: dict, words: str,
-                       reason: str) -> Outcome:
+                       reason: str, footer: str = "") -> Outcome:
         from .. import outbox
         from ..templates.quick import preview
         address = facts["from"]
@@ -193,6 +229,11 @@ class Actions:
         template = self._library().get(action.value)
         if why is None and template is None:
             why = f"no template {action.value!r}"
+        if why is None and not template.auto and action.kind == "after_hours_ack":  # an answer earns it: the gate
+            stage = self.store.template_stage(template.id)
+            if stage != "auto":
+                why = (f"template {template.id} is an answer in stage {stage}: rules send it only in auto"
+                       " (templates promote), or mark it auto = true")
         if why is None and cid is not None:  # it could never be delivered (no usable address)
             why = outbox.reply_problem(self.config, self.store, cid)
         if why is None and cid is not None:  # (a dry run of a mail file has no conversation to render for)
@@ -206,7 +247,8 @@ class Actions:
             return Outcome(action, words, True)
 
         def write() -> None:
-            outbox.queue_reply(self.store, cid, draft.rendered.text, agent=f"rule:{rule.id}",
+            text = draft.rendered.text.rstrip() + (f"\n\n{footer}" if footer else "")
+            outbox.queue_reply(self.store, cid, text, agent=f"rule:{rule.id}",
                                template_id=template.id, undo_seconds=self.config.templates.undo_seconds,
                                automatic=reason, recipient=address)
         return Outcome(action, words, self._changes(cid, write))

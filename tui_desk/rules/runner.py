@@ -31,6 +31,8 @@ class RunResult:
     applied: int = 0
     suppressed: int = 0
     errors: list[str] = field(default_factory=list)
+    demoted: list[str] = field(default_factory=list)
+    """Templates taken out of auto by the review after the rules (templates.stages)."""
 
     def add(self, firings: list[Firing]) -> None:
         for firing in firings:
@@ -46,9 +48,11 @@ class RunResult:
         self.applied += other.applied
         self.suppressed += other.suppressed
         self.errors += other.errors
+        self.demoted += other.demoted
 
     def as_json(self) -> dict:
-        return {"events": self.events, "fired": self.fired, "applied": self.applied, "suppressed": self.suppressed}
+        return {"events": self.events, "fired": self.fired, "applied": self.applied, "suppressed": self.suppressed,
+                "demoted": self.demoted}
 
 
 def evaluate(actions: Actions, conversation_id: int, events: set[str], message_id: int | None = None,
@@ -104,6 +108,8 @@ def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datet
         if len(pending) < BATCH:
             break
     _timers(actions, result)
+    from ..templates.stages import review  # templates in auto that fell below the gate go back to draft
+    result.demoted += [d.template for d in review(config, store, now)]
     return result
 
 

@@ -35,7 +35,8 @@ RECEIVED = "\0received"
 """The facts key of the event's message time (an aware datetime), for the after-hours check."""
 DURATION_FIELDS = ("age", "waiting")
 OPERATORS = ("is", "is_not", "contains", "contains_any", "matches", "has", "gt", "lt")
-ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "after_hours_ack", "page")
+ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_template", "after_hours_ack", "auto_reply",
+           "page")
 RULE_KEYS = ("id", "on", "all", "any", "none", "actions", "stop", "force_reply")
 # The only non-ASCII characters a case-insensitive regex matches to ASCII letters (İ ı ſ
 # and the Kelvin sign; tests/test_rules.py checks the list against every character).
@@ -559,7 +560,7 @@ def _action(item: Any, fail, groups: dict, templates: set[str] | None, agents: s
                 fail(action, f"unknown group {value[6:]!r} (known: {', '.join(groups) or 'none: add [[groups]]'})")
         elif value != "none" and value not in agents:
             fail(action, f"unknown agent {value!r} (known: {', '.join(sorted(agents))}; or group:NAME, none)")
-    elif action in ("reply_template", "after_hours_ack") and templates is not None and value not in templates:
+    elif action in ("reply_template", "after_hours_ack", "auto_reply") and templates is not None and value not in templates:
         fail(action, f"unknown template {value!r} (see `tui-desk templates list`)")
     return Action(action, value)
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import Change
 from .db import Database, now, stamp
+
+if TYPE_CHECKING:  # the message model is sync's: read commands never load it
+    from ..model import Change
 
 
 class ChatMixin:

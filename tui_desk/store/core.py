@@ -25,6 +25,7 @@ from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .rules import RulesMixin
 from .schema import migrations
+from .stages import StagesMixin
 from .stored import StoredMixin
 from .suggest import SuggestQueryMixin
 from .survey import SurveyMixin
@@ -33,7 +34,7 @@ from .templates import TemplateQueryMixin
 
 class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, TemplateQueryMixin, OncallMixin,
             ReportsMixin, ReportFactsMixin, InboxMixin, RulesMixin, QuarantineMixin, NamesMixin, PagesMixin,
-            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin, StoredMixin):
+            FaqQueryMixin, SurveyMixin, CustomerMixin, MergeMixin, SuggestQueryMixin, StagesMixin, StoredMixin):
     """One connection to the desk database. Not shared between threads: open one per thread."""
 
     def __init__(self, database: Database) -> None:

@@ -6,15 +6,17 @@ Called inside the batch transaction of `sync`; never commits on its own.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Iterator, Set as AbstractSet
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import ParsedMessage
 from ..hours import LEARNT_PREFIX
 from .db import Database, now, stamp
+
+if TYPE_CHECKING:  # the message model and hashlib (OpenSSL, ~2.5 ms) only where sync needs them
+    from ..model import ParsedMessage
 
 # statuses a customer's new message moves back to open
 _REOPENS = ("pending", "snoozed", "solved")
@@ -294,6 +296,7 @@ class IngestMixin:
                 (message_id, attachment.filename, attachment.content_type, attachment.size or 0, attachment.source),
             )
             return
+        import hashlib
         digest = hashlib.sha256(attachment.data).hexdigest()
         target = self.files / digest[:2] / digest
         if not target.exists():
@@ -356,6 +359,7 @@ class StoredKeys(AbstractSet):
 
 def _digest(raw: bytes) -> str:
     """SHA-256 of raw mail with CRLF read as LF (IMAP and Maildir differ only in that)."""
+    import hashlib  # here, not at the top: a read command never loads OpenSSL
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 

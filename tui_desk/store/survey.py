@@ -13,6 +13,7 @@ import datetime as dt
 import json
 
 from .db import Database, stamp
+from .reply_request import ReplyRequest
 
 SURVEY_AGENT = "survey"
 """The author of survey messages and the actor of their events."""
@@ -90,8 +91,9 @@ class SurveyMixin:
                     or self.customer_surveyed_since(row["customer_id"], cooldown_since)):
                 return None
             message_id, outbox_id = self.add_reply(  # type: ignore[attr-defined]
-                conversation_id, text, agent=SURVEY_AGENT, note=False, status=None, template_id=None,
-                txn_id=txn_id, deliver_at=dt.datetime.now(dt.timezone.utc), expected_version=None, automatic=SURVEY_REASON, recipient=recipient)
+                ReplyRequest(conversation_id=conversation_id, text=text, agent=SURVEY_AGENT, automatic=SURVEY_REASON,
+                             recipient=recipient),
+                txn_id=txn_id, deliver_at=dt.datetime.now(dt.timezone.utc))
             return conn.execute(
                 "INSERT INTO surveys (conversation_id, customer_id, outbox_id, message_id, template_id, language,"
                 " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

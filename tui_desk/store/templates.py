@@ -30,12 +30,15 @@ class TemplateQueryMixin:
             " ORDER BY m.received_at DESC LIMIT ?", (TEXT_KEPT, limit))
         return [(r[0], r[1]) for r in rows if r[1]]
 
-    def template_uses(self, since: str | None = None) -> list[dict]:
+    def template_uses(self, since: str | None = None, template_id: str | None = None,
+                      automatic_like: str | None = None) -> list[dict]:
         """Every template reply since `since` with what followed it: the customer's
         message before it, the next customer message, the next agent reply, the first
-        solve, the first satisfaction score after it (all stamps; None if none)."""
+        solve, the first satisfaction score after it (all stamps; None if none).
+        `template_id`: only its uses; `automatic_like`: only replies whose `automatic`
+        is LIKE it (the automatic stage's own)."""
         rows = self.d.all(
-            "SELECT m.id AS message_id, m.template_id, m.conversation_id, m.author AS agent, m.received_at AS at,"
+            "SELECT m.id AS message_id, m.template_id, m.conversation_id, m.author AS agent, m.received_at AS at, m.automatic,"
             " (SELECT max(i.received_at) FROM messages i WHERE i.conversation_id = m.conversation_id"
             "   AND i.direction = 'in' AND i.automatic IS NULL AND i.received_at <= m.received_at) AS asked_at,"
             " (SELECT min(i.received_at) FROM messages i WHERE i.conversation_id = m.conversation_id"
@@ -46,6 +49,7 @@ class TemplateQueryMixin:
             "   AND json_extract(e.data, '$.to') = 'solved' AND e.at >= m.received_at) AS solved_at,"
             " (SELECT json_extract(e.data, '$.score') FROM events e WHERE e.conversation_id = m.conversation_id"
             "   AND e.kind = 'satisfaction' AND e.at > m.received_at ORDER BY e.at LIMIT 1) AS satisfaction"
-            " FROM messages m WHERE m.template_id IS NOT NULL AND m.direction = 'out' AND m.received_at >= ?"
-            " ORDER BY m.received_at", (since or "",))
+            " FROM messages m WHERE m.template_id IS NOT NULL AND m.direction = 'out' AND m.received_at >= :since"
+            " AND (:t IS NULL OR m.template_id = :t) AND (:a IS NULL OR m.automatic LIKE :a)"
+            " ORDER BY m.received_at", {"since": since or "", "t": template_id, "a": automatic_like})
         return [dict(r) for r in rows]

@@ -10,6 +10,7 @@
     auto = false            # may rules send it by themselves
     faq = true              # published by `tui-desk faq build` (optional)
     question = "Where is my order?"   # its title on the FAQ site (needed with faq = true)
+    handoff = "Reply to reach a person."  # the last line of its automatic replies (optional)
     +++
     Hi {{ customer.first_name | default("there") }}, ...
 
@@ -29,7 +30,7 @@ from ..channel_kinds import MEDIUM
 from ..config import Config
 
 FIELDS = {"title": str, "tags": list, "keywords": list, "key": int, "channels": list, "language": str, "auto": bool,
-          "faq": bool, "question": str}
+          "faq": bool, "question": str, "handoff": str}
 SKIPPED = {"readme.md"}
 
 
@@ -53,6 +54,8 @@ class Template:
     """Published on the FAQ site (`tui-desk faq build`), under `question`."""
     question: str = ""
     """The customer's question the template answers: the entry's heading on the FAQ site."""
+    handoff: str = ""
+    """The "reply to reach a person" line its automatic replies end with (empty: the config's)."""
 
     def fits(self, channel_name: str, channel_kind: str = "") -> bool:
         return not self.channels or bool({channel_name, channel_kind, MEDIUM.get(channel_kind)} & set(self.channels))
@@ -98,6 +101,7 @@ def parse_template(path: Path, text: str) -> Template:
         tags=tuple(meta.get("tags", ())), keywords=tuple(meta.get("keywords", ())), key=key,
         channels=tuple(meta.get("channels", ())), language=meta.get("language", ""), auto=meta.get("auto", False),
         faq=meta.get("faq", False), question=" ".join(meta.get("question", "").split()),
+        handoff=" ".join(meta.get("handoff", "").split()),
     )
 
 

@@ -9,12 +9,14 @@ a digit press is queued in a few milliseconds:
     picker.rank("refu")                                             # each keystroke
     context = reply_context(config, store, conversation_id, agent=me)
     draft = context.draft(template)                                 # live preview, no database
-    sent = send_template(config, store, template, conversation_id, agent=me, expected_version=v)
+    request = template_request(config, conversation_id, agent=me, expected_version=v)
+    sent = queue_template(config, store, template, request)        # digit keys: render and queue
     outbox.cancel(store, sent.queued.outbox_id, me)                 # `u` within the window
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -153,18 +155,35 @@ def preview(config: Config, store: Store, template: Template, conversation_id: i
     return reply_context(config, store, conversation_id, agent=agent, on_call=on_call, now=now).draft(template, answers)
 
 
+def queue_template(config: Config, store: Store, template: Template, request: outbox.ReplyRequest, *,
+                   answers: dict[str, str] | None = None, on_call: str | None = None) -> QuickReply:
+    """Render `template` for the request's conversation and queue it as the reply the
+    request describes (its text is the rendering; digit keys, `reply --template`, with
+    Cc, Bcc, files: `reply --template T --attach F`).
+    NeedsComposer when it has unfilled slots or problems: nothing is queued then."""
+    draft = preview(config, store, template, request.conversation_id, agent=request.agent, answers=answers,
+                    on_call=on_call)
+    if not draft.rendered.ok:
+        raise NeedsComposer(draft)
+    reply = dataclasses.replace(request, text=draft.rendered.text, template_id=template.id)
+    return QuickReply(outbox.queue(store, reply, config=config), template, draft.to, draft.rendered.text)
+
+
+def template_request(config: Config, conversation_id: int, *, agent: str, status: str | None = "pending",
+                     undo_seconds: float | None = None, expected_version: int | None = None,
+                     copies: outbox.Copies = outbox.Copies()) -> outbox.ReplyRequest:
+    """The request of a template reply: it leaves the conversation pending and waits out
+    the desk's undo window ([templates] undo_seconds) unless told otherwise."""
+    wait = config.templates.undo_seconds if undo_seconds is None else undo_seconds
+    return outbox.ReplyRequest(conversation_id=conversation_id, agent=agent, status=status, undo_seconds=wait,
+                               expected_version=expected_version, copies=copies)
+
+
 def send_template(config: Config, store: Store, template: Template, conversation_id: int, *, agent: str,
                   answers: dict[str, str] | None = None, status: str | None = "pending",
                   undo_seconds: float | None = None, expected_version: int | None = None,
                   on_call: str | None = None, copies: outbox.Copies = outbox.Copies()) -> QuickReply:
-    """Render and queue `template` as the reply (digit keys, `reply --template`), with
-    `copies` (Cc, Bcc, files: `reply --template T --attach F`).
-    NeedsComposer when it has unfilled slots or problems: nothing is queued then."""
-    draft = preview(config, store, template, conversation_id, agent=agent, answers=answers, on_call=on_call)
-    if not draft.rendered.ok:
-        raise NeedsComposer(draft)
-    wait = config.templates.undo_seconds if undo_seconds is None else undo_seconds
-    queued = outbox.queue_reply(store, conversation_id, draft.rendered.text, agent=agent, status=status,
-                                template_id=template.id, undo_seconds=wait, expected_version=expected_version,
-                                config=config, copies=copies)
-    return QuickReply(queued, template, draft.to, draft.rendered.text)
+    """`queue_template` with the request's fields as keywords (scripts, tests, benchmarks)."""
+    request = template_request(config, conversation_id, agent=agent, status=status, undo_seconds=undo_seconds,
+                               expected_version=expected_version, copies=copies)
+    return queue_template(config, store, template, request, answers=answers, on_call=on_call)

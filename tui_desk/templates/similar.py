@@ -124,14 +124,17 @@ class SimilarIndex:
         self.built = n
         self._weighed = True
 
-    def nearest(self, text: str, k: int = NEIGHBOURS) -> list[tuple[str, float]]:
-        """(label, cosine similarity) of the `k` nearest documents, nearest first."""
+    def nearest(self, text: str, k: int = NEIGHBOURS, skip: int | None = None) -> list[tuple[str, float]]:
+        """(label, cosine similarity) of the `k` nearest documents, nearest first;
+        `skip`: a document left out (a backtest asks about a message of the index)."""
         query = _weights(Counter(terms(text)), self.idf, math.log(1.0 + len(self.labels)))
         scores: dict[int, float] = {}
         get = scores.get
         for word, qw in query.items():
             for doc, weight in self.postings.get(word, ()):
                 scores[doc] = get(doc, 0.0) + qw * weight
+        if skip is not None:
+            scores.pop(skip, None)
         best = heapq.nlargest(k, scores.items(), key=itemgetter(1))
         return [(self.labels[doc], score) for doc, score in best]
 

@@ -32,6 +32,28 @@ def outcome(use: dict, now: dt.datetime | str, days: int = CLOSE_DAYS) -> str:
     return "closed" if (now if isinstance(now, str) else stamp(now)) >= deadline else "pending"
 
 
+GATE_DAYS = 7
+"""The automation gate's close rate: solved, and the customer quiet this many days."""
+
+
+def gate_outcome(use: dict, now: dt.datetime) -> str:
+    """The gate's stricter outcome of one use: "reopened" (the customer wrote again within
+    GATE_DAYS), "pending" (not that long ago yet), else "closed" if it was solved and
+    "unsolved" if not (nobody marked it solved: no proof it answered)."""
+    deadline = stamp(parse_stamp(use["at"]) + dt.timedelta(days=GATE_DAYS))
+    if use["next_in_at"] is not None and use["next_in_at"] <= deadline:
+        return "reopened"
+    if stamp(now) < deadline:
+        return "pending"
+    return "closed" if use["solved_at"] else "unsolved"
+
+
+def mean_score(uses: list[dict]) -> tuple[float | None, int]:
+    """(average of the first satisfaction answer after each use, how many answered)."""
+    scores = [float(u["satisfaction"]) for u in uses if isinstance(u["satisfaction"], (int, float))]
+    return (statistics.fmean(scores) if scores else None), len(scores)
+
+
 @dataclass
 class TemplateStats:
     template: str
@@ -72,12 +94,12 @@ def template_stats(store: Store, since: dt.datetime | None = None, now: dt.datet
     for template_id, uses in groups.items():
         results = [outcome(u, now, days) for u in uses]
         handling = [(parse_stamp(u["at"]) - parse_stamp(u["asked_at"])).total_seconds() for u in uses if u["asked_at"]]
-        scores = [float(u["satisfaction"]) for u in uses if isinstance(u["satisfaction"], (int, float))]
+        satisfaction, answers = mean_score(uses)
         out.append(TemplateStats(
             template=template_id, uses=len(uses), closed=results.count("closed"),
             reopened=results.count("reopened"), pending=results.count("pending"),
             median_handling_seconds=statistics.median(handling) if handling else None,
-            satisfaction=statistics.fmean(scores) if scores else None, satisfaction_answers=len(scores),
+            satisfaction=satisfaction, satisfaction_answers=answers,
         ))
     out.sort(key=lambda s: (-s.uses, s.template))
     return out

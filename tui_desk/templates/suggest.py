@@ -15,10 +15,11 @@ weighs more), else, weaker, the share of the message's words its text uses. A te
 by these alone.
 
 **What is offered.** Only templates for people (`auto = false`), fitting the
-conversation's channel. When the customer writes in a language (survey.language), a
-template in another language is left out if the same answer exists in theirs (the
-same id with the language as suffix: "order-status" and "order-status-de"), and the
-rest in other languages count a little less; templates without a language fit all.
+conversation's channel, and not in the `manual` stage (templates.stages). When the
+customer writes in a language (survey.language), a template in another language is left
+out if the same answer exists in theirs (the same id with the language as suffix:
+"order-status" and "order-status-de"), and the rest in other languages count a little
+less; templates without a language fit all.
 
 The index is built once per database and process (in a worker in the console) and
 takes new replies in as they are sent: a suggestion itself reads two small queries.
@@ -152,19 +153,25 @@ def _own_words(template: Template, asked_folded: str, asked_terms: set[str]) -> 
 
 
 def rank(index: SimilarIndex, asked: str, candidates: list[Template], limit: int = SHOWN,
-         language: str = "") -> list[Suggestion]:
+         language: str = "", skip: int | None = None) -> list[Suggestion]:
     """The best `limit` of `candidates` for what was asked by a customer writing in
-    `language` (its templates are preferred). Pure (the index is read only)."""
+    `language` (its templates are preferred). Pure (the index is read only); `skip`:
+    an indexed message left out (the gate's backtest asks about the index's own)."""
     asked_terms = set(terms(asked))
     if not asked_terms:
         return []
     asked_folded = folded(asked)
     ids = {t.id for t in candidates}
-    neighbours = [(label, score) for label, score in index.nearest(asked) if label in ids]
+    neighbours = [(label, score) for label, score in index.nearest(asked, skip=skip) if label in ids]
     voted = votes(neighbours, SIMILAR)
+    closest: dict[str, float] = {}
+    for label, similarity in neighbours:
+        closest[label] = max(closest.get(label, 0.0), similarity)
     out = []
     for t in candidates:
         share, similar = voted.get(t.id, (0.0, 0))
+        # a share of faint neighbours is no evidence: a short history has neighbours for anything
+        share *= min(1.0, closest.get(t.id, 0.0) / SIMILAR)
         own, own_reason = _own_words(t, asked_folded, asked_terms)
         if index.uses[t.id]:
             score = HISTORY_WEIGHT * share + (1 - HISTORY_WEIGHT) * own
@@ -203,7 +210,13 @@ def offer(config: Config, store: Store, library: TemplateLibrary, conversation_i
     kind = next((c.kind for c in config.channels if c.name == asking.channel), "")
     language = detect(list(asking.customer_texts))
     candidates = offered(library.templates(), asking.channel, kind, language, asking.asked)
-    return Offer(candidates, rank(history_index(store), asking.asked, candidates, limit, language))
+    suggestable = unsuggested(candidates, store.template_stages())
+    return Offer(candidates, rank(history_index(store), asking.asked, suggestable, limit, language))
+
+
+def unsuggested(candidates: list[Template], stages: dict[str, str]) -> list[Template]:
+    """The candidates without those the team put in the `manual` stage (picked by hand only)."""
+    return [t for t in candidates if stages.get(t.id) != "manual"]
 
 
 def suggest(config: Config, store: Store, library: TemplateLibrary, conversation_id: int,

@@ -5,8 +5,6 @@ target conversations (the marked ones, or the current one) and ends with ChangeA
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
@@ -17,9 +15,10 @@ from ..store import Store
 from ..textsafe import one_line
 from .data import DeskData
 from .messages import ChangeApplied
+from .screens.base import ScreenMixin
 from .screens.pickers import ChoiceScreen, ConfirmScreen, InputScreen
+from .session import Change
 
-Change = Callable[[Store, int], None]
 NOBODY = "-nobody-"
 
 STATUS_CHOICES = [(s, s) for s in ("open", "pending", "solved", "closed", "new")]
@@ -46,11 +45,11 @@ def _merge_line(store: Store, conversation_id: int) -> str:
             f" · {count} message{'s' * (count != 1)}")
 
 
-class ChangeActions:
-    """Mixin for screens: needs `data` (DeskData) and `change_targets()`."""
+class ChangeActions(ScreenMixin):
+    """Mixin for screens: needs `data` (DeskData) and `change_targets()`. The last change
+    is the session's, so `.` repeats on this screen a change made on another."""
 
     data: DeskData
-    last_change: tuple[str, Change] | None = None
 
     def change_targets(self) -> list[int]:
         raise NotImplementedError
@@ -58,9 +57,9 @@ class ChangeActions:
     def apply_change(self, label: str, change: Change) -> None:
         ids = self.change_targets()
         if not ids:
-            self.notify("Nothing selected", severity="warning")  # type: ignore[attr-defined]
+            self.notify("Nothing selected", severity="warning")
             return
-        type(self).last_change = (label, change)  # "." repeats it on any screen
+        self.desk_app.session.remember_change(label, change)  # "." repeats it on any screen
         self._run_change(label, change, ids)
 
     @work(thread=True, group="change", exit_on_error=False)
@@ -74,8 +73,8 @@ class ChangeActions:
                 except DeskError as exc:
                     errors.append(str(exc))
         if label.startswith("merge") and done:  # `u` right after undoes it
-            self.app.call_from_thread(self.app.remember_merge, done)  # type: ignore[attr-defined]
-        self.post_message(ChangeApplied(label, done, errors))  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.desk_app.session.remember_merge, done)
+        self.post_message(ChangeApplied(label, done, errors))
 
     # -- the actions ---------------------------------------------------------------
 
@@ -90,7 +89,7 @@ class ChangeActions:
     def _pick_agent(self) -> None:
         with self.data.store() as store:
             names = sorted(set(store.agent_names()) | self.data.team)
-        self.app.call_from_thread(self._ask_agent, names)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._ask_agent, names)
 
     def _ask_agent(self, names: list[str]) -> None:
         def chosen(agent: str | None) -> None:
@@ -99,14 +98,14 @@ class ChangeActions:
             target, actor = (None if agent == NOBODY else agent), self.data.agent
             self.apply_change(f"assign to {target or 'nobody'}", lambda store, cid: store.assign(cid, target, actor))
         choices = [(n, n) for n in names] + [(NOBODY, "nobody (unassign)")]
-        self.app.push_screen(ChoiceScreen("Assign to", choices), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(ChoiceScreen("Assign to", choices), chosen)
 
     def action_status(self) -> None:
         def chosen(status: str | None) -> None:
             if status:
                 actor = self.data.agent
                 self.apply_change(f"status {status}", lambda store, cid: store.set_status(cid, status, actor))
-        self.app.push_screen(ChoiceScreen("Set status", STATUS_CHOICES), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(ChoiceScreen("Set status", STATUS_CHOICES), chosen)
 
     def action_snooze(self) -> None:
         def chosen(preset: str | None) -> None:
@@ -115,7 +114,7 @@ class ChangeActions:
                 actor = self.data.agent
                 self.apply_change(f"snooze {preset}",
                                   lambda store, cid: store.set_status(cid, "snoozed", actor, snoozed_until=until))
-        self.app.push_screen(ChoiceScreen("Snooze until", SNOOZE_PRESETS), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(ChoiceScreen("Snooze until", SNOOZE_PRESETS), chosen)
 
     def action_tags(self) -> None:
         def chosen(text: str | None) -> None:
@@ -123,7 +122,7 @@ class ChangeActions:
             if add or remove:
                 actor = self.data.agent
                 self.apply_change(f"tags {text.strip()}", lambda store, cid: store.set_tags(cid, add, remove, actor))
-        self.app.push_screen(InputScreen("Tags", "+billing -spam", hint="+tag adds, -tag removes"),  # type: ignore[attr-defined]
+        self.app.push_screen(InputScreen("Tags", "+billing -spam", hint="+tag adds, -tag removes"),
                              chosen)
 
     def action_merge(self) -> None:
@@ -132,10 +131,10 @@ class ChangeActions:
             if not text:
                 return
             if not text.isdigit():
-                self.notify(f"not a conversation number: {text}", severity="error")  # type: ignore[attr-defined]
+                self.notify(f"not a conversation number: {text}", severity="error")
                 return
             self._check_merge(self.change_targets(), int(text))
-        self.app.push_screen(InputScreen("Merge into conversation #", "1234"), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(InputScreen("Merge into conversation #", "1234"), chosen)
 
     @work(thread=True, group="pick", exit_on_error=False)
     def _check_merge(self, ids: list[int], target: int) -> None:
@@ -154,11 +153,11 @@ class ChangeActions:
                 refusals = [str(exc)]
         if refusals:
             for refusal in refusals:
-                self.app.call_from_thread(self.notify, Text(one_line(refusal)), severity="error")  # type: ignore[attr-defined]
+                self.app.call_from_thread(self.notify, Text(one_line(refusal)), severity="error")
             return
         warning = [f"⚠ different customers: {to} and {', '.join(others)}; each keeps getting the replies"
                    " to their own messages, on their own thread"] if crossing else []
-        self.app.call_from_thread(self._ask_merge, ids, target, lines + warning, into, crossing)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._ask_merge, ids, target, lines + warning, into, crossing)
 
     def _ask_merge(self, ids: list[int], target: int, lines: list[str], into: str, crossing: list[int]) -> None:
         def confirmed(yes: bool | None) -> None:
@@ -169,13 +168,14 @@ class ChangeActions:
         many = f"{len(ids)} conversation{'s' * (len(ids) != 1)}"
         title = (f"Merge {many} of another customer? A reply goes to whoever wrote the message it answers."
                  if crossing else f"Merge {many} into another? u right after undoes it.")
-        self.app.push_screen(ConfirmScreen(title, [*lines, f"into {into}"], "merge"), confirmed)  # type: ignore[attr-defined]
+        self.app.push_screen(ConfirmScreen(title, [*lines, f"into {into}"], "merge"), confirmed)
 
     def action_repeat(self) -> None:
-        if self.last_change is None:
-            self.notify("No action to repeat yet", severity="warning")  # type: ignore[attr-defined]
+        last = self.desk_app.session.last_change
+        if last is None:
+            self.notify("No action to repeat yet", severity="warning")
             return
-        if self.last_change[0].startswith("merge"):  # never without asking: press m
-            self.notify("A merge is not repeated with '.': press m", severity="warning")  # type: ignore[attr-defined]
+        if last.is_merge:  # never without asking: press m
+            self.notify("A merge is not repeated with '.': press m", severity="warning")
             return
-        self.apply_change(*self.last_change)
+        self.apply_change(last.label, last.change)

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from ..config import Config
@@ -24,11 +25,14 @@ from .commands import DeskCommands
 from . import prefs
 from .data import DeskData
 from .messages import DatabaseChanged
-from .replies import KeptDraft, PendingReply
+from .screens.composer import ComposerScreen
 from .screens.conversation import ConversationScreen
-from .screens.help import HelpScreen, key_sections
+from .screens.help import HelpScreen, KeySections
 from .screens.pickers import ConfirmScreen
 from .screens.inbox import InboxScreen
+from .screens.reports import ReportsScreen
+from .session import DeskSession, PendingReply
+from .widgets.queue import QueueList
 from .widgets.quickbar import QuickBar
 
 POLL_SECONDS = 1.0  # PRAGMA data_version is a read of a counter: cheap enough every second
@@ -36,7 +40,6 @@ HEARTBEAT_SECONDS = 15.0
 WAKE_SECONDS = 60.0
 DELIVER_SECONDS = 5.0  # undo windows are 10 s by default: delivery within a few seconds after
 ONCALL_SECONDS = 60.0
-UNDO_MEMORY = dt.timedelta(minutes=2)
 
 
 class DeskApp(App):
@@ -64,14 +67,12 @@ class DeskApp(App):
         self._watch: Store | None = None
         self._version: int | None = None
         self._inbound_mark = ""
+        self._stage_mark = 0
         self.desk_title = config.desk.name
         """The desk's name and who is on call, for screen titles."""
-        self.drafts: dict[tuple[int, bool], KeptDraft] = {}
-        """Unsent composer text per (conversation, note?), kept while the console runs."""
-        self.pending_replies: list[PendingReply] = []
-        """Replies this console queued, newest last, while `u` may still take them back."""
-        self.last_merge: list[int] | None = None
-        """The conversations this console just merged away: `u` unmerges them (until the next reply)."""
+        self.session = DeskSession()
+        """What this console remembers across its screens: replies in their undo window,
+        unsent drafts, the merge `u` undoes, the change `.` repeats."""
 
     def on_mount(self) -> None:
         self.title = self.data.config.desk.name
@@ -85,6 +86,7 @@ class DeskApp(App):
         self._watch = Store.open(self.data.db_path, migrate=False)
         self._version = self._watch.data_version()
         self._inbound_mark = now()
+        self._stage_mark = self._watch.stage_history_mark()
         self.set_interval(self.poll_seconds, self.poll_database)
         self.set_interval(HEARTBEAT_SECONDS, self._beat)
         self.set_interval(WAKE_SECONDS, self._wake)
@@ -126,6 +128,12 @@ class DeskApp(App):
     def _check_mine(self) -> None:
         with self.data.store() as store:
             fresh = store.new_inbound(self.data.agent, self._inbound_mark)
+            stages = store.stage_history(after_id=self._stage_mark)
+        for change in stages:  # a template the desk took out of auto by itself: the team should know
+            self._stage_mark = max(self._stage_mark, change["id"])
+            if change["actor"] == "desk":
+                self.call_from_thread(self.notify, Text(one_line(change["reason"])), severity="warning", timeout=30,
+                                      title=f"Template {one_line(change['template'])}: {change['from']} → {change['to']}")
         for row in fresh:
             self._inbound_mark = max(self._inbound_mark, row["last_inbound_at"])
             who = one_line(row["customer_name"]) or "a customer"
@@ -184,10 +192,8 @@ class DeskApp(App):
 
     def track_reply(self, reply: PendingReply) -> None:
         """A reply was queued here: the quick bar counts down, `u` can take it back."""
-        now = dt.datetime.now(dt.timezone.utc)
         # once sent, `u` still answers (clearly: too late) for a while, then forgets it
-        self.pending_replies = [p for p in self.pending_replies if p.deliver_at + UNDO_MEMORY > now] + [reply]
-        self.last_merge = None  # `u` takes back the latest thing done: this reply
+        self.session.track_reply(reply, dt.datetime.now(dt.timezone.utc))
         for bar in self.screen.query(QuickBar):
             bar.update_line()
 
@@ -201,35 +207,17 @@ class DeskApp(App):
         self.push_screen(ConfirmScreen("Quit tui-desk?", reasons, "quit"), lambda yes: self.exit() if yes else None)
 
     def quit_reasons(self) -> list[str]:
-        from .screens.composer import ComposerScreen
-        drafts = {key[0] for key, draft in self.drafts.items() if draft.text.strip()}
-        drafts |= {s.conversation_id for s in self.screen_stack if isinstance(s, ComposerScreen) and s.text.strip()}
-        reasons = []
-        if drafts:
-            reasons.append(f"{len(drafts)} unsent draft{'s' * (len(drafts) > 1)} (#"
-                           + ", #".join(map(str, sorted(drafts))) + ") will be lost: they live only in this console")
-        now = self.data.now()
-        for reply in self.pending_replies:
-            if reply.deliver_at > now:
-                reasons.append(f"{reply.label} to {reply.to} (#{reply.conversation_id}) goes out at"
-                               f" {reply.deliver_at.astimezone():%H:%M:%S}: the next sync sends it, and u can"
-                               " no longer take it back (`tui-desk outbox cancel "
-                               f"{reply.outbox_id}` still can)")
-        return reasons
-
-    def remember_merge(self, merged: list[int]) -> None:
-        """A merge was just made here: `u` undoes it (the latest thing done)."""
-        self.last_merge = merged
+        writing = {s.conversation_id for s in self.screen_stack if isinstance(s, ComposerScreen) and s.text.strip()}
+        return self.session.quit_reasons(self.data.now(), writing)
 
     def action_undo(self) -> None:
-        if self.last_merge:
-            merged, self.last_merge = self.last_merge, None
-            self._unmerge(merged)
-            return
-        if not self.pending_replies:
+        undo = self.session.take_undo()
+        if undo is None:
             self.notify("Nothing to undo", severity="warning")
-            return
-        self._take_back(self.pending_replies.pop())
+        elif isinstance(undo, PendingReply):
+            self._take_back(undo)
+        else:
+            self._unmerge(undo)
 
     @work(thread=True, group="undo", exit_on_error=False)
     def _take_back(self, reply: PendingReply) -> None:
@@ -255,10 +243,9 @@ class DeskApp(App):
             self.call_from_thread(self.notify, Text(f"Unmerged: {', '.join(done)} separate again"), title="Undone")
 
     def _taken_back(self, reply: PendingReply) -> None:
-        if reply.from_composer:  # the words are not lost: `r` opens them again
-            # compared, when sent again, with what the screen shows then (the reply and
-            # its taking back are this agent's own changes)
-            self.drafts[(reply.conversation_id, False)] = KeptDraft(reply.text)
+        # the words are not lost: `r` opens them again, compared when sent again with what
+        # the screen shows then (the reply and its taking back are this agent's own changes)
+        self.session.taken_back(reply)
         self.notify(Text(f"Not sent: “{one_line(reply.label)}” to {one_line(reply.to)}"), title="Undone")
         for bar in self.screen.query(QuickBar):
             bar.update_line()
@@ -272,7 +259,7 @@ class DeskApp(App):
     # -- app keys ----------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self._keymap))
+        self.push_screen(HelpScreen(key_sections(), self._keymap))
 
     def action_refresh(self) -> None:
         if not self.data.config.channels:
@@ -299,6 +286,14 @@ class DeskApp(App):
             error = event.worker.error
             message = str(error) if isinstance(error, DeskError) else f"{type(error).__name__}: {error}"
             self.notify(Text(one_line(message)), severity="error", title="Something failed")
+
+
+def key_sections() -> KeySections:
+    """The console's keys per screen, as the help screen (`?`) lists them."""
+    screens: list[tuple[str, type[DOMNode]]] = [
+        ("Everywhere", DeskApp), ("Inbox list", QueueList), ("Inbox", InboxScreen),
+        ("Conversation", ConversationScreen), ("Composer", ComposerScreen), ("Reports", ReportsScreen)]
+    return [(title, [b for b in node.BINDINGS if isinstance(b, Binding)]) for title, node in screens]
 
 
 def binding_scopes() -> list[keymap.Scope]:

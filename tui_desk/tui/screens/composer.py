@@ -21,16 +21,18 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
+from ... import outbox
+from ...channel_kinds import MEDIUM
 from ...errors import ConfigError, UsageError
 from ...templates.quick import Draft
 from ...textsafe import clean, one_line
 from ..data import DeskData
 from ..format import local_time
-from ..replies import KeptDraft, PendingReply
+from ..session import PendingReply
 from ..widgets.footer import Footer
+from .base import DeskScreen
 from .pickers import HeldReplyScreen, InputScreen, PathSuggester
 
 
@@ -50,7 +52,6 @@ def recipient(bundle: dict, note: bool) -> Text:
     return text
 
 
-CHAT_KINDS = ("matrix", "jsonl")
 CONTEXT_LINES = 6
 """How much of the customer's latest message stays in view while writing."""
 
@@ -95,7 +96,7 @@ def _as_dict(message) -> dict:
     return dict(vars(message))
 
 
-class ComposerScreen(Screen):
+class ComposerScreen(DeskScreen):
     """Write, then ctrl+s to queue it (it leaves after the outbox's undo window)."""
 
     BINDINGS = [
@@ -135,7 +136,7 @@ class ComposerScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(recipient(self.bundle, self.note), id="composer-to")
         yield Static(context(self.last_inbound), id="composer-context")
-        kept = None if self.template else self.app.drafts.get((self.conversation_id, self.note))
+        kept = None if self.template else self.desk_app.session.draft((self.conversation_id, self.note))
         if kept is not None and kept.seen_version is not None:
             self.expected_version = kept.seen_version  # begun then, whatever was shown since
         start = self.template.rendered.text if self.template else (kept.text if kept else self._signed())
@@ -150,10 +151,10 @@ class ComposerScreen(Screen):
         self.query_one(TextArea).focus()
         if not self.note:
             self._load_their_cc()
-        self.app.set_presence(self.conversation_id, "writing")  # type: ignore[attr-defined]
+        self.desk_app.set_presence(self.conversation_id, "writing")
 
     def on_unmount(self) -> None:
-        self.app.set_presence(self.conversation_id, "viewing")  # type: ignore[attr-defined]
+        self.desk_app.set_presence(self.conversation_id, "viewing")
 
     @property
     def text(self) -> str:
@@ -203,7 +204,6 @@ class ComposerScreen(Screen):
 
     @work(thread=True, group="their-cc", exit_on_error=False)
     def _load_their_cc(self) -> None:
-        from ... import outbox
         with self.data.store() as store:
             found = outbox.reply_all(self.data.config, store, self.conversation_id)
         self.app.call_from_thread(setattr, self, "their_cc", found)
@@ -232,16 +232,13 @@ class ComposerScreen(Screen):
 
     def _is_chat(self) -> bool:
         try:
-            return self.data.config.channel(self.bundle["conversation"]["channel"]).kind in CHAT_KINDS
+            return MEDIUM[self.data.config.channel(self.bundle["conversation"]["channel"]).kind] == "chat"
         except ConfigError:  # a channel this console's config lacks: judged by its messages
             return (self.last_inbound or {}).get("message_id") is None
 
     def action_close(self) -> None:
-        key = (self.conversation_id, self.note)
-        if self.text.strip():
-            self.app.drafts[key] = KeptDraft(self.text, self.expected_version)
-        else:  # nothing written: the next composer starts from what is on screen then
-            self.app.drafts.pop(key, None)
+        # nothing written: forgotten, so the next composer starts from what is on screen then
+        self.desk_app.session.keep_draft((self.conversation_id, self.note), self.text, self.expected_version)
         self.app.pop_screen()
 
     def action_editor(self) -> None:
@@ -266,19 +263,18 @@ class ComposerScreen(Screen):
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _send(self, text: str, expected_version: int | None) -> None:
-        from ... import outbox
         # a reply waits out the undo window (`u` takes it back) and leaves the
         # conversation pending, waiting on the customer; a note just stays
         reply = not self.note
         with self.data.store() as store:
             try:
-                queued = outbox.queue_reply(
-                    store, self.conversation_id, text, agent=self.data.agent, note=self.note,
+                queued = outbox.queue(store, outbox.ReplyRequest(
+                    conversation_id=self.conversation_id, text=text, agent=self.data.agent, note=self.note,
                     status="pending" if reply else None, expected_version=expected_version,
                     template_id=self.template.template.id if self.template and reply else None,
                     undo_seconds=self.data.config.templates.undo_seconds if reply else 0,
-                    config=self.data.config,
-                    copies=outbox.Copies(tuple(self.cc), tuple(self.bcc), tuple(self.files)))
+                    copies=outbox.Copies(tuple(self.cc), tuple(self.bcc), tuple(self.files))),
+                    config=self.data.config)
             except outbox.ConversationChanged as changed:
                 self.app.call_from_thread(self._held, [_as_dict(m) for m in changed.newer], changed.current)
                 return
@@ -293,21 +289,21 @@ class ComposerScreen(Screen):
             if choice == "send":
                 self._send(self.text, None)
             elif choice == "discard":
-                self.app.drafts.pop((self.conversation_id, self.note), None)
+                self.desk_app.session.drop_draft((self.conversation_id, self.note))
                 self.app.pop_screen()
             else:  # keep editing: the agent has seen what was new; later changes hold again
                 self.expected_version = current
         self.app.push_screen(HeldReplyScreen(newer), decided)
 
     def _sent(self, queued) -> None:
-        self.app.drafts.pop((self.conversation_id, self.note), None)
-        self.app.poll_database()  # committed: the thread shows it now, not at the watch's next tick
+        self.desk_app.session.drop_draft((self.conversation_id, self.note))
+        self.desk_app.poll_database()  # committed: the thread shows it now, not at the watch's next tick
         if self.note:
             self.notify("Note saved")
         else:
             to = self.template.to if self.template else recipient_name(self.bundle)
             label = self.template.template.title if self.template else "reply"
-            self.app.track_reply(PendingReply(queued.outbox_id, self.conversation_id, label, to,  # type: ignore[attr-defined]
-                                              queued.deliver_at, self.text, from_composer=True))
+            self.desk_app.track_reply(PendingReply(queued.outbox_id, self.conversation_id, label, to,
+                                                   queued.deliver_at, self.text, from_composer=True))
         if self.app.screen is self:
             self.app.pop_screen()

@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Header, Static
 
 from ... import outbox
@@ -43,6 +43,7 @@ from ..widgets.card import CustomerCard
 from ..widgets.footer import Footer
 from ..widgets.quickbar import QuickBar
 from ..widgets.thread import ThreadView
+from .base import DeskScreen
 from .pickers import ChoiceScreen, InputScreen
 
 
@@ -89,7 +90,7 @@ class EventsScreen(ModalScreen[None]):
             yield Static(text or Text("(no events)"))
 
 
-class ConversationScreen(ChangeActions, CardActions, TemplateReplies, Screen):
+class ConversationScreen(ChangeActions, CardActions, TemplateReplies, DeskScreen):
     """Read and act on one conversation."""
 
     BINDINGS = [
@@ -140,7 +141,7 @@ class ConversationScreen(ChangeActions, CardActions, TemplateReplies, Screen):
         await self._show(bundle)
 
     def on_unmount(self) -> None:
-        self.app.set_presence(None)  # type: ignore[attr-defined]
+        self.desk_app.set_presence(None)
 
     def reload(self) -> None:
         self._load(self.conversation_id)
@@ -224,7 +225,10 @@ class ConversationScreen(ChangeActions, CardActions, TemplateReplies, Screen):
 
     def _open_composer(self, note: bool) -> None:
         if self.bundle is not None:
-            self.open_composer(self.bundle, note=note)
+            if note:
+                self.open_composer(self.bundle, note=True)
+            else:
+                self.open_reply(self.bundle)
 
     def action_scroll_down(self) -> None:
         self.query_one("#thread", VerticalScroll).scroll_down(animate=False)

@@ -1,6 +1,11 @@
-"""`?`: every key of every screen, as currently bound (config [keys] applied)."""
+"""`?`: every key of every screen, as currently bound (config [keys] applied).
+
+The screen shows what it is given (the App's key sections and keymap): it imports no
+other screen and not the App."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rich.table import Table
 from rich.text import Text
@@ -12,25 +17,11 @@ from textual.widgets import Static
 
 from ...keymap import SHOWN
 
-
-def key_sections() -> list[tuple[str, list[Binding]]]:
-    from ..app import DeskApp
-    from ..widgets.queue import QueueList
-    from .composer import ComposerScreen
-    from .conversation import ConversationScreen
-    from .inbox import InboxScreen
-    from .reports import ReportsScreen
-    return [
-        ("Everywhere", DeskApp.BINDINGS),
-        ("Inbox list", QueueList.BINDINGS),
-        ("Inbox", InboxScreen.BINDINGS),
-        ("Conversation", ConversationScreen.BINDINGS),
-        ("Composer", ComposerScreen.BINDINGS),
-        ("Reports", ReportsScreen.BINDINGS),
-    ]
+KeySections = list[tuple[str, list[Binding]]]
+"""(title, bindings) per screen, in the order shown: the App hands them to HelpScreen."""
 
 
-def keys_of(binding: Binding, keymap: dict[str, str]) -> str:
+def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
     keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
     names = {**SHOWN, "space": "space", "escape": "esc"}
     return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
@@ -50,8 +41,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("G,end", "scroll('end')", "Bottom", show=False),
     ]
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, sections: KeySections, keymap: Mapping[str, str]) -> None:
         super().__init__()
+        self.sections = sections
         self.keymap = keymap
 
     def action_scroll(self, where: str) -> None:
@@ -61,7 +53,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="help"):
             yield Static(Text("Keys  (rebind in config [keys]: action id = \"keys\")"), classes="dialog-title")
-            for title, bindings in key_sections():
+            for title, bindings in self.sections:
                 table = Table(box=None, show_header=False, pad_edge=False, expand=True)
                 table.add_column(width=14, no_wrap=True)
                 table.add_column(ratio=1)

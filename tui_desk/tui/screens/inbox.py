@@ -7,7 +7,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Header, OptionList, Static
 
 from ...errors import DeskError
@@ -23,6 +22,7 @@ from ..widgets.pages_banner import PagesBanner
 from ..widgets.queue import QueueList
 from ..widgets.quickbar import QuickBar
 from ..widgets.sidebar import ViewsSidebar
+from .base import DeskScreen
 from .pickers import InputScreen
 from .reports import ReportsScreen
 
@@ -34,7 +34,7 @@ class ColumnHeader(Static):
         return header_line(self.size.width)
 
 
-class InboxScreen(ChangeActions, TemplateReplies, Screen):
+class InboxScreen(ChangeActions, TemplateReplies, DeskScreen):
     """Work the queue: pick a view, move, open, act on one or many conversations."""
 
     BINDINGS = [
@@ -54,7 +54,6 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
         super().__init__()
         self.data = data
         self.query_state = InboxQuery(view="open", agent=data.agent)
-        self._suggesting: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,20 +73,13 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
     def on_mount(self) -> None:
         self.queue.focus()
         self.reload()
-        # what the digits send follows the row under the cursor: at once when it moves or a
-        # page arrives under it (CursorMoved); the look at memory every 0.25 s catches the rest
-        # (a reload that emptied the list), a worker only on change
-        self.set_interval(0.25, self._follow_cursor)
 
-    def on_queue_list_cursor_moved(self, event: QueueList.CursorMoved) -> None:
-        self._follow_cursor()
-
-    def _follow_cursor(self) -> None:
-        target = self.reply_target()
-        conversation_id = target[0] if target else None
-        if conversation_id != self._suggesting:
-            self._suggesting = conversation_id
-            self.load_suggestions(conversation_id)
+    @on(QueueList.CursorMoved)
+    def _follow_cursor(self, event: QueueList.CursorMoved) -> None:
+        """What the digits send follows the row under the cursor (None: the view is empty),
+        told by the list when it changes; a worker only for another conversation."""
+        if event.conversation_id != self.suggesting:
+            self.load_suggestions(event.conversation_id)
 
     def on_screen_resume(self) -> None:
         if self.queue.loaded:  # back from a conversation: unread markers, statuses may differ
@@ -104,7 +96,7 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
         if q.text:
             bits.append(f"filter “{q.text}”")
         bits.append(f"by {SORTS[q.sort]}")
-        self.title = self.app.desk_title
+        self.title = self.desk_app.desk_title
         self.sub_title = " · ".join(bits)
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
@@ -155,7 +147,7 @@ class InboxScreen(ChangeActions, TemplateReplies, Screen):
 
     @on(QueueList.Opened)
     def _open(self, event: QueueList.Opened) -> None:
-        self.app.open_conversation(event.conversation_id)  # type: ignore[attr-defined]
+        self.desk_app.open_conversation(event.conversation_id)
 
     def change_targets(self) -> list[int]:
         return self.queue.targets()

@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -29,6 +28,7 @@ from ...reports.tables import Section, sections, value_text
 from ...store import parse_stamp
 from ...textsafe import one_line
 from ..data import DeskData
+from .base import DeskScreen
 
 WIDE = 120  # from this many columns the summary and the hours stand side by side
 SHADES = ["", "on #1d3b2a", "on #24583a", "on #2e7a4d", "on #3a9c60", "on #4cbf75"]
@@ -90,7 +90,7 @@ def period_line(data: dict, default: str) -> Text:
     return Text(f"{since} → {until} {one_line(period['timezone'])} (last {one_line(default)})")
 
 
-class ReportsScreen(Screen):
+class ReportsScreen(DeskScreen):
     """Summary and volume per hour of the default period; loads in a worker."""
 
     DEFAULT_CSS = """
@@ -128,7 +128,7 @@ class ReportsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = self.app.desk_title  # type: ignore[attr-defined]
+        self.title = self.desk_app.desk_title
         self.sub_title = "Reports"
         self.query_one("#reports-body").focus()
         self.action_reload()

@@ -58,9 +58,10 @@ class QueueList(ScrollView, can_focus=True):
             super().__init__()
 
     class CursorMoved(Message):
-        """Another conversation is under the cursor (it moved, or a page arrived under it)."""
+        """Another conversation is under the cursor (it moved, or a page arrived under it),
+        or none (None: the view is empty). Screens follow the cursor by this, never by polling."""
 
-        def __init__(self, conversation_id: int) -> None:
+        def __init__(self, conversation_id: int | None) -> None:
             self.conversation_id = conversation_id
             super().__init__()
 
@@ -89,6 +90,8 @@ class QueueList(ScrollView, can_focus=True):
         self.marked: set[int] = set()
         self.selected_id: int | None = None
         self.loaded = False
+        self._announced: int | None = None
+        """The conversation the last CursorMoved named."""
         self._lines: LRUCache[tuple, tuple[dict, Strip]] = LRUCache(1024)
         self._styles_now: dict[str, Style] | None = None
         self._now = data.now()
@@ -154,6 +157,8 @@ class QueueList(ScrollView, can_focus=True):
             self.cursor = event.position
         else:
             self.cursor = min(self.cursor, max(event.total - 1, 0))
+        if not event.total:  # nothing under the cursor now: the screen's followers are told
+            self._announce(None)
         self._request_visible()
         self.refresh()
 
@@ -184,8 +189,12 @@ class QueueList(ScrollView, can_focus=True):
             self.refresh()
 
     def _select(self, conversation_id: int) -> None:
-        if conversation_id != self.selected_id:
-            self.selected_id = conversation_id
+        self.selected_id = conversation_id
+        self._announce(conversation_id)
+
+    def _announce(self, conversation_id: int | None) -> None:
+        if conversation_id != self._announced:
+            self._announced = conversation_id
             self.post_message(self.CursorMoved(conversation_id))
 
     # -- what the screen asks ------------------------------------------------------

@@ -54,7 +54,7 @@ def digits_line(choices: list[tuple[int, str]], width: int = 0) -> Text:
 
 
 class QuickBar(Static):
-    """One line; its screen sets `choices`, the app holds the replies in their window."""
+    """One line; its screen sets `choices`, the app's session holds the replies in their window."""
 
     DEFAULT_CSS = """
     QuickBar { height: 1; background: $panel; color: $text-muted; }
@@ -73,7 +73,8 @@ class QuickBar(Static):
         self.update_line()
 
     def update_line(self) -> None:
-        pending = getattr(self.app, "pending_replies", [])
+        session = getattr(self.app, "session", None)  # the console's (DeskApp); none in a bare app
+        pending = session.pending_replies if session is not None else []
         sending = countdown_line(pending, dt.datetime.now(dt.timezone.utc))
         self.set_class(sending is not None, "-sending")
         self.update(sending if sending is not None else digits_line(self.choices, self.size.width))
