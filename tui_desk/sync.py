@@ -239,6 +239,10 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
     return results
 
 
+NEW_EVENTS, REPLY_EVENTS = "message.new conversation.new", "message.new customer.reply"
+EVENT_SETS = {names: frozenset(names.split()) for names in (NEW_EVENTS, REPLY_EVENTS)}
+
+
 class _Ingest:
     """Storing batches, and the rules right after each one commits."""
 
@@ -248,6 +252,7 @@ class _Ingest:
         self.listening = self.ruleset.listening({"conversation.new", "message.new", "customer.reply"})
         self.kinds = {c.name: c.kind for c in config.channels}
         self.hours = config.desk.hours()
+        self.tests_hours = any(c.field == "hours" for r in self.ruleset.rules for c in r.all + r.any + r.none)
         self.own_domains = config.own_domains()
         self.agents = config.agent_addresses()
         self.results: dict[int, tuple[bool, ...]] = {}
@@ -265,21 +270,23 @@ class _Ingest:
         """The rules' queue row of a stored message, when some rule could match it."""
         if not self.listening or msg.direction != "in":
             return None
-        names = "message.new " + ("conversation.new" if created else "customer.reply")
+        names = NEW_EVENTS if created else REPLY_EVENTS
         known = self._message_facts(channel, msg)
-        if not self.ruleset.may_fire(frozenset(names.split()), known):
+        if not self.ruleset.may_fire(EVENT_SETS[names], known):
             return None  # every rule listening needs this message to be what it is not
         if PRECOMPUTED in known:
             self.results[message_id] = known[PRECOMPUTED]
         return conversation_id, names, message_id
 
     def _message_facts(self, channel: str, msg: ParsedMessage) -> dict:
-        """The facts of an event that the message alone decides (rules.facts.derive has all)."""
+        """The facts of an event that the message alone decides (rules.facts.derive has
+        them all), those some rule tests."""
         address = (msg.sender_address or "").lower()
         known = {"channel": channel, "channel.kind": self.kinds.get(channel, ""), "from": address,
                  "from.domain": address.rpartition("@")[2] if "@" in address else "",
-                 "class": msg.loop_class or "human", "text": msg.text or "",
-                 "hours": "open" if self.hours.is_open(msg.received_at) else "closed"}
+                 "class": msg.loop_class or "human", "text": msg.text or ""}
+        if self.tests_hours:
+            known["hours"] = "open" if self.hours.is_open(msg.received_at) else "closed"
         if msg.subject:  # else the conversation's subject stands in, read later
             known["subject"] = msg.subject
             if msg.rule_results is not None:  # the parse worker's results, on this subject and text
