@@ -46,6 +46,9 @@ PAGE_PACE = 5.0
 POOL_THRESHOLD = 400
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGHUP}
 """What ends a sync like Ctrl-C (commands/sync.py installs the handlers)."""
+HELD_SIGNALS = STOP_SIGNALS | {signal.SIGINT}
+"""Held while the parse workers are forked: each ends the sync, and none may run its
+handler in a worker not yet set up, or in the fork's own callbacks."""
 
 
 @dataclass
@@ -395,11 +398,11 @@ class _LazyPool:
         # the workers are forked at the first submit: a SIGTERM landing in the fork's own
         # callbacks would be printed and swallowed there, and a worker forked with the
         # sync's handlers could run them; held here, it is delivered once the fork is done
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         try:
             return self.executor.map(parse_item, items, chunksize=50)
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -455,7 +458,7 @@ def _worker_init(parent: int, lock_fd: int, conditions: tuple[Condition, ...] = 
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(1)

@@ -156,8 +156,7 @@ def _stop_on_signals():
     """While the sync works, Ctrl-C, SIGTERM and SIGHUP end it at once (exit 130). Once
     it is done the earlier handlers come back, so a signal during interpreter shutdown
     ends the process quietly instead of raising inside logging's exit hooks."""
-    stops = (*sync_service.STOP_SIGNALS, signal.SIGINT)
-    previous = {signum: signal.signal(signum, _interrupted) for signum in stops}
+    previous = {signum: signal.signal(signum, _interrupted) for signum in sync_service.HELD_SIGNALS}
     try:
         yield
     finally:
