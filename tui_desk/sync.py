@@ -46,6 +46,9 @@ PAGE_PACE = 5.0
 POOL_THRESHOLD = 400
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGHUP}
 """What ends a sync like Ctrl-C (commands/sync.py installs the handlers)."""
+HELD_SIGNALS = STOP_SIGNALS | {signal.SIGINT}
+"""Held while the parse workers are forked: each ends the sync, and none may run its
+handler in a worker not yet set up, or in the fork's own callbacks."""
 
 
 @dataclass
@@ -239,6 +242,10 @@ def watch(config: Config, store: Store, *, only: str | None = None, poll: float 
     return results
 
 
+NEW_EVENTS, REPLY_EVENTS = "message.new conversation.new", "message.new customer.reply"
+EVENT_SETS = {names: frozenset(names.split()) for names in (NEW_EVENTS, REPLY_EVENTS)}
+
+
 class _Ingest:
     """Storing batches, and the rules right after each one commits."""
 
@@ -248,6 +255,7 @@ class _Ingest:
         self.listening = self.ruleset.listening({"conversation.new", "message.new", "customer.reply"})
         self.kinds = {c.name: c.kind for c in config.channels}
         self.hours = config.desk.hours()
+        self.tests_hours = any(c.field == "hours" for r in self.ruleset.rules for c in r.all + r.any + r.none)
         self.own_domains = config.own_domains()
         self.agents = config.agent_addresses()
         self.results: dict[int, tuple[bool, ...]] = {}
@@ -265,21 +273,23 @@ class _Ingest:
         """The rules' queue row of a stored message, when some rule could match it."""
         if not self.listening or msg.direction != "in":
             return None
-        names = "message.new " + ("conversation.new" if created else "customer.reply")
+        names = NEW_EVENTS if created else REPLY_EVENTS
         known = self._message_facts(channel, msg)
-        if not self.ruleset.may_fire(frozenset(names.split()), known):
+        if not self.ruleset.may_fire(EVENT_SETS[names], known):
             return None  # every rule listening needs this message to be what it is not
         if PRECOMPUTED in known:
             self.results[message_id] = known[PRECOMPUTED]
         return conversation_id, names, message_id
 
     def _message_facts(self, channel: str, msg: ParsedMessage) -> dict:
-        """The facts of an event that the message alone decides (rules.facts.derive has all)."""
+        """The facts of an event that the message alone decides (rules.facts.derive has
+        them all), those some rule tests."""
         address = (msg.sender_address or "").lower()
         known = {"channel": channel, "channel.kind": self.kinds.get(channel, ""), "from": address,
                  "from.domain": address.rpartition("@")[2] if "@" in address else "",
-                 "class": msg.loop_class or "human", "text": msg.text or "",
-                 "hours": "open" if self.hours.is_open(msg.received_at) else "closed"}
+                 "class": msg.loop_class or "human", "text": msg.text or ""}
+        if self.tests_hours:
+            known["hours"] = "open" if self.hours.is_open(msg.received_at) else "closed"
         if msg.subject:  # else the conversation's subject stands in, read later
             known["subject"] = msg.subject
             if msg.rule_results is not None:  # the parse worker's results, on this subject and text
@@ -388,11 +398,11 @@ class _LazyPool:
         # the workers are forked at the first submit: a SIGTERM landing in the fork's own
         # callbacks would be printed and swallowed there, and a worker forked with the
         # sync's handlers could run them; held here, it is delivered once the fork is done
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         try:
             return self.executor.map(parse_item, items, chunksize=50)
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -448,7 +458,7 @@ def _worker_init(parent: int, lock_fd: int, conditions: tuple[Condition, ...] = 
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(1)

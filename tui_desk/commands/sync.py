@@ -139,26 +139,26 @@ def _progress(channel: str, fetched: int) -> None:
 
 
 def _interrupted(signum, _frame) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+    """Ctrl-C, SIGTERM or SIGHUP while the sync works: it ends at once, as a kill would
+    end it (which loses nothing: every batch is a transaction, the lock goes with the
+    process, the parse workers die with it). Not by raising: a KeyboardInterrupt raised
+    in the middle of a fork's own callbacks is printed and swallowed there, and a normal
+    exit would join the parse pool's manager thread, which an interrupt can leave waiting
+    forever on a result a killed worker never finished writing."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    os.write(2, b"tui-desk: interrupted\n")  # unbuffered: the handler may run inside a write to stderr
+    os._exit(130)
 
 
 @contextlib.contextmanager
 def _stop_on_signals():
-    """While the sync works, SIGTERM and SIGHUP end it like Ctrl-C: the batch in progress
-    rolls back, the parse workers are shut down and the lock is freed (exit 130). Once it
-    is done the default handlers come back, so a signal during interpreter shutdown ends
-    the process quietly instead of raising inside logging's exit hooks."""
-    previous = {signum: signal.signal(signum, _interrupted) for signum in sync_service.STOP_SIGNALS}
+    """While the sync works, Ctrl-C, SIGTERM and SIGHUP end it at once (exit 130). Once
+    it is done the earlier handlers come back, so a signal during interpreter shutdown
+    ends the process quietly instead of raising inside logging's exit hooks."""
+    previous = {signum: signal.signal(signum, _interrupted) for signum in sync_service.HELD_SIGNALS}
     try:
         yield
-    except KeyboardInterrupt:
-        # Ended at once, as a kill would end it (which loses nothing: every batch is a
-        # transaction, and the lock goes with the process). A normal exit would join the
-        # parse pool's manager thread, which an interrupt can leave waiting forever on a
-        # result a killed worker never finished writing (seen: 1 trial in ~60 under load).
-        error_line("tui-desk: interrupted")
-        sys.stdout.flush()
-        os._exit(130)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
