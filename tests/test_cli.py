@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.helpers import store_api
 from tui_desk.store import Store
 
 from .conftest import ROOT
@@ -58,9 +59,10 @@ def test_demo_show_json_has_customer_messages_events(demo_env):
 def test_demo_flags_broken_and_automatic_mail(demo_env):
     db = cli("config", "path", env=demo_env).stdout.split("database:")[1].strip()
     with Store.open(db) as store:
-        assert store.d.scalar("SELECT count(*) FROM messages WHERE problems IS NOT NULL") >= 1
-        assert store.d.scalar("SELECT count(*) FROM messages WHERE automatic IS NOT NULL") >= 1
-        assert store.d.scalar("SELECT count(*) FROM attachments") >= 2
+        stored = store_api.messages(store)
+        assert sum(1 for m in stored if m["problems"]) >= 1
+        assert sum(1 for m in stored if m["automatic"] is not None) >= 1
+        assert sum(m["attachments"] for m in stored) >= 2
 
 
 def test_demo_broken_mail_reads_as_words(demo_env):
@@ -288,7 +290,7 @@ def test_every_json_output_writes_times_one_way(tmp_path):
                  if any("--json" in p.opts for p in command.params)}
     assert with_json == set(runs), "every command with --json is run here"
     from tui_desk import config as config_mod
-    with Store.open(config_mod.load(config_file).database_path()) as store, store.d.tx():  # a page to list and ack
+    with Store.open(config_mod.load(config_file).database_path()) as store, store.transaction():  # a page to ack
         store.page_request(conv, "urgent", "oncall", {"customer": "c@x.example", "subject": "down", "lines": []},
                            "2026-12-01T10:00:00.000Z")
     with Store.open(config_mod.load(config_file).database_path()) as store:  # a merge to undo

@@ -20,6 +20,7 @@ from tui_desk.rules.spec import Condition, load_rules, message_results, unreacha
 from tui_desk.store import Store
 
 from .conftest import ROOT
+from .helpers import store_api
 from .helpers.mail import deliver, make_email, make_maildir
 
 ALWAYS_OPEN = {"business_hours": ["mon-sun 00:00-24:00"], "support_address": "support@desk.example"}
@@ -50,13 +51,11 @@ def rule(rule_id, actions, on=("conversation.new",), **parts):
 
 
 def conv(store, cid=1):
-    row = store.d.one("SELECT * FROM conversations WHERE id = ?", (cid,))
-    return {**dict(row), "tags": json.loads(row["tags"])}
+    return store.conversation(cid)
 
 
 def events(store, kind):
-    return [json.loads(r["data"]) | {"actor": r["actor"]}
-            for r in store.d.all("SELECT actor, data FROM events WHERE kind = ? ORDER BY id", (kind,))]
+    return [e["data"] | {"actor": e["actor"]} for e in store.history(kind) if e["kind"] == kind]
 
 
 # -- the format -------------------------------------------------------------------------
@@ -177,7 +176,7 @@ def test_each_rule_fires_once_per_event_and_its_actions_raise_no_events(desk):
     c = conv(store)
     assert c["status"] == "solved" and c["priority"] == "high" and c["tags"] == []
     assert len(events(store, "rule.matched")) == 1
-    assert store.d.scalar("SELECT count(*) FROM messages WHERE direction = 'note'") == 1
+    assert [m["direction"] for m in store_api.messages(store)].count("note") == 1
     store.set_status(1, "open", "ana")  # a person's change is evaluated, exactly once
     sync.run(conf, store)
     sync.run(conf, store)
@@ -243,7 +242,8 @@ def test_a_timer_rule_fires_once_when_its_time_has_come(desk):
     store.set_status(1, "pending", "ana")
     sync.run(conf, store)
     assert conv(store)["tags"] == []  # the message is old, but the last message is what counts: see below
-    store.d.conn.execute("UPDATE conversations SET last_message_at = '2026-03-02T10:00:00.000Z'")
+    store.d.conn.execute(  # raw SQL on purpose: the last message dated in the past
+        "UPDATE conversations SET last_message_at = '2026-03-02T10:00:00.000Z'")
     sync.run(conf, store)
     sync.run(conf, store)
     assert conv(store)["tags"] == ["stale"] and len(events(store, "rule.matched")) == 1
@@ -268,9 +268,9 @@ def test_round_robin_alternates_and_skips_the_away(desk):
     for i in range(4, 7):
         deliver(maildir, make_email(sender=f"c{i}@x.example", subject=f"q{i}"))
     sync.run(conf, store)
-    got = [r[0] for r in store.d.tuples("SELECT assignee FROM conversations ORDER BY id")]
+    got = [c["assignee"] for c in store_api.conversations(store)]
     assert got == ["ana", "bo", "cy", "ana", "cy", "ana", "cy"]
-    assert {r[0] for r in store.d.tuples("SELECT group_name FROM conversations")} == {"billing"}
+    assert {store.conversation(c)["group_name"] for c in store_api.conversation_ids(store)} == {"billing"}
     assert "billing → bo" in events(store, "rule.matched")[1]["words"]
 
 
@@ -315,7 +315,7 @@ def test_a_rule_reply_goes_through_the_outbox_with_the_undo_window_and_says_it_i
     sync.run(conf, store)
     (item,) = store.outbox_items()
     assert item["state"] == "queued"
-    row = store.d.one("SELECT automatic, recipient, not_before, created_at FROM outbox")
+    [row] = store_api.outbox(store)
     assert row["automatic"] == 1 and row["recipient"] == "mike@customer.example"
     assert row["not_before"] > row["created_at"]  # waits its undo window
     outbox.cancel(store, item["id"], "ana")  # and can be taken back like any reply
@@ -356,8 +356,9 @@ def test_the_loop_guard_classes_each_case_and_answers_only_people(desk, headers,
     conf, maildir = build(ACK)
     deliver(maildir, make_email(sender=sender, subject=subject, headers=headers))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT class FROM messages") == klass
-    queued = store.d.scalar("SELECT count(*) FROM outbox")
+    [message] = [m for m in store_api.messages(store) if m["direction"] == "in"]
+    assert message["class"] == klass
+    queued = len(store_api.outbox(store))
     suppressed = events(store, "action.suppressed")
     if klass == "human":
         assert queued == 1 and suppressed == []
@@ -370,8 +371,8 @@ def test_our_own_reply_coming_back_is_self(desk):
     conf, maildir = build(ACK)
     deliver(maildir, make_email(sender="someone@c.example", message_id="<abc.123@desk.example>"))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT class FROM messages") == "self"
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 0
+    assert [m["class"] for m in store_api.messages(store)] == ["self"]
+    assert len(store_api.outbox(store)) == 0
 
 
 def test_no_reply_addresses_are_never_answered_even_with_force_reply(desk):
@@ -381,7 +382,7 @@ def test_no_reply_addresses_are_never_answered_even_with_force_reply(desk):
     deliver(maildir, make_email(sender="no-reply@shop.example", headers={"Precedence": "bulk"}))
     deliver(maildir, make_email(sender="news@shop.example", subject="News", headers={"Precedence": "bulk"}))
     sync.run(conf, store)
-    assert [r[0] for r in store.d.tuples("SELECT recipient FROM outbox")] == ["news@shop.example"]
+    assert [o["recipient"] for o in store_api.outbox(store)] == ["news@shop.example"]
     assert "no-reply address" in events(store, "action.suppressed")[0]["reason"]
 
 
@@ -392,7 +393,7 @@ def test_a_reached_cap_suppresses_the_reply_and_says_why(desk):
     for i in range(4):
         deliver(maildir, make_email(subject=f"question {i}"))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 2
+    assert len(store_api.outbox(store)) == 2
     reasons = [e["reason"] for e in events(store, "action.suppressed")]
     assert reasons == ["cap reached: 2 automatic messages an hour to mike@customer.example"] * 2
 
@@ -416,9 +417,9 @@ def test_two_desks_answering_each_other_exchange_at_most_one_automatic_message_e
         for _ in range(6):  # bounded: each round syncs (pull, rules, deliver) both desks twice
             for conf, store in ((a_conf, a), (b_conf, b), (a_conf, a), (b_conf, b)):
                 sync.run(conf, store)
-        sent_a = a.d.scalar("SELECT count(*) FROM outbox WHERE automatic = 1 AND state = 'sent'")
-        sent_b = b.d.scalar("SELECT count(*) FROM outbox WHERE automatic = 1 AND state = 'sent'")
-        classes = {r[0] for r in a.d.tuples("SELECT class FROM messages WHERE direction = 'in' AND id > 1")}
+        sent_a, sent_b = (sum(1 for o in store_api.outbox(s) if o["automatic"] == 1 and o["state"] == "sent")
+                          for s in (a, b))
+        classes = {m["class"] for m in store_api.messages(a) if m["direction"] == "in" and m["id"] > 1}
     assert (sent_a, sent_b) == (1, 1)
     assert classes == {"auto"}
 
@@ -440,19 +441,19 @@ def test_a_kill_between_the_batch_and_its_rules_applies_every_rule_once(tmp_path
                              str(conf_path), "sync"], env=env, capture_output=True, text=True, timeout=120)
     assert killed.returncode == -9
     with Store.open(tmp_path / "d.db") as store:
-        assert store.d.scalar("SELECT count(*) FROM messages WHERE direction = 'in'") == 30
-        assert store.d.scalar("SELECT count(*) FROM rule_queue") == 30  # stored, rules not yet run
+        assert [m["direction"] for m in store_api.messages(store)] == ["in"] * 30
+        assert len(store.pending_rule_events(limit=1000)) == 30  # stored, rules not yet run
     rerun = subprocess.run([sys.executable, "-m", "cli", "--config", str(conf_path), "sync"], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     with Store.open(tmp_path / "d.db") as store:
-        assert store.d.scalar("SELECT count(*) FROM rule_queue") == 0
-        assert store.d.scalar("SELECT count(*) FROM events WHERE kind = 'rule.matched'") == 30
-        assert store.d.scalar("SELECT count(*) FROM messages WHERE direction = 'note'") == 30
-        assert {r[0] for r in store.d.tuples("SELECT tags FROM conversations")} == {'["seen"]'}
+        assert store.pending_rule_events(limit=1000) == []
+        assert len(events(store, "rule.matched")) == 30
+        assert [m["direction"] for m in store_api.messages(store)].count("note") == 30
+        assert {tuple(c["tags"]) for c in store_api.conversations(store)} == {("seen",)}
 
 
-def dump(store):
+def dump(store):  # raw SQL on purpose: every row of every table, to show a dry run writes nothing
     tables = [r[0] for r in store.d.tuples("SELECT name FROM sqlite_master WHERE type = 'table'"
                                            " AND name NOT LIKE 'messages_fts%'")]
     return {t: store.d.tuples(f"SELECT * FROM {t}") for t in tables}
@@ -513,7 +514,8 @@ def test_rules_test_shows_matches_and_the_guard_and_changes_nothing(tmp_path):
     deliver(maildir, make_email())
     assert cli("--config", str(conf), "sync").returncode == 0
     with Store.open(tmp_path / "d.db") as store:
-        store.d.conn.execute("DELETE FROM outbox")
+        for item in store.outbox_items():  # taken back in its undo window: the guard lets the rule reply again
+            outbox.cancel(store, item["id"], "ana")
         before = dump(store)
     shown = cli("--config", str(conf), "rules", "test", "--conversation", "1")
     assert shown.returncode == 0 and "rule ack: replied with template after-hours-ack" in shown.stdout
@@ -593,8 +595,8 @@ def test_conditions_tested_in_the_parse_workers_give_the_writers_answers(desk, m
     real = sync.run_pending
     monkeypatch.setattr(sync, "run_pending", lambda *a, **kw: shipped.append(len(kw["precomputed"])) or real(*a, **kw))
     sync.run(conf, store)
-    got = {r["address"]: sorted(json.loads(r["tags"])) for r in store.d.all(
-        "SELECT i.address, c.tags FROM conversations c JOIN identities i ON i.customer_id = c.customer_id")}
+    got = {i["address"]: sorted(c["tags"]) for c in store_api.conversations(store)
+           for i in store.customer(c["customer_id"])["identities"]}
     assert got == expected
     tagged = sum(1 for i in range(sync.POOL_THRESHOLD + 50) if subjects[i % 5] and expected[f"c{i}@x.example"])
     # every message with a subject that a rule could match came tested; the others were never queued
@@ -621,7 +623,7 @@ def test_two_messages_of_one_conversation_in_one_batch_see_each_others_actions(d
     deliver(maildir, make_email(message_id="<two@c.example>", in_reply_to="<one@c.example>",
                                 date="Mon, 02 Mar 2026 10:05:00 +0000"))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM conversations") == 1
+    assert len(store_api.conversation_ids(store)) == 1
     assert [e["to"] for e in events(store, "assignee")] == ["ana"]  # not handed on by the second message
 
 
@@ -654,16 +656,17 @@ def test_after_hours_ack_once_per_customer_per_closed_period(desk):
     deliver(maildir, make_email(subject="first question"))
     deliver(maildir, make_email(subject="second question"))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 1
+    assert len(store_api.outbox(store)) == 1
     assert [e["reason"] for e in events(store, "action.suppressed")] == ["already acknowledged since the desk closed"]
-    text = store.d.scalar("SELECT text FROM messages WHERE direction = 'out'")
+    [text] = [m["text"] for m in store_api.messages(store) if m["direction"] == "out"]
     tomorrow = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).strftime("%A")
     assert f"back {tomorrow} 00:00 (UTC)" in text
     # the first acknowledgement belonged to the closed period before: a new period, a new one
-    store.d.conn.execute("UPDATE outbox SET created_at = '2000-01-01T00:00:00.000Z'")
+    store.d.conn.execute(  # raw SQL on purpose: the acknowledgement dated in the past
+        "UPDATE outbox SET created_at = '2000-01-01T00:00:00.000Z'")
     deliver(maildir, make_email(subject="third question"))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 2
+    assert len(store_api.outbox(store)) == 2
 
 
 def test_after_hours_ack_is_not_sent_while_open_or_after_an_agent_just_answered(desk):
@@ -671,14 +674,14 @@ def test_after_hours_ack_is_not_sent_while_open_or_after_an_agent_just_answered(
     conf, maildir = build(AFTER_HOURS, desk=ALWAYS_OPEN)
     deliver(maildir, make_email(sender="a@c.example"))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 0 and events(store, "rule.matched") == []
+    assert len(store_api.outbox(store)) == 0 and events(store, "rule.matched") == []
     conf, maildir = build([rule("ack", [{"after_hours_ack": "after-hours-ack"}], on=["customer.reply"])],
                           desk=closed_today())
     outbox.queue_reply(store, 1, "On it (on call tonight).", agent="bo")
     deliver(maildir, make_email(sender="a@c.example", message_id="<r1@c.example>",
-                                in_reply_to=store.d.scalar("SELECT external_id FROM messages WHERE id = 1")))
+                                in_reply_to=store.channel_messages("mail")[0].external_id))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox WHERE automatic = 1") == 0
+    assert [o for o in store_api.outbox(store) if o["automatic"] == 1] == []
     assert events(store, "action.suppressed")[0]["reason"] == "an agent replied within 10m"
 
 
@@ -687,7 +690,7 @@ def test_after_hours_ack_never_answers_an_auto_reply(desk):
     conf, maildir = build(AFTER_HOURS, desk=closed_today())
     deliver(maildir, make_email(subject="Automatic reply: your order", headers={"Auto-Submitted": "auto-replied"}))
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 0
+    assert len(store_api.outbox(store)) == 0
     assert events(store, "action.suppressed")[0]["reason"] == "message class is auto"
 
 
@@ -711,7 +714,7 @@ def test_a_night_message_synced_after_the_desk_opened_is_not_told_it_is_closed(d
     conf, maildir = build(AFTER_HOURS, desk=closed_on(1))  # closed yesterday, open today
     deliver_at_noon(maildir, 1, subject="sent yesterday")  # and synced only now: a first sync, or a catch-up
     sync.run(conf, store)
-    assert store.d.scalar("SELECT count(*) FROM outbox") == 0
+    assert len(store_api.outbox(store)) == 0
     assert [e["reason"] for e in events(store, "action.suppressed")] == ["the desk is open again"]
 
 
@@ -721,7 +724,7 @@ def test_a_message_from_an_earlier_closed_period_is_not_acknowledged_in_this_one
     deliver_at_noon(maildir, 2, sender="old@c.example", subject="sent two days ago")
     deliver(maildir, make_email(sender="new@c.example", subject="sent today"))
     sync.run(conf, store)
-    assert [r["recipient"] for r in store.d.all("SELECT recipient FROM outbox")] == ["new@c.example"]
+    assert [o["recipient"] for o in store_api.outbox(store)] == ["new@c.example"]
     assert [e["reason"] for e in events(store, "action.suppressed")] == ["it came in before the desk last opened"]
 
 

@@ -22,12 +22,12 @@ def card_text(app) -> str:
 async def test_card_lists_the_latest_scores_with_their_comments(desk, db_path):
     with Store.open(db_path) as store:
         cid = conversation_id(store, "Where is my order")
-        with store.d.tx():
+        with store.transaction():
             store.add_event(cid, "satisfaction", "customer", {"score": 5, "comment": "", "survey": 1})
             store.add_event(cid, "satisfaction", "customer", {"score": 2, "comment": "slow refund " + MARKUP,
                                                               "survey": 2})
         assert [s["score"] for s in store.customer_scores(
-            store.d.scalar("SELECT customer_id FROM conversations WHERE id = ?", (cid,)))] == [2, 5]
+            store.conversation(cid)["customer_id"])] == [2, 5]
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
 from tests.helpers.mail import make_email
 from tests.test_outbox_uncertain import cli, smtp_server  # noqa: F401 (fixture)
@@ -38,14 +39,14 @@ def solved(config, store, box, server) -> int:
     box.deliver(make_email(CUSTOMER, "Where is my order?", "My order 51234 has not arrived.",
                            message_id="<q1@customer.example>"))
     assert sync.run(config, store).ok
-    cid = store.d.scalar("SELECT max(id) FROM conversations")
+    cid = max(store_api.conversation_ids(store))
     queue_reply(store, cid, "It left our warehouse today; tracking follows.", agent="ana", status="solved")
     assert sync.run(config, store).sent == 1 and len(server.copies) == 1
     return cid
 
 
 def wait_out_the_delay(config, store, cid) -> None:
-    solved_at = parse_stamp(store.d.scalar("SELECT solved_at FROM conversations WHERE id = ?", (cid,)))
+    solved_at = parse_stamp(store.conversation(cid)["solved_at"])
     # before the delay is over nothing goes (judged at an instant inside it, whatever the machine's speed)
     assert sync.run(config, store, now=solved_at + dt.timedelta(seconds=DELAY / 2)).surveys.queued == 0
     left = (solved_at + dt.timedelta(seconds=DELAY) - dt.datetime.now(dt.timezone.utc)).total_seconds()
@@ -82,10 +83,9 @@ def test_survey_after_the_delay_answer_recorded_and_reported(tmp_path, store, ma
     rc, out, err = cli(config, "sync", "--json")
     assert rc == 0, err
     assert json.loads(out)["surveys"]["answers"] == 1
-    events = [json.loads(r[0]) for r in store.d.all(
-        "SELECT data FROM events WHERE conversation_id = ? AND kind = 'satisfaction'", (cid,))]
+    events = [e["data"] for e in store.events(cid) if e["kind"] == "satisfaction"]
     assert [(e["score"], e["comment"]) for e in events] == [(4, "thanks!")]
-    assert store.d.scalar("SELECT status FROM conversations WHERE id = ?", (cid,)) == "solved"
+    assert store.conversation(cid)["status"] == "solved"
     assert len(smtp_server.copies) == 2      # nothing was sent back to the answer
 
     # until the end of tomorrow: "now" is read to the second, the answer came within this one
@@ -114,6 +114,6 @@ def test_a_crash_between_send_and_record_sends_no_second_survey(tmp_path, store,
         at = dt.datetime.now(dt.timezone.utc) + later
         sync.run(config, store, now=at)
         deliver_due(config, store, at)
-    assert store.d.scalar("SELECT count(*) FROM surveys") == 1
-    assert store.d.scalar("SELECT count(*) FROM outbox WHERE automatic = 1") == 1
+    assert len(store.surveys()) == 1
+    assert [o["automatic"] for o in store_api.outbox(store)].count(1) == 1
     assert len(smtp_server.copies) - 1 == (1 if crash == "waiting for the 250" else 0)  # ana's reply, then surveys

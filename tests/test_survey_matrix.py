@@ -14,6 +14,7 @@ from tui_desk.reports import make_period
 from tui_desk.reports.kpis import summary
 from tui_desk.store import Store, parse_stamp
 
+from .helpers import store_api
 from .helpers import synapse as hs
 
 pytestmark = pytest.mark.integration
@@ -41,14 +42,14 @@ def solved_chat(config, store, server, text) -> tuple[str, int]:
     room = server.ana.create_room(invite=[server.support.user_id])
     server.ana.send(room, text)
     assert sync.run(config, store).ok
-    cid = store.d.scalar("SELECT id FROM conversations WHERE thread_key = ?", (room,))
+    [cid] = {m["conversation_id"] for m in store_api.room_messages(store, room)}
     outbox.queue_reply(store, cid, "Yes: Sundays 10:00 to 16:00.", agent="tester", status="solved")
     assert sync.run(config, store).sent == 1
     return room, cid
 
 
 def after_delay(store, cid) -> dt.datetime:
-    solved_at = parse_stamp(store.d.scalar("SELECT solved_at FROM conversations WHERE id = ?", (cid,)))
+    solved_at = parse_stamp(store.conversation(cid)["solved_at"])
     return solved_at + dt.timedelta(hours=24, seconds=1)
 
 
@@ -66,11 +67,10 @@ def test_chat_survey_answer_recorded_and_reported(desk, server):
     server.ana.send(room, "4 thanks!")
     result = sync.run(config, store, now=after_delay(store, cid))
     assert result.answers == 1
-    assert store.d.scalar("SELECT count(*) FROM conversations") == 1       # no new conversation
-    events = [json.loads(r[0]) for r in store.d.all(
-        "SELECT data FROM events WHERE conversation_id = ? AND kind = 'satisfaction'", (cid,))]
+    assert store_api.conversation_ids(store) == [cid]       # no new conversation
+    events = [e["data"] for e in store.events(cid) if e["kind"] == "satisfaction"]
     assert [(e["score"], e["comment"]) for e in events] == [(4, "thanks!")]
-    assert store.d.scalar("SELECT status FROM conversations WHERE id = ?", (cid,)) == "solved"
+    assert store.conversation(cid)["status"] == "solved"
     period = make_period("1d", None, "UTC", now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1))
     assert summary(store, config, period)["satisfaction"] == {
         "answers": 1, "average": 4.0, "csat": 1.0, "happiness": 100.0, "surveys_sent": 1, "surveys_answered": 1,
@@ -84,5 +84,5 @@ def test_chat_thanks_is_a_new_conversation_as_chat_does(desk, server):
     server.ana.send(room, "thanks")
     result = sync.run(config, store, now=after_delay(store, cid))
     assert result.answers == 0
-    assert store.d.scalar("SELECT count(*) FROM conversations WHERE thread_key = ?", (room,)) == 2
-    assert store.d.scalar("SELECT count(*) FROM events WHERE kind = 'satisfaction'") == 0
+    assert len({m["conversation_id"] for m in store_api.room_messages(store, room)}) == 2
+    assert store.history("satisfaction") == []

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.mail import deliver, make_email, make_maildir
 from tui_desk import outbox, sync
 from tui_desk.config import from_dict
+from tui_desk.model import ParsedMessage
 from tui_desk.store import stamp
 from tui_desk.templates import Template, TemplateLibrary
 from tui_desk.templates.picker import Picker, context_scores, rank
@@ -160,15 +162,15 @@ def test_stats_on_a_fixture_with_known_outcomes(tmp_path, store):
     for cid in sorted(rooms):
         outbox.queue_reply(store, cid, "answer", agent="ana", template_id="faq")
     # queued now: shift the uses to a known time, 30 minutes after the questions
-    store.d.conn.execute("UPDATE messages SET received_at = ? WHERE direction = 'out'",
-                         (stamp(base + dt.timedelta(minutes=30)),))
+    store.d.conn.execute(  # raw SQL on purpose: the replies dated in the past (the store stamps them now)
+        "UPDATE messages SET received_at = ? WHERE direction = 'out'", (stamp(base + dt.timedelta(minutes=30)),))
     first, second, third = sorted(rooms)
     store.set_status(first, "solved", "ana")             # solved, no further reply: closed
-    with store.d.tx():                                   # the customer wrote again next day: reopened
-        store.d.conn.execute(
-            "INSERT INTO messages (conversation_id, channel, direction, text, external_id, created_at, received_at)"
-            " VALUES (?, 'chat', 'in', 'still broken', 'x1', ?, ?)",
-            (second, stamp(base + dt.timedelta(days=1)), stamp(base + dt.timedelta(days=1))))
+    next_day = base + dt.timedelta(days=1)
+    again = ParsedMessage(external_id="x1", kind="chat", sender_address="", sender_name="", received_at=next_day,
+                          created_at=next_day, text="still broken")
+    with store.transaction():                            # the customer wrote again next day: reopened
+        store.add_inbound("chat", again, None, second, "")
         store.add_event(first, "satisfaction", "customer", {"score": 5})
     (faq,) = template_stats(store, now=base + dt.timedelta(days=1, hours=1))
     assert (faq.uses, faq.closed, faq.reopened, faq.pending) == (3, 1, 1, 1)     # third: too early

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.mail import deliver, make_email, make_maildir
 from tui_desk import config as config_mod, outbox, sync
 from tui_desk.errors import UsageError
@@ -76,7 +77,7 @@ class Desk:
         deliver(self.mail, make_email(subject=subject, body=body,
                                       sender=sender or f"Kim {self.n} <kim{self.n}@customer.example>", **kw))
         assert sync.run(self.config, store).ok
-        return store.d.scalar("SELECT max(id) FROM conversations")
+        return max(store_api.conversation_ids(store))
 
     def answer(self, store, cid: int, template_id: str, solve: bool = True) -> None:
         send_template(self.config, store, self.library.get(template_id), cid, agent="ana")
@@ -94,7 +95,7 @@ class Desk:
         return change_stage(self.config, store, self.library, self.ruleset, "order", stage, actor="ana", up=True)
 
 
-def age(store, days: int) -> None:
+def age(store, days: int) -> None:  # raw SQL on purpose: history dated in the past
     """Move the whole history `days` back in time (the gate judges a use after 7 days)."""
     back = f"'-{days} days'"
     with store.d.tx():
@@ -107,15 +108,15 @@ def age(store, days: int) -> None:
 
 def answered(store, cid: int, score: int) -> None:
     """The customer's satisfaction answer, a second after the reply (as the survey records it)."""
-    with store.d.tx():
+    with store.d.tx():  # raw SQL on purpose: dated a second on (the store stamps each write with now)
         store.d.conn.execute(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'satisfaction', 'customer',"
             " strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second'), ?)", (cid, json.dumps({"score": score})))
 
 
 def events(store, kind):
-    return [json.loads(r["data"]) | {"actor": r["actor"], "conversation_id": r["conversation_id"]}
-            for r in store.d.all("SELECT actor, data, conversation_id FROM events WHERE kind = ? ORDER BY id", (kind,))]
+    return [e["data"] | {"actor": e["actor"], "conversation_id": e["conversation_id"]}
+            for e in store.history(kind) if e["kind"] == kind]
 
 
 def suppressed(store) -> list[str]:
@@ -123,9 +124,14 @@ def suppressed(store) -> list[str]:
 
 
 def automatic_rows(store) -> list[dict]:
-    return [dict(r) for r in store.d.all(
-        "SELECT m.conversation_id, m.text, m.template_id, m.automatic, o.state, o.automatic AS flagged, o.id"
-        " FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.automatic IS NOT NULL ORDER BY m.id")]
+    rows = []
+    for item in store_api.outbox(store):
+        [message] = [m for m in store.messages(item["conversation_id"]) if m["id"] == item["message_id"]]
+        if message["automatic"] is not None:
+            rows.append({"conversation_id": item["conversation_id"], "state": item["state"], "id": item["id"],
+                         "flagged": item["automatic"], "message": message["id"],
+                         **{k: message[k] for k in ("text", "template_id", "automatic")}})
+    return [{k: v for k, v in r.items() if k != "message"} for r in sorted(rows, key=lambda r: r["message"])]
 
 
 @pytest.fixture
@@ -212,10 +218,11 @@ def test_an_automatic_reply_waits_its_undo_window_ends_with_the_handoff_and_can_
     assert (row["conversation_id"], row["template_id"], row["state"], row["flagged"]) == (cid, "order", "queued", 1)
     assert row["automatic"] == "auto-reply rule auto-order"
     assert row["text"].startswith("Hi Mike, your parcel") and row["text"].endswith("\n\n" + HANDOFF)
-    not_before, created = store.d.one("SELECT not_before, created_at FROM outbox WHERE id = ?", (row["id"],))
+    queued = store.outbox_item(row["id"])
+    not_before, created = queued["not_before"], queued["created_at"]
     assert not_before > created
     outbox.cancel(store, row["id"], "ana")
-    assert store.d.scalar("SELECT state FROM outbox WHERE id = ?", (row["id"],)) == "cancelled"
+    assert store.outbox_item(row["id"])["state"] == "cancelled"
 
 
 def test_the_config_handoff_line_when_the_template_has_none(tmp_path, store):
@@ -366,8 +373,8 @@ def test_the_demo_desk_has_history_for_the_suggestions(tmp_path):
     config_path, _ = demo.build(tmp_path / "demo.db")
     config = config_mod.load(config_path)
     with Store.open(tmp_path / "demo.db") as store:
-        sent = store.d.all("SELECT DISTINCT m.template_id FROM messages m JOIN outbox o ON o.message_id = m.id"
-                           " WHERE o.state = 'sent' AND m.automatic IS NULL")
+        sent = {m["template_id"] for m in store_api.messages(store)
+                if m["delivery"] == "sent" and m["automatic"] is None}
         assert len(sent) >= 10  # a dozen answers from the team, delivered
         still_new = {c["subject"]: c["id"] for c in store.conversations(limit=1000) if c["status"] == "new"}
         library = TemplateLibrary.for_config(config)

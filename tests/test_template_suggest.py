@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.dovecot import toml_config
 from tests.helpers.mail import deliver, make_email, make_maildir
 from tui_desk import config as config_mod, outbox, sync
@@ -65,7 +66,7 @@ class Desk:
         self.n += 1
         deliver(self.mail, make_email(subject=subject, body=body, sender=f"Kim {self.n} <kim{self.n}@customer.example>"))
         assert sync.run(self.config, store).ok
-        return store.d.scalar("SELECT max(id) FROM conversations")
+        return max(store_api.conversation_ids(store))
 
     def answer(self, store, cid: int, template_id: str):
         return send_template(self.config, store, self.library.get(template_id), cid, agent="ana")

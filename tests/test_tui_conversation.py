@@ -8,12 +8,13 @@ import sys
 
 import pytest
 
+from tests.helpers import store_api
 from tests.helpers.desk import AGENT, conversation_id, write_config
 from tests.helpers.mail import deliver, make_email
 from tests.tui_helpers import anyio_backend, desk  # noqa: F401 (fixtures)
 from tests.tui_helpers import frozen_app, open_composer, open_conversation, queue, settle, visible_rows
 from tui_desk import sync
-from tui_desk.store import Store
+from tui_desk.store import ListFilter, Store
 from tui_desk.tui.screens.conversation import ConversationScreen, EventsScreen
 from tui_desk.tui.screens.inbox import InboxScreen
 from tui_desk.tui.screens.pickers import ConfirmScreen
@@ -205,8 +206,9 @@ async def test_reply_is_queued_and_collision_holds_it(desk, db_path):
         with Store.open(db_path) as store:
             texts = [m["text"] for m in store.messages(cid) if m["direction"] == "out"]
             assert "Sorry for the wait" in texts and "It ships today." in texts
-            assert store.d.scalar("SELECT count(*) FROM outbox WHERE conversation_id = ?", (cid,)) == 2
-            assert AGENT in {r[0] for r in store.d.all("SELECT created_by FROM outbox")}
+            queued = store_api.outbox(store)
+            assert [o["conversation_id"] for o in queued].count(cid) == 2
+            assert AGENT in {o["created_by"] for o in queued}
 
 
 async def test_long_thread_opens_at_the_newest_and_mounts_older_on_scroll(desk, db_path):
@@ -219,7 +221,7 @@ async def test_long_thread_opens_at_the_newest_and_mounts_older_on_scroll(desk, 
         cid = conversation_id(store, "Where is my order")
         customer = store.conversation(cid)["customer_id"]
         start = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.timezone.utc)
-        with store.d.tx():
+        with store.transaction():
             for n in range(40):
                 at = start + dt.timedelta(seconds=n)
                 store.add_inbound("mail", ParsedMessage(
@@ -291,7 +293,7 @@ async def test_click_on_a_fold_opens_it_and_new_messages_are_added_below(desk, d
 async def test_link_the_customer_to_their_chat_handle(desk, db_path):
     with Store.open(db_path) as store:
         cid = conversation_id(store, "Where is my order")
-        chat = store.d.scalar("SELECT id FROM conversations WHERE channel = 'chat' AND subject LIKE '%Sunday%'")
+        [chat] = [c["id"] for c in store_api.conversations(store, ListFilter(channel="chat")) if "Sunday" in c["subject"]]
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
@@ -362,9 +364,7 @@ def held_texts(app) -> list[str]:
 
 def outbox_texts(db_path, cid: int) -> list[tuple[str, str]]:
     with Store.open(db_path) as store:
-        return [tuple(r) for r in store.d.all("SELECT o.created_by, m.text FROM outbox o JOIN messages m"
-                                              " ON m.id = o.message_id WHERE o.conversation_id = ? ORDER BY o.id",
-                                              (cid,))]
+        return [(o["created_by"], o["text"]) for o in store_api.outbox(store) if o["conversation_id"] == cid]
 
 
 async def test_a_kept_draft_is_held_when_a_colleague_answered_since_it_was_begun(desk, db_path, tmp_path):
@@ -512,7 +512,7 @@ async def test_the_composer_keeps_the_customers_words_in_view_and_quotes_them_fo
     from textual.widgets import TextArea
     with Store.open(db_path) as store:
         mail = conversation_id(store, "Where is my order")
-        chat = store.d.scalar("SELECT id FROM conversations WHERE channel = 'chat' ORDER BY id LIMIT 1")
+        chat = store_api.conversation_ids(store, ListFilter(channel="chat"))[0]
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(pilot)
@@ -566,11 +566,12 @@ async def test_the_card_offers_a_likely_match_and_links_it_after_a_preview(desk,
         msg = ParsedMessage(external_id="w1", kind="chat", sender_address="widget:m1", sender_name="Mike Jones",
                             received_at=FROZEN_NOW, created_at=FROZEN_NOW, text="[bold]me[/] again", thread_key="w-1",
                             raw=b"x")
-        with store.d.tx():
+        with store.transaction():
             other = store.customer_for("chat", "widget:m1", "Mike Jones")
             store.add_inbound("chat", msg, other, None, "")
-        store.d.conn.execute("UPDATE customers SET notes = '[link=x]VIP[/link] since 2024' WHERE id = ?",
-                             (store.conversation(cid)["customer_id"],))
+        store.d.conn.execute(  # raw SQL on purpose: no command writes a customer's notes yet
+            "UPDATE customers SET notes = '[link=x]VIP[/link] since 2024' WHERE id = ?",
+            (store.conversation(cid)["customer_id"],))
     app = frozen_app(desk, db_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

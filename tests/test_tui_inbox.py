@@ -175,7 +175,7 @@ async def test_search_results_in_relevance_order(desk, db_path):
 
     from tui_desk.model import ParsedMessage
     at = dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)  # older than every conversation: activity stays
-    with Store.open(db_path) as store, store.d.tx():
+    with Store.open(db_path) as store, store.transaction():
         for n, (subject, text) in enumerate([("Where is my order", "and a parcel"),
                                              ("Password reset", "parcel parcel parcel")]):
             cid = conversation_id(store, subject)
@@ -359,7 +359,7 @@ async def test_an_open_page_shows_a_banner_and_bang_acknowledges_it(desk, db_pat
     from tui_desk.tui.widgets.pages_banner import PagesBanner
     with Store.open(db_path) as store:
         target = conversation_id(store, "nvoice")
-        with store.d.tx():
+        with store.transaction():
             page_id, _ = store.page_request(target, "urgent", "oncall",
                                             {"customer": "ana@example.br", "subject": "[b]Invoice[/b] \x1b[31mdown",
                                              "lines": []}, "2026-03-02T10:00:00.000Z")

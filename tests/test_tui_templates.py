@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from tests.helpers import store_api
 from tests.helpers.bounded import run_child
 from tests.helpers.desk import build_desk
 from tests.helpers.hostile import HOSTILE_TEMPLATES
@@ -35,8 +36,9 @@ def with_undo(config, seconds: int):
 
 def outbox_rows(db_path, cid: int) -> list[dict]:
     with Store.open(db_path) as store:
-        return store.d.all("SELECT o.state, m.text, m.template_id, m.direction FROM outbox o"
-                           " JOIN messages m ON m.id = o.message_id WHERE o.conversation_id = ?", (cid,))
+        replies = {m["id"]: m for m in store.messages(cid)}
+        return [{"state": o["state"], **{k: replies[o["message_id"]][k] for k in ("text", "template_id", "direction")}}
+                for o in store_api.outbox(store) if o["conversation_id"] == cid]
 
 
 def sent_copies(tmp_path) -> list:
@@ -262,7 +264,7 @@ async def test_an_edited_template_takes_effect_without_a_restart(desk, db_path, 
         await pilot.press("1")
         await settle(pilot)
         with Store.open(db_path) as store:
-            assert store.d.scalar("SELECT count(*) FROM messages WHERE template_id = 'order-status'") == 1
+            assert [m["template_id"] for m in store_api.messages(store)].count("order-status") == 1
 
 
 # -- hostile templates: the console stays responsive ----------------------------------

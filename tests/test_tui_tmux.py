@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
+from tests.helpers import store_api
 from tui_desk.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +69,7 @@ def test_reply_from_the_real_command(tmp_path):
     finally:
         _tmux("kill-session", "-t", session)
     with Store.open(db) as store:
-        rows = store.d.all("SELECT m.text FROM outbox o JOIN messages m ON m.id = o.message_id")
-        assert any("Thanks, looking into it now." in r[0] for r in rows)
+        assert any("Thanks, looking into it now." in o["text"] for o in store_api.outbox(store))
 
 
 def test_the_console_ends_when_its_terminal_goes_away_without_a_hangup_signal(tmp_path):
