@@ -5,7 +5,7 @@ support account and a customer; the customer opens 100 rooms with the support ac
 in them, the desk syncs once (rooms known, nothing to read), then the customer writes
 50 messages in each room. Timed: the next `tui_desk.sync.run` (messages/s; 50 per room
 fit in one /sync answer's 100-event timelines, so this is the plain pull; the
-back-fill of longer gaps is tested in tests/test_matrix_synapse.py), and one more sync
+back-fill of longer gaps is tested in tests/integration/test_matrix_synapse.py), and one more sync
 with nothing new (the cost of a cron run on a quiet minute).
 """
 

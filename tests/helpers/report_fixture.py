@@ -3,7 +3,7 @@
 The desk is in Europe/Berlin, open mon-fri 09:00-17:00, closed on the holiday
 Wednesday 2026-11-04. The reported week is Monday 2026-11-02 to Sunday 2026-11-08
 (local); every time below is Berlin wall-clock time. The expected figures in
-tests/test_reports.py are worked out by hand from this story, conversation by
+tests/unit/test_reports.py are worked out by hand from this story, conversation by
 conversation, in the comments there.
 
 Rows are written with plain SQL because the history has to carry fixed past times;

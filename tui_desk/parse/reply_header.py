@@ -5,7 +5,7 @@ regex finds and runs signature and disclaimer regexes over each piece; only the 
 piece is the latest reply, and the signature and disclaimer results never reach it.
 This reads the same normalised text with the same header regex, but stops at the
 first header with text before it, and tries the regex only where a header can start
-(a line start or a line break) instead of at every character. tests/test_reply_header.py
+(a line start or a line break) instead of at every character. tests/unit/test_reply_header.py
 holds it to `read()` on real-looking mail in the languages we hand it.
 """
 

@@ -39,7 +39,7 @@ ACTIONS = ("tag", "priority", "status", "snooze", "assign", "note", "reply_templ
            "page")
 RULE_KEYS = ("id", "on", "all", "any", "none", "actions", "stop", "force_reply")
 # The only non-ASCII characters a case-insensitive regex matches to ASCII letters (İ ı ſ
-# and the Kelvin sign; tests/test_rules.py checks the list against every character).
+# and the Kelvin sign; tests/unit/test_rules.py checks the list against every character).
 # Without them in the text, an ASCII literal is in every match exactly when its lower
 # case is in the text's lower case.
 ASCII_LOOKALIKES = "\u0130\u0131\u017f\u212a"
