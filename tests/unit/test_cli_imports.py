@@ -143,7 +143,7 @@ def test_heavy_import_is_caught(desk):
 
 
 def _help(args, width):
-    import cli as cli_module
+    from tui_desk import cli as cli_module
     return CliRunner().invoke(cli_module.app, [*args, "--help"], env={"COLUMNS": str(width)}, terminal_width=width)
 
 
@@ -152,7 +152,7 @@ def test_help_from_the_table_is_what_the_loaded_commands_say(width):
     """`--help` lists the commands from cli.COMMANDS without importing them; the listing
     must be the one the commands themselves give (a new group's line in the table must
     match its help)."""
-    import cli as cli_module
+    from tui_desk import cli as cli_module
 
     lazy = _help([], width)
     assert lazy.exit_code == 0

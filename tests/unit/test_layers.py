@@ -123,3 +123,14 @@ def test_the_cycle_finder_sees_imports_inside_functions(tmp_path, monkeypatch):
     (package / "d.py").write_text("from . import a\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert cycles("ringed") == [frozenset({"ringed.a", "ringed.b", "ringed.c"})]
+
+
+def test_the_installed_command_lives_in_the_package():
+    """`cli.py` at the root is a checkout's shim: what `pip install` ships is the package
+    alone, so it owns no top-level module named `cli`."""
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["scripts"]["tui-desk"] == "tui_desk.cli:main"
+    assert "py-modules" not in project.get("tool", {}).get("setuptools", {})
+    shim = (ROOT / "cli.py").read_text(encoding="utf-8")
+    assert "from tui_desk.cli import" in shim and len(shim.splitlines()) < 12

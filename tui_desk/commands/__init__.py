@@ -1,4 +1,4 @@
 """The CLI's command groups (Typer). Thin: parse arguments, call services, print.
 
-`cli.py` at the top level assembles them into the `tui-desk` app.
+`tui_desk/cli.py` assembles them into the `tui-desk` app.
 """

@@ -1,7 +1,7 @@
 """The `tui-desk` command tree, loaded one command at a time.
 
 Importing every command group (and the services behind each) cost ~0.4 s on every call,
-most of it modules the command never uses. `cli.py` therefore names each top-level
+most of it modules the command never uses. `tui_desk/cli.py` therefore names each top-level
 command in a table (`Lazy` rows: name → module, attribute, one-line help); `LazyGroup`
 imports a row's module only when that command runs or its own help is shown. `--help`
 lists every command from the table's help lines without importing any of them (a test
@@ -21,7 +21,7 @@ from . import coerce
 
 coerce.install()  # option values without pydantic
 
-# the settings the root app gives each of its commands (cli.py passes the same)
+# the settings the root app gives each of its commands (tui_desk/cli.py passes the same)
 SETTINGS = dict(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 
 
@@ -80,7 +80,7 @@ class LazyCommands(MutableMapping):
 
 
 class LazyGroup(TyperGroup):
-    """The root group: `commands` is a LazyCommands over `TABLE` (set by cli.py)."""
+    """The root group: `commands` is a LazyCommands over `TABLE` (set by tui_desk/cli.py)."""
 
     table: dict[str, Lazy] = {}
 
