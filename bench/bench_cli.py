@@ -42,7 +42,7 @@ CONSOLE_LIMIT_MS = 600
 
 def _tui_desk() -> list[str]:
     script = Path(sys.executable).parent / "tui-desk"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "import cli; cli.main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from tui_desk.cli import main; main()"]
 
 
 def _env(config: Path) -> dict:

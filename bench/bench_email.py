@@ -93,7 +93,7 @@ def run(size: str) -> list[Figure]:
             idle = time.perf_counter() - started
             assert again.channels["support"].fetched == 0
         started = time.perf_counter()
-        cli = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(root / "config.toml"),
+        cli = subprocess.run([sys.executable, "-c", "from tui_desk.cli import main; main()", "--config", str(root / "config.toml"),
                               "sync", "--quiet"], cwd=ROOT, capture_output=True, timeout=120)
         idle_cli = time.perf_counter() - started
         figures.append(Figure("email", f"full sync, {count:,} mails (fetch+parse+thread+index)",

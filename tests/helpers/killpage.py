@@ -22,7 +22,7 @@ def send(endpoint, msg):
 
 smtp.send = send
 
-import cli  # noqa: E402
+from tui_desk import cli  # noqa: E402
 
 sys.argv = ["tui-desk", *sys.argv[1:]]
 cli.main()

@@ -26,7 +26,7 @@ def append(self, *args, **kwargs):
 
 IMAPClient.append = append
 
-import cli  # noqa: E402
+from tui_desk import cli  # noqa: E402
 
 sys.argv = ["tui-desk", *sys.argv[1:]]
 cli.main()

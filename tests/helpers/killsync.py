@@ -40,7 +40,7 @@ def store_batch(ingest, channel, batch, parsed, outcome):
 
 sync._store_batch = store_batch
 
-import cli  # noqa: E402
+from tui_desk import cli  # noqa: E402
 
 sys.argv = ["tui-desk", *sys.argv[1:]]
 cli.main()

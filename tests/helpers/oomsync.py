@@ -19,7 +19,7 @@ def poisoned_parse(item):
 PARENT = os.getpid()
 sync.parse_item = poisoned_parse
 
-import cli  # noqa: E402
+from tui_desk import cli  # noqa: E402
 
 sys.argv = ["tui-desk", *sys.argv[1:]]
 cli.main()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from tui_desk.cli import app
 from tests.helpers import store_api
 from tests.helpers.dovecot import dovecot, mailbox, toml_config  # noqa: F401 (fixtures)
 from tests.helpers.hostile import eight_bit_attachment, hostile_messages, nested
@@ -92,7 +92,7 @@ def test_markup_in_customer_text_is_shown_literally(tmp_path):
 def test_every_hostile_mail_syncs_from_dovecot(tmp_path, mailbox):
     mailbox.deliver_many(raw for _, raw in MESSAGES)
     path = toml_config(tmp_path / "config.toml", [mailbox.config(batch_size=16)], database=tmp_path / "desk.db")
-    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(path), "sync", "--json"],
+    done = subprocess.run([sys.executable, "-c", "from tui_desk.cli import main; main()", "--config", str(path), "sync", "--json"],
                           capture_output=True, text=True, timeout=300, cwd=HERE.parent)
     assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout)["channels"]["support"]
@@ -152,7 +152,7 @@ def test_broken_parts_keep_the_customer_from_a_maildir(tmp_path):
 def test_broken_parts_keep_the_customer_from_dovecot(tmp_path, mailbox):
     mailbox.deliver_many(_broken_below_the_headers())
     path = toml_config(tmp_path / "config.toml", [mailbox.config()], database=tmp_path / "desk.db")
-    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(path), "sync", "--json"],
+    done = subprocess.run([sys.executable, "-c", "from tui_desk.cli import main; main()", "--config", str(path), "sync", "--json"],
                           capture_output=True, text=True, timeout=120, cwd=HERE.parent)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["channels"]["support"]["fetched"] == 3

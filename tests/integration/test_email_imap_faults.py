@@ -24,7 +24,7 @@ from tui_desk.store import Store
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-TUI_DESK = [sys.executable, "-c", "import cli; cli.main()"]
+TUI_DESK = [sys.executable, "-c", "from tui_desk.cli import main; main()"]
 
 
 @pytest.fixture

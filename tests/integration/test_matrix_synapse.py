@@ -227,7 +227,7 @@ def dying(self, *args, **kwargs):
     return real(self, *args, **kwargs)
 ingest.IngestMixin.add_inbound = dying
 sys.argv = ["tui-desk"] + sys.argv[1:]
-import cli
+from tui_desk import cli
 cli.main()
 """
 

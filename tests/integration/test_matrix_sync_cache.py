@@ -94,7 +94,7 @@ def dying(self, *args, **kwargs):  # killed while storing the first message of t
     os.kill(os.getpid(), signal.SIGKILL)
 ingest.IngestMixin.add_inbound = dying
 sys.argv = ["tui-desk"] + sys.argv[1:]
-import cli
+from tui_desk import cli
 cli.main()
 """
 

@@ -39,7 +39,7 @@ def _console_on_demo(tmp_path, session: str, prefix: str = "") -> Path:
     need(shutil.which("tmux") is not None, "tmux is not installed")
     db = tmp_path / "demo.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
-    command = [sys.executable, "-c", "import cli; cli.main()"]
+    command = [sys.executable, "-c", "from tui_desk.cli import main; main()"]
     built = subprocess.run([*command, "demo", "--db", str(db), "--no-tui"], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr

@@ -149,7 +149,7 @@ async def test_live_update_from_another_process_keeps_the_cursor(desk, db_path, 
         await pilot.press("j", "j")
         selected = queue(app).current["id"]
         deliver(tmp_path / "mail", make_email("New Person <new@example.org>", "Brand new question", "Hello?"))
-        subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(tmp_path / "config.toml"),
+        subprocess.run([sys.executable, "-c", "from tui_desk.cli import main; main()", "--config", str(tmp_path / "config.toml"),
                         "sync", "--quiet"], check=False, cwd=str(tmp_path), timeout=120,
                        env={**__import__("os").environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2])})
         app.poll_database()

@@ -173,7 +173,7 @@ def test_every_help_keeps_its_brackets_and_shows_no_bool_metavar():
     import typer
     from typer.testing import CliRunner
 
-    import cli as cli_module
+    from tui_desk import cli as cli_module
 
     root = typer.main.get_command(cli_module.app)
     runner = CliRunner()
@@ -220,7 +220,7 @@ def test_every_json_output_writes_times_one_way(tmp_path):
 
     import typer
 
-    import cli as cli_module
+    from tui_desk import cli as cli_module
 
     env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     cli("demo", "--no-tui", env=env)

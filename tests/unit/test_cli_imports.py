@@ -50,7 +50,7 @@ GROUPS = ["conversations", "faq", "oncall", "outbox", "reports", "rules", "setup
 
 REPORT = ("import sys\n"
           "sys.argv = ['tui-desk', *sys.argv[1:]]\n"
-          "try:\n    import cli; cli.main()\n"
+          "try:\n    from tui_desk.cli import main; main()\n"
           "except SystemExit as exc:\n    code = exc.code\n"
           "else:\n    code = 0\n"
           "open(__import__('os').environ['MODULES_OUT'], 'w').write('\\n'.join(sorted(sys.modules)))\n"

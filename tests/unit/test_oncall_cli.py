@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-import cli
+from tui_desk import cli
 from tui_desk.oncall import ics
 
 NOW = "2026-12-01T12:00:00+00:00"

@@ -29,7 +29,7 @@ def desk(tmp_path, db_path):
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args],
+    return subprocess.run([sys.executable, "-c", "from tui_desk.cli import main; main()", *args],
                           capture_output=True, text=True, timeout=60, env={**__import__("os").environ, "COLUMNS": "120"})
 
 

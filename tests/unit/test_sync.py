@@ -354,7 +354,7 @@ def test_a_finished_sync_gives_the_signals_back(tmp_path):
     must not raise inside the exit hooks: the sync's handlers live only while it syncs."""
     from typer.testing import CliRunner
 
-    from cli import app
+    from tui_desk.cli import app
 
     conf = tmp_path / "config.toml"
     conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{make_maildir(tmp_path / "mail")}"\n')

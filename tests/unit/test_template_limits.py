@@ -116,7 +116,7 @@ def test_check_and_show_report_hostile_templates(tmp_path):
                       encoding="utf-8")
     with Store.open(db) as store:
         cid = conversation_id(store, "Where is my order")
-    cli = "import cli; cli.main()"
+    cli = "from tui_desk.cli import main; main()"
 
     checked = run_child(cli, "--config", str(config), "templates", "check", "--json")
     assert checked.returncode == 1, checked.stderr
