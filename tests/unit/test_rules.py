@@ -564,7 +564,7 @@ def test_the_regex_shortcut_never_changes_an_answer(tmp_path_factory, text, patt
 
 
 def test_the_shortcut_knows_every_character_a_regex_takes_for_an_ascii_letter():
-    from tui_desk.rules.spec import ASCII_LOOKALIKES
+    from tui_desk.rules.conditions import ASCII_LOOKALIKES
     every = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000)
     assert set(re.findall("(?i)[a-z]", every)) == set(ASCII_LOOKALIKES)
     # and lower-casing keeps every other character's place (the regex runs from a place found there)
