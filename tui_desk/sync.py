@@ -30,6 +30,7 @@ from .model import ParsedMessage
 from .oncall import escalation
 from .oncall.escalation import EscalationResult
 from .rules import guard
+from .rules.facts import sender_facts
 from .rules.runner import RunResult, run_pending
 from .rules.spec import PRECOMPUTED, Condition, RuleSet, load_rules, message_results
 from .store import Store
@@ -284,9 +285,7 @@ class _Ingest:
     def _message_facts(self, channel: str, msg: ParsedMessage) -> dict:
         """The facts of an event that the message alone decides (rules.facts.derive has
         them all), those some rule tests."""
-        address = (msg.sender_address or "").lower()
-        known = {"channel": channel, "channel.kind": self.kinds.get(channel, ""), "from": address,
-                 "from.domain": address.rpartition("@")[2] if "@" in address else "",
+        known = {"channel": channel, "channel.kind": self.kinds.get(channel, ""), **sender_facts(msg.sender_address),
                  "class": msg.loop_class or "human", "text": msg.text or ""}
         if self.tests_hours:
             known["hours"] = "open" if self.hours.is_open(msg.received_at) else "closed"

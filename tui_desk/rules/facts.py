@@ -11,21 +11,25 @@ from ..store import parse_stamp
 from .spec import RECEIVED
 
 
+def sender_facts(address: str | None) -> dict:
+    """`from` and `from.domain` of a sender's address (lower case)."""
+    address = (address or "").lower()
+    return {"from": address, "from.domain": address.rpartition("@")[2] if "@" in address else ""}
+
+
 def derive(raw: dict, config: Config, hours: BusinessHours, now: dt.datetime) -> dict:
     """Condition fields (see spec.FIELDS) from `Store.rule_facts`.
 
     `age` is the time since the conversation began; `waiting`, the time since its last
     message either way (how long the customer has waited for us while it is open, how
     long we have waited for them while it is pending)."""
-    address = (raw.get("author_address") or "").lower()
     at = parse_stamp(raw["received_at"]) if raw.get("received_at") else now
     last = parse_stamp(raw["last_message_at"]) if raw.get("last_message_at") else now
     kinds = {c.name: c.kind for c in config.channels}
     return {
         "channel": raw["channel"],
         "channel.kind": kinds.get(raw["channel"], ""),
-        "from": address,
-        "from.domain": address.rpartition("@")[2] if "@" in address else "",
+        **sender_facts(raw.get("author_address")),
         "to": raw["to_header"] or "",
         "subject": raw.get("message_subject") or raw.get("subject") or "",
         "text": raw.get("text") or "",
@@ -47,11 +51,10 @@ def derive(raw: dict, config: Config, hours: BusinessHours, now: dt.datetime) ->
 def from_message(msg: ParsedMessage, channel: str, config: Config, hours: BusinessHours,
                  now: dt.datetime) -> dict:
     """Condition fields of a message not stored (`rules test --file`): a new conversation."""
-    address = (msg.sender_address or "").lower()
     kinds = {c.name: c.kind for c in config.channels}
     return {
-        "channel": channel, "channel.kind": kinds.get(channel, ""), "from": address,
-        "from.domain": address.rpartition("@")[2] if "@" in address else "", "to": msg.headers.get("to", ""),
+        "channel": channel, "channel.kind": kinds.get(channel, ""), **sender_facts(msg.sender_address),
+        "to": msg.headers.get("to", ""),
         "subject": msg.subject, "text": msg.text, "customer.tags": [], "conversation.tags": [],
         "priority": "normal", "status": "new", "assignee": "", "group": "",
         "hours": "open" if hours.is_open(msg.received_at) else "closed", "class": msg.loop_class,
