@@ -10,7 +10,6 @@ the lock; 130 interrupted. No traceback reaches a user (TUI_DESK_DEBUG=1 shows i
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 
 import typer
@@ -89,9 +88,6 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         error_line("tui-desk: interrupted")
         sys.exit(130)
-    except sqlite3.OperationalError as exc:  # e.g. locked for longer than the busy timeout
-        error_line(f"tui-desk: database problem: {exc} (is another process holding it? try again)")
-        sys.exit(EXIT_FAILED)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("TUI_DESK_DEBUG"):
             raise

@@ -57,3 +57,7 @@ class ChannelError(DeskError):
 
 class NotFound(UsageError):
     """An id given by the user does not exist."""
+
+
+class StoreBusy(DeskError):
+    """The database stayed locked or unreachable for longer than the store waits."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import os
 import signal
 import sys
@@ -18,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import outbox, threads
@@ -34,7 +32,7 @@ from .rules.facts import sender_facts
 from .rules.runner import RunResult, run_pending
 from .rules.spec import PRECOMPUTED, Condition, RuleSet, load_rules, message_results
 from .store import Store
-from .store.db import segment
+from .store.segment import segment
 from .survey import intake as survey_intake, send as survey_send
 
 if TYPE_CHECKING:  # the process pool (concurrent.futures, multiprocessing) is imported when a batch needs it
@@ -106,23 +104,6 @@ class SyncResult:
         }
 
 
-@contextlib.contextmanager
-def sync_lock(db_path: Path) -> Iterator[int]:
-    """Hold the database's sync lock, or raise LockedError at once; yields the lock's
-    descriptor (parse workers close their inherited copy, so only this process holds it)."""
-    lock_path = Path(str(db_path) + ".sync.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(f"another sync is running on {db_path}") from None
-        try:
-            yield handle.fileno()
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 _MESSAGE_CONDITIONS: tuple[Condition, ...] = ()
 """In a parse worker: the rules' conditions on a message's own text (set at its start)."""
 
@@ -155,7 +136,7 @@ def run(config: Config, store: Store, *, only: str | None = None,
     result = SyncResult()
     channels = [config.channel(only)] if only else list(config.channels)
     ingest = _Ingest(config, store, result.rules, now)
-    with sync_lock(store.path) as lock_fd, _pool(lock_fd, ingest.ruleset.message_conditions) as pool:
+    with store.sync_lock() as lock_fd, _pool(lock_fd, ingest.ruleset.message_conditions) as pool:
         store.wake_snoozed()
         ingest.apply_rules()  # events left by a run that died after its batch, and status changes
         for channel_config in channels:
@@ -327,7 +308,7 @@ def _store_batch(ingest: _Ingest, channel: str, batch: Batch, parsed, outcome: C
     store = ingest.store
     messages = list(parsed)
     events = []  # for the rules, queued in the batch's own transaction
-    with store.d.tx():
+    with store.transaction():
         with store.indexing_at_end():  # before the changes below, which may edit these messages
             for msg in messages:
                 seen = store.duplicate(channel, msg)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .model import ParsedMessage
-from .store.db import stamp
+from .store.stamps import stamp
 from .subjects import TICKET, reply_subject, subject_key, ticket_tag
 
 __all__ = ["SUBJECT_WINDOW", "find_conversation", "reply_subject", "subject_key", "ticket_tag"]

@@ -316,7 +316,7 @@ def test_replies_queued_before_the_uncertain_state_keep_every_column_through_the
     import sqlite_utils
 
     from tui_desk.store import Store
-    from tui_desk.store.schema import migrations
+    from tui_desk.store.sqlite.migrations import migrations
 
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(path)

@@ -12,7 +12,7 @@ import sqlite_utils
 from tui_desk.errors import UsageError
 from tui_desk.model import ParsedMessage
 from tui_desk.store import AlreadyClaimed, ListFilter, Store
-from tui_desk.store.schema import migrations
+from tui_desk.store.sqlite.migrations import migrations
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone.utc)
 

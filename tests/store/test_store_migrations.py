@@ -9,7 +9,7 @@ import sqlite3
 import sqlite_utils
 
 from tui_desk.store import Store
-from tui_desk.store.migrations import APPLY_ORDER, migrations
+from tui_desk.store.sqlite.migrations import APPLY_ORDER, migrations
 
 # The order databases have applied them in since they shipped: m020 before m010 and
 # m040 before m030. Changing this list is changing what existing databases see.

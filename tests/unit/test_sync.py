@@ -185,7 +185,7 @@ def test_a_failing_channel_does_not_stop_the_others(desk, tmp_path):
 
 def test_one_sync_at_a_time(desk):
     conf, store, _, _ = desk
-    with sync.sync_lock(store.path):
+    with store.sync_lock():
         with pytest.raises(LockedError):
             sync.run(conf, store)
 
@@ -216,7 +216,7 @@ def test_cli_sync_json_shape_and_exit_codes(tmp_path):
     quiet = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail", "--quiet")
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     # another sync holding the lock: exit 75 for cron to retry next minute
-    with Store.open(tmp_path / "d.db") as store, sync.sync_lock(store.path):
+    with Store.open(tmp_path / "d.db") as store, store.sync_lock():
         locked = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--channel", "mail")
     assert locked.returncode == 75 and "another sync" in locked.stderr
 
@@ -367,6 +367,6 @@ def test_a_finished_sync_gives_the_signals_back(tmp_path):
 def test_quiet_sync_is_silent_when_another_holds_the_lock(tmp_path):
     conf = tmp_path / "config.toml"
     conf.write_text(f'[[channels]]\nname = "mail"\nkind = "maildir"\npath = "{make_maildir(tmp_path / "mail")}"\n')
-    with Store.open(tmp_path / "d.db") as store, sync.sync_lock(store.path):
+    with Store.open(tmp_path / "d.db") as store, store.sync_lock():
         locked = run_cli("--config", str(conf), "--db", str(tmp_path / "d.db"), "sync", "--quiet")
     assert (locked.returncode, locked.stdout, locked.stderr) == (75, "", "")

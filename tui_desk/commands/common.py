@@ -99,7 +99,7 @@ def json_value(value: object) -> str:
     """What --json writes for a value json has no form for. An instant is always UTC,
     YYYY-MM-DDTHH:MM:SS.mmmZ (README), the store's own format: one spelling everywhere."""
     if isinstance(value, dt.datetime):
-        from ..store.db import stamp
+        from ..store.stamps import stamp
         return stamp(value)
     return str(value)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process, utils
 
 from ..store import Store
-from ..store.db import segment
+from ..store.segment import segment
 from ..store.faq import FirstMessage
 from ..templates import Template
 

@@ -231,7 +231,7 @@ def email_reply(store: Store, msg: ParsedMessage) -> bool:
         page = store.page_by_notice_key(f"{key.partition('@')[0]}")
         if page is None:
             continue
-        with store.d.tx():
+        with store.transaction():
             store.add_event(page["conversation_id"], "page.reply", page["who"],
                             {"page": page["id"], "via": "email", "text": (msg.text or "")[:500]})
         if is_ack(msg.text):

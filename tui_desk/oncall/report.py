@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ..hours import BusinessClock, BusinessHours
-from ..store.db import stamp
+from ..store.stamps import stamp
 from .schedule import Rotation
 from .timeparse import UTC
 

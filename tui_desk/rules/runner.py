@@ -72,7 +72,7 @@ def evaluate(actions: Actions, conversation_id: int, events: set[str], message_i
     if not fired:
         return []
     event = " ".join(sorted(events))
-    with actions.store.d.tx():  # a savepoint: one event's failure undoes only its own actions
+    with actions.store.transaction():  # a savepoint: one event's failure undoes only its own actions
         return [actions.fire(rule, conversation_id, facts, event) for rule in fired]
 
 
@@ -88,7 +88,7 @@ def run_pending(config: Config, store: Store, ruleset: RuleSet, *, now: dt.datet
     now = now or dt.datetime.now(dt.timezone.utc)
     actions = Actions(config, store, ruleset, now)
     while True:
-        with store.d.tx():
+        with store.transaction():
             pending = store.pending_rule_events(BATCH)
             touched: set[int] = set()  # conversations whose facts this batch's actions changed
             for event in pending:
@@ -124,7 +124,7 @@ def _timers(actions: Actions, result: RunResult) -> None:
     for rule in timed:
         for conversation_id in store.timer_candidates(rule.id):
             due.setdefault(conversation_id, set()).add(rule.id)
-    with store.d.tx():
+    with store.transaction():
         for conversation_id, rule_ids in due.items():
             only = RuleSet([r for r in timed if r.id in rule_ids], actions.ruleset.groups)
             firings = evaluate(actions, conversation_id, {"timer"}, rules=only)

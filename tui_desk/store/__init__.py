@@ -6,7 +6,7 @@ interface the services and front ends use, so another backend can replace it lat
 
 from .actions import AlreadyClaimed
 from .core import Store
-from .db import now, parse_stamp, stamp
+from .stamps import now, parse_stamp, stamp
 from .queries import Cursor, ListFilter
 from .reports import ReportScope
 

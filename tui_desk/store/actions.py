@@ -12,7 +12,8 @@ import json
 
 from ..errors import DeskError, NotFound, UsageError
 from ..hours import zone
-from .db import Database, now, stamp
+from .db import Database
+from .stamps import now, stamp
 from .schema import PRIORITIES, STATUSES
 
 
@@ -28,7 +29,7 @@ class ActionMixin:
     d: Database
 
     def add_event(self, conversation_id: int | None, kind: str, actor: str, data: dict | None = None) -> None:
-        self.d.conn.execute(
+        self.d.execute(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
             (conversation_id, kind, actor, now(), json.dumps(data or {}, ensure_ascii=False)),
         )
@@ -36,7 +37,7 @@ class ActionMixin:
     def add_events(self, events: list[tuple[int | None, str, str, dict | None]]) -> None:
         """Several events at one time, (conversation id, kind, actor, data) each."""
         at = now()
-        self.d.conn.executemany(
+        self.d.executemany(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
             [(cid, kind, actor, at, json.dumps(data or {}, ensure_ascii=False)) for cid, kind, actor, data in events])
 
@@ -47,7 +48,7 @@ class ActionMixin:
         return row
 
     def _bump(self, conversation_id: int, sets: str, params: tuple) -> None:
-        self.d.conn.execute(f"UPDATE conversations SET {sets}, version = version + 1 WHERE id = ?",
+        self.d.execute(f"UPDATE conversations SET {sets}, version = version + 1 WHERE id = ?",
                             (*params, conversation_id))
 
     def claim(self, conversation_id: int, agent: str) -> None:
@@ -134,9 +135,9 @@ class ActionMixin:
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
         with self.d.tx():
-            if not self.d.conn.execute("UPDATE customers SET timezone = ? WHERE id = ?",
+            if not self.d.execute("UPDATE customers SET timezone = ? WHERE id = ?",
                                        (zone_name, customer_id)).rowcount:
                 raise NotFound(f"no customer {customer_id}")
             # open screens reload the card
-            self.d.conn.execute("UPDATE conversations SET version = version + 1 WHERE customer_id = ?", (customer_id,))
+            self.d.execute("UPDATE conversations SET version = version + 1 WHERE customer_id = ?", (customer_id,))
             self.add_event(None, "customer", actor, {"customer": customer_id, "timezone": zone_name})

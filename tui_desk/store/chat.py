@@ -12,7 +12,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .db import Database, now, stamp
+from .db import Database
+
+from .stamps import now, stamp
 
 if TYPE_CHECKING:  # the message model is sync's: read commands never load it
     from ..model import Change
@@ -36,7 +38,7 @@ class ChatMixin:
         if change.redacted:
             if row["redacted"]:
                 return False
-            self.d.conn.execute(
+            self.d.execute(
                 "UPDATE messages SET redacted = 1, original_text = coalesce(original_text, text), text = '',"
                 " edited_at = ? WHERE id = ?", (at, row["id"]))
             kind = "message_redacted"
@@ -46,12 +48,12 @@ class ChatMixin:
                 return False
             if change.text == row["text"]:
                 return False
-            self.d.conn.execute(
+            self.d.execute(
                 "UPDATE messages SET original_text = coalesce(original_text, text), text = ?, edited_at = ?"
                 " WHERE id = ?", (change.text, at, row["id"]))
             kind = "message_edited"
-        self.d.conn.execute("UPDATE conversations SET version = version + 1 WHERE id = ?", (row["conversation_id"],))
-        self.d.conn.execute(
+        self.d.execute("UPDATE conversations SET version = version + 1 WHERE id = ?", (row["conversation_id"],))
+        self.d.execute(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
             (row["conversation_id"], kind, change.by or "sync", now(), json.dumps({"message_id": row["id"]})),
         )

@@ -10,7 +10,8 @@ from ..paths import attachments_dir
 from .actions import ActionMixin
 from .chat import ChatMixin
 from .customers import CustomerMixin
-from .db import Database, now
+from .db import Database
+from .stamps import now
 from .faq import FaqQueryMixin
 from .inbox import InboxMixin
 from .names import NamesMixin
@@ -24,7 +25,6 @@ from .queries import QueryMixin
 from .report_facts import ReportFactsMixin
 from .reports import ReportsMixin
 from .rules import RulesMixin
-from .schema import migrations
 from .stages import StagesMixin
 from .stored import StoredMixin
 from .suggest import SuggestQueryMixin
@@ -40,51 +40,47 @@ class Store(IngestMixin, QueryMixin, ActionMixin, ChatMixin, OutboxMixin, Templa
     def __init__(self, database: Database) -> None:
         self.d = database
         self.path = database.path
-        self.files = attachments_dir(database.path)
+        self.url = database.url
+        self.files = attachments_dir(database.path) if database.path else None
 
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> "Store":
-        """Open the database at `path`, creating it and applying pending migrations."""
-        store = cls(Database(path))
+        """Open the SQLite database at `path`, creating it and applying pending migrations."""
+        from .sqlite import Database as SqliteDatabase
+        store = cls(SqliteDatabase(path))
         if migrate:
             store.migrate()
         return store
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations; returns their names. Safe when several processes
-        open a new database at once: the check-and-apply runs under BEGIN IMMEDIATE."""
-        if set(migrations.names()) <= self.d.applied_migrations(migrations.name):
-            return []  # up to date: the usual case, answered without importing sqlite_utils
-        with self.d.tx():
-            pending = [m.name for m in migrations.pending(self.d.db)]
-            migrations.apply(self.d.db)
-        return pending
+        """Apply pending migrations; returns their names."""
+        return self.d.migrate()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction (BEGIN IMMEDIATE) around several store calls, as a sync
-        batch is one; a savepoint when one is open already."""
+        """One write transaction around several store calls, as a sync batch is one; a
+        savepoint when one is open already."""
         with self.d.tx():
             yield
 
-    @contextlib.contextmanager
-    def rolled_back(self) -> Iterator[None]:
+    def rolled_back(self):
         """A transaction whose every write is undone at the end (`rules replay`)."""
-        self.d.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            self.d.conn.execute("ROLLBACK")
+        return self.d.rolled_back()
+
+    def sync_lock(self):
+        """Hold the one-sync-per-desk lock, or raise LockedError at once (see Database.sync_lock)."""
+        return self.d.sync_lock()
 
     def ensure_agent(self, name: str, email: str = "") -> None:
         with self.d.tx():
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO agents (name, email, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
                 (name, email, now()),
             )
 
     def data_version(self) -> int:
-        return self.d.data_version()
+        """Changes whenever another connection commits (the console polls it)."""
+        return self.d.change_token()
 
     def snapshot(self):
         """A context in which every read sees the same committed state."""

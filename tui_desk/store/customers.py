@@ -14,7 +14,8 @@ import json
 
 from ..errors import NotFound, UsageError
 from ..textsafe import one_line
-from .db import Database, now
+from .db import Database
+from .stamps import now
 
 MOVED = ("identities", "conversations", "messages", "surveys")
 """The tables whose rows carry a customer_id that a merge moves."""
@@ -143,9 +144,9 @@ class CustomerMixin:
         with self.d.tx() as conn:
             keep, other = self._mergeable(keep_id, other_id)
             before = {k: keep[k] for k in ("name", "timezone", "tags", "notes")}
-            merge_id = conn.execute(
+            merge_id = conn.insert(
                 "INSERT INTO customer_merges (keep_id, other_id, actor, reason, at, keep_before) VALUES (?, ?, ?, ?, ?, ?)",
-                (keep_id, other_id, actor, reason, now(), json.dumps(before, ensure_ascii=False))).lastrowid
+                (keep_id, other_id, actor, reason, now(), json.dumps(before, ensure_ascii=False)))
             for tbl in MOVED:
                 conn.execute(f"INSERT INTO customer_merge_rows (merge_id, tbl, row_id)"
                              f" SELECT ?, '{tbl}', id FROM {tbl} WHERE customer_id = ?", (merge_id, other_id))
@@ -169,7 +170,7 @@ class CustomerMixin:
     def _move_rows(self, merge_id: int, from_id: int, to_id: int) -> list[int]:
         """Move the rows recorded for `merge_id` from one customer to the other; returns
         the conversations moved (their version goes up: open screens reload)."""
-        conn = self.d.conn
+        conn = self.d
         for tbl in MOVED:
             bump = ", version = version + 1" if tbl == "conversations" else ""
             conn.execute(f"UPDATE {tbl} SET customer_id = ?{bump} WHERE customer_id = ? AND id IN"

@@ -1,203 +1,125 @@
-"""Opening the SQLite database: pragmas, the write transaction, the FTS segmenter.
+"""What the store's query code needs from a database backend: the port each backend
+(store/sqlite/, store/postgres/) implements.
 
-Several processes share one database (a TUI per agent, cron's sync, CLI calls), so:
-WAL, a generous busy timeout, and every read-then-write transaction begins with
-BEGIN IMMEDIATE (a deferred one fails at once with "database is locked" when another
-process committed in between, whatever the timeout says).
+The query code (the mixins beside this module) is written once, in SQL both backends
+run: `?` and `:name` parameters (a backend translates them to its own style), UTC text
+timestamps (store/stamps.py), JSON text for lists. Where the dialects differ, a query asks
+`Database.sql` (a `Dialect`) for the fragment, as Synapse's storage engines do.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import itertools
-import re
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from ..errors import DeskError
-
-if TYPE_CHECKING:
-    import sqlite_utils
-
-BUSY_TIMEOUT_S = 30.0
-_SAVEPOINTS = itertools.count()
-
-# Chinese, Japanese kana and Thai are written without spaces between words; FTS5's
-# unicode61 tokenizer would make a whole sentence one token. Indexing each such
-# character as its own token, and querying words as phrases, finds words inside text.
-# Compiled when first needed (~1.2 ms: a read command with ASCII words never needs it).
-_UNSPACED_CHARS = r"[\u0E00-\u0E7F\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uFF66-\uFF9F]+"
-_unspaced: re.Pattern | None = None
+Params = Sequence[Any] | dict[str, Any]
 
 
-def segment(text: str | None) -> str:
-    """Text as the full-text index sees it (registered in SQL as desk_segment)."""
-    global _unspaced
-    if not text or text.isascii():  # isascii: C speed, most mail
-        return text or ""
-    if _unspaced is None:
-        _unspaced = re.compile(_UNSPACED_CHARS)
-    if not _unspaced.search(text):
-        return text
-    return _unspaced.sub(_spaced, text)
+class Row(Protocol):
+    """A result row: by position (row[0]) and by column name (row["id"]); dict(row) works."""
+
+    def __getitem__(self, key: int | str) -> Any: ...
+
+    def keys(self) -> list[str]: ...
 
 
-def _spaced(match: re.Match) -> str:
-    return " " + " ".join(match.group()) + " "  # one call per run of such characters
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
-def now() -> str:
-    """The current instant in the store's timestamp format."""
-    return stamp(dt.datetime.now(dt.timezone.utc))
+class Dialect(Protocol):
+    """SQL fragments where the backends' dialects differ. Each returns SQL text; the
+    arguments are SQL expressions (column names, `?`), never values."""
+
+    name: str
+    """"sqlite" or "postgresql"."""
+
+    def json_values(self, expr: str, alias: str) -> str:
+        """A FROM item: the elements of the JSON array `expr` as rows of `alias.value` (text)."""
+        ...
+
+    def id_list(self, param: str) -> str:
+        """A subquery of the integers in the list parameter `param` (see Database.ids)."""
+        ...
+
+    def nocase_equal(self, left: str, right: str) -> str:
+        """`left = right`, ignoring ASCII case (addresses)."""
+        ...
+
+    def epoch(self, expr: str) -> str:
+        """Seconds since 1970 of the timestamp text `expr` (NULL stays NULL)."""
+        ...
 
 
-def stamp(instant: dt.datetime) -> str:
-    """UTC, fixed width, sortable as text, readable by SQLite's date functions."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.timezone.utc)
-    # isoformat is several times cheaper than strftime (sync stamps every message)
-    return instant.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:23] + "Z"
+class Database(Protocol):
+    """One connection to the desk database. Not shared between threads."""
 
+    url: str
+    """Where the database is, as the user may see it (never with a password)."""
+    path: Path | None
+    """The database file (SQLite), beside which attachments and the sync lock live; None
+    for a server."""
+    sql: Dialect
+    IntegrityError: type[Exception]
+    """The backend's error for a broken UNIQUE/CHECK/foreign-key constraint."""
 
-def parse_stamp(text: str) -> dt.datetime:
-    """The inverse of `stamp`."""
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    def execute(self, sql: str, params: Params = ()) -> Cursor: ...
 
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
-class Database:
-    """One connection (per thread) to the desk database."""
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT of one row into a table with an `id` key; returns its id."""
+        ...
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # isolation_level=None: no implicit transactions; we BEGIN explicitly
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:
-            raise DeskError(f"cannot open database {path}: {exc}") from None
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA recursive_triggers=on")  # as sqlite_utils.Database sets it (migrations use that)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA cache_size=-32768")  # 32 MB: sync batches and FTS merges stay in memory
-        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        conn.create_function("desk_segment", 1, segment, deterministic=True)
-        self.fts_by_trigger = True
-        """False while sync inserts a message it indexes itself (see insert_unindexed)."""
-        conn.create_function("desk_fts_by_trigger", 0, lambda: self.fts_by_trigger)
-        self.segmented: dict[int, str] = {}
-        """Message id → its text as segmented in a parse worker (read once by desk_indexed)."""
-        conn.create_function("desk_indexed", 2, self._indexed)
-        conn.row_factory = sqlite3.Row
-        self.conn = conn
-        self._db: sqlite_utils.Database | None = None
+    def one(self, sql: str, params: Params = ()) -> Any: ...
+
+    def all(self, sql: str, params: Params = ()) -> list[Any]: ...
+
+    def tuples(self, sql: str, params: Params = ()) -> list[tuple]:
+        """Rows as plain tuples (cheaper than rows when there are many)."""
+        ...
+
+    def scalar(self, sql: str, params: Params = ()) -> Any: ...
+
+    def ids(self, values: Iterable[int]) -> Any:
+        """The parameter value `Dialect.id_list` expects for these integers."""
+        ...
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations (safe when several processes open a new desk at
+        once); returns their names."""
+        ...
+
+    def tx(self) -> AbstractContextManager[Database]:
+        """A write transaction (nested: a savepoint) that takes the write lock at once."""
+        ...
+
+    def rolled_back(self) -> AbstractContextManager[None]:
+        """A write transaction whose every write is undone at its end."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Several reads that see one committed state."""
+        ...
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        """The connection as sqlite_utils sees it, for migrations: made on first use, since
-        importing sqlite_utils costs more than most commands take (~50 ms)."""
-        if self._db is None:
-            import sqlite_utils
-            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
-        return self._db
+    def in_transaction(self) -> bool: ...
 
-    def applied_migrations(self, migration_set: str) -> set[str]:
-        """The names of the migrations recorded as applied (the table sqlite_utils keeps;
-        read here without it, so opening an up-to-date database stays cheap)."""
-        try:
-            rows = self.conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
-                                     (migration_set,)).fetchall()
-        except sqlite3.OperationalError:  # no such table: a new database
-            return set()
-        return {row[0] for row in rows}
+    def change_token(self) -> int:
+        """Changes whenever another connection commits (the console polls it)."""
+        ...
 
-    @contextlib.contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE), or a savepoint when one is open."""
-        conn = self.conn
-        if conn.in_transaction:
-            with self._savepoint():
-                yield conn
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+    def sync_lock(self) -> AbstractContextManager[int]:
+        """Hold the one-sync-per-desk lock or raise LockedError at once; yields a file
+        descriptor forked parse workers must close (-1 when there is none)."""
+        ...
 
-    @contextlib.contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        """A nested transaction (as sqlite_utils' atomic() makes one)."""
-        name = f"desk_{next(_SAVEPOINTS)}"
-        self.conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            # an error such as RAISE(ROLLBACK) can end the whole transaction, savepoints
-            # included: cleaning up then would hide the original error behind "no such savepoint"
-            if self.conn.in_transaction:
-                self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                self.conn.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        else:
-            self.conn.execute(f"RELEASE SAVEPOINT {name}")
-
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """Several reads that see one committed state (a deferred read transaction, which
-        in WAL blocks no writer): a conversation's version then matches its messages."""
-        conn = self.conn
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN DEFERRED")
-        try:
-            yield
-        finally:
-            if conn.in_transaction:
-                conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
-
-    def _indexed(self, message_id: int, text: str | None) -> str:
-        """desk_segment(text), unless a parse worker segmented it already."""
-        done = self.segmented.pop(message_id, None)
-        return done if done is not None else segment(text)
-
-    def insert_unindexed(self, sql: str, params: tuple) -> int:
-        """INSERT one messages row without the full-text trigger; the caller indexes it
-        (IngestMixin.indexing_at_end). Returns the new row id."""
-        self.fts_by_trigger = False
-        try:
-            return self.conn.execute(sql, params).lastrowid
-        finally:
-            self.fts_by_trigger = True
-
-    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
-        return self.conn.execute(sql, params).fetchone()
-
-    def all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        return self.conn.execute(sql, params).fetchall()
-
-    def tuples(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
-        """Rows as plain tuples: several times cheaper than Row when there are many."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
-        return cursor.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, params: tuple | dict = ()):
-        row = self.conn.execute(sql, params).fetchone()
-        return None if row is None else row[0]
-
-    def data_version(self) -> int:
-        """Changes when another connection commits (the TUI polls this)."""
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
-
-    def close(self) -> None:
-        self.conn.close()
+    def close(self) -> None: ...

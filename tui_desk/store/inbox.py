@@ -11,7 +11,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass, replace
 
-from .db import Database, now, stamp
+from .db import Database
+
+from .stamps import now, stamp
 
 # statuses an agent still has to act on
 ACTIVE = ("new", "open", "pending")
@@ -256,7 +258,7 @@ class InboxMixin:
     def mark_read(self, agent: str, conversation_id: int) -> None:
         """Remember that `agent` has seen everything the customer wrote so far."""
         with self.d.tx():
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO conversation_reads (agent, conversation_id, seen_inbound_at, read_at)"
                 " SELECT ?, id, coalesce(last_inbound_at, ''), ? FROM conversations WHERE id = ?"
                 " ON CONFLICT (agent, conversation_id) DO UPDATE SET"
@@ -268,7 +270,7 @@ class InboxMixin:
     def set_presence(self, agent: str, conversation_id: int, mode: str) -> None:
         """Heartbeat: `agent` is viewing or writing in this conversation now."""
         with self.d.tx():
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO presence (agent, conversation_id, mode, seen_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (agent, conversation_id) DO UPDATE SET mode = excluded.mode, seen_at = excluded.seen_at",
                 (agent, conversation_id, mode, now()))
@@ -276,9 +278,9 @@ class InboxMixin:
     def clear_presence(self, agent: str, conversation_id: int | None = None) -> None:
         with self.d.tx():
             if conversation_id is None:
-                self.d.conn.execute("DELETE FROM presence WHERE agent = ?", (agent,))
+                self.d.execute("DELETE FROM presence WHERE agent = ?", (agent,))
             else:
-                self.d.conn.execute("DELETE FROM presence WHERE agent = ? AND conversation_id = ?",
+                self.d.execute("DELETE FROM presence WHERE agent = ? AND conversation_id = ?",
                                     (agent, conversation_id))
 
     def present(self, conversation_id: int, *, exclude: str = "", fresh_seconds: int = 45) -> list[dict]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..hours import LEARNT_PREFIX
-from .db import Database, now, stamp
+from .db import Database
+from .stamps import now, stamp
 
 if TYPE_CHECKING:  # the message model and hashlib (OpenSSL, ~2.5 ms) only where sync needs them
     from ..model import ParsedMessage
@@ -45,7 +46,7 @@ class IngestMixin:
         try:
             yield
             if self._unindexed:
-                self.d.conn.execute(
+                self.d.execute(
                     "INSERT INTO messages_fts (rowid, subject, text) SELECT id, desk_segment(subject),"
                     " desk_indexed(id, text) FROM messages WHERE id IN (SELECT value FROM json_each(?))",
                     (json.dumps(self._unindexed),),
@@ -98,7 +99,7 @@ class IngestMixin:
                 "same_text": same_text}
         if not same_text:
             data["text"] = msg.text[:OTHER_COPY_TEXT]
-        self.d.conn.execute(
+        self.d.execute(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'other_copy', 'sync', ?, ?)",
             (conversation_id, now(), json.dumps(data, ensure_ascii=False)),
         )
@@ -179,25 +180,25 @@ class IngestMixin:
         )
         if row:
             if name and not row["name"]:
-                self.d.conn.execute("UPDATE customers SET name = ? WHERE id = ?", (name, row[0]))
+                self.d.execute("UPDATE customers SET name = ? WHERE id = ?", (name, row[0]))
             if zone and row["timezone"] != zone and (not row["timezone"] or row["timezone"].startswith(LEARNT_PREFIX)):
-                self.d.conn.execute("UPDATE customers SET timezone = ? WHERE id = ?", (zone, row[0]))
+                self.d.execute("UPDATE customers SET timezone = ? WHERE id = ?", (zone, row[0]))
             return row[0]
         owner = self.d.scalar("SELECT customer_id FROM identities WHERE kind = 'email' AND address = ?",
                               (email,)) if email else None
         if owner is not None:  # a new chat identity whose profile names a known address: one person
             customer_id = self.live_customer(owner)
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO identities (customer_id, kind, address, display_name) VALUES (?, ?, ?, ?)",
                 (customer_id, kind, address, name))
             self.add_event(None, "identity_linked", "sync", {
                 "customer": customer_id, "kind": kind, "address": address,
                 "evidence": f"the {kind} profile {address} gives the email address {email}"})
             return customer_id
-        customer_id = self.d.conn.execute(
+        customer_id = self.d.insert(
             "INSERT INTO customers (name, timezone, created_at) VALUES (?, ?, ?)", (name, zone, now())
-        ).lastrowid
-        self.d.conn.execute(
+        )
+        self.d.execute(
             "INSERT INTO identities (customer_id, kind, address, display_name) VALUES (?, ?, ?, ?)",
             (customer_id, kind, address, name),
         )
@@ -235,13 +236,13 @@ class IngestMixin:
                   stamp(msg.created_at), at, json.dumps(msg.problems) if msg.problems else None, msg.automatic,
                   version, msg.loop_class)
         if self._unindexed is None:
-            message_id = self.d.conn.execute(sql, params).lastrowid
+            message_id = self.d.insert(sql, params)
         else:
             message_id = self.d.insert_unindexed(sql, params)
             self._unindexed.append(message_id)
             if msg.segmented_text is not None:
                 self.d.segmented[message_id] = msg.segmented_text
-        self.d.conn.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
+        self.d.execute("INSERT INTO message_raw (message_id, raw) VALUES (?, ?)", (message_id, msg.raw))
         for attachment in msg.attachments:
             self._add_attachment(message_id, attachment)
         if not created:
@@ -253,14 +254,14 @@ class IngestMixin:
         """A conversation starting with `msg` (its counters already include it)."""
         subject = msg.subject or _first_line(msg.text)
         person = msg.direction == "in" and msg.automatic is None
-        conversation_id = self.d.conn.execute(
+        conversation_id = self.d.insert(
             "INSERT INTO conversations (channel, customer_id, subject, subject_key, thread_key, status,"
             " created_at, last_message_at, last_inbound_at, first_response_at, message_count)"
             " VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, 1)",
             (channel, customer_id, subject, subject_key, msg.thread_key, at, at,
              at if person else None, at if msg.direction == "out" else None),
-        ).lastrowid
-        self.d.conn.execute(
+        )
+        self.d.execute(
             "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'created', 'sync', ?, ?)",
             (conversation_id, now(), json.dumps({"channel": channel})),
         )
@@ -269,7 +270,7 @@ class IngestMixin:
     def _touch(self, conversation_id: int, msg: ParsedMessage, at: str, status: str) -> None:
         """Bump activity times and the version; a person's message reopens a waiting conversation."""
         person = msg.direction == "in" and msg.automatic is None
-        self.d.conn.execute(
+        self.d.execute(
             "UPDATE conversations SET last_message_at = max(last_message_at, :at),"
             " last_inbound_at = CASE WHEN :person THEN max(coalesce(last_inbound_at, ''), :at)"
             "   ELSE last_inbound_at END,"
@@ -278,11 +279,11 @@ class IngestMixin:
             {"at": at, "person": person, "reply": msg.direction == "out", "id": conversation_id},
         )
         if person and status in _REOPENS:
-            self.d.conn.execute(
+            self.d.execute(
                 "UPDATE conversations SET status = 'open', snoozed_until = NULL, solved_at = NULL WHERE id = ?",
                 (conversation_id,),
             )
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (?, 'status', 'customer', ?, ?)",
                 (conversation_id, now(), json.dumps({"from": status, "to": "open", "why": "customer wrote"})),
             )
@@ -290,7 +291,7 @@ class IngestMixin:
     def _add_attachment(self, message_id: int, attachment) -> None:
         if attachment.source and not attachment.data:
             # metadata only: fetched on demand (store.attachment_fetched fills size and sha256)
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO attachments (message_id, filename, content_type, size, sha256, source)"
                 " VALUES (?, ?, ?, ?, '', ?)",
                 (message_id, attachment.filename, attachment.content_type, attachment.size or 0, attachment.source),
@@ -304,7 +305,7 @@ class IngestMixin:
             partial = target.with_suffix(f".{os.getpid()}.part")
             partial.write_bytes(attachment.data)
             os.replace(partial, target)  # whole file or none, even if we die mid-write
-        self.d.conn.execute(
+        self.d.execute(
             "INSERT INTO attachments (message_id, filename, content_type, size, sha256) VALUES (?, ?, ?, ?, ?)",
             (message_id, attachment.filename, attachment.content_type, len(attachment.data), digest),
         )
@@ -315,7 +316,7 @@ class IngestMixin:
         return {r["key"]: r["value"] for r in self.d.all("SELECT key, value FROM sync_state WHERE channel = ?", (channel,))}
 
     def save_sync_state(self, channel: str, state: dict[str, str]) -> None:
-        self.d.conn.executemany(
+        self.d.executemany(
             "INSERT INTO sync_state (channel, key, value) VALUES (?, ?, ?)"
             " ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value",
             [(channel, k, v) for k, v in state.items()],
@@ -323,7 +324,7 @@ class IngestMixin:
 
     def source_keys(self, channel: str) -> set[str]:
         """Keys of the items a local channel has already stored."""
-        return {r[0] for r in self.d.conn.execute("SELECT key FROM source_items WHERE channel = ?", (channel,))}
+        return {r[0] for r in self.d.execute("SELECT key FROM source_items WHERE channel = ?", (channel,))}
 
     def stored_keys(self, channel: str) -> "StoredKeys":
         """`source_keys`, read when first asked (sync hands it to every channel; a Maildir
@@ -331,7 +332,7 @@ class IngestMixin:
         return StoredKeys(lambda: self.source_keys(channel))
 
     def add_source_keys(self, channel: str, keys: list[str]) -> None:
-        self.d.conn.executemany(
+        self.d.executemany(
             "INSERT OR IGNORE INTO source_items (channel, key) VALUES (?, ?)", [(channel, k) for k in keys]
         )
 

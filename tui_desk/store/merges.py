@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 
 from ..errors import UsageError
-from .db import Database, now
+from .db import Database
+from .stamps import now
 
 RESTORED = ("status", "merged_into", "message_count", "last_message_at", "last_inbound_at", "created_at",
             "snoozed_until", "solved_at")
@@ -64,10 +65,10 @@ class MergeMixin:
             moved = [r[0] for r in conn.execute("SELECT id FROM messages WHERE conversation_id = ? ORDER BY id",
                                                 (source_id,))]
             cross = self.crosses_customers(source_id, target_id)
-            merge_id = conn.execute(
+            merge_id = conn.insert(
                 "INSERT INTO conversation_merges (source_id, target_id, actor, at, cross_customer, source_before,"
                 " target_before, message_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (source_id, target_id, actor, now(), int(cross), _kept(source), _kept(target), json.dumps(moved))).lastrowid
+                (source_id, target_id, actor, now(), int(cross), _kept(source), _kept(target), json.dumps(moved)))
             conn.execute("UPDATE messages SET conversation_id = ? WHERE conversation_id = ?", (target_id, source_id))
             conn.execute(
                 "UPDATE conversations SET"

@@ -8,11 +8,11 @@ audit trail says who changed the rotation and when.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 
 from ..errors import NotFound, UsageError
-from .db import Database, now
+from .db import Database
+from .stamps import now
 
 
 class OncallMixin:
@@ -76,14 +76,13 @@ class OncallMixin:
                             only: str, members: list[str], actor: str) -> int:
         with self.d.tx() as conn:
             try:
-                cur = conn.execute(
+                rid = conn.insert(
                     "INSERT INTO oncall_rotations (name, timezone, anchor, handoff, length_hours, only,"
                     " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (name, timezone, anchor, handoff, length_hours, only, actor, now()),
                 )
-            except sqlite3.IntegrityError:
+            except self.d.IntegrityError:
                 raise UsageError(f"a rotation named {name!r} exists already") from None
-            rid = cur.lastrowid
             self._oncall_epoch(rid, 0, members, 0, actor)
             self.add_event(None, "oncall", actor, {"action": "rotation add", "rotation": name, "members": members})
         return rid
@@ -91,11 +90,11 @@ class OncallMixin:
     def oncall_remove_rotation(self, name: str, actor: str) -> None:
         with self.d.tx():
             rotation = self.oncall_rotation(name)
-            self.d.conn.execute("DELETE FROM oncall_rotations WHERE id = ?", (rotation["id"],))
+            self.d.execute("DELETE FROM oncall_rotations WHERE id = ?", (rotation["id"],))
             self.add_event(None, "oncall", actor, {"action": "rotation remove", "rotation": name})
 
     def _oncall_epoch(self, rid: int, from_shift: int, members: list[str], start_pos: int, actor: str) -> None:
-        self.d.conn.execute(
+        self.d.execute(
             "INSERT INTO oncall_epochs (rotation_id, from_shift, members, start_pos, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (rid, from_shift, json.dumps(members, ensure_ascii=False), start_pos, actor, now()),
@@ -126,14 +125,14 @@ class OncallMixin:
             if clash is not None:
                 raise UsageError(f"overlaps override {clash['id']} ({clash['who']}, "
                                  f"{clash['starts_at'][:16]}Z to {clash['ends_at'][:16]}Z); remove it first")
-            cur = conn.execute(
+            override_id = conn.insert(
                 "INSERT INTO oncall_overrides (rotation_id, who, starts_at, ends_at, reason, created_by, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (rotation["id"], who, starts_at, ends_at, reason, actor, now()),
             )
-            self.add_event(None, "oncall", actor, {"action": "override add", "rotation": name, "id": cur.lastrowid,
+            self.add_event(None, "oncall", actor, {"action": "override add", "rotation": name, "id": override_id,
                                                    "who": who, "from": starts_at, "to": ends_at})
-        return cur.lastrowid
+        return override_id
 
     def oncall_remove_override(self, override_id: int, actor: str) -> None:
         with self.d.tx() as conn:
@@ -148,13 +147,13 @@ class OncallMixin:
     def oncall_add_swap(self, name: str, shift_a: int, shift_b: int, actor: str, detail: dict) -> int:
         with self.d.tx() as conn:
             rotation = self.oncall_rotation(name)
-            cur = conn.execute(
+            swap_id = conn.insert(
                 "INSERT INTO oncall_swaps (rotation_id, shift_a, shift_b, requested_by, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (rotation["id"], shift_a, shift_b, actor, now()),
             )
-            self.add_event(None, "oncall", actor, {"action": "swap", "rotation": name, "id": cur.lastrowid, **detail})
-        return cur.lastrowid
+            self.add_event(None, "oncall", actor, {"action": "swap", "rotation": name, "id": swap_id, **detail})
+        return swap_id
 
     def oncall_record_page(self, actor: str, data: dict, conversation_id: int | None = None) -> None:
         """A page, sent or failed, as an event (kind "page")."""

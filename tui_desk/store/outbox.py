@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import DeskError, NotFound, UsageError
 from ..textsafe import msgids
-from .db import Database, now, parse_stamp, stamp
+from .db import Database
+from .stamps import now, parse_stamp, stamp
 from .reply_request import ReplyRequest
 from .schema import STATUSES
 
@@ -77,11 +78,11 @@ class OutboxMixin:
                                           self._messages_since(conversation_id, expected_version))
             at = now()
             direction = "note" if note else "out"
-            message_id = conn.execute(
+            message_id = conn.insert(
                 "INSERT INTO messages (conversation_id, channel, direction, author, text, external_id,"
                 " created_at, received_at, template_id, automatic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, row["channel"], direction, agent, text, txn_id, at, at, template_id, automatic),
-            ).lastrowid
+            )
             first_response = direction == "out" and row["first_response_at"] is None and not automatic
             changed_status = status is not None and status != row["status"]
             sets = ["last_message_at = max(last_message_at, :at)", "message_count = message_count + 1",
@@ -103,14 +104,14 @@ class OutboxMixin:
             outbox_id = None
             if not note:
                 undo = {"status": [row["status"], status] if changed_status else None}
-                outbox_id = conn.execute(
+                outbox_id = conn.insert(
                     "INSERT INTO outbox (message_id, conversation_id, channel, txn_id, not_before, next_try_at,"
                     " created_by, created_at, undo, automatic, recipient, cc, bcc)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (message_id, conversation_id, row["channel"], txn_id, stamp(deliver_at), stamp(deliver_at),
                      agent, at, json.dumps(undo), int(bool(automatic)), recipient.lower() if recipient else None,
                      json.dumps(list(cc)), json.dumps(list(bcc))),
-                ).lastrowid
+                )
                 self.add_event(conversation_id, "reply_queued", agent,
                                {"message_id": message_id, "outbox_id": outbox_id, "deliver_at": stamp(deliver_at)})
             else:

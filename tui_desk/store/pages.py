@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
-from .db import Database, now
+from .db import Database
+
+from .stamps import now
 
 _PAGE_COLUMNS = "id, conversation_id, state, rule, target, summary, messages, created_at, next_at," \
                 " acked_by, acked_at, acked_via, resolved_at, resolved_by"
@@ -34,12 +36,12 @@ class PagesMixin:
         (inside the caller's transaction); (page id, whether it is new)."""
         row = self.d.one("SELECT id FROM pages WHERE conversation_id = ? AND state != 'resolved'", (conversation_id,))
         if row is not None:
-            self.d.conn.execute("UPDATE pages SET messages = messages + 1 WHERE id = ?", (row[0],))
+            self.d.execute("UPDATE pages SET messages = messages + 1 WHERE id = ?", (row[0],))
             self.add_event(conversation_id, "page.added", f"rule:{rule}", {"page": row[0]})
             return row[0], False
-        page_id = self.d.conn.execute(
+        page_id = self.d.insert(
             "INSERT INTO pages (conversation_id, rule, target, summary, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (conversation_id, rule, target, json.dumps(summary, ensure_ascii=False), at, at)).lastrowid
+            (conversation_id, rule, target, json.dumps(summary, ensure_ascii=False), at, at))
         self.add_event(conversation_id, "page.opened", f"rule:{rule}", {"page": page_id, "target": target})
         return page_id, True
 
@@ -72,7 +74,7 @@ class PagesMixin:
 
     def page_set_next(self, page_id: int, next_at: str | None) -> None:
         with self.d.tx():
-            self.d.conn.execute("UPDATE pages SET next_at = ? WHERE id = ?", (next_at, page_id))
+            self.d.execute("UPDATE pages SET next_at = ? WHERE id = ?", (next_at, page_id))
 
     def pages_answered(self) -> list[tuple[int, str]]:
         """Unresolved pages whose conversation a person has replied to since the page
@@ -90,7 +92,7 @@ class PagesMixin:
     def page_acknowledge(self, page_id: int, who: str, via: str) -> bool:
         """Acknowledge an open page (escalation stops); False when it was not open."""
         with self.d.tx():
-            done = self.d.conn.execute(
+            done = self.d.execute(
                 "UPDATE pages SET state = 'acknowledged', acked_by = ?, acked_at = ?, acked_via = ?, next_at = NULL"
                 " WHERE id = ? AND state = 'open'", (who, now(), via, page_id)).rowcount
             if done:
@@ -100,7 +102,7 @@ class PagesMixin:
 
     def page_resolve(self, page_id: int, by: str) -> bool:
         with self.d.tx():
-            done = self.d.conn.execute(
+            done = self.d.execute(
                 "UPDATE pages SET state = 'resolved', resolved_at = ?, resolved_by = ?, next_at = NULL"
                 " WHERE id = ? AND state != 'resolved'", (now(), by, page_id)).rowcount
             if done:
@@ -118,7 +120,7 @@ class PagesMixin:
         """The notice to deliver now: a new one, or one a crash left "sending" (to be sent
         again under its own key); None when it was delivered (or failed) already."""
         with self.d.tx():
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO page_notices (page_id, round, step, who, contact, state, key, at)"
                 " VALUES (?, ?, ?, ?, ?, 'sending', ?, ?) ON CONFLICT (page_id, round, step, who) DO NOTHING",
                 (page_id, round_, step, who, contact, key, now()))
@@ -130,7 +132,7 @@ class PagesMixin:
         with self.d.tx():
             row = self.d.one("SELECT page_id, detail FROM page_notices WHERE id = ?", (notice_id,))
             merged = {**json.loads(row["detail"]), **detail}
-            self.d.conn.execute("UPDATE page_notices SET state = ?, detail = ?, at = ? WHERE id = ?",
+            self.d.execute("UPDATE page_notices SET state = ?, detail = ?, at = ? WHERE id = ?",
                                 ("sent" if ok else "failed", json.dumps(merged, ensure_ascii=False), now(), notice_id))
             cid = self.d.scalar("SELECT conversation_id FROM pages WHERE id = ?", (row["page_id"],))
             self.add_event(cid, "page.notified" if ok else "page.failed", "oncall",

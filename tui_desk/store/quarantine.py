@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
-from .db import Database, now
+from .db import Database
+
+from .stamps import now
 
 
 class QuarantinedItem(NamedTuple):
@@ -34,7 +36,7 @@ class QuarantineMixin:
 
     def add_quarantined(self, channel: str, items: list[_Given]) -> None:
         """Record items given up on (inside the batch transaction)."""
-        self.d.conn.executemany(
+        self.d.executemany(
             "INSERT INTO quarantine (channel, key, reason, tries, at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel, key) DO UPDATE SET reason = excluded.reason, tries = excluded.tries,"
             " at = excluded.at",

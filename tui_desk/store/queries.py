@@ -6,7 +6,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from .db import Database, segment
+from .db import Database
+
+from .segment import segment
 
 RANKED_CANDIDATES = 1000
 """Search ranks at most this many matches: the newest ones (see QueryMixin.search)."""

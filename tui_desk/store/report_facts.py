@@ -34,16 +34,16 @@ class ReportFactsMixin:
         """Forget every fact: all conversations are stale, to be measured with `hours`
         from `origin` (epoch seconds)."""
         with self.d.tx():
-            self.d.conn.execute("DELETE FROM report_facts")
-            self.d.conn.execute("INSERT OR IGNORE INTO report_facts_stale SELECT id FROM conversations")
-            self.d.conn.execute("INSERT OR REPLACE INTO report_facts_clock (id, hours, origin) VALUES (1, ?, ?)",
+            self.d.execute("DELETE FROM report_facts")
+            self.d.execute("INSERT OR IGNORE INTO report_facts_stale SELECT id FROM conversations")
+            self.d.execute("INSERT OR REPLACE INTO report_facts_clock (id, hours, origin) VALUES (1, ?, ?)",
                                 (hours, origin))
 
     def refresh_report_facts(self, measure: Callable[[list[FactRow]], list[tuple]], limit: int) -> int:
         """Measure up to `limit` stale conversations and store their facts, in one
         transaction (a change made meanwhile marks them stale again after it). `measure`
         turns FactRows into report_facts rows. Returns how many were stale (0: all fresh)."""
-        if not self.d.conn.in_transaction and not self.d.scalar("SELECT EXISTS (SELECT 1 FROM report_facts_stale)"):
+        if not self.d.in_transaction and not self.d.scalar("SELECT EXISTS (SELECT 1 FROM report_facts_stale)"):
             return 0  # nothing to do: no write lock taken (a sync may hold it), a read-only file is fine
         with self.d.tx():
             stale = self.d.tuples(
@@ -55,7 +55,7 @@ class ReportFactsMixin:
             if not stale:
                 return 0
             ids = json.dumps([row[0] for row in stale])
-            conn = self.d.conn
+            conn = self.d
             conn.execute("DELETE FROM report_facts WHERE conversation_id IN (SELECT value FROM json_each(?))", (ids,))
             # merged-away (and vanished) conversations are never counted: they get no row
             conn.executemany(f"INSERT INTO report_facts VALUES ({', '.join('?' * 18)})",

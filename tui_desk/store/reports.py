@@ -15,10 +15,11 @@ direction 'in' with automatic NULL; merged-away conversations are never counted.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
-from .db import Database, parse_stamp
+from .db import Database, Row
+
+from .stamps import parse_stamp
 
 OPEN_STATUSES = ("new", "open", "pending", "snoozed")
 
@@ -334,7 +335,7 @@ class ReportsMixin:
                 AND (c.status IN {_in(OPEN_STATUSES)} OR c.solved_at >= :until)
             GROUP BY s, b""", scope.params())
 
-    def report_waiting(self, scope: ReportScope, limit: int) -> list[sqlite3.Row]:
+    def report_waiting(self, scope: ReportScope, limit: int) -> list[Row]:
         """Backlog conversations whose customer spoke last (no agent reply since their
         latest message), longest waiting first."""
         return self.d.all(

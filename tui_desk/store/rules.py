@@ -7,7 +7,8 @@ import datetime as dt
 import json
 
 from ..errors import UsageError
-from .db import Database, now, stamp
+from .db import Database
+from .stamps import now, stamp
 
 _FACTS_COLUMNS = """
        c.id AS conversation_id, c.channel, c.status, c.priority, c.assignee, c.tags, c.group_name,
@@ -53,7 +54,7 @@ class RulesMixin:
     def queue_rule_event(self, conversation_id: int, events: list[str], message_id: int | None = None,
                          data: dict | None = None) -> None:
         """An event for the rules (inside the caller's transaction)."""
-        self.d.conn.execute(
+        self.d.execute(
             "INSERT INTO rule_queue (events, conversation_id, message_id, at, data) VALUES (?, ?, ?, ?, ?)",
             (" ".join(events), conversation_id, message_id, now(), json.dumps(data or {})),
         )
@@ -62,7 +63,7 @@ class RulesMixin:
         """Sync's events of one batch, (conversation id, events, message id) each, in one
         statement (inside the batch's transaction)."""
         at = now()
-        self.d.conn.executemany(
+        self.d.executemany(
             "INSERT INTO rule_queue (events, conversation_id, message_id, at, data) VALUES (?, ?, ?, ?, '{}')",
             [(names, conversation_id, message_id, at) for conversation_id, names, message_id in events],
         )
@@ -74,12 +75,12 @@ class RulesMixin:
     def rule_events_done(self, up_to: int) -> None:
         """Every queued event up to this id is done (the caller took them oldest first,
         in this transaction: the events its actions queue come after)."""
-        self.d.conn.execute("DELETE FROM rule_queue WHERE id <= ?", (up_to,))
+        self.d.execute("DELETE FROM rule_queue WHERE id <= ?", (up_to,))
 
     def drop_rule_events(self) -> int:
         """With no rules configured nothing waits for the queue: empty it."""
         with self.d.tx():
-            return self.d.conn.execute("DELETE FROM rule_queue").rowcount
+            return self.d.execute("DELETE FROM rule_queue").rowcount
 
     # -- facts -----------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class RulesMixin:
             (rule_id,))]
 
     def timer_seen(self, rule_id: str, conversation_id: int) -> None:
-        self.d.conn.execute(
+        self.d.execute(
             "INSERT INTO rule_timers (rule_id, conversation_id, version) SELECT ?, id, version FROM conversations"
             " WHERE id = ? ON CONFLICT (rule_id, conversation_id) DO UPDATE SET version = excluded.version",
             (rule_id, conversation_id),
@@ -138,7 +139,7 @@ class RulesMixin:
             if agent is not None and row["assignee"] != agent:
                 events.append((conversation_id, "assignee", actor, {"from": row["assignee"], "to": agent}))
             if events:
-                self.d.conn.execute(
+                self.d.execute(
                     "UPDATE conversations SET group_name = ?, assignee = coalesce(?, assignee), version = version + 1"
                     " WHERE id = ?", (group, agent, conversation_id))
                 self.add_events(events)
@@ -150,7 +151,7 @@ class RulesMixin:
         return self.d.scalar("SELECT last_agent FROM group_state WHERE name = ?", (group,))
 
     def set_group_last_agent(self, group: str, agent: str) -> None:
-        self.d.conn.execute("INSERT INTO group_state (name, last_agent) VALUES (?, ?)"
+        self.d.execute("INSERT INTO group_state (name, last_agent) VALUES (?, ?)"
                             " ON CONFLICT (name) DO UPDATE SET last_agent = excluded.last_agent", (group, agent))
 
     def open_counts(self, agents: list[str]) -> dict[str, int]:
@@ -166,7 +167,7 @@ class RulesMixin:
         """Add an agent (or update their email); True if they were new."""
         with self.d.tx():
             new = self.d.one("SELECT 1 FROM agents WHERE name = ?", (name,)) is None
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO agents (name, email, created_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET email = CASE WHEN excluded.email != '' THEN excluded.email"
                 " ELSE agents.email END", (name, email, now()))
@@ -185,15 +186,15 @@ class RulesMixin:
                                  " reassign them, or give --unassign to leave them for the team")
             for conversation_id in held:
                 self.assign(conversation_id, None, actor)  # type: ignore[attr-defined]
-            listed = self.d.conn.execute("DELETE FROM agents WHERE name = ?", (name,)).rowcount > 0
+            listed = self.d.execute("DELETE FROM agents WHERE name = ?", (name,)).rowcount > 0
         return listed, len(held)
 
     def set_away(self, name: str, until: dt.datetime | None) -> None:
         """Away until `until` (None: back now). Away without end: a far date."""
         with self.d.tx():
-            self.d.conn.execute("INSERT INTO agents (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            self.d.execute("INSERT INTO agents (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                                 (name, now()))
-            self.d.conn.execute("UPDATE agents SET away_until = ? WHERE name = ?",
+            self.d.execute("UPDATE agents SET away_until = ? WHERE name = ?",
                                 (stamp(until) if until else None, name))
 
     def agent_rows(self) -> list[dict]:

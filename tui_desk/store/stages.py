@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from .db import Database, now, stamp
+from .db import Database
+
+from .stamps import now, stamp
 
 DEFAULT_STAGE = "suggest"
 """A template nobody promoted or demoted yet is offered as a suggestion."""
@@ -35,12 +37,12 @@ class StagesMixin:
         with self.d.tx():
             before = self.template_stage(template_id)
             at = now()
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO template_stages (template_id, stage, changed_at, changed_by, reason)"
                 " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (template_id) DO UPDATE SET stage = excluded.stage, changed_at = excluded.changed_at,"
                 " changed_by = excluded.changed_by, reason = excluded.reason", (template_id, stage, at, actor, reason))
-            self.d.conn.execute(
+            self.d.execute(
                 "INSERT INTO events (conversation_id, kind, actor, at, data) VALUES (NULL, 'template.stage', ?, ?, ?)",
                 (actor, at, json.dumps({"template": template_id, "from": before, "to": stage, "reason": reason},
                                        ensure_ascii=False)))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from .db import Database, stamp
+from .db import Database
+
+from .stamps import stamp
 from .reply_request import ReplyRequest
 
 SURVEY_AGENT = "survey"
@@ -94,11 +96,11 @@ class SurveyMixin:
                 ReplyRequest(conversation_id=conversation_id, text=text, agent=SURVEY_AGENT, automatic=SURVEY_REASON,
                              recipient=recipient),
                 txn_id=txn_id, deliver_at=dt.datetime.now(dt.timezone.utc))
-            return conn.execute(
+            return conn.insert(
                 "INSERT INTO surveys (conversation_id, customer_id, outbox_id, message_id, template_id, language,"
                 " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, row["customer_id"], outbox_id, message_id, template_id, language, stamp(at),
-                 stamp(at + expires))).lastrowid
+                 stamp(at + expires)))
 
     def survey_delivered(self, outbox_id: int, at: str) -> None:
         """Called by the outbox inside the transaction recording a delivery: the survey
@@ -107,7 +109,7 @@ class SurveyMixin:
                          " WHERE outbox_id = ? AND sent_at IS NULL", (outbox_id,))
         if row is None:
             return
-        self.d.conn.execute("UPDATE surveys SET sent_at = ? WHERE id = ?", (at, row["id"]))
+        self.d.execute("UPDATE surveys SET sent_at = ? WHERE id = ?", (at, row["id"]))
         self.add_event(row["conversation_id"], "survey_sent", SURVEY_AGENT,  # type: ignore[attr-defined]
                        {"survey": row["id"], "template": row["template_id"], "language": row["language"]})
 
@@ -140,7 +142,7 @@ class SurveyMixin:
                              comment: str, *, follow_up: bool) -> None:
         """The customer's score (inside the sync batch's transaction): the survey row, the
         `satisfaction` event, and with `follow_up` the csat-low tag."""
-        self.d.conn.execute("UPDATE surveys SET answered_at = ?, score = ?, answer_message_id = ? WHERE id = ?",
+        self.d.execute("UPDATE surveys SET answered_at = ?, score = ?, answer_message_id = ? WHERE id = ?",
                             (stamp(dt.datetime.now(dt.timezone.utc)), score, message_id, survey_id))
         self.add_event(conversation_id, "satisfaction", "customer",  # type: ignore[attr-defined]
                        {"score": score, "comment": comment, "survey": survey_id, "message_id": message_id})

@@ -24,7 +24,7 @@ from operator import itemgetter
 from rapidfuzz import utils
 
 from ..faq.suggest import COMMON, _GREETING
-from ..store.db import segment
+from ..store.segment import segment
 
 MAX_POSTINGS = 1500
 """Documents kept per word (the heaviest): bounds a query's cost."""

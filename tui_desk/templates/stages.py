@@ -120,7 +120,7 @@ def review(config: Config, store: Store, now: dt.datetime | None = None) -> list
         if not reason:
             continue
         latest = uses[-1]["conversation_id"]
-        with store.d.tx():
+        with store.transaction():
             store.set_template_stage(template_id, DEMOTED_TO, "desk", "demoted automatically: " + reason)
             store.add_event(latest, "template.demoted", "desk",
                             {"template": template_id, "to": DEMOTED_TO, "reason": reason})

@@ -37,7 +37,7 @@ from rapidfuzz import utils
 from ..config import Config
 from ..errors import NotFound
 from ..store import Store
-from ..store.db import segment
+from ..store.segment import segment
 from ..survey.language import detect
 from .library import Template, TemplateLibrary
 from .similar import SimilarIndex, terms, votes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..states import OUTBOX_STATES, PRIORITIES, STATUSES
+from ...states import OUTBOX_STATES, PRIORITIES, STATUSES
 from .base import _in, _run
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..states import DELIVERY_STATES, NOTICE_STATES, OUTBOX_STATES, PAGE_STATES
+from ...states import DELIVERY_STATES, NOTICE_STATES, OUTBOX_STATES, PAGE_STATES
 from .base import _in, _run
 
 if TYPE_CHECKING:
