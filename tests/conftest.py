@@ -53,3 +53,20 @@ def need(condition: bool, why: str) -> None:
     if under_ci():
         pytest.fail(f"CI=true and {why}")
     pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the session (tests/helpers/postgres.py)."""
+    from tests.helpers import postgres
+    why = postgres.available()
+    need(why is None, why or "")
+    with postgres.server() as running:
+        yield running
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The URL of an empty database of this test's own on the throwaway server."""
+    with pg_server.fresh_database() as url:
+        yield url
